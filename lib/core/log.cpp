@@ -1,0 +1,122 @@
+#include "core/log.hpp"
+
+#include <mpi.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <mutex>
+
+#include "core/env.hpp"
+
+namespace mpcomm::log {
+
+namespace {
+
+struct Config {
+  bool loaded = false;
+  std::string error;  // non-empty when the environment was bad
+  Level level = Level::Warn;
+  FILE *file = nullptr;  // nullptr: stderr
+};
+
+std::mutex config_mutex;
+Config config;
+
+std::string host_name() {
+  char name[256] = {0};
+  if (gethostname(name, sizeof(name) - 1) != 0) return "unknown-host";
+  return name;
+}
+
+void close_file() {
+  if (config.file) std::fclose(config.file);
+  config.file = nullptr;
+}
+
+void load_locked() {
+  if (config.loaded) return;
+  config = Config{};
+  config.loaded = true;
+  try {
+    std::string level = env::choice("MPCOMM_DEBUG", "WARN", {"WARN", "INFO", "TRACE"});
+    config.level = level == "TRACE" ? Level::Trace : level == "INFO" ? Level::Info : Level::Warn;
+    if (auto pattern = env::raw("MPCOMM_DEBUG_FILE")) {
+      std::string path = expand_file_pattern(*pattern);
+      config.file = std::fopen(path.c_str(), "a");
+      require(config.file != nullptr, MPCOMM_ERR_INVALID_ARGUMENT, "environment variable ",
+              "MPCOMM_DEBUG_FILE='", *pattern, "' is invalid: cannot open '", path,
+              "': ", std::strerror(errno));
+      std::setvbuf(config.file, nullptr, _IOLBF, 0);
+    }
+  } catch (const Error &e) {
+    config.error = e.what();
+    config.level = Level::Warn;
+  }
+}
+
+}  // namespace
+
+std::string expand_file_pattern(const std::string &pattern) {
+  std::string out;
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    if (pattern[i] == '%' && i + 1 < pattern.size()) {
+      char c = pattern[i + 1];
+      if (c == 'h') { out += host_name(); ++i; continue; }
+      if (c == 'p') { out += std::to_string(getpid()); ++i; continue; }
+      if (c == '%') { out += '%'; ++i; continue; }
+    }
+    out += pattern[i];
+  }
+  return out;
+}
+
+void configure() {
+  std::lock_guard<std::mutex> lock(config_mutex);
+  load_locked();
+  if (!config.error.empty()) throw Error(MPCOMM_ERR_INVALID_ARGUMENT, config.error);
+}
+
+void reconfigure() {
+  std::lock_guard<std::mutex> lock(config_mutex);
+  close_file();
+  config = Config{};
+}
+
+bool enabled(Level level) noexcept {
+  std::lock_guard<std::mutex> lock(config_mutex);
+  try {
+    load_locked();
+  } catch (...) {
+    return level == Level::Warn;
+  }
+  return static_cast<int>(level) <= static_cast<int>(config.level);
+}
+
+std::string line_prefix() {
+  int initialized = 0, finalized = 0;
+  MPI_Initialized(&initialized);
+  MPI_Finalized(&finalized);
+  std::string rank = "-";
+  if (initialized && !finalized) {
+    int r = -1;
+    if (MPI_Comm_rank(MPI_COMM_WORLD, &r) == MPI_SUCCESS) rank = std::to_string(r);
+  }
+  return concat(host_name(), ":", getpid(), " [", rank, "]");
+}
+
+void write(Level level, const std::string &message) noexcept {
+  try {
+    if (!enabled(level)) return;
+    const char *name = level == Level::Warn ? "WARN" : level == Level::Info ? "INFO" : "TRACE";
+    std::string line = concat(line_prefix(), " mpcomm ", name, " ", message, "\n");
+    std::lock_guard<std::mutex> lock(config_mutex);
+    FILE *out = config.file ? config.file : stderr;
+    std::fwrite(line.data(), 1, line.size(), out);
+  } catch (...) {
+    // Logging must never turn into a failure of the call that logs.
+  }
+}
+
+}  // namespace mpcomm::log

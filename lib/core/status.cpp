@@ -1,0 +1,57 @@
+// Status strings, last error and version: the C API of the core layer.
+#include <string>
+
+#include "core/error.hpp"
+#include "core/log.hpp"
+
+namespace mpcomm {
+
+namespace {
+thread_local std::string last_error_message;
+}
+
+void set_last_error(const std::string &message) noexcept {
+  try {
+    last_error_message = message;
+    log::write(log::Level::Info, message);
+  } catch (...) {
+    // Out of memory while recording an error: keep the previous message rather than fail.
+  }
+}
+
+void check_core_environment() { log::configure(); }
+
+}  // namespace mpcomm
+
+extern "C" {
+
+const char *mpcomm_status_string(mpcomm_status_t status) {
+  switch (status) {
+    case MPCOMM_SUCCESS: return "success";
+    case MPCOMM_ERR_INVALID_ARGUMENT: return "invalid argument";
+    case MPCOMM_ERR_INVALID_USAGE: return "invalid usage";
+    case MPCOMM_ERR_NO_MEMORY: return "out of memory";
+    case MPCOMM_ERR_TIMEOUT: return "timed out waiting for peers";
+    case MPCOMM_ERR_TRUNCATED: return "receive buffer too small";
+    case MPCOMM_ERR_MALFORMED: return "malformed message";
+    case MPCOMM_ERR_NOT_SUPPORTED: return "not supported";
+    case MPCOMM_ERR_MPI: return "MPI error";
+    case MPCOMM_ERR_CUDA: return "CUDA error";
+    case MPCOMM_ERR_NCCL: return "NCCL error";
+    case MPCOMM_ERR_SYSTEM: return "system error";
+    case MPCOMM_ERR_BROKEN: return "group is broken by an earlier failure";
+    case MPCOMM_ERR_INTERNAL: return "internal error";
+    case MPCOMM_NUM_STATUSES: break;
+  }
+  return "unknown status";
+}
+
+const char *mpcomm_last_error(void) { return mpcomm::last_error_message.c_str(); }
+
+void mpcomm_version(int *major, int *minor, int *patch) {
+  if (major) *major = MPCOMM_VERSION_MAJOR;
+  if (minor) *minor = MPCOMM_VERSION_MINOR;
+  if (patch) *patch = MPCOMM_VERSION_PATCH;
+}
+
+}  // extern "C"

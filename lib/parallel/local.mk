@@ -1,0 +1,1 @@
+# Parallel configuration, rank layout and pipeline partition (pure: no MPI).

@@ -1,0 +1,58 @@
+# Required libraries: hwloc, msgpack-c, the DLPack header, a SHA-256 provider.
+
+AC_DEFUN([MPCOMM_CHECK_HWLOC], [
+  PKG_CHECK_MODULES([HWLOC], [hwloc >= 2.0], [],
+    [AC_MSG_ERROR([hwloc >= 2.0 is required (Debian: apt-get install libhwloc-dev)])])
+  HWLOC_VERSION=`$PKG_CONFIG --modversion hwloc`
+  AC_SUBST([HWLOC_VERSION])
+])
+
+AC_DEFUN([MPCOMM_CHECK_MSGPACK], [
+  PKG_CHECK_MODULES([MSGPACK], [msgpack], [],
+    [AC_CHECK_HEADER([msgpack.h], [MSGPACK_LIBS=-lmsgpackc],
+      [AC_MSG_ERROR([msgpack-c is required (Debian: apt-get install libmsgpack-dev)])])])
+])
+
+AC_DEFUN([MPCOMM_CHECK_DLPACK], [
+  AC_CHECK_HEADER([dlpack/dlpack.h], [],
+    [AC_MSG_ERROR([the DLPack header dlpack/dlpack.h is required (Debian: apt-get install libdlpack-dev)])])
+])
+
+# SHA-256 comes from OpenSSL's libcrypto when present, else from nettle.
+AC_DEFUN([MPCOMM_CHECK_CRYPTO], [
+  PKG_CHECK_MODULES([CRYPTO], [libcrypto], [MPCOMM_CRYPTO_NAME="OpenSSL libcrypto"
+     AC_DEFINE([MPCOMM_SHA256_OPENSSL], [1], [SHA-256 from OpenSSL])],
+    [PKG_CHECK_MODULES([CRYPTO], [nettle], [MPCOMM_CRYPTO_NAME="nettle"
+       AC_DEFINE([MPCOMM_SHA256_NETTLE], [1], [SHA-256 from nettle])],
+      [AC_MSG_ERROR([a SHA-256 provider is required (Debian: apt-get install libssl-dev or nettle-dev)])])])
+  AC_SUBST([MPCOMM_CRYPTO_NAME])
+])
+
+# GoogleTest is needed for make check only.
+AC_DEFUN([MPCOMM_CHECK_GTEST], [
+  mpcomm_have_gtest=no
+  PKG_CHECK_MODULES([GTEST], [gtest], [mpcomm_have_gtest=yes],
+    [AC_CHECK_HEADER([gtest/gtest.h], [GTEST_LIBS=-lgtest; mpcomm_have_gtest=yes])])
+  AM_CONDITIONAL([HAVE_GTEST], [test "$mpcomm_have_gtest" = yes])
+])
+
+# Strict warnings; --enable-werror turns them into errors (CI uses it).
+AC_DEFUN([MPCOMM_CHECK_WARNINGS], [
+  AC_ARG_ENABLE([werror], [AS_HELP_STRING([--enable-werror], [treat compiler warnings as errors])],
+    [], [enable_werror=no])
+  MPCOMM_WARN_CXXFLAGS="-Wall -Wextra"
+  AS_IF([test "$enable_werror" = yes], [MPCOMM_WARN_CXXFLAGS="$MPCOMM_WARN_CXXFLAGS -Werror"])
+  AC_SUBST([MPCOMM_WARN_CXXFLAGS])
+])
+
+# --enable-sanitizers builds everything with AddressSanitizer and UndefinedBehaviorSanitizer.
+AC_DEFUN([MPCOMM_CHECK_SANITIZERS], [
+  AC_ARG_ENABLE([sanitizers], [AS_HELP_STRING([--enable-sanitizers],
+    [build with -fsanitize=address,undefined])], [], [enable_sanitizers=no])
+  MPCOMM_SAN_FLAGS=
+  AS_IF([test "$enable_sanitizers" = yes], [
+    MPCOMM_SAN_FLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined"
+    mpcomm_sanitize="address,undefined"])
+  AC_SUBST([MPCOMM_SAN_FLAGS])
+  AM_CONDITIONAL([SANITIZERS], [test "$enable_sanitizers" = yes])
+])
