@@ -90,6 +90,23 @@ mpcomm_status_t mpcomm_group_ranks(mpcomm_group_t group, int *ranks, size_t capa
 mpcomm_status_t mpcomm_group_set_timeout(mpcomm_group_t group, double seconds);
 mpcomm_status_t mpcomm_group_get_timeout(mpcomm_group_t group, double *seconds);
 
+/* ------------------------------------------- control plane: objects are bytes (mpcomm_objects(3)) */
+
+/* Waits until every member has called it, at most timeout_s seconds (<= 0: 30 seconds). */
+mpcomm_status_t mpcomm_barrier(mpcomm_group_t group, double timeout_s);
+/* dst and src are ranks in the group. */
+mpcomm_status_t mpcomm_send_object(mpcomm_group_t group, const void *buf, size_t len, int dst);
+mpcomm_status_t mpcomm_recv_object(mpcomm_group_t group, void *buf, size_t capacity, size_t *len,
+                                   int src);
+/* At src, buf holds *len bytes to send; elsewhere it receives up to capacity bytes and *len
+ * is set to the object's length. */
+mpcomm_status_t mpcomm_broadcast_object(mpcomm_group_t group, void *buf, size_t capacity,
+                                        size_t *len, int src);
+/* Every member's object, packed in group-rank order into out; lens[size] gets their lengths. */
+mpcomm_status_t mpcomm_all_gather_object(mpcomm_group_t group, const void *buf, size_t len,
+                                         void *out, size_t capacity, size_t *lens);
+
+
 #ifdef __cplusplus
 }
 #endif

@@ -65,5 +65,10 @@ EXTRA_DIST += scripts/mpi-test-run.in scripts/test-summary scripts/install-deps 
 
 # Groups and their control plane (objects, barrier, timeouts).
 MPI_TESTS += test/mpi/test_groups
-test_mpi_test_groups_SOURCES = test/mpi/test_groups.cpp
+test_mpi_test_groups_SOURCES = test/mpi/test_groups.cpp test/mpi/group_test_util.hpp
 test_mpi_test_groups_LDADD = $(MPI_LDADD)
+MPI_TESTS += test/mpi/test_objects test/mpi/test_barrier_timeout
+test_mpi_test_objects_SOURCES = test/mpi/test_objects.cpp test/mpi/group_test_util.hpp
+test_mpi_test_objects_LDADD = $(MPI_LDADD)
+test_mpi_test_barrier_timeout_SOURCES = test/mpi/test_barrier_timeout.cpp
+test_mpi_test_barrier_timeout_LDADD = $(MPI_LDADD)

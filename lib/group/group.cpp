@@ -43,6 +43,8 @@ mpcomm_group_s::mpcomm_group_s(MPI_Comm comm) : comm_(comm) {
   info_.prev_rank = at((rank - 1 + size) % size);
   info_.is_first_rank = rank == 0;
   info_.is_last_rank = rank == size - 1;
+  for (int i = 0; i < size; ++i)
+    if (i != rank) peers_.push_back(i);
   timeout_ = mpcomm::default_object_timeout();
 }
 
@@ -50,6 +52,7 @@ mpcomm_group_s::~mpcomm_group_s() {
   magic_ = 0;
   int finalized = 0;
   MPI_Finalized(&finalized);
+  if (!finalized && !requests_.abandon()) scratch_leaked_ = true;
   // MPI_Comm_free only marks the communicator for release once its pending operations end,
   // so freeing a broken group does not wait for a peer that never came.
   if (!finalized && comm_ != MPI_COMM_NULL) MPI_Comm_free(&comm_);

@@ -1,14 +1,20 @@
 // The group object behind mpcomm_group_t: one private MPI communicator (MPI_ERRORS_RETURN), the
 // caller's place in it, the timeout of its control-plane calls, scratch for the object protocol,
 // and the broken state a failed collective leaves behind.
+//
+// Tags 1 to 15 on the communicator belong to the control plane (group/protocol.hpp); other
+// layers that send on comm() use tags from 16 up.
 #pragma once
 
 #include <mpi.h>
 
 #include <cstdint>
+#include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "group/requests.hpp"
 #include "mpcomm.h"
 
 struct mpcomm_group_s {
@@ -53,6 +59,18 @@ struct mpcomm_group_s {
   char *scratch(size_t bytes);
   void leak_scratch() { scratch_leaked_ = true; }
 
+  // Objects that arrived for a receive buffer too small to hold them, kept for the next call
+  // of the same operation from the same source: key (tag of the operation, source rank).
+  std::map<std::pair<int, int>, std::vector<char>> &kept() { return kept_; }
+  // The lengths that go with a kept all-gather result.
+  std::vector<size_t> &kept_lengths() { return kept_lengths_; }
+
+  // Every group rank but the caller's, ascending.
+  std::vector<int> &peer_list() { return peers_; }
+
+  // The requests of the control-plane call in progress (reused: no allocation per call).
+  mpcomm::Requests &requests() { return requests_; }
+
   // Checks that a handle looks like a live group (catches NULL and most freed handles).
   bool valid() const { return magic_ == kMagic; }
 
@@ -62,6 +80,9 @@ struct mpcomm_group_s {
   MPI_Comm comm_ = MPI_COMM_NULL;
   mpcomm_group_info_t info_{};
   std::vector<int> global_ranks_;
+  std::vector<int> peers_;
+  std::map<std::pair<int, int>, std::vector<char>> kept_;
+  std::vector<size_t> kept_lengths_;
   bool ranks_are_global_ = true;
   double timeout_ = 0;
   std::string broken_cause_;
@@ -69,6 +90,7 @@ struct mpcomm_group_s {
   char *scratch_ = nullptr;
   size_t scratch_bytes_ = 0;
   bool scratch_leaked_ = false;
+  mpcomm::Requests requests_;
 };
 
 namespace mpcomm {

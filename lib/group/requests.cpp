@@ -35,6 +35,13 @@ void Requests::send(const void *buf, size_t count, int peer, int tag, MPI_Comm c
   is_recv_.push_back(false);
 }
 
+void Requests::post_token(int peer, int tag, MPI_Comm comm) {
+  static char token;  // an empty message never touches its buffer
+  MPI_Request request = MPI_REQUEST_NULL;
+  mpi_check(MPI_Isend(&token, 0, MPI_BYTE, peer, tag, comm, &request), "MPI_Isend");
+  mpi_check(MPI_Request_free(&request), "MPI_Request_free");
+}
+
 bool Requests::wait(const Deadline &deadline) {
   if (requests_.empty()) return true;
   statuses_.resize(requests_.size());
@@ -79,6 +86,9 @@ size_t Requests::received(size_t index) const {
 
 bool Requests::abandon() {
   bool receive_buffers_free = true;
+  int finalized = 0;
+  MPI_Finalized(&finalized);
+  if (finalized) requests_.clear();
   for (size_t i = 0; i < requests_.size(); ++i) {
     MPI_Request &r = requests_[i];
     if (r == MPI_REQUEST_NULL) continue;

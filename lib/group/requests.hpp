@@ -24,6 +24,10 @@ class Requests {
   void recv(void *buf, size_t count, int peer, int tag, MPI_Comm comm);
   void send(const void *buf, size_t count, int peer, int tag, MPI_Comm comm);
 
+  // Posts an empty message and lets it complete on its own (no request to wait for): for
+  // arrival tokens, where only the receiving side waits.
+  static void post_token(int peer, int tag, MPI_Comm comm);
+
   // Waits for all; true when all completed, false when the deadline passed first (the requests
   // stay pending: call abandon()). MPI errors throw Error(MPCOMM_ERR_MPI).
   bool wait(const Deadline &deadline);
@@ -36,6 +40,7 @@ class Requests {
   // Returns true when nothing can still write into a receive buffer.
   bool abandon();
   bool empty() const { return requests_.empty(); }
+  size_t size() const { return requests_.size(); }
 
  private:
   std::vector<MPI_Request> requests_;

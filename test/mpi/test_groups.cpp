@@ -4,52 +4,13 @@
 #include <mpi.h>
 
 #include <chrono>
-#include <cstdlib>
 #include <string>
 #include <vector>
 
+#include "group_test_util.hpp"
 #include "mpcomm.h"
 
-namespace {
-
-int world_rank() {
-  int r = 0;
-  MPI_Comm_rank(MPI_COMM_WORLD, &r);
-  return r;
-}
-int world_size() {
-  int s = 0;
-  MPI_Comm_size(MPI_COMM_WORLD, &s);
-  return s;
-}
-
-// Frees the group at scope exit.
-struct GroupHolder {
-  mpcomm_group_t g = nullptr;
-  ~GroupHolder() { mpcomm_group_free(&g); }
-};
-
-// Sets an environment variable for the life of the object.
-class ScopedEnv {
- public:
-  ScopedEnv(const char *name, const char *value) : name_(name) {
-    const char *old = std::getenv(name);
-    if (old) old_ = old, had_ = true;
-    setenv(name, value, 1);
-  }
-  ~ScopedEnv() {
-    if (had_) setenv(name_, old_.c_str(), 1); else unsetenv(name_);
-  }
-
- private:
-  const char *name_;
-  std::string old_;
-  bool had_ = false;
-};
-
-std::string last_error() { return mpcomm_last_error(); }
-
-}  // namespace
+using namespace grouptest;
 
 TEST(Groups, FromWorldHasTheWorldsRanksAndGroupCoordinatorInfo) {
   GroupHolder h;
