@@ -32,6 +32,10 @@ UNIT_TESTS = test/unit/test_core
 test_unit_test_core_SOURCES = test/unit/test_core.cpp
 test_unit_test_core_LDADD = $(UNIT_LDADD)
 
+UNIT_TESTS += test/unit/test_topology
+test_unit_test_topology_SOURCES = test/unit/test_topology.cpp
+test_unit_test_topology_LDADD = $(UNIT_LDADD)
+
 # MPI tests (GoogleTest under mpirun): each runs at 1, 2 and 4 ranks.
 MPI_TESTS = test/mpi/test_mpi_core
 test_mpi_test_mpi_core_SOURCES = test/mpi/test_mpi_core.cpp

@@ -1,0 +1,3 @@
+# Node locality: hwloc topology, node communicators, shared-memory windows.
+libmpcomm_la_SOURCES += \
+	%reldir%/topology.cpp %reldir%/topology.hpp
