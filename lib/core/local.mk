@@ -3,3 +3,6 @@ libmpcomm_la_SOURCES += \
 	%reldir%/error.hpp \
 	%reldir%/log.cpp %reldir%/log.hpp \
 	%reldir%/status.cpp
+
+# Deadlines and MPI return codes for the control plane.
+libmpcomm_la_SOURCES += %reldir%/deadline.hpp %reldir%/mpi_call.hpp
