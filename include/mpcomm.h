@@ -90,6 +90,14 @@ mpcomm_status_t mpcomm_group_ranks(mpcomm_group_t group, int *ranks, size_t capa
 mpcomm_status_t mpcomm_group_set_timeout(mpcomm_group_t group, double seconds);
 mpcomm_status_t mpcomm_group_get_timeout(mpcomm_group_t group, double *seconds);
 
+/* ---------------------------------------------------------------- node locality */
+
+/* flags[i] = 1 if group rank i shares memory (a node) with group rank source_rank, else 0;
+ * flags holds one int per member. Collective over the group. */
+mpcomm_status_t mpcomm_in_the_same_node_as(mpcomm_group_t group, int source_rank, int *flags);
+/* The number of nodes the group's members span. Collective over the group. */
+mpcomm_status_t mpcomm_node_count(mpcomm_group_t group, int *count);
+
 #ifdef __cplusplus
 }
 #endif

@@ -83,3 +83,12 @@ EXTRA_DIST += test/lsan.supp scripts/mpi-test-run.in scripts/test-summary script
 MPI_TESTS += test/mpi/test_groups
 test_mpi_test_groups_SOURCES = test/mpi/test_groups.cpp
 test_mpi_test_groups_LDADD = $(MPI_LDADD)
+
+# Node locality (also run on two simulated nodes by test/mpi/two-nodes.sh).
+MPI_TESTS += test/mpi/test_locality
+test_mpi_test_locality_SOURCES = test/mpi/test_locality.cpp
+test_mpi_test_locality_LDADD = $(MPI_LDADD)
+if HAVE_GTEST
+TESTS += test/mpi/two-nodes.sh
+endif
+EXTRA_DIST += test/mpi/two-nodes.sh test/mpi/fake-ssh
