@@ -4,3 +4,6 @@ dist_man_MANS += \
 	%reldir%/man3/mpcomm_last_error.3 \
 	%reldir%/man3/mpcomm_version.3 \
 	%reldir%/man7/mpcomm.7
+dist_man_MANS += \
+	%reldir%/man3/mpcomm_in_the_same_node_as.3 \
+	%reldir%/man3/mpcomm_node_count.3

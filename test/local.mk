@@ -3,7 +3,8 @@
 # An MPI test named PROG.N.mpi runs PROG under mpirun with N ranks (scripts/mpi-test-run).
 TEST_EXTENSIONS = .mpi
 MPI_LOG_COMPILER = $(SHELL) $(top_builddir)/scripts/mpi-test-run
-AM_TESTS_ENVIRONMENT = MPCOMM_TEST_SRCDIR='$(abs_top_srcdir)'; export MPCOMM_TEST_SRCDIR; \
+AM_TESTS_ENVIRONMENT = LSAN_OPTIONS=suppressions=$(abs_top_srcdir)/test/lsan.supp:print_suppressions=0; export LSAN_OPTIONS; \
+	MPCOMM_TEST_SRCDIR='$(abs_top_srcdir)'; export MPCOMM_TEST_SRCDIR; \
 	MPCOMM_TEST_BUILDDIR='$(abs_top_builddir)'; export MPCOMM_TEST_BUILDDIR;
 
 # The two test mains are built once, as small libraries; every test program names one of
@@ -15,10 +16,25 @@ UNIT_LDADD = test/common/libunitmain.a libmpcomm.la $(GTEST_LIBS)
 MPI_LDADD = test/common/libmpimain.a libmpcomm.la $(GTEST_LIBS)
 AM_CPPFLAGS += $(GTEST_CFLAGS) -I$(top_srcdir)/test/common
 
+# Sanitizer builds preload a shim that keeps MPI's components mapped (see no_dlclose.c).
+if SANITIZERS
+check_LTLIBRARIES = test/common/libnodlclose.la
+test_common_libnodlclose_la_SOURCES = test/common/no_dlclose.c
+test_common_libnodlclose_la_CFLAGS = -O1
+test_common_libnodlclose_la_LDFLAGS = -module -avoid-version -shared -rpath /nowhere
+AM_TESTS_ENVIRONMENT += MPCOMM_TEST_PRELOAD=$(abs_top_builddir)/test/common/.libs/libnodlclose.so; \
+	export MPCOMM_TEST_PRELOAD; ASAN_OPTIONS=verify_asan_link_order=0:fast_unwind_on_malloc=0; export ASAN_OPTIONS;
+endif
+EXTRA_DIST += test/common/no_dlclose.c
+
 # Unit tests (GoogleTest, no MPI): add a program to UNIT_TESTS and give it _SOURCES.
 UNIT_TESTS = test/unit/test_core
 test_unit_test_core_SOURCES = test/unit/test_core.cpp
 test_unit_test_core_LDADD = $(UNIT_LDADD)
+
+UNIT_TESTS += test/unit/test_topology
+test_unit_test_topology_SOURCES = test/unit/test_topology.cpp
+test_unit_test_topology_LDADD = $(UNIT_LDADD)
 
 # MPI tests (GoogleTest under mpirun): each runs at 1, 2 and 4 ranks.
 MPI_TESTS = test/mpi/test_mpi_core
@@ -59,7 +75,7 @@ CLEANFILES += $(MPI_TESTS:=.1.mpi) $(MPI_TESTS:=.2.mpi) $(MPI_TESTS:=.4.mpi)
 # The closing line of a run: N passed, N failed[, N skipped].
 check-summary:
 	@$(SHELL) $(top_srcdir)/scripts/test-summary $(top_builddir)
-EXTRA_DIST += scripts/mpi-test-run.in scripts/test-summary scripts/install-deps scripts/check \
+EXTRA_DIST += test/lsan.supp scripts/mpi-test-run.in scripts/test-summary scripts/install-deps scripts/check \
 	scripts/build .ci/run
 .PHONY: check-summary
 
@@ -72,3 +88,12 @@ test_mpi_test_objects_SOURCES = test/mpi/test_objects.cpp test/mpi/group_test_ut
 test_mpi_test_objects_LDADD = $(MPI_LDADD)
 test_mpi_test_barrier_timeout_SOURCES = test/mpi/test_barrier_timeout.cpp
 test_mpi_test_barrier_timeout_LDADD = $(MPI_LDADD)
+
+# Node locality (also run on two simulated nodes by test/mpi/two-nodes.sh).
+MPI_TESTS += test/mpi/test_locality
+test_mpi_test_locality_SOURCES = test/mpi/test_locality.cpp
+test_mpi_test_locality_LDADD = $(MPI_LDADD)
+if HAVE_GTEST
+TESTS += test/mpi/two-nodes.sh
+endif
+EXTRA_DIST += test/mpi/two-nodes.sh test/mpi/fake-ssh
