@@ -90,7 +90,6 @@ mpcomm_status_t mpcomm_group_ranks(mpcomm_group_t group, int *ranks, size_t capa
 mpcomm_status_t mpcomm_group_set_timeout(mpcomm_group_t group, double seconds);
 mpcomm_status_t mpcomm_group_get_timeout(mpcomm_group_t group, double *seconds);
 
-<<<<<<< HEAD
 /* ------------------------------------------- control plane: objects are bytes (mpcomm_objects(3)) */
 
 /* Waits until every member has called it, at most timeout_s seconds (<= 0: 30 seconds). */
@@ -107,7 +106,6 @@ mpcomm_status_t mpcomm_broadcast_object(mpcomm_group_t group, void *buf, size_t 
 mpcomm_status_t mpcomm_all_gather_object(mpcomm_group_t group, const void *buf, size_t len,
                                          void *out, size_t capacity, size_t *lens);
 
-=======
 /* ---------------------------------------------------------------- node locality */
 
 /* flags[i] = 1 if group rank i shares memory (a node) with group rank source_rank, else 0;
@@ -115,7 +113,6 @@ mpcomm_status_t mpcomm_all_gather_object(mpcomm_group_t group, const void *buf, 
 mpcomm_status_t mpcomm_in_the_same_node_as(mpcomm_group_t group, int source_rank, int *flags);
 /* The number of nodes the group's members span. Collective over the group. */
 mpcomm_status_t mpcomm_node_count(mpcomm_group_t group, int *count);
->>>>>>> locality
 
 #ifdef __cplusplus
 }

@@ -6,4 +6,5 @@ libmpcomm_la_SOURCES += \
 	%reldir%/node_rank.cpp %reldir%/node_rank.hpp \
 	%reldir%/objects.cpp \
 	%reldir%/protocol.cpp %reldir%/protocol.hpp \
-	%reldir%/requests.cpp %reldir%/requests.hpp
+	%reldir%/requests.cpp %reldir%/requests.hpp \
+	%reldir%/shm_ring.cpp %reldir%/shm_ring.hpp
