@@ -97,3 +97,8 @@ if HAVE_GTEST
 TESTS += test/mpi/two-nodes.sh
 endif
 EXTRA_DIST += test/mpi/two-nodes.sh test/mpi/fake-ssh
+
+# The shared-memory ring of the message-queue broadcaster.
+MPI_TESTS += test/mpi/test_shm_ring
+test_mpi_test_shm_ring_SOURCES = test/mpi/test_shm_ring.cpp
+test_mpi_test_shm_ring_LDADD = $(MPI_LDADD)
