@@ -62,3 +62,12 @@ check-summary:
 EXTRA_DIST += scripts/mpi-test-run.in scripts/test-summary scripts/install-deps scripts/check \
 	scripts/build .ci/run
 .PHONY: check-summary
+
+# Parallel configuration, rank layout and pipeline partition (pure: no MPI).
+UNIT_TESTS += test/unit/test_parallel_config test/unit/test_layout test/unit/test_pp_indices
+test_unit_test_parallel_config_SOURCES = test/unit/test_parallel_config.cpp
+test_unit_test_parallel_config_LDADD = $(UNIT_LDADD)
+test_unit_test_layout_SOURCES = test/unit/test_layout.cpp
+test_unit_test_layout_LDADD = $(UNIT_LDADD)
+test_unit_test_pp_indices_SOURCES = test/unit/test_pp_indices.cpp
+test_unit_test_pp_indices_LDADD = $(UNIT_LDADD)
