@@ -71,3 +71,12 @@ test_unit_test_layout_SOURCES = test/unit/test_layout.cpp
 test_unit_test_layout_LDADD = $(UNIT_LDADD)
 test_unit_test_pp_indices_SOURCES = test/unit/test_pp_indices.cpp
 test_unit_test_pp_indices_LDADD = $(UNIT_LDADD)
+
+# The installed programs and the installed library, used as a user would.
+TEST_EXTENSIONS += .sh
+SH_LOG_COMPILER = $(SHELL)
+TESTS += test/tools/mpcomm_info.sh test/tools/install_pkgconfig.sh
+EXTRA_DIST += test/tools/mpcomm_info.sh test/tools/install_pkgconfig.sh test/tools/outside.c
+AM_TESTS_ENVIRONMENT += MPCOMM_TEST_MPIRUN='$(MPIRUN)'; export MPCOMM_TEST_MPIRUN; \
+	CC='$(CC)'; export CC; PKG_CONFIG='$(PKG_CONFIG)'; export PKG_CONFIG; \
+	MAKE='$(MAKE)'; export MAKE;

@@ -2,6 +2,8 @@
 // MPI rank belongs to, and what this build of mpcomm includes. Runs as a plain program (MPI
 // starts as a singleton) or under mpirun/srun. Uses only the public C API for the layout.
 #include <getopt.h>
+#include <hwloc.h>
+#include <mpi.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -11,9 +13,6 @@
 #include <cstring>
 #include <string>
 #include <vector>
-
-#include <hwloc.h>
-#include <mpi.h>
 
 #include "config.h"
 #include "mpcomm.h"
@@ -66,13 +65,17 @@ bool parse_positive(const char *text, int *out) {
 // Fills *opts from argv; false with *error set on a bad option.
 bool parse_options(int argc, char **argv, Options *opts, std::string *error) {
   enum { kTp = 1000, kPp, kDp, kDcp, kPcp, kEp, kWorld, kJson, kHelp, kVersion };
-  static const option long_options[] = {
-      {"tp", required_argument, nullptr, kTp},      {"pp", required_argument, nullptr, kPp},
-      {"dp", required_argument, nullptr, kDp},      {"dcp", required_argument, nullptr, kDcp},
-      {"pcp", required_argument, nullptr, kPcp},    {"ep", no_argument, nullptr, kEp},
-      {"world", required_argument, nullptr, kWorld}, {"json", no_argument, nullptr, kJson},
-      {"help", no_argument, nullptr, kHelp},        {"version", no_argument, nullptr, kVersion},
-      {nullptr, 0, nullptr, 0}};
+  static const option long_options[] = {{"tp", required_argument, nullptr, kTp},
+                                        {"pp", required_argument, nullptr, kPp},
+                                        {"dp", required_argument, nullptr, kDp},
+                                        {"dcp", required_argument, nullptr, kDcp},
+                                        {"pcp", required_argument, nullptr, kPcp},
+                                        {"ep", no_argument, nullptr, kEp},
+                                        {"world", required_argument, nullptr, kWorld},
+                                        {"json", no_argument, nullptr, kJson},
+                                        {"help", no_argument, nullptr, kHelp},
+                                        {"version", no_argument, nullptr, kVersion},
+                                        {nullptr, 0, nullptr, 0}};
   opterr = 0;  // messages are ours, printed by rank 0 only
   optind = 1;
   int c, index = -1;
@@ -90,9 +93,7 @@ bool parse_options(int argc, char **argv, Options *opts, std::string *error) {
       case 'h':
       case kHelp: opts->help = true; continue;
       case kVersion: opts->version = true; continue;
-      case ':':
-        *error = std::string("option ") + argv[optind - 1] + " needs a value";
-        return false;
+      case ':': *error = std::string("option ") + argv[optind - 1] + " needs a value"; return false;
       default:
         if (optopt >= kTp && optopt <= kVersion)
           *error = std::string("option ") + argv[optind - 1] + " needs a value";
@@ -152,10 +153,11 @@ class MpiSession {
       }
       all.resize(total);
     }
-    MPI_Gatherv(line.data(), length, MPI_CHAR, &all[0], lengths.data(), offsets.data(), MPI_CHAR,
-                0, MPI_COMM_WORLD);
+    MPI_Gatherv(line.data(), length, MPI_CHAR, &all[0], lengths.data(), offsets.data(), MPI_CHAR, 0,
+                MPI_COMM_WORLD);
     std::vector<std::string> lines;
-    for (int r = 0; rank_ == 0 && r < size_; ++r) lines.push_back(all.substr(offsets[r], lengths[r]));
+    for (int r = 0; rank_ == 0 && r < size_; ++r)
+      lines.push_back(all.substr(offsets[r], lengths[r]));
     return lines;
   }
 
@@ -168,7 +170,7 @@ struct KindLayout {
   mpcomm_group_kind_t kind;
   const char *name;
   int ngroups = 0, size = 0;
-  std::vector<int> ranks;  // row-major ngroups x size
+  std::vector<int> ranks;                  // row-major ngroups x size
   std::vector<int> group_of, position_of;  // per global rank
 };
 
@@ -250,8 +252,8 @@ BuildFacts build_facts() {
   facts.device_count = static_cast<int>(devices.size());
   facts.devices = std::to_string(devices.size());
   for (size_t i = 0; i < devices.size(); ++i)
-    facts.devices += std::string(i == 0 ? ": " : ", ") + devices[i].name + " (" +
-                     devices[i].pci_bus_id + ")";
+    facts.devices +=
+        std::string(i == 0 ? ": " : ", ") + devices[i].name + " (" + devices[i].pci_bus_id + ")";
   if (devices.empty() && !error.empty()) facts.devices += " (" + error + ")";
 #endif
 #ifdef MPCOMM_HAVE_NCCL
@@ -279,8 +281,7 @@ std::string membership_text(const std::vector<KindLayout> &kinds, int rank) {
   for (const auto &k : kinds) {
     if (k.kind == MPCOMM_GROUP_WORLD) continue;
     text += (text.empty() ? "" : ", ") + upper(k.name) + " group " +
-            std::to_string(k.group_of[rank]) + " (pos " + std::to_string(k.position_of[rank]) +
-            ")";
+            std::to_string(k.group_of[rank]) + " (pos " + std::to_string(k.position_of[rank]) + ")";
   }
   return text;
 }
@@ -289,18 +290,19 @@ std::string membership_json(const std::vector<KindLayout> &kinds, int rank) {
   std::string text;
   for (const auto &k : kinds) {
     if (k.kind == MPCOMM_GROUP_WORLD) continue;
-    text += std::string(text.empty() ? "" : ", ") + "\"" + k.name + "\": {\"group\": " +
-            std::to_string(k.group_of[rank]) +
+    text += std::string(text.empty() ? "" : ", ") + "\"" + k.name +
+            "\": {\"group\": " + std::to_string(k.group_of[rank]) +
             ", \"position\": " + std::to_string(k.position_of[rank]) + "}";
   }
   return "{" + text + "}";
 }
 
-void print_text(const Options &o, int world, const char *hash, const std::vector<KindLayout> &kinds) {
+void print_text(const Options &o, int world, const char *hash,
+                const std::vector<KindLayout> &kinds) {
   const int block = o.dp * o.pp * o.pcp * o.tp;
   std::printf("# mpcomm-info %s: vLLM rank layout\n", PACKAGE_VERSION);
-  std::printf("# world_size %d = %d x DP %d x PP %d x PCP %d x TP %d\n", world, world / block,
-              o.dp, o.pp, o.pcp, o.tp);
+  std::printf("# world_size %d = %d x DP %d x PP %d x PCP %d x TP %d\n", world, world / block, o.dp,
+              o.pp, o.pcp, o.tp);
   std::printf("# sizes: TP %d, PP %d, DP %d, DCP %d, PCP %d, expert parallel %s\n", o.tp, o.pp,
               o.dp, o.dcp, o.pcp, o.ep ? "on" : "off");
   std::printf("# config hash: %s\n", hash);
@@ -346,11 +348,12 @@ void print_json(const Options &o, int world, const char *hash, const std::vector
     std::printf("]");
   }
   if (build) {
-    std::printf(", \"build\": {\"cuda\": %s, \"devices\": %d, \"nccl\": %s, \"nccl_version\": %s, "
-                "\"hwloc\": %s, \"mpi\": %s}",
-                build->cuda ? "true" : "false", build->device_count, build->nccl ? "true" : "false",
-                build->nccl ? json_string(build->nccl_version).c_str() : "null",
-                json_string(build->hwloc_version).c_str(), json_string(build->mpi_version).c_str());
+    std::printf(
+        ", \"build\": {\"cuda\": %s, \"devices\": %d, \"nccl\": %s, \"nccl_version\": %s, "
+        "\"hwloc_api\": %s, \"mpi\": %s}",
+        build->cuda ? "true" : "false", build->device_count, build->nccl ? "true" : "false",
+        build->nccl ? json_string(build->nccl_version).c_str() : "null",
+        json_string(build->hwloc_version).c_str(), json_string(build->mpi_version).c_str());
   }
   std::printf("}\n");
 }
@@ -397,7 +400,8 @@ int run(int argc, char **argv, const MpiSession &mpi) {
       for (int size : {o.dp, o.pp, o.pcp, o.tp}) block = block > INT_MAX ? block : block * size;
       if (block > INT_MAX) {
         if (root)
-          std::fprintf(stderr, "mpcomm-info: DP*PP*PCP*TP (%ld) exceeds INT_MAX\n%s", block, kUsage);
+          std::fprintf(stderr, "mpcomm-info: DP*PP*PCP*TP (%ld) exceeds INT_MAX\n%s", block,
+                       kUsage);
         return kExitUsage;
       }
       world = static_cast<int>(block);
@@ -453,7 +457,7 @@ int run(int argc, char **argv, const MpiSession &mpi) {
     std::printf("#\n# build: CUDA %s", build.cuda ? "yes" : "no");
     if (build.cuda) std::printf(" (devices found: %s)", build.devices.c_str());
     std::printf(", NCCL %s", build.nccl ? ("yes " + build.nccl_version).c_str() : "no");
-    std::printf(", hwloc %s, MPI %s\n", build.hwloc_version.c_str(), build.mpi_version.c_str());
+    std::printf(", hwloc API %s, MPI %s\n", build.hwloc_version.c_str(), build.mpi_version.c_str());
   }
   return 0;
 }

@@ -13,8 +13,8 @@ namespace mpcomm::parallel {
 template <class Int>
 void ensure_divisibility(Int numerator, Int denominator) {
   static_assert(std::is_integral<Int>::value, "ensure_divisibility takes integers");
-  require_arg(denominator != 0 && numerator % denominator == 0, numerator,
-              " is not divisible by ", denominator);
+  require_arg(denominator != 0 && numerator % denominator == 0, numerator, " is not divisible by ",
+              denominator);
 }
 
 // numerator / denominator, after ensure_divisibility.

@@ -31,8 +31,7 @@ const char *group_kind_name(mpcomm_group_kind_t kind) {
 }
 
 void require_group_kind(int kind, const char *name) {
-  require_arg(kind >= 0 && kind < MPCOMM_NUM_GROUP_KINDS, name, " is not a group kind, got ",
-              kind);
+  require_arg(kind >= 0 && kind < MPCOMM_NUM_GROUP_KINDS, name, " is not a group kind, got ", kind);
 }
 
 Layout::Layout(const mpcomm_parallel_config_t &cfg, int world_size)
@@ -64,8 +63,7 @@ int Layout::group_size(mpcomm_group_kind_t kind) const {
 }
 
 GroupPlace Layout::place(mpcomm_group_kind_t kind, int r) const {
-  require_arg(r >= 0 && r < world_, "global rank (", r, ") must be in the range [0, ", world_,
-              ")");
+  require_arg(r >= 0 && r < world_, "global rank (", r, ") must be in the range [0, ", world_, ")");
   Coordinates c{};
   c.tp = r % tp_;
   c.pcp = (r / tp_) % pcp_;
@@ -76,7 +74,7 @@ GroupPlace Layout::place(mpcomm_group_kind_t kind, int r) const {
   // transpose vLLM uses); the group index enumerates the other axes in their new order.
   switch (kind) {
     case MPCOMM_GROUP_WORLD: return {0, r};
-    case MPCOMM_GROUP_TP: return {r / tp_, c.tp};    // view(-1, TP)
+    case MPCOMM_GROUP_TP: return {r / tp_, c.tp};        // view(-1, TP)
     case MPCOMM_GROUP_DCP: return {r / dcp_, r % dcp_};  // reshape(-1, DCP)
     case MPCOMM_GROUP_PCP:  // transpose(3, 4): axes outer, dp, pp, tp | pcp
       return {((c.outer * dp_ + c.dp) * pp_ + c.pp) * tp_ + c.tp, c.pcp};

@@ -51,8 +51,8 @@ mpcomm_parallel_config_t default_config() {
 mpcomm_parallel_config_t read_config(const mpcomm_parallel_config_t *cfg, const char *name) {
   require_not_null(cfg, name);
   // The header fields come first in every version, so reading them is always in bounds.
-  require_arg(cfg->magic == MPCOMM_PARALLEL_CONFIG_MAGIC, name,
-              "->magic is 0x", std::hex, cfg->magic, std::dec,
+  require_arg(cfg->magic == MPCOMM_PARALLEL_CONFIG_MAGIC, name, "->magic is 0x", std::hex,
+              cfg->magic, std::dec,
               ": the config was not initialised with MPCOMM_PARALLEL_CONFIG_INIT");
   require_arg(cfg->struct_size >= kFirstVersionSize, name, "->struct_size (", cfg->struct_size,
               ") is smaller than the first version of mpcomm_parallel_config_t (",
@@ -62,8 +62,7 @@ mpcomm_parallel_config_t read_config(const mpcomm_parallel_config_t *cfg, const 
               sizeof(mpcomm_parallel_config_t),
               "): the program was built with a newer mpcomm.h than the library");
   require_arg(cfg->version >= 1 && cfg->version <= MPCOMM_PARALLEL_CONFIG_VERSION, name,
-              "->version (", cfg->version, ") is not in [1, ", MPCOMM_PARALLEL_CONFIG_VERSION,
-              "]");
+              "->version (", cfg->version, ") is not in [1, ", MPCOMM_PARALLEL_CONFIG_VERSION, "]");
   mpcomm_parallel_config_t copy = default_config();
   std::memcpy(&copy, cfg, cfg->struct_size);
   copy.struct_size = sizeof(mpcomm_parallel_config_t);
@@ -84,8 +83,8 @@ void validate(const mpcomm_parallel_config_t &c) {
 
   // The rules of ParallelConfig._validate_parallel_config, in its order and words.
   require_arg(c.data_parallel_size_local <= c.data_parallel_size, "data_parallel_size_local (",
-              c.data_parallel_size_local, ") must be <= data_parallel_size (",
-              c.data_parallel_size, ")");
+              c.data_parallel_size_local, ") must be <= data_parallel_size (", c.data_parallel_size,
+              ")");
   require_arg(!(c.data_parallel_size <= 1 && c.data_parallel_external_lb),
               "data_parallel_external_lb can only be set when data_parallel_size > 1");
   if (c.enable_eplb) {

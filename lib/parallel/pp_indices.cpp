@@ -31,9 +31,8 @@ std::vector<int> user_partition(const std::string &text, int num_layers, int pp_
   for (long v : values)
     require_arg(v >= 0, "Invalid partition string: ", text, " (", kPartitionVariable,
                 ": layer counts must be >= 0, got ", v, ")");
-  require_arg(values.size() == static_cast<std::size_t>(pp_size), kPartitionVariable, "='",
-              text, "': len(partitions)=", values.size(), " does not match pp_size=", pp_size,
-              ".");
+  require_arg(values.size() == static_cast<std::size_t>(pp_size), kPartitionVariable, "='", text,
+              "': len(partitions)=", values.size(), " does not match pp_size=", pp_size, ".");
   long sum = 0;
   bool overflow = false;
   for (long v : values) overflow = overflow || __builtin_add_overflow(sum, v, &sum);
@@ -75,8 +74,8 @@ std::pair<int, int> pp_indices(int num_layers, int pp_rank, int pp_size) {
 
 }  // namespace mpcomm::parallel
 
-extern "C" mpcomm_status_t mpcomm_pp_indices(int num_layers, int pp_rank, int pp_size,
-                                             int *start, int *end) {
+extern "C" mpcomm_status_t mpcomm_pp_indices(int num_layers, int pp_rank, int pp_size, int *start,
+                                             int *end) {
   return mpcomm::c_boundary("mpcomm_pp_indices", [&] {
     mpcomm::require_not_null(start, "start");
     mpcomm::require_not_null(end, "end");

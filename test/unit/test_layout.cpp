@@ -37,8 +37,10 @@ class NdArray {
   NdArray reshape(std::vector<int> shape) const {
     int known = 1, unknown = -1;
     for (size_t i = 0; i < shape.size(); ++i)
-      if (shape[i] == -1) unknown = static_cast<int>(i);
-      else known *= shape[i];
+      if (shape[i] == -1)
+        unknown = static_cast<int>(i);
+      else
+        known *= shape[i];
     if (unknown >= 0) shape[unknown] = static_cast<int>(data_.size()) / known;
     NdArray a = *this;
     a.shape_ = shape;
@@ -336,9 +338,9 @@ TEST(LayoutErrors, SmallBufferIsTruncatedButSizesAreSet) {
 TEST(LayoutErrors, HugeWorldIsSizedWithoutBeingBuilt) {
   const mpcomm_parallel_config_t cfg = MPCOMM_PARALLEL_CONFIG_INIT;
   int ngroups = -1, size = -1;
-  EXPECT_EQ(mpcomm_layout_group_ranks(&cfg, INT_MAX, MPCOMM_GROUP_WORLD, nullptr, 0, &ngroups,
-                                      &size),
-            MPCOMM_ERR_TRUNCATED);
+  EXPECT_EQ(
+      mpcomm_layout_group_ranks(&cfg, INT_MAX, MPCOMM_GROUP_WORLD, nullptr, 0, &ngroups, &size),
+      MPCOMM_ERR_TRUNCATED);
   EXPECT_EQ(ngroups, 1);
   EXPECT_EQ(size, INT_MAX);
 }

@@ -209,8 +209,7 @@ TEST(ParallelConfigValidate, EverySizeBelowOneIsRejected) {
       {"tensor_parallel_size", &mpcomm_parallel_config_t::tensor_parallel_size},
       {"data_parallel_size", &mpcomm_parallel_config_t::data_parallel_size},
       {"decode_context_parallel_size", &mpcomm_parallel_config_t::decode_context_parallel_size},
-      {"prefill_context_parallel_size",
-       &mpcomm_parallel_config_t::prefill_context_parallel_size},
+      {"prefill_context_parallel_size", &mpcomm_parallel_config_t::prefill_context_parallel_size},
       {"nnodes", &mpcomm_parallel_config_t::nnodes},
   };
   for (const auto &size : sizes)
@@ -285,8 +284,9 @@ TEST(ParallelConfigHeader, UninitialisedConfigIsRejected) {
   mpcomm_parallel_config_t c;
   std::memset(&c, 0, sizeof c);
   EXPECT_EQ(mpcomm_parallel_config_validate(&c), MPCOMM_ERR_INVALID_ARGUMENT);
-  EXPECT_NE(std::string(mpcomm_last_error()).find("not initialised with MPCOMM_PARALLEL_CONFIG_INIT"),
-            std::string::npos)
+  EXPECT_NE(
+      std::string(mpcomm_last_error()).find("not initialised with MPCOMM_PARALLEL_CONFIG_INIT"),
+      std::string::npos)
       << mpcomm_last_error();
 }
 
@@ -326,7 +326,8 @@ TEST(ParallelConfigHeader, NoByteBeyondStructSizeIsRead) {
   ASSERT_NE(mem, MAP_FAILED);
   char *guard = static_cast<char *>(mem) + page;
   ASSERT_EQ(mprotect(guard, page, PROT_NONE), 0);
-  auto *cfg = reinterpret_cast<mpcomm_parallel_config_t *>(guard - sizeof(mpcomm_parallel_config_t));
+  auto *cfg =
+      reinterpret_cast<mpcomm_parallel_config_t *>(guard - sizeof(mpcomm_parallel_config_t));
   *cfg = defaults();
   cfg->tensor_parallel_size = 2;
   EXPECT_EQ(mpcomm_parallel_config_validate(cfg), MPCOMM_SUCCESS) << mpcomm_last_error();
@@ -389,8 +390,7 @@ TEST(ParallelConfigWorldSize, BadArgumentsAreNamed) {
   EXPECT_EQ(mpcomm_parallel_config_world_size(&c, nullptr), MPCOMM_ERR_INVALID_ARGUMENT);
   EXPECT_STREQ(mpcomm_last_error(),
                "mpcomm_parallel_config_world_size: world_size must not be NULL");
-  EXPECT_EQ(mpcomm_parallel_config_world_size_across_dp(&c, nullptr),
-            MPCOMM_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(mpcomm_parallel_config_world_size_across_dp(&c, nullptr), MPCOMM_ERR_INVALID_ARGUMENT);
   EXPECT_STREQ(mpcomm_last_error(),
                "mpcomm_parallel_config_world_size_across_dp: world_size must not be NULL");
   EXPECT_EQ(mpcomm_parallel_config_world_size(nullptr, &world), MPCOMM_ERR_INVALID_ARGUMENT);
@@ -420,8 +420,7 @@ TEST(ParallelConfigHash, EqualsVllmsForTheSameFactors) {
   c.enable_expert_parallel = 1;
   c.data_parallel_size = 2;
   c.all2all_backend = MPCOMM_ALL2ALL_ALLGATHER_REDUCESCATTER;
-  EXPECT_EQ(mpcomm::parallel::hash_factors(c),
-            "[2, 4, True, 2, 'allgather_reducescatter', False]");
+  EXPECT_EQ(mpcomm::parallel::hash_factors(c), "[2, 4, True, 2, 'allgather_reducescatter', False]");
   EXPECT_EQ(hash_of(c), "e507a838ee03151a9b77d4bbeb3a1354ac093b8913143063e0176ddc27982366");
 
   c.all2all_backend = MPCOMM_ALL2ALL_DEEPEP_LOW_LATENCY;
@@ -490,7 +489,8 @@ TEST(ParallelConfigHash, IgnoresTheGlobalLocale) {
     char do_thousands_sep() const override { return ','; }
     std::string do_grouping() const override { return "\3"; }
   };
-  const std::locale previous = std::locale::global(std::locale(std::locale::classic(), new Grouping));
+  const std::locale previous =
+      std::locale::global(std::locale(std::locale::classic(), new Grouping));
   mpcomm_parallel_config_t c = defaults();
   c.tensor_parallel_size = 2;
   c.enable_expert_parallel = 1;

@@ -20,8 +20,10 @@ constexpr const char *kVar = "MPCOMM_PP_LAYER_PARTITION";
 class ScopedPartition {
  public:
   explicit ScopedPartition(const char *value) {
-    if (value) setenv(kVar, value, 1);
-    else unsetenv(kVar);
+    if (value)
+      setenv(kVar, value, 1);
+    else
+      unsetenv(kVar);
   }
   ~ScopedPartition() { unsetenv(kVar); }
 };
