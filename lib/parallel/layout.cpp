@@ -41,6 +41,7 @@ Layout::Layout(const mpcomm_parallel_config_t &cfg, int world_size)
       pcp_(cfg.prefill_context_parallel_size),
       dcp_(cfg.decode_context_parallel_size),
       world_(world_size) {
+  validate(cfg);  // the arithmetic below divides by these sizes
   require_arg(world_size >= 1, "world_size must be >= 1, got ", world_size);
   const std::int64_t block = static_cast<std::int64_t>(dp_) * pp_ * pcp_ * tp_;
   require_arg(world_size % block == 0, "world_size (", world_size,
@@ -121,7 +122,7 @@ extern "C" mpcomm_status_t mpcomm_layout_group_ranks(const mpcomm_parallel_confi
     require_arg(ranks != nullptr || capacity == 0, "ranks must not be NULL when capacity (",
                 capacity, ") is not 0");
     parallel::require_group_kind(kind, "kind");
-    const parallel::Layout layout(parallel::checked_config(cfg, "cfg"), world_size);
+    const parallel::Layout layout(parallel::read_config(cfg, "cfg"), world_size);
     *ngroups = layout.num_groups(kind);
     *group_size = layout.group_size(kind);
     // Every kind partitions the world, so the lists always hold world_size ranks.

@@ -27,8 +27,8 @@ struct GroupPlace {
 
 class Layout {
  public:
-  // cfg must be valid (checked_config); world_size must be a positive multiple of
-  // DP*PP*PCP*TP, the leading axis taking the rest. Throws Error otherwise.
+  // cfg must pass validate() and world_size must be a positive multiple of DP*PP*PCP*TP, the
+  // leading axis taking the rest; throws Error(MPCOMM_ERR_INVALID_ARGUMENT) otherwise.
   Layout(const mpcomm_parallel_config_t &cfg, int world_size);
 
   int world_size() const { return world_; }

@@ -11,7 +11,8 @@ namespace mpcomm::parallel {
 
 namespace {
 
-// The size of the first published struct: every later version is at least this large.
+// The size of the first published struct: every later version is at least this large. When
+// fields are appended, this becomes offsetof(mpcomm_parallel_config_t, <first new field>).
 constexpr std::size_t kFirstVersionSize = sizeof(mpcomm_parallel_config_t);
 
 void require_positive(int value, const char *field) {

@@ -371,3 +371,15 @@ TEST(LayoutNames, EveryKindHasVllmsName) {
   EXPECT_STREQ(group_kind_name(MPCOMM_GROUP_PCP), "pcp");
   EXPECT_STREQ(group_kind_name(static_cast<mpcomm_group_kind_t>(99)), "unknown");
 }
+
+TEST(LayoutErrors, CppLayoutValidatesItsConfig) {
+  mpcomm_parallel_config_t cfg = MPCOMM_PARALLEL_CONFIG_INIT;
+  cfg.tensor_parallel_size = 0;  // would divide by zero if it were not checked
+  try {
+    mpcomm::parallel::Layout layout(cfg, 4);
+    ADD_FAILURE() << "no error for tensor_parallel_size 0";
+  } catch (const mpcomm::Error &e) {
+    EXPECT_EQ(e.status(), MPCOMM_ERR_INVALID_ARGUMENT);
+    EXPECT_STREQ(e.what(), "tensor_parallel_size must be >= 1, got 0");
+  }
+}
