@@ -93,7 +93,6 @@ bool parse_options(int argc, char **argv, Options *opts, std::string *error) {
       case 'h':
       case kHelp: opts->help = true; continue;
       case kVersion: opts->version = true; continue;
-      case ':': *error = std::string("option ") + argv[optind - 1] + " needs a value"; return false;
       default:
         if (optopt >= kTp && optopt <= kVersion)
           *error = std::string("option ") + argv[optind - 1] + " needs a value";
@@ -135,6 +134,7 @@ class MpiSession {
 
   // True when a launcher started us (even with one rank), false for a singleton.
   bool launched() const {
+    // (Not PMIX_RANK: Open MPI sets it for a singleton too.)
     return size_ > 1 || std::getenv("OMPI_COMM_WORLD_SIZE") || std::getenv("PMI_SIZE") ||
            std::getenv("SLURM_STEP_NUM_TASKS");
   }
