@@ -74,3 +74,21 @@ check-summary:
 EXTRA_DIST += test/lsan.supp scripts/mpi-test-run.in scripts/test-summary scripts/install-deps scripts/check \
 	scripts/build .ci/run
 .PHONY: check-summary
+
+# Parallel configuration, rank layout and pipeline partition (pure: no MPI).
+UNIT_TESTS += test/unit/test_parallel_config test/unit/test_layout test/unit/test_pp_indices
+test_unit_test_parallel_config_SOURCES = test/unit/test_parallel_config.cpp
+test_unit_test_parallel_config_LDADD = $(UNIT_LDADD)
+test_unit_test_layout_SOURCES = test/unit/test_layout.cpp
+test_unit_test_layout_LDADD = $(UNIT_LDADD)
+test_unit_test_pp_indices_SOURCES = test/unit/test_pp_indices.cpp
+test_unit_test_pp_indices_LDADD = $(UNIT_LDADD)
+
+# The installed programs and the installed library, used as a user would.
+TEST_EXTENSIONS += .sh
+SH_LOG_COMPILER = $(SHELL)
+TESTS += test/tools/mpcomm_info.sh test/tools/install_pkgconfig.sh
+EXTRA_DIST += test/tools/mpcomm_info.sh test/tools/install_pkgconfig.sh test/tools/outside.c
+AM_TESTS_ENVIRONMENT += MPCOMM_TEST_MPIRUN='$(MPIRUN)'; export MPCOMM_TEST_MPIRUN; \
+	CC='$(CC)'; export CC; PKG_CONFIG='$(PKG_CONFIG)'; export PKG_CONFIG; \
+	MAKE='$(MAKE)'; export MAKE;
