@@ -33,7 +33,6 @@ inline void check(mpcomm_status_t status) {
                                 mpcomm_last_error());
 }
 
-
 // ------------------------------------------------------------------ structured objects
 //
 // mpcomm::Value holds what vLLM puts in its pickled dicts (nil, bools, integers, floats,
@@ -132,8 +131,8 @@ class Value {
 
  private:
   Exception wrong(const std::string &wanted) const {
-    return Exception(MPCOMM_ERR_INVALID_ARGUMENT, std::string("mpcomm::Value: wanted ") +
-                                                      wanted + ", got " + type_name(type()));
+    return Exception(MPCOMM_ERR_INVALID_ARGUMENT,
+                     std::string("mpcomm::Value: wanted ") + wanted + ", got " + type_name(type()));
   }
   template <class T>
   const T &get(Type t) const {
@@ -189,11 +188,16 @@ inline void encode_into(std::vector<char> &out, const Value &v) {
       const int64_t i = v.as_int();
       if (i >= 0) {
         const uint64_t u = static_cast<uint64_t>(i);
-        if (u <= 0x7f) put(out, static_cast<unsigned char>(u));
-        else if (u <= 0xff) put_be(out, 0xcc, u, 1);
-        else if (u <= 0xffff) put_be(out, 0xcd, u, 2);
-        else if (u <= 0xffffffffULL) put_be(out, 0xce, u, 4);
-        else put_be(out, 0xcf, u, 8);
+        if (u <= 0x7f)
+          put(out, static_cast<unsigned char>(u));
+        else if (u <= 0xff)
+          put_be(out, 0xcc, u, 1);
+        else if (u <= 0xffff)
+          put_be(out, 0xcd, u, 2);
+        else if (u <= 0xffffffffULL)
+          put_be(out, 0xce, u, 4);
+        else
+          put_be(out, 0xcf, u, 8);
       } else if (i >= -32) {
         put(out, static_cast<unsigned char>(i & 0xff));
       } else if (i >= INT8_MIN) {
@@ -298,8 +302,8 @@ class Reader {
 
   bool at_end() const { return p_ == end_; }
   [[noreturn]] void fail(const std::string &why) const {
-    throw Exception(MPCOMM_ERR_MALFORMED, "mpcomm::decode: " + why + " at byte " +
-                                              std::to_string(p_ - begin_));
+    throw Exception(MPCOMM_ERR_MALFORMED,
+                    "mpcomm::decode: " + why + " at byte " + std::to_string(p_ - begin_));
   }
 
  private:
@@ -483,8 +487,7 @@ class Group {
     const size_t n = static_cast<size_t>(size());
     std::vector<size_t> lens(n);
     std::vector<char> out(n * kFirstGuess);
-    mpcomm_status_t s =
-        mpcomm_all_gather_object(g_, buf, len, out.data(), out.size(), lens.data());
+    mpcomm_status_t s = mpcomm_all_gather_object(g_, buf, len, out.data(), out.size(), lens.data());
     if (s == MPCOMM_ERR_TRUNCATED) {
       size_t total = 0;
       for (size_t l : lens) total += l;

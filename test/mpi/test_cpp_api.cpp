@@ -77,8 +77,7 @@ TEST(CppApi, ObjectsOfAnyLengthAreReceivedWhole) {
   EXPECT_EQ(g.broadcast_object(r == 0 ? big : std::vector<char>{}, 0), big);
   const auto all = g.all_gather_object(big.data(), static_cast<size_t>(r) * 5000);
   for (int i = 0; i < n; ++i)
-    EXPECT_EQ(all[static_cast<size_t>(i)],
-              std::vector<char>(big.begin(), big.begin() + i * 5000));
+    EXPECT_EQ(all[static_cast<size_t>(i)], std::vector<char>(big.begin(), big.begin() + i * 5000));
   if (n >= 2 && r < 2) {
     if (r == 0) g.send_object(big.data(), big.size(), 1);
     if (r == 1) {

@@ -61,10 +61,10 @@ TEST(Msgpack, EveryTypeRoundTrips) {
 }
 
 TEST(Msgpack, IntegersAndLengthsAtEveryFormatBoundary) {
-  const long long ints[] = {0,      1,      127,        128,        255,         256,
-                            65535,  65536,  4294967295, 4294967296, INT64_MAX,   -1,
-                            -32,    -33,    -128,       -129,       -32768,      -32769,
-                            INT32_MIN, (long long)INT32_MIN - 1, INT64_MIN};
+  const long long ints[] = {
+      0,         1,  127, 128, 255,  256,  65535,  65536,  4294967295, 4294967296,
+      INT64_MAX, -1, -32, -33, -128, -129, -32768, -32769, INT32_MIN,  (long long)INT32_MIN - 1,
+      INT64_MIN};
   for (long long i : ints) {
     const auto bytes = mpcomm::encode(Value(i));
     EXPECT_EQ(mpcomm::decode(bytes.data(), bytes.size()), Value(i)) << i;
