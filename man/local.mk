@@ -14,3 +14,20 @@ dist_man_MANS += \
 	%reldir%/man3/mpcomm_layout_group_ranks.3 \
 	%reldir%/man3/mpcomm_pp_indices.3 \
 	%reldir%/man1/mpcomm-info.1
+
+# Groups and their control plane.
+dist_man_MANS += \
+	%reldir%/man3/mpcomm_group.3 \
+	%reldir%/man3/mpcomm_group_from_comm.3 \
+	%reldir%/man3/mpcomm_group_from_ranks.3 \
+	%reldir%/man3/mpcomm_group_free.3 \
+	%reldir%/man3/mpcomm_group_info.3 \
+	%reldir%/man3/mpcomm_group_ranks.3 \
+	%reldir%/man3/mpcomm_group_set_timeout.3 \
+	%reldir%/man3/mpcomm_group_get_timeout.3 \
+	%reldir%/man3/mpcomm_objects.3 \
+	%reldir%/man3/mpcomm_send_object.3 \
+	%reldir%/man3/mpcomm_recv_object.3 \
+	%reldir%/man3/mpcomm_broadcast_object.3 \
+	%reldir%/man3/mpcomm_all_gather_object.3 \
+	%reldir%/man3/mpcomm_barrier.3

@@ -92,3 +92,18 @@ EXTRA_DIST += test/tools/mpcomm_info.sh test/tools/install_pkgconfig.sh test/too
 AM_TESTS_ENVIRONMENT += MPCOMM_TEST_MPIRUN='$(MPIRUN)'; export MPCOMM_TEST_MPIRUN; \
 	CC='$(CC)'; export CC; PKG_CONFIG='$(PKG_CONFIG)'; export PKG_CONFIG; \
 	MAKE='$(MAKE)'; export MAKE;
+# Groups and their control plane (objects, barrier, timeouts).
+MPI_TESTS += test/mpi/test_groups
+test_mpi_test_groups_SOURCES = test/mpi/test_groups.cpp test/mpi/group_test_util.hpp
+test_mpi_test_groups_LDADD = $(MPI_LDADD)
+MPI_TESTS += test/mpi/test_objects test/mpi/test_barrier_timeout
+test_mpi_test_objects_SOURCES = test/mpi/test_objects.cpp test/mpi/group_test_util.hpp
+test_mpi_test_objects_LDADD = $(MPI_LDADD)
+test_mpi_test_barrier_timeout_SOURCES = test/mpi/test_barrier_timeout.cpp
+test_mpi_test_barrier_timeout_LDADD = $(MPI_LDADD)
+UNIT_TESTS += test/unit/test_msgpack
+test_unit_test_msgpack_SOURCES = test/unit/test_msgpack.cpp
+test_unit_test_msgpack_LDADD = $(UNIT_LDADD) $(MSGPACK_LIBS)
+MPI_TESTS += test/mpi/test_cpp_api
+test_mpi_test_cpp_api_SOURCES = test/mpi/test_cpp_api.cpp test/mpi/group_test_util.hpp
+test_mpi_test_cpp_api_LDADD = $(MPI_LDADD)

@@ -1,0 +1,243 @@
+// Objects are bytes: send/recv between a pair, broadcast from any member, all-gather of objects
+// of any lengths. Small objects cost one MPI message per pair (protocol.hpp); every wait is
+// bounded by the group's timeout. A receive buffer that is too small gets
+// MPCOMM_ERR_TRUNCATED with the needed length; the object is received anyway and kept, and the
+// caller's next call of the same operation from the same source returns it (the group stays in
+// step: no sender waits for that retry).
+#include <algorithm>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+#include "core/deadline.hpp"
+#include "core/error.hpp"
+#include "group/group.hpp"
+#include "group/protocol.hpp"
+
+namespace mpcomm {
+namespace {
+
+using namespace protocol;
+
+void require_peer(const mpcomm_group_s &g, int peer, const char *name) {
+  require_arg(peer >= 0 && peer < g.size(), name, " must be a rank in the group [0, ", g.size(),
+              "), got ", peer);
+}
+
+[[noreturn]] void truncated(uint64_t needed, size_t capacity, const char *what) {
+  throw Error(MPCOMM_ERR_TRUNCATED,
+              concat(what, " needs ", needed, " bytes but capacity is ", capacity,
+                     "; the object is kept for the next call (*len holds its length)"));
+}
+
+// Receives one object sent by pack_eager + send_chunks from src: the eager message first, then
+// its chunks. An object that does not fit in capacity is kept in the group (key: tag, src) and
+// returned by the next call; *len is set before a truncation.
+void receive_object(mpcomm_group_s &g, void *buf, size_t capacity, size_t *len, int src, Tag tag,
+                    Tag data_tag, const Deadline &deadline, const char *what) {
+  auto &kept = g.kept();
+  const auto key = std::make_pair(static_cast<int>(tag), src);
+  if (auto it = kept.find(key); it != kept.end()) {
+    *len = it->second.size();
+    if (*len > capacity) truncated(*len, capacity, what);
+    if (*len) std::memcpy(buf, it->second.data(), *len);
+    kept.erase(it);
+    return;
+  }
+  char *msg = g.scratch(kEagerBytes);
+  g.requests().recv(msg, kEagerBytes, src, tag, g.comm());
+  finish(g, deadline, what);
+  const uint64_t length = parse_eager(msg, g.requests().received(0), tag);
+  require(length <= std::numeric_limits<size_t>::max(), MPCOMM_ERR_MALFORMED, "an object of ",
+          length, " bytes does not fit in memory");
+  *len = static_cast<size_t>(length);
+  const bool fits = length <= capacity;
+  std::vector<char> keep;
+  char *dst = static_cast<char *>(buf);
+  if (!fits) {
+    keep.resize(*len);
+    dst = keep.data();
+  }
+  if (is_inline(length)) {
+    if (length) std::memcpy(dst, msg + sizeof(Header), length);
+  } else {
+    recv_chunks(g, dst, length, src, data_tag, deadline, what);
+  }
+  if (!fits) {
+    kept.emplace(key, std::move(keep));
+    truncated(length, capacity, what);
+  }
+}
+
+const auto kAllGatherKey = std::make_pair(static_cast<int>(kTagAllGather), -1);
+
+[[noreturn]] void all_gather_truncated(size_t total, size_t capacity) {
+  throw Error(MPCOMM_ERR_TRUNCATED,
+              concat("all_gather_object needs ", total, " bytes but capacity is ", capacity,
+                     "; the objects are kept for the next call (lens holds their lengths)"));
+}
+
+// Sends one object to each of peers: the eager message, then the chunks of a large object.
+void send_object_to(mpcomm_group_s &g, const void *buf, size_t len, const int *peers, size_t npeers,
+                    Tag tag, Tag data_tag, const Deadline &deadline, const char *what) {
+  char *msg = g.scratch(kEagerBytes);
+  const size_t bytes = pack_eager(msg, buf, len, tag);
+  for (size_t p = 0; p < npeers; ++p) g.requests().send(msg, bytes, peers[p], tag, g.comm());
+  finish(g, deadline, what);
+  if (!is_inline(len))
+    send_chunks(g, static_cast<const char *>(buf), len, peers, npeers, data_tag, deadline, what);
+}
+
+}  // namespace
+}  // namespace mpcomm
+
+extern "C" mpcomm_status_t mpcomm_send_object(mpcomm_group_t group, const void *buf, size_t len,
+                                              int dst) {
+  return mpcomm::c_boundary("mpcomm_send_object", [&] {
+    using namespace mpcomm;
+    auto &g = group_ref(group);
+    require_arg(buf != nullptr || len == 0, "buf must not be NULL when len is ", len);
+    require_peer(g, dst, "dst");
+    require_arg(dst != g.rank(), "dst must not be the caller's own rank ", dst);
+    protocol::run_operation(g, [&] {
+      const Deadline deadline(g.timeout());
+      send_object_to(g, buf, len, &dst, 1, protocol::kTagSend, protocol::kTagSendData, deadline,
+                     "send_object");
+    });
+  });
+}
+
+extern "C" mpcomm_status_t mpcomm_recv_object(mpcomm_group_t group, void *buf, size_t capacity,
+                                              size_t *len, int src) {
+  return mpcomm::c_boundary("mpcomm_recv_object", [&] {
+    using namespace mpcomm;
+    auto &g = group_ref(group);
+    require_not_null(len, "len");
+    require_arg(buf != nullptr || capacity == 0, "buf must not be NULL when capacity is ",
+                capacity);
+    require_peer(g, src, "src");
+    require_arg(src != g.rank(), "src must not be the caller's own rank ", src);
+    protocol::run_operation(g, [&] {
+      const Deadline deadline(g.timeout());
+      receive_object(g, buf, capacity, len, src, protocol::kTagSend, protocol::kTagSendData,
+                     deadline, "recv_object");
+    });
+  });
+}
+
+extern "C" mpcomm_status_t mpcomm_broadcast_object(mpcomm_group_t group, void *buf, size_t capacity,
+                                                   size_t *len, int src) {
+  return mpcomm::c_boundary("mpcomm_broadcast_object", [&] {
+    using namespace mpcomm;
+    auto &g = group_ref(group);
+    require_not_null(len, "len");
+    require_peer(g, src, "src");
+    const bool root = g.rank() == src;
+    if (root) {
+      require_arg(*len <= capacity, "at src, *len (", *len, ") must be <= capacity (", capacity,
+                  ")");
+      require_arg(buf != nullptr || *len == 0, "buf must not be NULL when *len is ", *len);
+    } else {
+      require_arg(buf != nullptr || capacity == 0, "buf must not be NULL when capacity is ",
+                  capacity);
+    }
+    protocol::run_operation(g, [&] {
+      const Deadline deadline(g.timeout());
+      if (root) {
+        // The root sends to every other member directly: one message each for a small object.
+        std::vector<int> &peers = g.peer_list();
+        send_object_to(g, buf, *len, peers.data(), peers.size(), protocol::kTagBroadcast,
+                       protocol::kTagBroadcastData, deadline, "broadcast_object");
+      } else {
+        receive_object(g, buf, capacity, len, src, protocol::kTagBroadcast,
+                       protocol::kTagBroadcastData, deadline, "broadcast_object");
+      }
+    });
+  });
+}
+
+extern "C" mpcomm_status_t mpcomm_all_gather_object(mpcomm_group_t group, const void *buf,
+                                                    size_t len, void *out, size_t capacity,
+                                                    size_t *lens) {
+  return mpcomm::c_boundary("mpcomm_all_gather_object", [&] {
+    using namespace mpcomm;
+    using namespace mpcomm::protocol;
+    auto &g = group_ref(group);
+    require_not_null(lens, "lens");
+    require_arg(buf != nullptr || len == 0, "buf must not be NULL when len is ", len);
+    require_arg(out != nullptr || capacity == 0, "out must not be NULL when capacity is ",
+                capacity);
+    run_operation(g, [&] {
+      const char *what = "all_gather_object";
+      auto &kept = g.kept();
+      if (auto it = kept.find(kAllGatherKey); it != kept.end()) {
+        // The result of the previous call, which did not fit: no communication.
+        std::copy(g.kept_lengths().begin(), g.kept_lengths().end(), lens);
+        if (it->second.size() > capacity) all_gather_truncated(it->second.size(), capacity);
+        if (!it->second.empty()) std::memcpy(out, it->second.data(), it->second.size());
+        kept.erase(it);
+        return;
+      }
+      const Deadline deadline(g.timeout());
+      const int n = g.size(), me = g.rank();
+      const auto slot = [](int r) { return static_cast<size_t>(r) * kEagerBytes; };
+      // Scratch: one eager message per member; ours sits in our own slot.
+      char *msgs = g.scratch(slot(n));
+      const size_t mine = pack_eager(msgs + slot(me), buf, len, kTagAllGather);
+      Requests &requests = g.requests();
+      for (int r = 0; r < n; ++r)
+        if (r != me) requests.recv(msgs + slot(r), kEagerBytes, r, kTagAllGather, g.comm());
+      for (int r = 0; r < n; ++r)
+        if (r != me) requests.send(msgs + slot(me), mine, r, kTagAllGather, g.comm());
+      finish(g, deadline, what);
+
+      // Lengths, in rank order; the receive statuses came in posting order (ranks != me).
+      uint64_t total = 0;
+      bool overflow = false;
+      for (int r = 0, posted = 0; r < n; ++r) {
+        uint64_t length = len;
+        if (r != me)
+          length = parse_eager(msgs + slot(r), requests.received(static_cast<size_t>(posted++)),
+                               kTagAllGather);
+        require(length <= std::numeric_limits<size_t>::max(), MPCOMM_ERR_MALFORMED, "an object of ",
+                length, " bytes does not fit in memory");
+        lens[r] = static_cast<size_t>(length);
+        overflow = overflow || total + length < total;
+        total += length;
+      }
+      require(!overflow, MPCOMM_ERR_MALFORMED, what, ": the lengths add up beyond size_t");
+      // Objects land in out, or in a kept copy returned by the next call when out is too small.
+      const bool fits = total <= capacity;
+      std::vector<char> keep;
+      if (!fits) keep.resize(total);
+      char *const dst = fits ? static_cast<char *>(out) : keep.data();
+      size_t offset = 0;
+      for (int r = 0; r < n; ++r) {
+        const size_t l = lens[r];
+        if (r == me && l) std::memcpy(dst + offset, buf, l);
+        if (r != me && is_inline(l) && l)
+          std::memcpy(dst + offset, msgs + slot(r) + sizeof(Header), l);
+        offset += l;
+      }
+      // Large objects, one sender at a time in rank order (every member walks the same order).
+      std::vector<int> &peers = g.peer_list();
+      offset = 0;
+      for (int r = 0; r < n; ++r) {
+        const size_t l = lens[r];
+        if (!is_inline(l)) {
+          if (r == me)
+            send_chunks(g, static_cast<const char *>(buf), l, peers.data(), peers.size(),
+                        kTagAllGatherData, deadline, what);
+          else
+            recv_chunks(g, dst + offset, l, r, kTagAllGatherData, deadline, what);
+        }
+        offset += l;
+      }
+      if (!fits) {
+        g.kept().emplace(kAllGatherKey, std::move(keep));
+        g.kept_lengths().assign(lens, lens + n);
+        all_gather_truncated(total, capacity);
+      }
+    });
+  });
+}

@@ -1,0 +1,86 @@
+// The wire protocol of objects on a group's communicator. An object travels as one eager message
+// (a header, then the bytes when they fit in kEagerBytes) and, when it does not fit, as chunks
+// of at most chunk_bytes() that follow the header on a data tag. Headers and chunks between a
+// pair keep their order (MPI's non-overtaking rule per source, tag and communicator), so objects
+// arrive in the order they were sent. A receiver whose buffer is too small still takes the whole
+// object off the wire and keeps it for its next call, so senders never wait for a retry and the
+// group stays in step.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "core/deadline.hpp"
+#include "core/error.hpp"
+#include "group/group.hpp"
+
+namespace mpcomm::protocol {
+
+// Control-plane tags on the group's communicator (1 to 15; see group.hpp).
+enum Tag : int {
+  kTagSend = 1,
+  kTagSendData = 2,
+  kTagBroadcast = 3,
+  kTagBroadcastData = 4,
+  kTagAllGather = 5,
+  kTagAllGatherData = 6,
+  kTagBarrier = 7,
+};
+
+struct Header {
+  uint64_t length;  // bytes of the object
+  uint32_t magic;   // kMagic: catches traffic that is not an object header
+  uint32_t tag;     // the tag it was sent with
+};
+constexpr uint32_t kMagic = 0x4f4d504dU;  // "MPMO"
+
+// One eager message: a header and up to kInlineBytes of object.
+constexpr size_t kEagerBytes = 8192;
+constexpr size_t kInlineBytes = kEagerBytes - sizeof(Header);
+
+// Largest chunk of a large object (64 MiB; always <= INT_MAX so MPI's int counts hold).
+size_t chunk_bytes();
+// Test knob: force a chunk size (bytes >= 1); 0 restores the default.
+void set_chunk_bytes_for_testing(size_t bytes);
+
+// Writes the eager message of an object of len bytes into msg (kEagerBytes) and returns its size.
+size_t pack_eager(char *msg, const void *buf, size_t len, Tag tag);
+// Checks a received eager message of `received` bytes and returns the object's length.
+// Throws Error(MPCOMM_ERR_MALFORMED) if it is not one.
+uint64_t parse_eager(const char *msg, size_t received, Tag tag);
+inline bool is_inline(uint64_t len) { return len <= kInlineBytes; }
+
+// Waits for g.requests(); on expiry abandons them, marks the group broken and throws
+// Error(MPCOMM_ERR_TIMEOUT) naming the ranks still pending: "<what> timed out after T s: ...".
+void finish(mpcomm_group_s &g, const Deadline &deadline, const char *what);
+
+// Sends len bytes at data in chunks to every rank in [peers, peers+npeers) on tag.
+void send_chunks(mpcomm_group_s &g, const char *data, size_t len, const int *peers, size_t npeers,
+                 Tag tag, const Deadline &deadline, const char *what);
+// Receives len bytes in chunks from src into data.
+void recv_chunks(mpcomm_group_s &g, char *data, size_t len, int src, Tag tag,
+                 const Deadline &deadline, const char *what);
+
+// Runs one control-plane operation: refuses a broken group, and marks the group broken when the
+// operation fails in a way that leaves the members out of step (timeout, MPI error, malformed
+// traffic, out of memory half-way). Truncation leaves the group in step.
+template <class Body>
+void run_operation(mpcomm_group_s &g, Body &&body) {
+  g.require_usable();
+  try {
+    body();
+  } catch (const Error &e) {
+    if (e.status() != MPCOMM_ERR_TRUNCATED) g.mark_broken(e.what());
+    throw;
+  } catch (const std::exception &e) {
+    g.mark_broken(concat("failed half-way: ", e.what()));
+    throw;
+  }
+}
+
+// The timeout of a call that takes one: > 0 is itself, <= 0 is fallback; NaN and infinity are
+// invalid arguments named `name`.
+double timeout_argument(double seconds, double fallback, const char *name);
+
+}  // namespace mpcomm::protocol

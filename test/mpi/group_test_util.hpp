@@ -1,0 +1,64 @@
+// Helpers shared by the group tests: world rank and size, a group freed at scope exit, a scoped
+// environment variable, and deterministic object contents.
+#pragma once
+
+#include <mpi.h>
+
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "mpcomm.h"
+
+namespace grouptest {
+
+inline int world_rank() {
+  int r = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &r);
+  return r;
+}
+inline int world_size() {
+  int s = 0;
+  MPI_Comm_size(MPI_COMM_WORLD, &s);
+  return s;
+}
+inline std::string last_error() { return mpcomm_last_error(); }
+
+// Frees the group at scope exit.
+struct GroupHolder {
+  mpcomm_group_t g = nullptr;
+  GroupHolder() = default;
+  GroupHolder(const GroupHolder &) = delete;
+  GroupHolder &operator=(const GroupHolder &) = delete;
+  ~GroupHolder() { mpcomm_group_free(&g); }
+};
+
+// Sets an environment variable for the life of the object.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char *name, const char *value) : name_(name) {
+    const char *old = std::getenv(name);
+    if (old) old_ = old, had_ = true;
+    setenv(name, value, 1);
+  }
+  ~ScopedEnv() {
+    if (had_)
+      setenv(name_, old_.c_str(), 1);
+    else
+      unsetenv(name_);
+  }
+
+ private:
+  const char *name_;
+  std::string old_;
+  bool had_ = false;
+};
+
+// The bytes of object `id` of length len: every byte depends on id and position.
+inline std::vector<char> object_bytes(size_t len, unsigned id) {
+  std::vector<char> v(len);
+  for (size_t i = 0; i < len; ++i) v[i] = static_cast<char>((i * 131 + id * 17 + (i >> 12)) & 0xff);
+  return v;
+}
+
+}  // namespace grouptest
