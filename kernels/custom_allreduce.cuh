@@ -34,9 +34,14 @@
 // once to T, so every rank gets bitwise the same result, and one-shot and two-shot agree.
 #pragma once
 
+// MPCOMM_CUSTOM_ALLREDUCE_HOST_MODEL: test/unit/test_custom_allreduce_model.cpp compiles these
+// kernels as plain C++ (one std::thread per CUDA thread) and supplies the CUDA built-ins and the
+// two flag functions itself, so the barrier protocol is checked on machines without a GPU.
+#ifndef MPCOMM_CUSTOM_ALLREDUCE_HOST_MODEL
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
+#endif
 
 #include <cstddef>
 #include <cstdint>
@@ -45,6 +50,14 @@
 
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ < 800
 #error "the custom allreduce needs sm_80 or newer (bfloat16, release/acquire at system scope)"
+#endif
+
+// nvcc unrolls these loops over ranks and pack elements; a host compiler (the CPU model) has
+// no such pragma.
+#ifdef __CUDACC__
+#define MPCOMM_UNROLL _Pragma("unroll")
+#else
+#define MPCOMM_UNROLL
 #endif
 
 namespace mpcomm::kernels::device {
@@ -62,6 +75,7 @@ struct KernelArgs {
 // ---------------------------------------------------------------------------------------------
 // Flags
 
+#ifndef MPCOMM_CUSTOM_ALLREDUCE_HOST_MODEL
 __device__ __forceinline__ void store_release_sys(std::uint32_t *addr, std::uint32_t value) {
   asm volatile("st.release.sys.global.u32 [%0], %1;" ::"l"(addr), "r"(value) : "memory");
 }
@@ -71,6 +85,7 @@ __device__ __forceinline__ std::uint32_t load_acquire_sys(const std::uint32_t *a
   asm volatile("ld.acquire.sys.global.u32 %0, [%1];" : "=r"(value) : "l"(addr) : "memory");
   return value;
 }
+#endif
 
 enum class Phase { Start, End };
 
@@ -141,7 +156,7 @@ struct HalfPack {
   static constexpr int kElems = 8;
   __device__ static void unpack(const uint4 &p, float (&v)[kElems]) {
     const std::uint32_t w[4] = {p.x, p.y, p.z, p.w};
-#pragma unroll
+MPCOMM_UNROLL
     for (int i = 0; i < 4; ++i) {
       v[2 * i] = Bits::to_float(static_cast<std::uint16_t>(w[i] & 0xffffu));
       v[2 * i + 1] = Bits::to_float(static_cast<std::uint16_t>(w[i] >> 16));
@@ -149,7 +164,7 @@ struct HalfPack {
   }
   __device__ static uint4 pack(const float (&v)[kElems]) {
     std::uint32_t w[4];
-#pragma unroll
+MPCOMM_UNROLL
     for (int i = 0; i < 4; ++i)
       w[i] = static_cast<std::uint32_t>(Bits::from_float(v[2 * i])) |
              (static_cast<std::uint32_t>(Bits::from_float(v[2 * i + 1])) << 16);
@@ -168,10 +183,10 @@ __device__ __forceinline__ uint4 sum_packs(const uint4 (&p)[N]) {
   constexpr int E = Pack<T>::kElems;
   float acc[E], v[E];
   Pack<T>::unpack(p[0], acc);
-#pragma unroll
+MPCOMM_UNROLL
   for (int r = 1; r < N; ++r) {
     Pack<T>::unpack(p[r], v);
-#pragma unroll
+MPCOMM_UNROLL
     for (int e = 0; e < E; ++e) acc[e] += v[e];
   }
   return Pack<T>::pack(acc);
@@ -192,14 +207,14 @@ __global__ void __launch_bounds__(kThreadsPerBlock)
   block_barrier<N>(args, rank, flag, Phase::Start);
 
   const uint4 *in[N];
-#pragma unroll
+MPCOMM_UNROLL
   for (int r = 0; r < N; ++r) in[r] = static_cast<const uint4 *>(args.inputs[r]);
   uint4 *out = static_cast<uint4 *>(args.outputs[rank]);
   const std::size_t stride = static_cast<std::size_t>(gridDim.x) * blockDim.x;
   for (std::size_t i = static_cast<std::size_t>(blockIdx.x) * blockDim.x + threadIdx.x;
        i < args.packs; i += stride) {
     uint4 p[N];
-#pragma unroll
+MPCOMM_UNROLL
     for (int r = 0; r < N; ++r) p[r] = in[r][i];  // all N loads in flight before the adds
     out[i] = sum_packs<T, N>(p);
   }
@@ -236,13 +251,13 @@ __global__ void __launch_bounds__(kThreadsPerBlock)
   uint4 *out = static_cast<uint4 *>(args.outputs[rank]);
 
   const uint4 *in[N];
-#pragma unroll
+MPCOMM_UNROLL
   for (int r = 0; r < N; ++r) in[r] = static_cast<const uint4 *>(args.inputs[r]);
   const Slice own = slice_of<N>(rank, args.packs);
   uint4 *own_scratch = static_cast<uint4 *>(args.scratch[rank]);
   for (std::size_t i = tid; i < own.length; i += stride) {
     uint4 p[N];
-#pragma unroll
+MPCOMM_UNROLL
     for (int r = 0; r < N; ++r) p[r] = in[r][own.first + i];
     const uint4 sum = sum_packs<T, N>(p);
     own_scratch[i] = sum;
@@ -253,7 +268,7 @@ __global__ void __launch_bounds__(kThreadsPerBlock)
   block_barrier<N>(args, rank, flag, Phase::End);
 
   // Start with the next rank rather than rank 0, so the peers' links share the load.
-#pragma unroll
+MPCOMM_UNROLL
   for (int step = 1; step < N; ++step) {
     const int owner = (rank + step) % N;
     const Slice s = slice_of<N>(owner, args.packs);

@@ -22,6 +22,9 @@ test_unit_test_core_LDADD = $(UNIT_LDADD)
 UNIT_TESTS += test/unit/test_custom_allreduce_rules
 test_unit_test_custom_allreduce_rules_SOURCES = test/unit/test_custom_allreduce_rules.cpp
 test_unit_test_custom_allreduce_rules_LDADD = $(UNIT_LDADD)
+UNIT_TESTS += test/unit/test_custom_allreduce_model
+test_unit_test_custom_allreduce_model_SOURCES = test/unit/test_custom_allreduce_model.cpp
+test_unit_test_custom_allreduce_model_LDADD = $(UNIT_LDADD)
 
 # MPI tests (GoogleTest under mpirun): each runs at 1, 2 and 4 ranks.
 MPI_TESTS = test/mpi/test_mpi_core
