@@ -8,8 +8,10 @@
 //  - one launch holding every rank (the one-GPU simulation's schedule);
 //  - one stream per rank, each running its own calls back to back with no join between ranks
 //    (the real multi-GPU schedule), rewriting its input before each call: a missing end barrier
-//    or an early scratch reuse shows up as a wrong sum (and as a data race under
-//    ThreadSanitizer, ./configure --enable-sanitizers=thread, if the build offers it).
+//    or an early scratch reuse shows up as a wrong sum, and as a data race under
+//    ThreadSanitizer, which this model also passes:
+//      g++ -std=c++17 -O1 -fsanitize=thread -pthread -I. -Iinclude (this file)
+//          kernels/custom_allreduce_rules.cpp -lgtest -lgtest_main
 // What a CPU cannot check is the GPU scope of the fences (.sys vs .gpu); that is by construction
 // (see the .cuh) and by test/gpu/run-on-gpu.sh on real hardware.
 #include <gtest/gtest.h>
