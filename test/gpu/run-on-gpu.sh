@@ -1,5 +1,5 @@
 #!/bin/bash
-# run-on-gpu.sh [--quick] [--no-sanitizer] [--no-perf] [--build-only]
+# run-on-gpu.sh [--quick] [--no-tests] [--no-sanitizer] [--no-perf] [--build-only]
 #
 # Builds and runs every GPU test on a machine that has nvcc and a GPU but possibly no MPI, no
 # autotools, no GoogleTest and no network: the kernels and test programs are compiled with nvcc
@@ -11,6 +11,8 @@
 #      custom_allreduce_sim_perf [--quick]      the timing table (printed, not judged)
 # and ends with one line "N passed, N failed[, N skipped]" (each program's own counts, from its
 # "# mpcomm-test:" line; a sanitizer run counts as one test). Exit status 0 when nothing failed.
+# --no-tests, --no-sanitizer and --no-perf leave out steps 1-2, 3 and 4, so that a session with a
+# time limit per command can run the steps in separate calls (the build is reused).
 # Where there is no GPU, every program skips (exit 77) and says why, so the script also proves the
 # build half anywhere nvcc is installed.
 #
@@ -21,14 +23,15 @@ set -u
 cd "$(dirname "$0")/../.." || exit 1
 top=$(pwd)
 
-quick=0 sanitize=1 perf=1 build_only=0
+quick=0 tests=1 sanitize=1 perf=1 build_only=0
 for arg in "$@"; do
   case $arg in
     --quick) quick=1 ;;
+    --no-tests) tests=0 ;;
     --no-sanitizer) sanitize=0 ;;
     --no-perf) perf=0 ;;
     --build-only) build_only=1 ;;
-    *) echo "usage: $0 [--quick] [--no-sanitizer] [--no-perf] [--build-only]" >&2; exit 2 ;;
+    *) echo "usage: $0 [--quick] [--no-tests] [--no-sanitizer] [--no-perf] [--build-only]" >&2; exit 2 ;;
   esac
 done
 
@@ -128,8 +131,10 @@ run() {  # name command...
 
 sim_args=""
 [ $quick = 1 ] && sim_args="--quick"
-run device_probe "$build/test_device_probe"
-run custom_allreduce_sim "$build/test_custom_allreduce_sim" $sim_args
+if [ $tests = 1 ]; then
+  run device_probe "$build/test_device_probe"
+  run custom_allreduce_sim "$build/test_custom_allreduce_sim" $sim_args
+fi
 
 if [ $sanitize = 1 ]; then
   sanitizer=${COMPUTE_SANITIZER:-$(command -v compute-sanitizer || echo /usr/local/cuda/bin/compute-sanitizer)}
