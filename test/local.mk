@@ -31,6 +31,12 @@ EXTRA_DIST += test/common/no_dlclose.c
 UNIT_TESTS = test/unit/test_core
 test_unit_test_core_SOURCES = test/unit/test_core.cpp
 test_unit_test_core_LDADD = $(UNIT_LDADD)
+UNIT_TESTS += test/unit/test_custom_allreduce_rules
+test_unit_test_custom_allreduce_rules_SOURCES = test/unit/test_custom_allreduce_rules.cpp
+test_unit_test_custom_allreduce_rules_LDADD = $(UNIT_LDADD)
+UNIT_TESTS += test/unit/test_custom_allreduce_model
+test_unit_test_custom_allreduce_model_SOURCES = test/unit/test_custom_allreduce_model.cpp
+test_unit_test_custom_allreduce_model_LDADD = $(UNIT_LDADD)
 
 # MPI tests (GoogleTest under mpirun): each runs at 1, 2 and 4 ranks.
 MPI_TESTS = test/mpi/test_mpi_core
@@ -44,12 +50,27 @@ test_c_header_c99_CFLAGS = -std=c99 -pedantic -Werror -Wall -Wextra $(MPCOMM_SAN
 test_c_header_c99_LDADD = libmpcomm.la
 
 # GPU tests: run on a machine with a GPU (scripts in test/gpu), skip with 77 elsewhere.
+# GoogleTest GPU tests go in GPU_TESTS (under `if HAVE_CUDA`); none at present.
 GPU_TESTS =
+
+# GPU tests without GoogleTest or MPI (test/gpu/gpu_check.hpp), so that test/gpu/run-on-gpu.sh
+# also builds them with nvcc alone on a GPU machine; they skip with 77 where there is no GPU.
+# custom_allreduce_sim_perf is the timing table of the simulated allreduce: built, not run.
+GPU_PLAIN_TESTS =
+GPU_LDADD = libmpcomm.la $(CUDA_LDFLAGS) $(CUDA_LIBS)
 if HAVE_CUDA
-GPU_TESTS += test/gpu/test_device_probe
-test_gpu_test_device_probe_SOURCES = test/gpu/test_device_probe.cpp
-test_gpu_test_device_probe_LDADD = $(UNIT_LDADD)
+GPU_PLAIN_TESTS += test/gpu/test_device_probe test/gpu/test_custom_allreduce_sim
+test_gpu_test_device_probe_SOURCES = test/gpu/test_device_probe.cpp test/gpu/gpu_check.hpp
+test_gpu_test_device_probe_LDADD = $(GPU_LDADD)
+test_gpu_test_custom_allreduce_sim_SOURCES = test/gpu/test_custom_allreduce_sim.cpp \
+	test/gpu/gpu_check.hpp
+test_gpu_test_custom_allreduce_sim_LDADD = $(GPU_LDADD)
+check_PROGRAMS += $(GPU_PLAIN_TESTS) test/gpu/custom_allreduce_sim_perf
+TESTS += $(GPU_PLAIN_TESTS)
+test_gpu_custom_allreduce_sim_perf_SOURCES = test/gpu/custom_allreduce_sim_perf.cpp
+test_gpu_custom_allreduce_sim_perf_LDADD = $(GPU_LDADD)
 endif
+EXTRA_DIST += test/gpu/run-on-gpu.sh
 
 if HAVE_GTEST
 check_PROGRAMS += $(UNIT_TESTS) $(MPI_TESTS) $(GPU_TESTS)
