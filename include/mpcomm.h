@@ -238,6 +238,13 @@ mpcomm_status_t mpcomm_broadcast_object(mpcomm_group_t group, void *buf, size_t 
 mpcomm_status_t mpcomm_all_gather_object(mpcomm_group_t group, const void *buf, size_t len,
                                          void *out, size_t capacity, size_t *lens);
 
+/* ---------------------------------------------------------------- node locality */
+
+/* flags[i] = 1 if group rank i shares memory (a node) with group rank source_rank, else 0;
+ * flags holds one int per member. Collective over the group. */
+mpcomm_status_t mpcomm_in_the_same_node_as(mpcomm_group_t group, int source_rank, int *flags);
+/* The number of nodes the group's members span. Collective over the group. */
+mpcomm_status_t mpcomm_node_count(mpcomm_group_t group, int *count);
 
 #ifdef __cplusplus
 }

@@ -31,3 +31,6 @@ dist_man_MANS += \
 	%reldir%/man3/mpcomm_broadcast_object.3 \
 	%reldir%/man3/mpcomm_all_gather_object.3 \
 	%reldir%/man3/mpcomm_barrier.3
+dist_man_MANS += \
+	%reldir%/man3/mpcomm_in_the_same_node_as.3 \
+	%reldir%/man3/mpcomm_node_count.3

@@ -38,6 +38,10 @@ UNIT_TESTS += test/unit/test_custom_allreduce_model
 test_unit_test_custom_allreduce_model_SOURCES = test/unit/test_custom_allreduce_model.cpp
 test_unit_test_custom_allreduce_model_LDADD = $(UNIT_LDADD)
 
+UNIT_TESTS += test/unit/test_topology
+test_unit_test_topology_SOURCES = test/unit/test_topology.cpp
+test_unit_test_topology_LDADD = $(UNIT_LDADD)
+
 # MPI tests (GoogleTest under mpirun): each runs at 1, 2 and 4 ranks.
 MPI_TESTS = test/mpi/test_mpi_core
 test_mpi_test_mpi_core_SOURCES = test/mpi/test_mpi_core.cpp
@@ -128,3 +132,12 @@ test_unit_test_msgpack_LDADD = $(UNIT_LDADD) $(MSGPACK_LIBS)
 MPI_TESTS += test/mpi/test_cpp_api
 test_mpi_test_cpp_api_SOURCES = test/mpi/test_cpp_api.cpp test/mpi/group_test_util.hpp
 test_mpi_test_cpp_api_LDADD = $(MPI_LDADD)
+
+# Node locality (also run on two simulated nodes by test/mpi/two-nodes.sh).
+MPI_TESTS += test/mpi/test_locality
+test_mpi_test_locality_SOURCES = test/mpi/test_locality.cpp
+test_mpi_test_locality_LDADD = $(MPI_LDADD)
+if HAVE_GTEST
+TESTS += test/mpi/two-nodes.sh
+endif
+EXTRA_DIST += test/mpi/two-nodes.sh test/mpi/fake-ssh

@@ -1,0 +1,144 @@
+#include "locality/node.hpp"
+
+#include <cstdint>
+#include <random>
+#include <string>
+
+#include "core/log.hpp"
+#include "core/mpi_call.hpp"
+#include "locality/topology.hpp"
+
+namespace mpcomm::locality {
+
+namespace {
+
+// Owns a communicator made by the library.
+class OwnedComm {
+ public:
+  explicit OwnedComm(MPI_Comm comm) : comm_(comm) {}
+  ~OwnedComm() {
+    if (comm_ != MPI_COMM_NULL) MPI_Comm_free(&comm_);
+  }
+  OwnedComm(const OwnedComm &) = delete;
+  OwnedComm &operator=(const OwnedComm &) = delete;
+  MPI_Comm get() const { return comm_; }
+
+ private:
+  MPI_Comm comm_;
+};
+
+OwnedComm split_node(MPI_Comm comm) {
+  MPI_Comm node = MPI_COMM_NULL;
+  mpi_check(MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node),
+            "MPI_Comm_split_type(MPI_COMM_TYPE_SHARED)");
+  MPI_Comm_set_errhandler(node, MPI_ERRORS_RETURN);
+  return OwnedComm(node);
+}
+
+// One 8-byte word shared by the processes of a node (it lives with node rank 0), in a passive
+// target epoch for its whole life.
+class SharedWord {
+ public:
+  explicit SharedWord(MPI_Comm node) {
+    int node_rank = 0;
+    MPI_Comm_rank(node, &node_rank);
+    void *mine = nullptr;
+    mpi_check(MPI_Win_allocate_shared(node_rank == 0 ? sizeof(uint64_t) : 0, sizeof(uint64_t),
+                                      MPI_INFO_NULL, node, &mine, &win_),
+              "MPI_Win_allocate_shared");
+    MPI_Aint size = 0;
+    int disp = 0;
+    void *base = nullptr;
+    int rc = MPI_Win_shared_query(win_, 0, &size, &disp, &base);
+    if (rc == MPI_SUCCESS) rc = MPI_Win_lock_all(MPI_MODE_NOCHECK, win_);
+    if (rc != MPI_SUCCESS) {
+      MPI_Win_free(&win_);
+      mpi_check(rc, "MPI_Win_shared_query/MPI_Win_lock_all");
+    }
+    word_ = static_cast<volatile uint64_t *>(base);
+  }
+  ~SharedWord() {
+    MPI_Win_unlock_all(win_);
+    MPI_Win_free(&win_);
+  }
+  SharedWord(const SharedWord &) = delete;
+  SharedWord &operator=(const SharedWord &) = delete;
+
+  void store(uint64_t v) {
+    *word_ = v;
+    MPI_Win_sync(win_);
+  }
+  uint64_t load() {
+    MPI_Win_sync(win_);
+    return *word_;
+  }
+
+ private:
+  MPI_Win win_ = MPI_WIN_NULL;
+  volatile uint64_t *word_ = nullptr;
+};
+
+// The source's machine identity, broadcast over comm.
+std::string source_identity(MPI_Comm comm, int source, int rank) {
+  std::string id = rank == source ? Topology::instance().machine_identity() : std::string();
+  int length = static_cast<int>(id.size());
+  mpi_check(MPI_Bcast(&length, 1, MPI_INT, source, comm), "MPI_Bcast");
+  id.resize(static_cast<size_t>(length));
+  mpi_check(MPI_Bcast(id.data(), length, MPI_CHAR, source, comm), "MPI_Bcast");
+  return id;
+}
+
+}  // namespace
+
+std::vector<int> same_node_as(MPI_Comm comm, int source) {
+  int rank = 0, size = 0;
+  MPI_Comm_rank(comm, &rank);
+  MPI_Comm_size(comm, &size);
+  require_arg(source >= 0 && source < size, "source_rank ", source, " is out of range [0, ",
+              size, ")");
+
+  // A magic word no stale memory holds: random, chosen by the source, known to all.
+  uint64_t magic = 0;
+  if (rank == source) {
+    std::random_device entropy;
+    magic = (uint64_t(entropy()) << 32 | entropy()) | 1;
+  }
+  mpi_check(MPI_Bcast(&magic, 1, MPI_UINT64_T, source, comm), "MPI_Bcast");
+
+  OwnedComm node = split_node(comm);
+  int mine = 0;
+  {
+    SharedWord word(node.get());
+    int node_rank = 0;
+    MPI_Comm_rank(node.get(), &node_rank);
+    if (node_rank == 0) word.store(0);
+    mpi_check(MPI_Barrier(comm), "MPI_Barrier");
+    if (rank == source) word.store(magic);
+    mpi_check(MPI_Barrier(comm), "MPI_Barrier");
+    mine = word.load() == magic ? 1 : 0;
+    // Nobody frees the window before every rank has read it.
+    mpi_check(MPI_Barrier(comm), "MPI_Barrier");
+  }
+
+  std::string theirs = source_identity(comm, source, rank);
+  const std::string &ours = Topology::instance().machine_identity();
+  if ((theirs == ours) != (mine == 1))
+    log::warn("same-node test and hwloc disagree: shared memory says this rank is ",
+              mine ? "on" : "not on", " the node of rank ", source, ", but hwloc identifies it as '",
+              ours, "' and rank ", source, " as '", theirs, "'");
+
+  std::vector<int> flags(static_cast<size_t>(size));
+  mpi_check(MPI_Allgather(&mine, 1, MPI_INT, flags.data(), 1, MPI_INT, comm), "MPI_Allgather");
+  return flags;
+}
+
+int node_count(MPI_Comm comm) {
+  OwnedComm node = split_node(comm);
+  int node_rank = 0;
+  MPI_Comm_rank(node.get(), &node_rank);
+  int leader = node_rank == 0 ? 1 : 0, count = 0;
+  mpi_check(MPI_Allreduce(&leader, &count, 1, MPI_INT, MPI_SUM, comm), "MPI_Allreduce");
+  return count;
+}
+
+}  // namespace mpcomm::locality

@@ -1,0 +1,20 @@
+// Which processes share a node: the MPI form of vLLM's in_the_same_node_as. A source writes a
+// random magic word into an MPI shared-memory window of its node and every process reads its own
+// node's window; MPI_Win_allocate_shared leaves no name in /dev/shm. The answer is cross-checked
+// with hwloc's identity of the machine.
+#pragma once
+
+#include <mpi.h>
+
+#include <vector>
+
+namespace mpcomm::locality {
+
+// For every rank of comm, 1 if it shares memory with rank `source` of comm, else 0. Each
+// rank's answer is for its own node. Collective over comm.
+std::vector<int> same_node_as(MPI_Comm comm, int source);
+
+// The number of nodes the ranks of comm span. Collective over comm.
+int node_count(MPI_Comm comm);
+
+}  // namespace mpcomm::locality
