@@ -184,6 +184,44 @@ mpcomm_status_t mpcomm_layout_group_ranks(const mpcomm_parallel_config_t *cfg, i
 mpcomm_status_t mpcomm_pp_indices(int num_layers, int pp_rank, int pp_size, int *start,
                                   int *end);
 
+/* ---------------------------------------------------------------- groups (mpcomm_group(3)) */
+
+/* One set of processes with its own MPI communicator: the control plane (objects, barrier) and,
+ * through later layers, the data planes. A handle; any number of groups coexist. */
+typedef struct mpcomm_group_s *mpcomm_group_t;
+
+/* Where the calling process sits in a group, as vLLM's GroupCoordinator describes it. "Global"
+ * ranks are ranks in MPI_COMM_WORLD (see mpcomm_group_info(3) for groups spanning several
+ * worlds); local_rank is the rank among the processes of MPI_COMM_WORLD on this node, or -1
+ * when it cannot be known. */
+typedef struct {
+  int rank_in_group; /* 0 .. size-1 */
+  int size;          /* number of processes in the group */
+  int global_rank;   /* the caller's global rank */
+  int local_rank;    /* the caller's rank on its node */
+  int first_rank;    /* global rank of group rank 0 */
+  int last_rank;     /* global rank of group rank size-1 */
+  int next_rank;     /* global rank of group rank (rank_in_group+1) % size */
+  int prev_rank;     /* global rank of group rank (rank_in_group-1+size) % size */
+  int is_first_rank; /* 1 if the caller is group rank 0, else 0 */
+  int is_last_rank;  /* 1 if the caller is group rank size-1, else 0 */
+} mpcomm_group_info_t;
+
+/* A group over a duplicate of comm (collective over comm). comm stays the caller's. */
+mpcomm_status_t mpcomm_group_from_comm(MPI_Comm comm, mpcomm_group_t *group);
+/* A group of the n processes ranks[0..n-1] of parent, in that order; only they call it, all with
+ * the same list. */
+mpcomm_status_t mpcomm_group_from_ranks(MPI_Comm parent, const int *ranks, int n,
+                                        mpcomm_group_t *group);
+/* Frees the group and sets *group = NULL; NULL or *group == NULL is a no-op. */
+mpcomm_status_t mpcomm_group_free(mpcomm_group_t *group);
+mpcomm_status_t mpcomm_group_info(mpcomm_group_t group, mpcomm_group_info_t *info);
+/* The global ranks of the members in group order; capacity is the number of ints at ranks. */
+mpcomm_status_t mpcomm_group_ranks(mpcomm_group_t group, int *ranks, size_t capacity);
+/* Timeout of the group's object calls in seconds; seconds <= 0 restores MPCOMM_TIMEOUT. */
+mpcomm_status_t mpcomm_group_set_timeout(mpcomm_group_t group, double seconds);
+mpcomm_status_t mpcomm_group_get_timeout(mpcomm_group_t group, double *seconds);
+
 #ifdef __cplusplus
 }
 #endif

@@ -74,3 +74,8 @@ check-summary:
 EXTRA_DIST += test/lsan.supp scripts/mpi-test-run.in scripts/test-summary scripts/install-deps scripts/check \
 	scripts/build .ci/run
 .PHONY: check-summary
+
+# Groups and their control plane (objects, barrier, timeouts).
+MPI_TESTS += test/mpi/test_groups
+test_mpi_test_groups_SOURCES = test/mpi/test_groups.cpp
+test_mpi_test_groups_LDADD = $(MPI_LDADD)

@@ -5,3 +5,6 @@ libmpcomm_la_SOURCES += \
 	%reldir%/status.cpp
 # SHA-256 (libcrypto or nettle), for configuration hashes.
 libmpcomm_la_SOURCES += %reldir%/sha256.cpp %reldir%/sha256.hpp
+
+# Deadlines and MPI return codes for the control plane.
+libmpcomm_la_SOURCES += %reldir%/deadline.hpp %reldir%/mpi_call.hpp

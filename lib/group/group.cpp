@@ -1,0 +1,181 @@
+// The group object and the C functions that read it or free it.
+#include "group/group.hpp"
+
+#include <cmath>
+#include <cstdlib>
+#include <memory>
+
+#include "core/env.hpp"
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "core/mpi_call.hpp"
+#include "group/node_rank.hpp"
+
+mpcomm_group_s::mpcomm_group_s(MPI_Comm comm) : comm_(comm) {
+  using mpcomm::mpi_check;
+  int size = 0, rank = 0;
+  mpi_check(MPI_Comm_size(comm_, &size), "MPI_Comm_size");
+  mpi_check(MPI_Comm_rank(comm_, &rank), "MPI_Comm_rank");
+
+  // Global ranks: the members' ranks in MPI_COMM_WORLD. A group joined across worlds has
+  // members this process's world does not hold; then the group's own ranks stand in.
+  MPI_Group group = MPI_GROUP_NULL, world = MPI_GROUP_NULL;
+  mpi_check(MPI_Comm_group(comm_, &group), "MPI_Comm_group");
+  mpi_check(MPI_Comm_group(MPI_COMM_WORLD, &world), "MPI_Comm_group");
+  std::vector<int> members(static_cast<size_t>(size));
+  for (int i = 0; i < size; ++i) members[static_cast<size_t>(i)] = i;
+  global_ranks_.assign(static_cast<size_t>(size), MPI_UNDEFINED);
+  int rc = MPI_Group_translate_ranks(group, size, members.data(), world, global_ranks_.data());
+  MPI_Group_free(&group);
+  MPI_Group_free(&world);
+  mpi_check(rc, "MPI_Group_translate_ranks");
+  for (int g : global_ranks_)
+    if (g == MPI_UNDEFINED) ranks_are_global_ = false;
+  if (!ranks_are_global_) global_ranks_ = members;
+
+  const auto at = [&](int i) { return global_ranks_[static_cast<size_t>(i)]; };
+  info_.rank_in_group = rank;
+  info_.size = size;
+  info_.global_rank = at(rank);
+  info_.first_rank = at(0);
+  info_.last_rank = at(size - 1);
+  info_.next_rank = at((rank + 1) % size);
+  info_.prev_rank = at((rank - 1 + size) % size);
+  info_.is_first_rank = rank == 0;
+  info_.is_last_rank = rank == size - 1;
+  timeout_ = mpcomm::default_object_timeout();
+}
+
+mpcomm_group_s::~mpcomm_group_s() {
+  magic_ = 0;
+  int finalized = 0;
+  MPI_Finalized(&finalized);
+  // MPI_Comm_free only marks the communicator for release once its pending operations end,
+  // so freeing a broken group does not wait for a peer that never came.
+  if (!finalized && comm_ != MPI_COMM_NULL) MPI_Comm_free(&comm_);
+  if (scratch_leaked_) {
+    mpcomm::log::info("keeping ", scratch_bytes_,
+                      " bytes of a broken group's scratch: MPI may still write into them");
+  } else {
+    std::free(scratch_);
+  }
+}
+
+mpcomm_group_info_t mpcomm_group_s::info() const {
+  mpcomm_group_info_t out = info_;
+  out.local_rank = mpcomm::node_local_rank();
+  return out;
+}
+
+void mpcomm_group_s::set_timeout(double seconds) {
+  mpcomm::require_arg(std::isfinite(seconds), "seconds must be finite, got ", seconds);
+  timeout_ = seconds > 0 ? seconds : mpcomm::default_object_timeout();
+}
+
+std::string mpcomm_group_s::describe_rank(int group_rank) const {
+  if (group_rank < 0 || group_rank >= size()) return mpcomm::concat("group rank ", group_rank);
+  if (!ranks_are_global_) return mpcomm::concat("group rank ", group_rank);
+  return mpcomm::concat("group rank ", group_rank, " (global rank ",
+                        global_ranks_[static_cast<size_t>(group_rank)], ")");
+}
+
+std::string mpcomm_group_s::describe_ranks(const std::vector<int> &group_ranks) const {
+  if (group_ranks.size() == 1) return describe_rank(group_ranks[0]);
+  std::string list, global;
+  for (int r : group_ranks) {
+    list += mpcomm::concat(list.empty() ? "" : ", ", r);
+    if (r >= 0 && r < size())
+      global += mpcomm::concat(global.empty() ? "" : ", ", global_ranks_[static_cast<size_t>(r)]);
+  }
+  if (!ranks_are_global_) return mpcomm::concat("group ranks ", list);
+  return mpcomm::concat("group ranks ", list, " (global ranks ", global, ")");
+}
+
+void mpcomm_group_s::mark_broken(const std::string &cause) {
+  if (broken_cause_.empty()) broken_cause_ = cause;
+}
+
+void mpcomm_group_s::require_usable() const {
+  mpcomm::require(!broken(), MPCOMM_ERR_BROKEN, "the group is broken since an earlier failure: ",
+                  broken_cause_);
+}
+
+char *mpcomm_group_s::scratch(size_t bytes) {
+  if (bytes <= scratch_bytes_) return scratch_;
+  mpcomm::require(!scratch_leaked_, MPCOMM_ERR_INTERNAL, "scratch of a broken group reused");
+  void *grown = std::realloc(scratch_, bytes);
+  if (grown == nullptr) throw std::bad_alloc();
+  scratch_ = static_cast<char *>(grown);
+  scratch_bytes_ = bytes;
+  return scratch_;
+}
+
+namespace mpcomm {
+
+double default_object_timeout() { return env::seconds("MPCOMM_TIMEOUT", 300.0); }
+
+mpcomm_group_t adopt_communicator(MPI_Comm comm) {
+  require(comm != MPI_COMM_NULL, MPCOMM_ERR_INTERNAL, "adopt_communicator(MPI_COMM_NULL)");
+  try {
+    mpi_check(MPI_Comm_set_errhandler(comm, MPI_ERRORS_RETURN), "MPI_Comm_set_errhandler");
+    int inter = 0;
+    mpi_check(MPI_Comm_test_inter(comm, &inter), "MPI_Comm_test_inter");
+    require_arg(!inter, "comm must be an intracommunicator, got an intercommunicator");
+    return new mpcomm_group_s(comm);
+  } catch (...) {
+    MPI_Comm_free(&comm);
+    throw;
+  }
+}
+
+mpcomm_group_s &group_ref(mpcomm_group_t group, const char *name) {
+  require_not_null(group, name);
+  require_arg(group->valid(), name, " is not a live group (freed, or not a group handle)");
+  return *group;
+}
+
+}  // namespace mpcomm
+
+extern "C" mpcomm_status_t mpcomm_group_free(mpcomm_group_t *group) {
+  return mpcomm::c_boundary("mpcomm_group_free", [&] {
+    mpcomm::require_not_null(group, "group");
+    if (*group == nullptr) return;
+    auto &g = mpcomm::group_ref(*group, "*group");
+    mpcomm::require(g.owner().empty(), MPCOMM_ERR_INVALID_USAGE, "the group belongs to ",
+                    g.owner(), "; destroy that instead");
+    delete &g;
+    *group = nullptr;
+  });
+}
+
+extern "C" mpcomm_status_t mpcomm_group_info(mpcomm_group_t group, mpcomm_group_info_t *info) {
+  return mpcomm::c_boundary("mpcomm_group_info", [&] {
+    auto &g = mpcomm::group_ref(group);
+    mpcomm::require_not_null(info, "info");
+    *info = g.info();
+  });
+}
+
+extern "C" mpcomm_status_t mpcomm_group_ranks(mpcomm_group_t group, int *ranks, size_t capacity) {
+  return mpcomm::c_boundary("mpcomm_group_ranks", [&] {
+    auto &g = mpcomm::group_ref(group);
+    mpcomm::require_not_null(ranks, "ranks");
+    mpcomm::require_arg(capacity >= static_cast<size_t>(g.size()),
+                        "capacity must be at least the group size ", g.size(), ", got ",
+                        capacity);
+    std::copy(g.global_ranks().begin(), g.global_ranks().end(), ranks);
+  });
+}
+
+extern "C" mpcomm_status_t mpcomm_group_set_timeout(mpcomm_group_t group, double seconds) {
+  return mpcomm::c_boundary("mpcomm_group_set_timeout",
+                            [&] { mpcomm::group_ref(group).set_timeout(seconds); });
+}
+
+extern "C" mpcomm_status_t mpcomm_group_get_timeout(mpcomm_group_t group, double *seconds) {
+  return mpcomm::c_boundary("mpcomm_group_get_timeout", [&] {
+    auto &g = mpcomm::group_ref(group);
+    mpcomm::require_not_null(seconds, "seconds");
+    *seconds = g.timeout();
+  });
+}

@@ -1,0 +1,86 @@
+// The group object behind mpcomm_group_t: one private MPI communicator (MPI_ERRORS_RETURN), the
+// caller's place in it, the timeout of its control-plane calls, scratch for the object protocol,
+// and the broken state a failed collective leaves behind.
+#pragma once
+
+#include <mpi.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "mpcomm.h"
+
+struct mpcomm_group_s {
+ public:
+  // Takes ownership of comm (an intracommunicator); computes the ranks. Local: no communication.
+  explicit mpcomm_group_s(MPI_Comm comm);
+  ~mpcomm_group_s();
+  mpcomm_group_s(const mpcomm_group_s &) = delete;
+  mpcomm_group_s &operator=(const mpcomm_group_s &) = delete;
+
+  MPI_Comm comm() const { return comm_; }
+  int rank() const { return info_.rank_in_group; }
+  int size() const { return info_.size; }
+  // Global rank (MPI_COMM_WORLD) of each member, in group order.
+  const std::vector<int> &global_ranks() const { return global_ranks_; }
+  // False when members come from more than one MPI_COMM_WORLD; global ranks are group ranks.
+  bool ranks_are_global() const { return ranks_are_global_; }
+  // The caller's place, with local_rank read at this call.
+  mpcomm_group_info_t info() const;
+
+  // Seconds the object calls wait; seconds <= 0 restores the MPCOMM_TIMEOUT default.
+  double timeout() const { return timeout_; }
+  void set_timeout(double seconds);
+
+  // "group rank 2 (global rank 5)", for messages.
+  std::string describe_rank(int group_rank) const;
+  std::string describe_ranks(const std::vector<int> &group_ranks) const;
+
+  // A broken group refuses every later operation with MPCOMM_ERR_BROKEN and the first cause.
+  bool broken() const { return !broken_cause_.empty(); }
+  const std::string &broken_cause() const { return broken_cause_; }
+  void mark_broken(const std::string &cause);
+  // Throws Error(MPCOMM_ERR_BROKEN) if broken.
+  void require_usable() const;
+
+  // Groups owned by something else (a parallel state) cannot be freed by mpcomm_group_free.
+  void set_owner(const char *owner) { owner_ = owner ? owner : ""; }
+  const std::string &owner() const { return owner_; }
+
+  // Scratch of at least bytes, owned by the group. MPI may still write into it after a call
+  // that was abandoned; then it is never freed (leak_scratch()).
+  char *scratch(size_t bytes);
+  void leak_scratch() { scratch_leaked_ = true; }
+
+  // Checks that a handle looks like a live group (catches NULL and most freed handles).
+  bool valid() const { return magic_ == kMagic; }
+
+ private:
+  static constexpr uint64_t kMagic = 0x6d70636f6d6d4752ULL;  // "mpcommGR"
+  uint64_t magic_ = kMagic;
+  MPI_Comm comm_ = MPI_COMM_NULL;
+  mpcomm_group_info_t info_{};
+  std::vector<int> global_ranks_;
+  bool ranks_are_global_ = true;
+  double timeout_ = 0;
+  std::string broken_cause_;
+  std::string owner_;
+  char *scratch_ = nullptr;
+  size_t scratch_bytes_ = 0;
+  bool scratch_leaked_ = false;
+};
+
+namespace mpcomm {
+
+// Wraps a communicator the caller created and hands over (the group frees it) into a new group
+// handle; sets MPI_ERRORS_RETURN on it. Local: no communication. On failure comm is freed.
+mpcomm_group_t adopt_communicator(MPI_Comm comm);
+
+// The group behind a C handle; Error(INVALID_ARGUMENT) naming `name` if NULL or not a group.
+mpcomm_group_s &group_ref(mpcomm_group_t group, const char *name = "group");
+
+// The default timeout of object calls: MPCOMM_TIMEOUT, 300 seconds.
+double default_object_timeout();
+
+}  // namespace mpcomm
