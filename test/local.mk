@@ -79,3 +79,8 @@ EXTRA_DIST += test/lsan.supp scripts/mpi-test-run.in scripts/test-summary script
 MPI_TESTS += test/mpi/test_groups
 test_mpi_test_groups_SOURCES = test/mpi/test_groups.cpp
 test_mpi_test_groups_LDADD = $(MPI_LDADD)
+
+# Parallel state and DP helpers.
+MPI_TESTS += test/mpi/test_state
+test_mpi_test_state_SOURCES = test/mpi/test_state.cpp
+test_mpi_test_state_LDADD = $(MPI_LDADD)
