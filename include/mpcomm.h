@@ -245,6 +245,30 @@ mpcomm_status_t mpcomm_all_gather_object(mpcomm_group_t group, const void *buf, 
 mpcomm_status_t mpcomm_in_the_same_node_as(mpcomm_group_t group, int source_rank, int *flags);
 /* The number of nodes the group's members span. Collective over the group. */
 mpcomm_status_t mpcomm_node_count(mpcomm_group_t group, int *count);
+/* ---------------------------------------------------------------- parallel state */
+
+typedef struct mpcomm_state_s *mpcomm_state_t;
+
+/* The world and model-parallel groups of cfg over a duplicate of comm: WORLD, TP, PP, DP, DCP,
+ * PCP, and EP when cfg->enable_expert_parallel. Collective over comm; every rank must pass the
+ * same configuration (compared by mpcomm_parallel_config_hash). */
+mpcomm_status_t mpcomm_state_create(MPI_Comm comm, const mpcomm_parallel_config_t *cfg,
+                                    mpcomm_state_t *state);
+/* Frees the state and its groups, and sets *state = NULL; NULL or *state == NULL is a no-op. */
+mpcomm_status_t mpcomm_state_destroy(mpcomm_state_t *state);
+/* The state's group of a kind, borrowed: valid until the state is destroyed. */
+mpcomm_status_t mpcomm_state_group(mpcomm_state_t state, mpcomm_group_kind_t kind,
+                                   mpcomm_group_t *group);
+/* The process-wide default state, for code ported from vLLM. Setting one whose TP or PP size
+ * differs from the current default's is MPCOMM_ERR_INVALID_USAGE; NULL clears it. */
+mpcomm_status_t mpcomm_default_state_set(mpcomm_state_t state);
+mpcomm_status_t mpcomm_default_state_get(mpcomm_state_t *state);
+
+/* Data-parallel helpers: *any = 1 if any member passed mine != 0 (MAX); *min = the smallest
+ * mine over the members, where -1 means unlimited (INT64_MAX if all pass -1). Collective. */
+mpcomm_status_t mpcomm_dp_has_unfinished(mpcomm_group_t dp, int mine, int *any);
+mpcomm_status_t mpcomm_dp_sync_kv_cache_memory_size(mpcomm_group_t dp, int64_t mine,
+                                                    int64_t *min);
 
 #ifdef __cplusplus
 }

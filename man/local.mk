@@ -34,3 +34,11 @@ dist_man_MANS += \
 dist_man_MANS += \
 	%reldir%/man3/mpcomm_in_the_same_node_as.3 \
 	%reldir%/man3/mpcomm_node_count.3
+dist_man_MANS += \
+	%reldir%/man3/mpcomm_state_create.3 \
+	%reldir%/man3/mpcomm_state_destroy.3 \
+	%reldir%/man3/mpcomm_state_group.3 \
+	%reldir%/man3/mpcomm_default_state_set.3 \
+	%reldir%/man3/mpcomm_default_state_get.3 \
+	%reldir%/man3/mpcomm_dp_has_unfinished.3 \
+	%reldir%/man3/mpcomm_dp_sync_kv_cache_memory_size.3

@@ -141,3 +141,8 @@ if HAVE_GTEST
 TESTS += test/mpi/two-nodes.sh
 endif
 EXTRA_DIST += test/mpi/two-nodes.sh test/mpi/fake-ssh
+
+# Parallel state and DP helpers.
+MPI_TESTS += test/mpi/test_state
+test_mpi_test_state_SOURCES = test/mpi/test_state.cpp
+test_mpi_test_state_LDADD = $(MPI_LDADD)
