@@ -50,7 +50,139 @@ const char *mpcomm_last_error(void);
  * Null pointers are skipped. */
 void mpcomm_version(int *major, int *minor, int *patch);
 
-/* @MPCOMM_CONFIG_API@ */
+/* ---------------------------------------------------------------- parallel configuration and rank layout
+ * Pure functions: no MPI call, no communication. See mpcomm_parallel_config(3),
+ * mpcomm_layout_group_ranks(3) and mpcomm_pp_indices(3). */
+
+/* The kinds of process group, as vLLM names them. */
+typedef enum {
+  MPCOMM_GROUP_WORLD = 0, /* every rank */
+  MPCOMM_GROUP_TP = 1,    /* tensor parallel */
+  MPCOMM_GROUP_PP = 2,    /* pipeline parallel */
+  MPCOMM_GROUP_DP = 3,    /* data parallel */
+  MPCOMM_GROUP_EP = 4,    /* expert parallel (DP x PCP x TP) */
+  MPCOMM_GROUP_DCP = 5,   /* decode context parallel (splits each TP group) */
+  MPCOMM_GROUP_PCP = 6,   /* prefill context parallel */
+  MPCOMM_NUM_GROUP_KINDS = 7
+} mpcomm_group_kind_t;
+
+/* ParallelConfig.data_parallel_backend */
+typedef enum { MPCOMM_DP_BACKEND_MP = 0, MPCOMM_DP_BACKEND_RAY = 1 } mpcomm_data_parallel_backend_t;
+
+/* ParallelConfig.expert_placement_strategy */
+typedef enum {
+  MPCOMM_EXPERT_PLACEMENT_LINEAR = 0,
+  MPCOMM_EXPERT_PLACEMENT_ROUND_ROBIN = 1
+} mpcomm_expert_placement_strategy_t;
+
+/* ParallelConfig.all2all_backend; NONE is vLLM's None (not set). */
+typedef enum {
+  MPCOMM_ALL2ALL_NONE = 0,
+  MPCOMM_ALL2ALL_NAIVE = 1,
+  MPCOMM_ALL2ALL_PPLX = 2,
+  MPCOMM_ALL2ALL_DEEPEP_HIGH_THROUGHPUT = 3,
+  MPCOMM_ALL2ALL_DEEPEP_LOW_LATENCY = 4,
+  MPCOMM_ALL2ALL_ALLGATHER_REDUCESCATTER = 5,
+  MPCOMM_ALL2ALL_FLASHINFER_ALL2ALLV = 6
+} mpcomm_all2all_backend_t;
+
+/* ParallelConfig.distributed_executor_backend; NONE is vLLM's None (not set). */
+typedef enum {
+  MPCOMM_EXECUTOR_NONE = 0,
+  MPCOMM_EXECUTOR_RAY = 1,
+  MPCOMM_EXECUTOR_MP = 2,
+  MPCOMM_EXECUTOR_UNI = 3,
+  MPCOMM_EXECUTOR_EXTERNAL_LAUNCHER = 4
+} mpcomm_distributed_executor_backend_t;
+
+/* vLLM's EPLBConfig: expert-parallel load balancing. Booleans are ints, 0 = false. */
+typedef struct {
+  int window_size;           /* 1000 */
+  int step_interval;         /* 3000 */
+  int num_redundant_experts; /* 0; must be >= 0 */
+  int log_balancedness;      /* 0 */
+} mpcomm_eplb_config_t;
+
+/* Room for a host name or address, terminating NUL included. */
+#define MPCOMM_HOST_MAX 256
+
+#define MPCOMM_PARALLEL_CONFIG_MAGIC 0x6d70636du /* "mpcm" */
+#define MPCOMM_PARALLEL_CONFIG_VERSION 1
+
+/* vLLM's ParallelConfig, the fields that shape distributed behaviour. Always start from
+ * MPCOMM_PARALLEL_CONFIG_INIT: it sets struct_size, magic and version, and every default.
+ * Later versions only append fields; the library reads no byte beyond struct_size.
+ * Booleans are ints (0 = false); an Optional[int] that is None in vLLM is -1 here. */
+typedef struct {
+  size_t struct_size;   /* sizeof(mpcomm_parallel_config_t) as the caller was compiled */
+  unsigned int magic;   /* MPCOMM_PARALLEL_CONFIG_MAGIC */
+  unsigned int version; /* MPCOMM_PARALLEL_CONFIG_VERSION */
+  int pipeline_parallel_size;   /* 1 */
+  int tensor_parallel_size;     /* 1 */
+  int data_parallel_size;       /* 1 */
+  int data_parallel_size_local; /* 1 */
+  int data_parallel_rank;       /* 0 */
+  int data_parallel_rank_local; /* -1 (None) */
+  char data_parallel_master_ip[MPCOMM_HOST_MAX]; /* "127.0.0.1" */
+  int data_parallel_rpc_port;                    /* 29550 */
+  int data_parallel_master_port;                 /* 29500 */
+  mpcomm_data_parallel_backend_t data_parallel_backend; /* MP */
+  int data_parallel_external_lb;                        /* 0 */
+  int data_parallel_hybrid_lb;                          /* 0 */
+  int enable_expert_parallel;                           /* 0 */
+  int enable_eplb;                                      /* 0 */
+  mpcomm_eplb_config_t eplb_config;                     /* {1000, 3000, 0, 0} */
+  mpcomm_expert_placement_strategy_t expert_placement_strategy; /* LINEAR */
+  mpcomm_all2all_backend_t all2all_backend;                     /* NONE */
+  int max_parallel_loading_workers;                             /* -1 (None) */
+  int disable_custom_all_reduce;                                /* 0 */
+  int enable_dbo;                                               /* 0 */
+  int dbo_decode_token_threshold;                               /* 32 */
+  int dbo_prefill_token_threshold;                              /* 512 */
+  int disable_nccl_for_dp_synchronization;                      /* 0 */
+  mpcomm_distributed_executor_backend_t distributed_executor_backend; /* NONE */
+  int rank;                                                     /* 0 */
+  int decode_context_parallel_size;                             /* 1 */
+  int prefill_context_parallel_size;                            /* 1 */
+  int nnodes;                                                   /* 1 */
+  int node_rank;                                                /* 0 */
+  char master_addr[MPCOMM_HOST_MAX];                            /* "127.0.0.1" */
+  int master_port;                                              /* 29501 */
+} mpcomm_parallel_config_t;
+
+/* Positional, so that it compiles both as C99 and as C++. */
+#define MPCOMM_PARALLEL_CONFIG_INIT                                                     \
+  {                                                                                     \
+    sizeof(mpcomm_parallel_config_t), MPCOMM_PARALLEL_CONFIG_MAGIC,                     \
+        MPCOMM_PARALLEL_CONFIG_VERSION, 1, 1, 1, 1, 0, -1, "127.0.0.1", 29550, 29500,   \
+        MPCOMM_DP_BACKEND_MP, 0, 0, 0, 0, {1000, 3000, 0, 0},                           \
+        MPCOMM_EXPERT_PLACEMENT_LINEAR, MPCOMM_ALL2ALL_NONE, -1, 0, 0, 32, 512, 0,      \
+        MPCOMM_EXECUTOR_NONE, 0, 1, 1, 1, 0, "127.0.0.1", 29501                         \
+  }
+
+/* MPCOMM_ERR_INVALID_ARGUMENT with vLLM's message for every configuration vLLM rejects. */
+mpcomm_status_t mpcomm_parallel_config_validate(const mpcomm_parallel_config_t *cfg);
+
+/* vLLM's ParallelConfig.compute_hash(): 64 lowercase hex digits and a NUL into hex. */
+mpcomm_status_t mpcomm_parallel_config_hash(const mpcomm_parallel_config_t *cfg, char hex[65]);
+
+/* PP x TP x PCP (x DP under the external launcher), and that times DP. */
+mpcomm_status_t mpcomm_parallel_config_world_size(const mpcomm_parallel_config_t *cfg,
+                                                  int *world_size);
+mpcomm_status_t mpcomm_parallel_config_world_size_across_dp(const mpcomm_parallel_config_t *cfg,
+                                                            int *world_size);
+
+/* The rank lists of every group of one kind, row-major ngroups x group_size, exactly as vLLM
+ * lays them out. ranks may be NULL when capacity is 0, to ask for the sizes; a capacity below
+ * ngroups * group_size gives MPCOMM_ERR_TRUNCATED with *ngroups and *group_size set. */
+mpcomm_status_t mpcomm_layout_group_ranks(const mpcomm_parallel_config_t *cfg, int world_size,
+                                          mpcomm_group_kind_t kind, int *ranks, size_t capacity,
+                                          int *ngroups, int *group_size);
+
+/* Layers [*start, *end) of pipeline stage pp_rank of pp_size, as vLLM's get_pp_indices();
+ * honours MPCOMM_PP_LAYER_PARTITION. */
+mpcomm_status_t mpcomm_pp_indices(int num_layers, int pp_rank, int pp_size, int *start,
+                                  int *end);
 
 /* ---------------------------------------------------------------- groups (mpcomm_group(3)) */
 
@@ -113,6 +245,30 @@ mpcomm_status_t mpcomm_all_gather_object(mpcomm_group_t group, const void *buf, 
 mpcomm_status_t mpcomm_in_the_same_node_as(mpcomm_group_t group, int source_rank, int *flags);
 /* The number of nodes the group's members span. Collective over the group. */
 mpcomm_status_t mpcomm_node_count(mpcomm_group_t group, int *count);
+/* ---------------------------------------------------------------- parallel state */
+
+typedef struct mpcomm_state_s *mpcomm_state_t;
+
+/* The world and model-parallel groups of cfg over a duplicate of comm: WORLD, TP, PP, DP, DCP,
+ * PCP, and EP when cfg->enable_expert_parallel. Collective over comm; every rank must pass the
+ * same configuration (compared by mpcomm_parallel_config_hash). */
+mpcomm_status_t mpcomm_state_create(MPI_Comm comm, const mpcomm_parallel_config_t *cfg,
+                                    mpcomm_state_t *state);
+/* Frees the state and its groups, and sets *state = NULL; NULL or *state == NULL is a no-op. */
+mpcomm_status_t mpcomm_state_destroy(mpcomm_state_t *state);
+/* The state's group of a kind, borrowed: valid until the state is destroyed. */
+mpcomm_status_t mpcomm_state_group(mpcomm_state_t state, mpcomm_group_kind_t kind,
+                                   mpcomm_group_t *group);
+/* The process-wide default state, for code ported from vLLM. Setting one whose TP or PP size
+ * differs from the current default's is MPCOMM_ERR_INVALID_USAGE; NULL clears it. */
+mpcomm_status_t mpcomm_default_state_set(mpcomm_state_t state);
+mpcomm_status_t mpcomm_default_state_get(mpcomm_state_t *state);
+
+/* Data-parallel helpers: *any = 1 if any member passed mine != 0 (MAX); *min = the smallest
+ * mine over the members, where -1 means unlimited (INT64_MAX if all pass -1). Collective. */
+mpcomm_status_t mpcomm_dp_has_unfinished(mpcomm_group_t dp, int mine, int *any);
+mpcomm_status_t mpcomm_dp_sync_kv_cache_memory_size(mpcomm_group_t dp, int64_t mine,
+                                                    int64_t *min);
 
 #ifdef __cplusplus
 }

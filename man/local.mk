@@ -4,6 +4,41 @@ dist_man_MANS += \
 	%reldir%/man3/mpcomm_last_error.3 \
 	%reldir%/man3/mpcomm_version.3 \
 	%reldir%/man7/mpcomm.7
+# Parallel configuration, rank layout, pipeline partition, and mpcomm-info.
+dist_man_MANS += \
+	%reldir%/man3/mpcomm_parallel_config.3 \
+	%reldir%/man3/mpcomm_parallel_config_validate.3 \
+	%reldir%/man3/mpcomm_parallel_config_hash.3 \
+	%reldir%/man3/mpcomm_parallel_config_world_size.3 \
+	%reldir%/man3/mpcomm_parallel_config_world_size_across_dp.3 \
+	%reldir%/man3/mpcomm_layout_group_ranks.3 \
+	%reldir%/man3/mpcomm_pp_indices.3 \
+	%reldir%/man1/mpcomm-info.1
+
+# Groups and their control plane.
+dist_man_MANS += \
+	%reldir%/man3/mpcomm_group.3 \
+	%reldir%/man3/mpcomm_group_from_comm.3 \
+	%reldir%/man3/mpcomm_group_from_ranks.3 \
+	%reldir%/man3/mpcomm_group_free.3 \
+	%reldir%/man3/mpcomm_group_info.3 \
+	%reldir%/man3/mpcomm_group_ranks.3 \
+	%reldir%/man3/mpcomm_group_set_timeout.3 \
+	%reldir%/man3/mpcomm_group_get_timeout.3 \
+	%reldir%/man3/mpcomm_objects.3 \
+	%reldir%/man3/mpcomm_send_object.3 \
+	%reldir%/man3/mpcomm_recv_object.3 \
+	%reldir%/man3/mpcomm_broadcast_object.3 \
+	%reldir%/man3/mpcomm_all_gather_object.3 \
+	%reldir%/man3/mpcomm_barrier.3
 dist_man_MANS += \
 	%reldir%/man3/mpcomm_in_the_same_node_as.3 \
 	%reldir%/man3/mpcomm_node_count.3
+dist_man_MANS += \
+	%reldir%/man3/mpcomm_state_create.3 \
+	%reldir%/man3/mpcomm_state_destroy.3 \
+	%reldir%/man3/mpcomm_state_group.3 \
+	%reldir%/man3/mpcomm_default_state_set.3 \
+	%reldir%/man3/mpcomm_default_state_get.3 \
+	%reldir%/man3/mpcomm_dp_has_unfinished.3 \
+	%reldir%/man3/mpcomm_dp_sync_kv_cache_memory_size.3

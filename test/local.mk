@@ -31,6 +31,12 @@ EXTRA_DIST += test/common/no_dlclose.c
 UNIT_TESTS = test/unit/test_core
 test_unit_test_core_SOURCES = test/unit/test_core.cpp
 test_unit_test_core_LDADD = $(UNIT_LDADD)
+UNIT_TESTS += test/unit/test_custom_allreduce_rules
+test_unit_test_custom_allreduce_rules_SOURCES = test/unit/test_custom_allreduce_rules.cpp
+test_unit_test_custom_allreduce_rules_LDADD = $(UNIT_LDADD)
+UNIT_TESTS += test/unit/test_custom_allreduce_model
+test_unit_test_custom_allreduce_model_SOURCES = test/unit/test_custom_allreduce_model.cpp
+test_unit_test_custom_allreduce_model_LDADD = $(UNIT_LDADD)
 
 UNIT_TESTS += test/unit/test_topology
 test_unit_test_topology_SOURCES = test/unit/test_topology.cpp
@@ -48,12 +54,27 @@ test_c_header_c99_CFLAGS = -std=c99 -pedantic -Werror -Wall -Wextra $(MPCOMM_SAN
 test_c_header_c99_LDADD = libmpcomm.la
 
 # GPU tests: run on a machine with a GPU (scripts in test/gpu), skip with 77 elsewhere.
+# GoogleTest GPU tests go in GPU_TESTS (under `if HAVE_CUDA`); none at present.
 GPU_TESTS =
+
+# GPU tests without GoogleTest or MPI (test/gpu/gpu_check.hpp), so that test/gpu/run-on-gpu.sh
+# also builds them with nvcc alone on a GPU machine; they skip with 77 where there is no GPU.
+# custom_allreduce_sim_perf is the timing table of the simulated allreduce: built, not run.
+GPU_PLAIN_TESTS =
+GPU_LDADD = libmpcomm.la $(CUDA_LDFLAGS) $(CUDA_LIBS)
 if HAVE_CUDA
-GPU_TESTS += test/gpu/test_device_probe
-test_gpu_test_device_probe_SOURCES = test/gpu/test_device_probe.cpp
-test_gpu_test_device_probe_LDADD = $(UNIT_LDADD)
+GPU_PLAIN_TESTS += test/gpu/test_device_probe test/gpu/test_custom_allreduce_sim
+test_gpu_test_device_probe_SOURCES = test/gpu/test_device_probe.cpp test/gpu/gpu_check.hpp
+test_gpu_test_device_probe_LDADD = $(GPU_LDADD)
+test_gpu_test_custom_allreduce_sim_SOURCES = test/gpu/test_custom_allreduce_sim.cpp \
+	test/gpu/gpu_check.hpp
+test_gpu_test_custom_allreduce_sim_LDADD = $(GPU_LDADD)
+check_PROGRAMS += $(GPU_PLAIN_TESTS) test/gpu/custom_allreduce_sim_perf
+TESTS += $(GPU_PLAIN_TESTS)
+test_gpu_custom_allreduce_sim_perf_SOURCES = test/gpu/custom_allreduce_sim_perf.cpp
+test_gpu_custom_allreduce_sim_perf_LDADD = $(GPU_LDADD)
 endif
+EXTRA_DIST += test/gpu/run-on-gpu.sh
 
 if HAVE_GTEST
 check_PROGRAMS += $(UNIT_TESTS) $(MPI_TESTS) $(GPU_TESTS)
@@ -79,6 +100,23 @@ EXTRA_DIST += test/lsan.supp scripts/mpi-test-run.in scripts/test-summary script
 	scripts/build .ci/run
 .PHONY: check-summary
 
+# Parallel configuration, rank layout and pipeline partition (pure: no MPI).
+UNIT_TESTS += test/unit/test_parallel_config test/unit/test_layout test/unit/test_pp_indices
+test_unit_test_parallel_config_SOURCES = test/unit/test_parallel_config.cpp
+test_unit_test_parallel_config_LDADD = $(UNIT_LDADD)
+test_unit_test_layout_SOURCES = test/unit/test_layout.cpp
+test_unit_test_layout_LDADD = $(UNIT_LDADD)
+test_unit_test_pp_indices_SOURCES = test/unit/test_pp_indices.cpp
+test_unit_test_pp_indices_LDADD = $(UNIT_LDADD)
+
+# The installed programs and the installed library, used as a user would.
+TEST_EXTENSIONS += .sh
+SH_LOG_COMPILER = $(SHELL)
+TESTS += test/tools/mpcomm_info.sh test/tools/install_pkgconfig.sh
+EXTRA_DIST += test/tools/mpcomm_info.sh test/tools/install_pkgconfig.sh test/tools/outside.c
+AM_TESTS_ENVIRONMENT += MPCOMM_TEST_MPIRUN='$(MPIRUN)'; export MPCOMM_TEST_MPIRUN; \
+	CC='$(CC)'; export CC; PKG_CONFIG='$(PKG_CONFIG)'; export PKG_CONFIG; \
+	MAKE='$(MAKE)'; export MAKE;
 # Groups and their control plane (objects, barrier, timeouts).
 MPI_TESTS += test/mpi/test_groups
 test_mpi_test_groups_SOURCES = test/mpi/test_groups.cpp test/mpi/group_test_util.hpp
@@ -88,6 +126,12 @@ test_mpi_test_objects_SOURCES = test/mpi/test_objects.cpp test/mpi/group_test_ut
 test_mpi_test_objects_LDADD = $(MPI_LDADD)
 test_mpi_test_barrier_timeout_SOURCES = test/mpi/test_barrier_timeout.cpp
 test_mpi_test_barrier_timeout_LDADD = $(MPI_LDADD)
+UNIT_TESTS += test/unit/test_msgpack
+test_unit_test_msgpack_SOURCES = test/unit/test_msgpack.cpp
+test_unit_test_msgpack_LDADD = $(UNIT_LDADD) $(MSGPACK_LIBS)
+MPI_TESTS += test/mpi/test_cpp_api
+test_mpi_test_cpp_api_SOURCES = test/mpi/test_cpp_api.cpp test/mpi/group_test_util.hpp
+test_mpi_test_cpp_api_LDADD = $(MPI_LDADD)
 
 # Node locality (also run on two simulated nodes by test/mpi/two-nodes.sh).
 MPI_TESTS += test/mpi/test_locality
@@ -102,3 +146,7 @@ EXTRA_DIST += test/mpi/two-nodes.sh test/mpi/fake-ssh
 MPI_TESTS += test/mpi/test_shm_ring
 test_mpi_test_shm_ring_SOURCES = test/mpi/test_shm_ring.cpp
 test_mpi_test_shm_ring_LDADD = $(MPI_LDADD)
+# Parallel state and DP helpers.
+MPI_TESTS += test/mpi/test_state
+test_mpi_test_state_SOURCES = test/mpi/test_state.cpp
+test_mpi_test_state_LDADD = $(MPI_LDADD)

@@ -20,6 +20,8 @@ const std::vector<Variable> &variables() {
       {"MPCOMM_TIMEOUT", "300", "seconds a blocking control-plane call waits for its peers"},
       {"MPCOMM_PP_LAYER_PARTITION", "",
        "comma-separated layer counts per pipeline stage, overriding the even split"},
+      {"MPCOMM_CUSTOM_ALLREDUCE_ALGO", "auto",
+       "custom allreduce algorithm: auto (by size and world size), oneshot or twoshot"},
   };
   return all;
 }

@@ -3,6 +3,8 @@ libmpcomm_la_SOURCES += \
 	%reldir%/error.hpp \
 	%reldir%/log.cpp %reldir%/log.hpp \
 	%reldir%/status.cpp
+# SHA-256 (libcrypto or nettle), for configuration hashes.
+libmpcomm_la_SOURCES += %reldir%/sha256.cpp %reldir%/sha256.hpp
 
 # Deadlines and MPI return codes for the control plane.
 libmpcomm_la_SOURCES += %reldir%/deadline.hpp %reldir%/mpi_call.hpp

@@ -24,8 +24,93 @@ static void check_core(void) {
   CHECK(mpcomm_last_error() != NULL);
 }
 
+/* Parallel configuration and layout: the init macro compiles as C99; vLLM's 8-rank example. */
+static void check_parallel_config(void) {
+  mpcomm_parallel_config_t cfg = MPCOMM_PARALLEL_CONFIG_INIT;
+  char hex[65];
+  int ranks[8], ngroups = 0, group_size = 0, world = 0, start = -1, end = -1, i;
+  static const int tp_groups[8] = {0, 1, 2, 3, 4, 5, 6, 7};
+  static const int dp_groups[8] = {0, 4, 2, 6, 1, 5, 3, 7};
+  mpcomm_group_kind_t kind = MPCOMM_GROUP_TP;
+
+  CHECK(cfg.struct_size == sizeof(mpcomm_parallel_config_t));
+  CHECK(mpcomm_parallel_config_validate(&cfg) == MPCOMM_SUCCESS);
+  CHECK(mpcomm_parallel_config_hash(&cfg, hex) == MPCOMM_SUCCESS);
+  CHECK(strcmp(hex, "f3d5bc03e0e11aea1211f9ea0893cd6d6f03a8768ad4916935be82657fdca618") == 0);
+
+  cfg.tensor_parallel_size = 2;
+  cfg.pipeline_parallel_size = 2;
+  cfg.data_parallel_size = 2;
+  CHECK(mpcomm_parallel_config_world_size(&cfg, &world) == MPCOMM_SUCCESS && world == 4);
+  CHECK(mpcomm_parallel_config_world_size_across_dp(&cfg, &world) == MPCOMM_SUCCESS &&
+        world == 8);
+  CHECK(mpcomm_layout_group_ranks(&cfg, 8, kind, ranks, 8, &ngroups, &group_size) ==
+        MPCOMM_SUCCESS);
+  CHECK(ngroups == 4 && group_size == 2);
+  for (i = 0; i < 8; ++i) CHECK(ranks[i] == tp_groups[i]);
+  CHECK(mpcomm_layout_group_ranks(&cfg, 8, MPCOMM_GROUP_DP, ranks, 8, &ngroups, &group_size) ==
+        MPCOMM_SUCCESS);
+  for (i = 0; i < 8; ++i) CHECK(ranks[i] == dp_groups[i]);
+  CHECK(mpcomm_layout_group_ranks(&cfg, 8, MPCOMM_GROUP_EP, NULL, 0, &ngroups, &group_size) ==
+        MPCOMM_ERR_TRUNCATED);
+  CHECK(ngroups == 2 && group_size == 4);
+  CHECK(mpcomm_layout_group_ranks(&cfg, 6, MPCOMM_GROUP_TP, ranks, 8, &ngroups, &group_size) ==
+        MPCOMM_ERR_INVALID_ARGUMENT);
+
+  cfg.data_parallel_size_local = 3;
+  CHECK(mpcomm_parallel_config_validate(&cfg) == MPCOMM_ERR_INVALID_ARGUMENT);
+  CHECK(strstr(mpcomm_last_error(), "data_parallel_size_local (3)") != NULL);
+
+  /* 10 layers on 4 stages: 2, 3, 3, 2 (the override variable is not set under make check). */
+  CHECK(mpcomm_pp_indices(10, 1, 4, &start, &end) == MPCOMM_SUCCESS && start == 2 && end == 5);
+  CHECK(mpcomm_pp_indices(10, 4, 4, &start, &end) == MPCOMM_ERR_INVALID_ARGUMENT);
+}
+
+/* Groups and objects on MPI_COMM_SELF (a singleton MPI job), and NULL arguments refused. */
+static void check_groups(void) {
+  mpcomm_group_t group = NULL;
+  mpcomm_group_info_t info;
+  int ranks[1] = {-1};
+  int self = 0;
+  char buf[8] = "abc";
+  char out[8] = {0};
+  size_t len = 3, lens[1] = {0};
+  double timeout = 0;
+  CHECK(mpcomm_group_from_comm(MPI_COMM_SELF, &group) == MPCOMM_SUCCESS);
+  CHECK(mpcomm_group_info(group, &info) == MPCOMM_SUCCESS);
+  CHECK(info.size == 1 && info.rank_in_group == 0 && info.is_first_rank && info.is_last_rank);
+  CHECK(info.local_rank == 0);
+  CHECK(mpcomm_group_ranks(group, ranks, 1) == MPCOMM_SUCCESS && ranks[0] == 0);
+  CHECK(mpcomm_group_set_timeout(group, 5.0) == MPCOMM_SUCCESS);
+  CHECK(mpcomm_group_get_timeout(group, &timeout) == MPCOMM_SUCCESS && timeout == 5.0);
+  CHECK(mpcomm_barrier(group, 0.0) == MPCOMM_SUCCESS);
+  CHECK(mpcomm_broadcast_object(group, buf, sizeof buf, &len, 0) == MPCOMM_SUCCESS && len == 3);
+  CHECK(mpcomm_all_gather_object(group, buf, 3, out, sizeof out, lens) == MPCOMM_SUCCESS);
+  CHECK(lens[0] == 3 && strcmp(out, "abc") == 0);
+  CHECK(mpcomm_send_object(group, buf, 3, 0) == MPCOMM_ERR_INVALID_ARGUMENT);
+  CHECK(mpcomm_recv_object(group, buf, sizeof buf, &len, 0) == MPCOMM_ERR_INVALID_ARGUMENT);
+  CHECK(mpcomm_group_info(NULL, &info) == MPCOMM_ERR_INVALID_ARGUMENT);
+  CHECK(strstr(mpcomm_last_error(), "group must not be NULL") != NULL);
+  CHECK(mpcomm_group_ranks(group, NULL, 1) == MPCOMM_ERR_INVALID_ARGUMENT);
+  CHECK(mpcomm_barrier(NULL, 1.0) == MPCOMM_ERR_INVALID_ARGUMENT);
+  CHECK(mpcomm_broadcast_object(group, buf, sizeof buf, NULL, 0) == MPCOMM_ERR_INVALID_ARGUMENT);
+  CHECK(mpcomm_all_gather_object(group, buf, 3, out, sizeof out, NULL) ==
+        MPCOMM_ERR_INVALID_ARGUMENT);
+  CHECK(mpcomm_group_from_comm(MPI_COMM_SELF, NULL) == MPCOMM_ERR_INVALID_ARGUMENT);
+  CHECK(mpcomm_group_from_ranks(MPI_COMM_SELF, &self, 1, NULL) == MPCOMM_ERR_INVALID_ARGUMENT);
+  CHECK(mpcomm_group_free(NULL) == MPCOMM_ERR_INVALID_ARGUMENT);
+  CHECK(mpcomm_group_free(&group) == MPCOMM_SUCCESS && group == NULL);
+  CHECK(mpcomm_group_free(&group) == MPCOMM_SUCCESS);
+  CHECK(mpcomm_group_from_ranks(MPI_COMM_SELF, &self, 1, &group) == MPCOMM_SUCCESS);
+  CHECK(mpcomm_group_free(&group) == MPCOMM_SUCCESS);
+}
+
 int main(void) {
   check_core();
+  check_parallel_config();
+  MPI_Init(NULL, NULL);
+  check_groups();
+  MPI_Finalize();
   printf("# mpcomm-test: passed=%d failed=%d skipped=0\n", failures ? 0 : 1, failures ? 1 : 0);
   return failures ? 1 : 0;
 }

@@ -1,0 +1,127 @@
+#include "state/state.hpp"
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "core/mpi_call.hpp"
+#include "group/group.hpp"
+#include "parallel/config_hash.hpp"
+#include "parallel/layout.hpp"
+#include "parallel/parallel_config.hpp"
+
+namespace mpcomm {
+
+namespace {
+
+constexpr mpcomm_group_kind_t kAllKinds[] = {MPCOMM_GROUP_WORLD, MPCOMM_GROUP_TP,
+                                             MPCOMM_GROUP_PP,    MPCOMM_GROUP_DP,
+                                             MPCOMM_GROUP_EP,    MPCOMM_GROUP_DCP,
+                                             MPCOMM_GROUP_PCP};
+
+// Every rank must have passed the same configuration (vLLM hangs when they differ): compare
+// the configuration hash of each rank with rank 0's; the error names the first differing rank.
+void require_same_config(MPI_Comm comm, const mpcomm_parallel_config_t &cfg) {
+  std::string mine = parallel::config_hash(cfg);
+  int size = 0;
+  MPI_Comm_size(comm, &size);
+  std::vector<char> all(static_cast<size_t>(size) * 64);
+  mpi_check(MPI_Allgather(mine.data(), 64, MPI_CHAR, all.data(), 64, MPI_CHAR, comm),
+            "MPI_Allgather");
+  for (int r = 1; r < size; ++r) {
+    if (std::memcmp(&all[64 * static_cast<size_t>(r)], all.data(), 64) != 0)
+      throw Error(MPCOMM_ERR_INVALID_ARGUMENT,
+                  concat("rank ", r, " passed a different parallel configuration than rank 0 "
+                         "(configuration hash ", std::string(&all[64 * static_cast<size_t>(r)], 64),
+                         " vs ", std::string(all.data(), 64), ")"));
+  }
+}
+
+}  // namespace
+
+mpcomm_parallel_config_t agreed_config(MPI_Comm comm, const mpcomm_parallel_config_t *cfg) {
+  // Validate on every rank, then agree: a rank alone with a bad configuration must not leave
+  // the others waiting in a collective.
+  mpcomm_parallel_config_t checked{};
+  std::string local_error;
+  mpcomm_status_t local_status = MPCOMM_SUCCESS;
+  try {
+    checked = parallel::checked_config(cfg, "cfg");
+  } catch (const Error &e) {
+    local_status = e.status();
+    local_error = e.what();
+  }
+  int size = 0, rank = 0;
+  MPI_Comm_size(comm, &size);
+  MPI_Comm_rank(comm, &rank);
+  std::vector<int> statuses(static_cast<size_t>(size));
+  int mine = local_status;
+  mpi_check(MPI_Allgather(&mine, 1, MPI_INT, statuses.data(), 1, MPI_INT, comm), "MPI_Allgather");
+  if (local_status != MPCOMM_SUCCESS) throw Error(local_status, local_error);
+  for (int r = 0; r < size; ++r)
+    require(statuses[static_cast<size_t>(r)] == MPCOMM_SUCCESS, MPCOMM_ERR_INVALID_ARGUMENT,
+            "rank ", r, " passed an invalid parallel configuration (its own error says why)");
+  require_same_config(comm, checked);
+  return checked;
+}
+
+mpcomm_state_s &state_ref(mpcomm_state_t state, const char *name) {
+  require_arg(state != nullptr, name, " must not be NULL");
+  require_arg(state->valid(), name, " is not a live mpcomm_state_t (freed, or not a state)");
+  return *state;
+}
+
+}  // namespace mpcomm
+
+mpcomm_state_s::mpcomm_state_s(MPI_Comm comm, const mpcomm_parallel_config_t &cfg) : cfg_(cfg) {
+  using namespace mpcomm;
+  int rank = 0, size = 0;
+  mpi_check(MPI_Comm_rank(comm, &rank), "MPI_Comm_rank");
+  mpi_check(MPI_Comm_size(comm, &size), "MPI_Comm_size");
+  // Every rank reaches the same verdict on the world size: Layout only reads sizes.
+  parallel::Layout layout(cfg, size);
+  try {
+    for (mpcomm_group_kind_t kind : kAllKinds) {
+      if (kind == MPCOMM_GROUP_EP && !cfg.enable_expert_parallel) continue;
+      parallel::GroupPlace place = layout.place(kind, rank);
+      MPI_Comm split = MPI_COMM_NULL;
+      mpi_check(MPI_Comm_split(comm, place.group, place.position, &split),
+                concat("MPI_Comm_split for the ", parallel::group_kind_name(kind), " groups")
+                    .c_str());
+      mpcomm_group_t group = adopt_communicator(split);
+      group->set_owner("an mpcomm_state_t");
+      groups_[static_cast<size_t>(kind)] = group;
+    }
+  } catch (...) {
+    free_groups();
+    throw;
+  }
+  log::info("parallel state: world ", size, ", TP ", cfg.tensor_parallel_size, ", PP ",
+            cfg.pipeline_parallel_size, ", DP ", cfg.data_parallel_size, ", PCP ",
+            cfg.prefill_context_parallel_size, ", DCP ", cfg.decode_context_parallel_size,
+            cfg.enable_expert_parallel ? ", EP on" : "");
+}
+
+mpcomm_state_s::~mpcomm_state_s() {
+  free_groups();
+  magic_ = 0;
+}
+
+void mpcomm_state_s::free_groups() noexcept {
+  for (auto &group : groups_) {
+    if (group == nullptr) continue;
+    group->set_owner(nullptr);
+    mpcomm_group_free(&group);
+    group = nullptr;
+  }
+}
+
+mpcomm_group_t mpcomm_state_s::group(mpcomm_group_kind_t kind) const {
+  mpcomm::parallel::require_group_kind(kind, "kind");
+  mpcomm_group_t g = groups_[static_cast<size_t>(kind)];
+  mpcomm::require(g != nullptr, MPCOMM_ERR_INVALID_USAGE,
+                  "the state has no expert-parallel group: enable_expert_parallel is 0");
+  return g;
+}

@@ -1,0 +1,48 @@
+// The parallel state behind mpcomm_state_t: vLLM's init_distributed_environment plus
+// initialize_model_parallel on an MPI communicator. It owns one group per kind, each built by a
+// single MPI_Comm_split whose colour is the group's index in the rank layout.
+#pragma once
+
+#include <mpi.h>
+
+#include <array>
+#include <cstdint>
+
+#include "mpcomm.h"
+
+struct mpcomm_state_s {
+ public:
+  // Collective over comm. cfg comes from agreed_config(). Checks that the world fits it, then
+  // builds the groups. Throws Error; on failure nothing is left behind.
+  mpcomm_state_s(MPI_Comm comm, const mpcomm_parallel_config_t &cfg);
+  ~mpcomm_state_s();
+  mpcomm_state_s(const mpcomm_state_s &) = delete;
+  mpcomm_state_s &operator=(const mpcomm_state_s &) = delete;
+
+  const mpcomm_parallel_config_t &config() const { return cfg_; }
+  // The group of a kind (borrowed: it lives as long as the state). EP exists only when
+  // enable_expert_parallel is set; asking for it otherwise is Error(INVALID_USAGE).
+  mpcomm_group_t group(mpcomm_group_kind_t kind) const;
+
+  bool valid() const { return magic_ == kMagic; }
+
+ private:
+  static constexpr uint64_t kMagic = 0x6d70636f6d6d5354ULL;  // "mpcommST"
+  static constexpr int kKinds = 7;
+  uint64_t magic_ = kMagic;
+  mpcomm_parallel_config_t cfg_;
+  std::array<mpcomm_group_t, kKinds> groups_{};
+  void free_groups() noexcept;
+};
+
+namespace mpcomm {
+
+// Reads and validates *cfg on every rank of comm and checks that all passed the same
+// configuration (by its hash); every rank then fails or succeeds alike, the error naming the
+// first rank that differs. Collective over comm.
+mpcomm_parallel_config_t agreed_config(MPI_Comm comm, const mpcomm_parallel_config_t *cfg);
+
+// The state behind a C handle; Error(INVALID_ARGUMENT) naming `name` if NULL or not a state.
+mpcomm_state_s &state_ref(mpcomm_state_t state, const char *name = "state");
+
+}  // namespace mpcomm

@@ -1,0 +1,223 @@
+// The parallel state: groups as vLLM lays them out, configuration agreement, coexisting
+// states, the default state and the DP helpers.
+#include <gtest/gtest.h>
+#include <mpi.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "mpcomm.h"
+
+namespace {
+
+int world_rank() {
+  int r = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &r);
+  return r;
+}
+int world_size() {
+  int s = 0;
+  MPI_Comm_size(MPI_COMM_WORLD, &s);
+  return s;
+}
+
+// TP = 2 where the world allows, PP takes the rest.
+mpcomm_parallel_config_t config_for_world() {
+  mpcomm_parallel_config_t cfg = MPCOMM_PARALLEL_CONFIG_INIT;
+  cfg.tensor_parallel_size = world_size() % 2 == 0 ? 2 : 1;
+  cfg.pipeline_parallel_size = world_size() / cfg.tensor_parallel_size;
+  return cfg;
+}
+
+std::string error() { return mpcomm_last_error(); }
+
+}  // namespace
+
+TEST(State, EveryGroupMatchesTheLayout) {
+  mpcomm_parallel_config_t cfg = config_for_world();
+  cfg.enable_expert_parallel = 1;
+  mpcomm_state_t state = nullptr;
+  ASSERT_EQ(mpcomm_state_create(MPI_COMM_WORLD, &cfg, &state), MPCOMM_SUCCESS) << error();
+  const mpcomm_group_kind_t kinds[] = {MPCOMM_GROUP_WORLD, MPCOMM_GROUP_TP,  MPCOMM_GROUP_PP,
+                                       MPCOMM_GROUP_DP,    MPCOMM_GROUP_EP,  MPCOMM_GROUP_DCP,
+                                       MPCOMM_GROUP_PCP};
+  for (mpcomm_group_kind_t kind : kinds) {
+    int ngroups = 0, group_size = 0;
+    std::vector<int> layout(static_cast<size_t>(world_size()));
+    ASSERT_EQ(mpcomm_layout_group_ranks(&cfg, world_size(), kind, layout.data(), layout.size(),
+                                        &ngroups, &group_size),
+              MPCOMM_SUCCESS)
+        << error();
+    // The row of the layout that holds this rank.
+    std::vector<int> expected;
+    for (int g = 0; g < ngroups; ++g) {
+      auto row = layout.begin() + g * group_size;
+      if (std::find(row, row + group_size, world_rank()) != row + group_size)
+        expected.assign(row, row + group_size);
+    }
+    mpcomm_group_t group = nullptr;
+    ASSERT_EQ(mpcomm_state_group(state, kind, &group), MPCOMM_SUCCESS) << error();
+    std::vector<int> ranks(static_cast<size_t>(group_size));
+    ASSERT_EQ(mpcomm_group_ranks(group, ranks.data(), ranks.size()), MPCOMM_SUCCESS) << error();
+    EXPECT_EQ(ranks, expected) << "kind " << kind;
+    mpcomm_group_info_t info;
+    ASSERT_EQ(mpcomm_group_info(group, &info), MPCOMM_SUCCESS);
+    EXPECT_EQ(info.global_rank, world_rank());
+    EXPECT_EQ(ranks[static_cast<size_t>(info.rank_in_group)], world_rank());
+  }
+  // A state's group belongs to the state.
+  mpcomm_group_t tp = nullptr;
+  ASSERT_EQ(mpcomm_state_group(state, MPCOMM_GROUP_TP, &tp), MPCOMM_SUCCESS);
+  EXPECT_EQ(mpcomm_group_free(&tp), MPCOMM_ERR_INVALID_USAGE);
+  EXPECT_NE(tp, nullptr);
+  EXPECT_EQ(mpcomm_state_destroy(&state), MPCOMM_SUCCESS);
+  EXPECT_EQ(state, nullptr);
+  EXPECT_EQ(mpcomm_state_destroy(&state), MPCOMM_SUCCESS);  // NULL: a no-op
+}
+
+TEST(State, NoExpertGroupUnlessEnabled) {
+  mpcomm_parallel_config_t cfg = config_for_world();
+  mpcomm_state_t state = nullptr;
+  ASSERT_EQ(mpcomm_state_create(MPI_COMM_WORLD, &cfg, &state), MPCOMM_SUCCESS) << error();
+  mpcomm_group_t ep = nullptr;
+  EXPECT_EQ(mpcomm_state_group(state, MPCOMM_GROUP_EP, &ep), MPCOMM_ERR_INVALID_USAGE);
+  EXPECT_NE(error().find("enable_expert_parallel"), std::string::npos) << error();
+  EXPECT_EQ(mpcomm_state_group(state, static_cast<mpcomm_group_kind_t>(42), &ep),
+            MPCOMM_ERR_INVALID_ARGUMENT);
+  mpcomm_state_destroy(&state);
+}
+
+TEST(State, DifferentConfigurationsAreRefusedEverywhere) {
+  if (world_size() < 2) GTEST_SKIP() << "needs 2 ranks";
+  mpcomm_parallel_config_t cfg = config_for_world();
+  if (world_rank() == world_size() - 1) cfg.enable_expert_parallel = 1;
+  mpcomm_state_t state = nullptr;
+  EXPECT_EQ(mpcomm_state_create(MPI_COMM_WORLD, &cfg, &state), MPCOMM_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(state, nullptr);
+  EXPECT_NE(error().find("rank " + std::to_string(world_size() - 1) + " passed a different"),
+            std::string::npos)
+      << error();
+}
+
+TEST(State, AnInvalidConfigurationOnOneRankFailsAllRanks) {
+  mpcomm_parallel_config_t cfg = config_for_world();
+  if (world_rank() == 0) cfg.data_parallel_rank = 7;  // outside [0, data_parallel_size)
+  mpcomm_state_t state = nullptr;
+  EXPECT_EQ(mpcomm_state_create(MPI_COMM_WORLD, &cfg, &state), MPCOMM_ERR_INVALID_ARGUMENT);
+  if (world_rank() == 0)
+    EXPECT_NE(error().find("data_parallel_rank"), std::string::npos) << error();
+  else
+    EXPECT_NE(error().find("rank 0 passed an invalid"), std::string::npos) << error();
+}
+
+TEST(State, AWorldThatDoesNotFitIsRefusedWithTheNumbers) {
+  mpcomm_parallel_config_t cfg = MPCOMM_PARALLEL_CONFIG_INIT;
+  cfg.tensor_parallel_size = 3;
+  mpcomm_state_t state = nullptr;
+  if (world_size() % 3 == 0) GTEST_SKIP();
+  EXPECT_EQ(mpcomm_state_create(MPI_COMM_WORLD, &cfg, &state), MPCOMM_ERR_INVALID_ARGUMENT);
+  EXPECT_NE(error().find(std::to_string(world_size())), std::string::npos) << error();
+  EXPECT_NE(error().find("3"), std::string::npos) << error();
+}
+
+TEST(State, BadArguments) {
+  mpcomm_parallel_config_t cfg = config_for_world();
+  mpcomm_state_t state = nullptr;
+  EXPECT_EQ(mpcomm_state_create(MPI_COMM_WORLD, &cfg, nullptr), MPCOMM_ERR_INVALID_ARGUMENT);
+  EXPECT_NE(error().find("state"), std::string::npos);
+  EXPECT_EQ(mpcomm_state_create(MPI_COMM_NULL, &cfg, &state), MPCOMM_ERR_INVALID_ARGUMENT);
+  EXPECT_NE(error().find("MPI_COMM_NULL"), std::string::npos);
+  EXPECT_EQ(mpcomm_state_create(MPI_COMM_WORLD, nullptr, &state), MPCOMM_ERR_INVALID_ARGUMENT);
+  EXPECT_NE(error().find("cfg"), std::string::npos) << error();
+  mpcomm_group_t g = nullptr;
+  EXPECT_EQ(mpcomm_state_group(nullptr, MPCOMM_GROUP_TP, &g), MPCOMM_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(mpcomm_default_state_get(nullptr), MPCOMM_ERR_INVALID_ARGUMENT);
+}
+
+TEST(State, StatesCoexist) {
+  // The target model with TP over the world, a draft model with TP 1 (vLLM's
+  // patch_tensor_parallel_group): both work, in any order of use and destruction.
+  mpcomm_parallel_config_t target = MPCOMM_PARALLEL_CONFIG_INIT;
+  target.tensor_parallel_size = world_size();
+  mpcomm_parallel_config_t draft = MPCOMM_PARALLEL_CONFIG_INIT;
+  draft.pipeline_parallel_size = world_size();
+  mpcomm_state_t a = nullptr, b = nullptr;
+  ASSERT_EQ(mpcomm_state_create(MPI_COMM_WORLD, &target, &a), MPCOMM_SUCCESS) << error();
+  ASSERT_EQ(mpcomm_state_create(MPI_COMM_WORLD, &draft, &b), MPCOMM_SUCCESS) << error();
+  mpcomm_group_t tp_a = nullptr, tp_b = nullptr;
+  ASSERT_EQ(mpcomm_state_group(a, MPCOMM_GROUP_TP, &tp_a), MPCOMM_SUCCESS);
+  ASSERT_EQ(mpcomm_state_group(b, MPCOMM_GROUP_TP, &tp_b), MPCOMM_SUCCESS);
+  mpcomm_group_info_t ia, ib;
+  ASSERT_EQ(mpcomm_group_info(tp_a, &ia), MPCOMM_SUCCESS);
+  ASSERT_EQ(mpcomm_group_info(tp_b, &ib), MPCOMM_SUCCESS);
+  EXPECT_EQ(ia.size, world_size());
+  EXPECT_EQ(ib.size, 1);
+  // Both groups communicate: an any-of over each.
+  int any = 0;
+  EXPECT_EQ(mpcomm_dp_has_unfinished(tp_a, world_rank() == 0, &any), MPCOMM_SUCCESS) << error();
+  EXPECT_EQ(any, 1);
+  EXPECT_EQ(mpcomm_state_destroy(&a), MPCOMM_SUCCESS);
+  EXPECT_EQ(mpcomm_dp_has_unfinished(tp_b, world_rank() == 0, &any), MPCOMM_SUCCESS) << error();
+  EXPECT_EQ(any, world_rank() == 0 ? 1 : 0);
+  EXPECT_EQ(mpcomm_state_destroy(&b), MPCOMM_SUCCESS);
+}
+
+TEST(State, DefaultStateFollowsEnsureModelParallelInitialized) {
+  mpcomm_state_t none = nullptr;
+  EXPECT_EQ(mpcomm_default_state_get(&none), MPCOMM_ERR_INVALID_USAGE);
+  EXPECT_EQ(none, nullptr);
+
+  mpcomm_parallel_config_t cfg = config_for_world();
+  mpcomm_state_t a = nullptr, same = nullptr, other = nullptr;
+  ASSERT_EQ(mpcomm_state_create(MPI_COMM_WORLD, &cfg, &a), MPCOMM_SUCCESS) << error();
+  ASSERT_EQ(mpcomm_state_create(MPI_COMM_WORLD, &cfg, &same), MPCOMM_SUCCESS) << error();
+  mpcomm_parallel_config_t flipped = MPCOMM_PARALLEL_CONFIG_INIT;
+  flipped.pipeline_parallel_size = world_size();
+  ASSERT_EQ(mpcomm_state_create(MPI_COMM_WORLD, &flipped, &other), MPCOMM_SUCCESS) << error();
+
+  ASSERT_EQ(mpcomm_default_state_set(a), MPCOMM_SUCCESS);
+  mpcomm_state_t got = nullptr;
+  ASSERT_EQ(mpcomm_default_state_get(&got), MPCOMM_SUCCESS);
+  EXPECT_EQ(got, a);
+  if (flipped.pipeline_parallel_size != cfg.pipeline_parallel_size) {
+    EXPECT_EQ(mpcomm_default_state_set(other), MPCOMM_ERR_INVALID_USAGE);
+    EXPECT_NE(error().find("unexpected size"), std::string::npos) << error();
+    ASSERT_EQ(mpcomm_default_state_get(&got), MPCOMM_SUCCESS);
+    EXPECT_EQ(got, a);
+  }
+  EXPECT_EQ(mpcomm_default_state_set(same), MPCOMM_SUCCESS) << error();
+  ASSERT_EQ(mpcomm_default_state_get(&got), MPCOMM_SUCCESS);
+  EXPECT_EQ(got, same);
+  // Destroying the default state clears the default.
+  mpcomm_state_destroy(&same);
+  EXPECT_EQ(mpcomm_default_state_get(&got), MPCOMM_ERR_INVALID_USAGE);
+  EXPECT_EQ(mpcomm_default_state_set(nullptr), MPCOMM_SUCCESS);
+  mpcomm_state_destroy(&a);
+  mpcomm_state_destroy(&other);
+}
+
+TEST(DpHelpers, HasUnfinishedIsAnyAndKvCacheIsMin) {
+  mpcomm_group_t world = nullptr;
+  ASSERT_EQ(mpcomm_group_from_comm(MPI_COMM_WORLD, &world), MPCOMM_SUCCESS);
+  int any = -1;
+  ASSERT_EQ(mpcomm_dp_has_unfinished(world, 0, &any), MPCOMM_SUCCESS) << error();
+  EXPECT_EQ(any, 0);
+  ASSERT_EQ(mpcomm_dp_has_unfinished(world, world_rank() == world_size() - 1 ? 5 : 0, &any),
+            MPCOMM_SUCCESS);
+  EXPECT_EQ(any, 1);
+
+  int64_t min = 0;
+  ASSERT_EQ(mpcomm_dp_sync_kv_cache_memory_size(world, -1, &min), MPCOMM_SUCCESS) << error();
+  EXPECT_EQ(min, INT64_MAX);
+  int64_t mine = world_rank() == 0 ? -1 : (int64_t{1} << 40) + world_rank();
+  ASSERT_EQ(mpcomm_dp_sync_kv_cache_memory_size(world, mine, &min), MPCOMM_SUCCESS);
+  EXPECT_EQ(min, world_size() == 1 ? INT64_MAX : (int64_t{1} << 40) + 1);
+
+  EXPECT_EQ(mpcomm_dp_sync_kv_cache_memory_size(world, -2, &min), MPCOMM_ERR_INVALID_ARGUMENT);
+  EXPECT_NE(error().find("-2"), std::string::npos);
+  EXPECT_EQ(mpcomm_dp_has_unfinished(world, 1, nullptr), MPCOMM_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(mpcomm_dp_has_unfinished(nullptr, 1, &any), MPCOMM_ERR_INVALID_ARGUMENT);
+  mpcomm_group_free(&world);
+}
