@@ -237,6 +237,12 @@ mpcomm_status_t mpcomm_broadcast_object(mpcomm_group_t group, void *buf, size_t 
 /* Every member's object, packed in group-rank order into out; lens[size] gets their lengths. */
 mpcomm_status_t mpcomm_all_gather_object(mpcomm_group_t group, const void *buf, size_t len,
                                          void *out, size_t capacity, size_t *lens);
+/* Gives the group a message-queue broadcaster: broadcasts from group rank 0 then reach the
+ * members on its node through a shared-memory ring of `chunks` slots of chunk_bytes (0, 0: the
+ * defaults, 256 KiB x 8), the others over MPI. Collective; the groups of a parallel state's TP
+ * and DCP kinds have one. */
+mpcomm_status_t mpcomm_group_enable_message_queue(mpcomm_group_t group, size_t chunk_bytes,
+                                                  int chunks);
 
 /* ---------------------------------------------------------------- node locality */
 

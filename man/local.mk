@@ -42,3 +42,4 @@ dist_man_MANS += \
 	%reldir%/man3/mpcomm_default_state_get.3 \
 	%reldir%/man3/mpcomm_dp_has_unfinished.3 \
 	%reldir%/man3/mpcomm_dp_sync_kv_cache_memory_size.3
+dist_man_MANS += %reldir%/man3/mpcomm_group_enable_message_queue.3

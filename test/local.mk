@@ -150,3 +150,6 @@ test_mpi_test_shm_ring_LDADD = $(MPI_LDADD)
 MPI_TESTS += test/mpi/test_state
 test_mpi_test_state_SOURCES = test/mpi/test_state.cpp
 test_mpi_test_state_LDADD = $(MPI_LDADD)
+MPI_TESTS += test/mpi/test_message_queue
+test_mpi_test_message_queue_SOURCES = test/mpi/test_message_queue.cpp
+test_mpi_test_message_queue_LDADD = $(MPI_LDADD)

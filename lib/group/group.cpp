@@ -1,5 +1,6 @@
 // The group object and the C functions that read it or free it.
 #include "group/group.hpp"
+#include "group/message_queue.hpp"
 
 #include <cmath>
 #include <cstdlib>
@@ -52,6 +53,17 @@ mpcomm_group_s::~mpcomm_group_s() {
   magic_ = 0;
   int finalized = 0;
   MPI_Finalized(&finalized);
+  // Freeing the broadcaster's window is collective over the node: it waits for the other
+  // members to free theirs for the group's timeout at most, then leaves it to MPI_Finalize.
+  if (message_queue_) {
+    if (finalized) {
+      static auto *after_finalize = new std::vector<std::unique_ptr<mpcomm::MessageQueue>>();
+      after_finalize->push_back(std::move(message_queue_));
+    } else {
+      message_queue_->ring().close(timeout_);
+      message_queue_.reset();
+    }
+  }
   if (!finalized && !requests_.abandon()) scratch_leaked_ = true;
   // MPI_Comm_free only marks the communicator for release once its pending operations end,
   // so freeing a broken group does not wait for a peer that never came.
@@ -180,4 +192,10 @@ extern "C" mpcomm_status_t mpcomm_group_get_timeout(mpcomm_group_t group, double
     mpcomm::require_not_null(seconds, "seconds");
     *seconds = g.timeout();
   });
+}
+
+void mpcomm_group_s::enable_message_queue(size_t chunk_bytes, int chunks) {
+  require_usable();
+  message_queue_.reset();
+  message_queue_ = std::make_unique<mpcomm::MessageQueue>(*this, chunk_bytes, chunks);
 }

@@ -9,6 +9,7 @@
 #include <mpi.h>
 
 #include <cstdint>
+#include <memory>
 #include <map>
 #include <string>
 #include <utility>
@@ -16,6 +17,10 @@
 
 #include "group/requests.hpp"
 #include "mpcomm.h"
+
+namespace mpcomm {
+class MessageQueue;
+}
 
 struct mpcomm_group_s {
  public:
@@ -71,6 +76,11 @@ struct mpcomm_group_s {
   // The requests of the control-plane call in progress (reused: no allocation per call).
   mpcomm::Requests &requests() { return requests_; }
 
+  // The message-queue broadcaster of broadcasts from group rank 0, or nullptr (then they go
+  // over MPI). Made by enable_message_queue(), collectively.
+  mpcomm::MessageQueue *message_queue() { return message_queue_.get(); }
+  void enable_message_queue(size_t chunk_bytes, int chunks);
+
   // Checks that a handle looks like a live group (catches NULL and most freed handles).
   bool valid() const { return magic_ == kMagic; }
 
@@ -91,6 +101,7 @@ struct mpcomm_group_s {
   size_t scratch_bytes_ = 0;
   bool scratch_leaked_ = false;
   mpcomm::Requests requests_;
+  std::unique_ptr<mpcomm::MessageQueue> message_queue_;
 };
 
 namespace mpcomm {

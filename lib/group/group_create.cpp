@@ -10,6 +10,7 @@
 #include "core/error.hpp"
 #include "core/mpi_call.hpp"
 #include "group/group.hpp"
+#include "group/message_queue.hpp"
 #include "group/node_rank.hpp"
 #include "group/requests.hpp"
 
@@ -172,5 +173,18 @@ extern "C" mpcomm_status_t mpcomm_group_from_ranks(MPI_Comm parent, const int *r
     std::unique_ptr<mpcomm_group_s> g(adopt_communicator(made));
     if (spans_world(*g)) learn_node_local_rank(g->comm());
     *group = g.release();
+  });
+}
+
+extern "C" mpcomm_status_t mpcomm_group_enable_message_queue(mpcomm_group_t group,
+                                                             size_t chunk_bytes, int chunks) {
+  return mpcomm::c_boundary("mpcomm_group_enable_message_queue", [&] {
+    auto &g = mpcomm::group_ref(group);
+    mpcomm::require_arg(chunks >= 0, "chunks must be >= 0 (0: the default), got ", chunks);
+    mpcomm::require_arg(chunk_bytes <= (size_t{1} << 30), "chunk_bytes must be at most 1 GiB, got ",
+                        chunk_bytes);
+    g.enable_message_queue(
+        chunk_bytes ? chunk_bytes : mpcomm::MessageQueue::kDefaultChunkBytes,
+        chunks ? chunks : mpcomm::MessageQueue::kDefaultChunks);
   });
 }

@@ -4,6 +4,7 @@ libmpcomm_la_SOURCES += \
 	%reldir%/group.cpp %reldir%/group.hpp \
 	%reldir%/group_create.cpp \
 	%reldir%/node_rank.cpp %reldir%/node_rank.hpp \
+	%reldir%/message_queue.cpp %reldir%/message_queue.hpp \
 	%reldir%/objects.cpp \
 	%reldir%/protocol.cpp %reldir%/protocol.hpp \
 	%reldir%/requests.cpp %reldir%/requests.hpp \

@@ -12,6 +12,7 @@
 #include "core/deadline.hpp"
 #include "core/error.hpp"
 #include "group/group.hpp"
+#include "group/message_queue.hpp"
 #include "group/protocol.hpp"
 
 namespace mpcomm {
@@ -24,68 +25,12 @@ void require_peer(const mpcomm_group_s &g, int peer, const char *name) {
               "), got ", peer);
 }
 
-[[noreturn]] void truncated(uint64_t needed, size_t capacity, const char *what) {
-  throw Error(MPCOMM_ERR_TRUNCATED,
-              concat(what, " needs ", needed, " bytes but capacity is ", capacity,
-                     "; the object is kept for the next call (*len holds its length)"));
-}
-
-// Receives one object sent by pack_eager + send_chunks from src: the eager message first, then
-// its chunks. An object that does not fit in capacity is kept in the group (key: tag, src) and
-// returned by the next call; *len is set before a truncation.
-void receive_object(mpcomm_group_s &g, void *buf, size_t capacity, size_t *len, int src, Tag tag,
-                    Tag data_tag, const Deadline &deadline, const char *what) {
-  auto &kept = g.kept();
-  const auto key = std::make_pair(static_cast<int>(tag), src);
-  if (auto it = kept.find(key); it != kept.end()) {
-    *len = it->second.size();
-    if (*len > capacity) truncated(*len, capacity, what);
-    if (*len) std::memcpy(buf, it->second.data(), *len);
-    kept.erase(it);
-    return;
-  }
-  char *msg = g.scratch(kEagerBytes);
-  g.requests().recv(msg, kEagerBytes, src, tag, g.comm());
-  finish(g, deadline, what);
-  const uint64_t length = parse_eager(msg, g.requests().received(0), tag);
-  require(length <= std::numeric_limits<size_t>::max(), MPCOMM_ERR_MALFORMED, "an object of ",
-          length, " bytes does not fit in memory");
-  *len = static_cast<size_t>(length);
-  const bool fits = length <= capacity;
-  std::vector<char> keep;
-  char *dst = static_cast<char *>(buf);
-  if (!fits) {
-    keep.resize(*len);
-    dst = keep.data();
-  }
-  if (is_inline(length)) {
-    if (length) std::memcpy(dst, msg + sizeof(Header), length);
-  } else {
-    recv_chunks(g, dst, length, src, data_tag, deadline, what);
-  }
-  if (!fits) {
-    kept.emplace(key, std::move(keep));
-    truncated(length, capacity, what);
-  }
-}
-
 const auto kAllGatherKey = std::make_pair(static_cast<int>(kTagAllGather), -1);
 
 [[noreturn]] void all_gather_truncated(size_t total, size_t capacity) {
   throw Error(MPCOMM_ERR_TRUNCATED,
               concat("all_gather_object needs ", total, " bytes but capacity is ", capacity,
                      "; the objects are kept for the next call (lens holds their lengths)"));
-}
-
-// Sends one object to each of peers: the eager message, then the chunks of a large object.
-void send_object_to(mpcomm_group_s &g, const void *buf, size_t len, const int *peers, size_t npeers,
-                    Tag tag, Tag data_tag, const Deadline &deadline, const char *what) {
-  char *msg = g.scratch(kEagerBytes);
-  const size_t bytes = pack_eager(msg, buf, len, tag);
-  for (size_t p = 0; p < npeers; ++p) g.requests().send(msg, bytes, peers[p], tag, g.comm());
-  finish(g, deadline, what);
-  if (!is_inline(len))
-    send_chunks(g, static_cast<const char *>(buf), len, peers, npeers, data_tag, deadline, what);
 }
 
 }  // namespace
@@ -143,7 +88,10 @@ extern "C" mpcomm_status_t mpcomm_broadcast_object(mpcomm_group_t group, void *b
     }
     protocol::run_operation(g, [&] {
       const Deadline deadline(g.timeout());
-      if (root) {
+      if (src == 0 && g.message_queue() != nullptr) {
+        // Local readers through the shared-memory ring, the others over MPI.
+        g.message_queue()->broadcast(g, buf, capacity, len, deadline);
+      } else if (root) {
         // The root sends to every other member directly: one message each for a small object.
         std::vector<int> &peers = g.peer_list();
         send_object_to(g, buf, *len, peers.data(), peers.size(), protocol::kTagBroadcast,

@@ -4,6 +4,8 @@
 #include <atomic>
 #include <cmath>
 #include <cstring>
+#include <limits>
+#include <vector>
 
 #include "core/error.hpp"
 
@@ -88,6 +90,62 @@ void recv_chunks(mpcomm_group_s &g, char *data, size_t len, int src, Tag tag,
 double timeout_argument(double seconds, double fallback, const char *name) {
   require_arg(std::isfinite(seconds), name, " must be a finite number of seconds, got ", seconds);
   return seconds > 0 ? seconds : fallback;
+}
+
+[[noreturn]] void truncated(uint64_t needed, size_t capacity, const char *what) {
+  throw Error(MPCOMM_ERR_TRUNCATED,
+              concat(what, " needs ", needed, " bytes but capacity is ", capacity,
+                     "; the object is kept for the next call (*len holds its length)"));
+}
+
+// Receives one object sent by pack_eager + send_chunks from src: the eager message first, then
+// its chunks. An object that does not fit in capacity is kept in the group (key: tag, src) and
+// returned by the next call; *len is set before a truncation.
+void receive_object(mpcomm_group_s &g, void *buf, size_t capacity, size_t *len, int src, Tag tag,
+                    Tag data_tag, const Deadline &deadline, const char *what) {
+  auto &kept = g.kept();
+  const auto key = std::make_pair(static_cast<int>(tag), src);
+  if (auto it = kept.find(key); it != kept.end()) {
+    *len = it->second.size();
+    if (*len > capacity) truncated(*len, capacity, what);
+    if (*len) std::memcpy(buf, it->second.data(), *len);
+    kept.erase(it);
+    return;
+  }
+  char *msg = g.scratch(kEagerBytes);
+  g.requests().recv(msg, kEagerBytes, src, tag, g.comm());
+  finish(g, deadline, what);
+  const uint64_t length = parse_eager(msg, g.requests().received(0), tag);
+  require(length <= std::numeric_limits<size_t>::max(), MPCOMM_ERR_MALFORMED, "an object of ",
+          length, " bytes does not fit in memory");
+  *len = static_cast<size_t>(length);
+  const bool fits = length <= capacity;
+  std::vector<char> keep;
+  char *dst = static_cast<char *>(buf);
+  if (!fits) {
+    keep.resize(*len);
+    dst = keep.data();
+  }
+  if (is_inline(length)) {
+    if (length) std::memcpy(dst, msg + sizeof(Header), length);
+  } else {
+    recv_chunks(g, dst, length, src, data_tag, deadline, what);
+  }
+  if (!fits) {
+    kept.emplace(key, std::move(keep));
+    truncated(length, capacity, what);
+  }
+}
+
+// Sends one object to each of peers: the eager message, then the chunks of a large object.
+void send_object_to(mpcomm_group_s &g, const void *buf, size_t len, const int *peers, size_t npeers,
+                    Tag tag, Tag data_tag, const Deadline &deadline, const char *what) {
+  char *msg = g.scratch(kEagerBytes);
+  const size_t bytes = pack_eager(msg, buf, len, tag);
+  for (size_t p = 0; p < npeers; ++p) g.requests().send(msg, bytes, peers[p], tag, g.comm());
+  finish(g, deadline, what);
+  if (!is_inline(len))
+    send_chunks(g, static_cast<const char *>(buf), len, peers, npeers, data_tag, deadline, what);
 }
 
 }  // namespace mpcomm::protocol

@@ -62,6 +62,20 @@ void send_chunks(mpcomm_group_s &g, const char *data, size_t len, const int *pee
 void recv_chunks(mpcomm_group_s &g, char *data, size_t len, int src, Tag tag,
                  const Deadline &deadline, const char *what);
 
+// Throws Error(MPCOMM_ERR_TRUNCATED): what needs `needed` bytes, the buffer has `capacity`.
+[[noreturn]] void truncated(uint64_t needed, size_t capacity, const char *what);
+
+// Sends one object to each of peers: the eager message, then the chunks of a large object.
+void send_object_to(mpcomm_group_s &g, const void *buf, size_t len, const int *peers,
+                    size_t npeers, Tag tag, Tag data_tag, const Deadline &deadline,
+                    const char *what);
+
+// Receives one object sent by send_object_to from src. An object that does not fit in capacity
+// is kept in the group (key: tag, src) and returned by the next call; *len is set before a
+// truncation.
+void receive_object(mpcomm_group_s &g, void *buf, size_t capacity, size_t *len, int src, Tag tag,
+                    Tag data_tag, const Deadline &deadline, const char *what);
+
 // Runs one control-plane operation: refuses a broken group, and marks the group broken when the
 // operation fails in a way that leaves the members out of step (timeout, MPI error, malformed
 // traffic, out of memory half-way). Truncation leaves the group in step.

@@ -22,7 +22,12 @@ class ShmRing {
   // Collective over comm (the group's communicator). local[r] says whether group rank r
   // shares memory with rank 0 (locality::same_node_as).
   ShmRing(MPI_Comm comm, const std::vector<int> &local, size_t chunk_bytes, int chunks);
+  // close(30).
   ~ShmRing();
+  // Frees the window once every process of the node has come to free it too (a nonblocking
+  // barrier first, since MPI_Win_free itself would wait forever for a process that never
+  // comes); after timeout_s seconds the window is left to MPI_Finalize instead. Idempotent.
+  void close(double timeout_s);
   ShmRing(const ShmRing &) = delete;
   ShmRing &operator=(const ShmRing &) = delete;
 

@@ -8,6 +8,7 @@
 #include "core/log.hpp"
 #include "core/mpi_call.hpp"
 #include "group/group.hpp"
+#include "group/message_queue.hpp"
 #include "parallel/config_hash.hpp"
 #include "parallel/layout.hpp"
 #include "parallel/parallel_config.hpp"
@@ -93,6 +94,9 @@ mpcomm_state_s::mpcomm_state_s(MPI_Comm comm, const mpcomm_parallel_config_t &cf
       mpcomm_group_t group = adopt_communicator(split);
       group->set_owner("an mpcomm_state_t");
       groups_[static_cast<size_t>(kind)] = group;
+      // vLLM broadcasts scheduler metadata over TP (and DCP) through a message queue.
+      if ((kind == MPCOMM_GROUP_TP || kind == MPCOMM_GROUP_DCP) && group->size() > 1)
+        group->enable_message_queue(MessageQueue::kDefaultChunkBytes, MessageQueue::kDefaultChunks);
     }
   } catch (...) {
     free_groups();
