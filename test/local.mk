@@ -72,3 +72,8 @@ test_mpi_test_objects_SOURCES = test/mpi/test_objects.cpp test/mpi/group_test_ut
 test_mpi_test_objects_LDADD = $(MPI_LDADD)
 test_mpi_test_barrier_timeout_SOURCES = test/mpi/test_barrier_timeout.cpp
 test_mpi_test_barrier_timeout_LDADD = $(MPI_LDADD)
+
+# mpcomm_group_join inside one job (and, with join-jobs.sh, across separate mpirun jobs).
+MPI_TESTS += test/mpi/test_join
+test_mpi_test_join_SOURCES = test/mpi/test_join.cpp test/mpi/group_test_util.hpp
+test_mpi_test_join_LDADD = $(MPI_LDADD)
