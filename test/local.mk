@@ -3,7 +3,8 @@
 # An MPI test named PROG.N.mpi runs PROG under mpirun with N ranks (scripts/mpi-test-run).
 TEST_EXTENSIONS = .mpi
 MPI_LOG_COMPILER = $(SHELL) $(top_builddir)/scripts/mpi-test-run
-AM_TESTS_ENVIRONMENT = MPCOMM_TEST_SRCDIR='$(abs_top_srcdir)'; export MPCOMM_TEST_SRCDIR; \
+AM_TESTS_ENVIRONMENT = LSAN_OPTIONS=suppressions=$(abs_top_srcdir)/test/lsan.supp:print_suppressions=0; export LSAN_OPTIONS; \
+	MPCOMM_TEST_SRCDIR='$(abs_top_srcdir)'; export MPCOMM_TEST_SRCDIR; \
 	MPCOMM_TEST_BUILDDIR='$(abs_top_builddir)'; export MPCOMM_TEST_BUILDDIR;
 
 # The two test mains are built once, as small libraries; every test program names one of
@@ -14,6 +15,17 @@ test_common_libmpimain_a_SOURCES = test/common/mpi_main.cpp test/common/test_sum
 UNIT_LDADD = test/common/libunitmain.a libmpcomm.la $(GTEST_LIBS)
 MPI_LDADD = test/common/libmpimain.a libmpcomm.la $(GTEST_LIBS)
 AM_CPPFLAGS += $(GTEST_CFLAGS) -I$(top_srcdir)/test/common
+
+# Sanitizer builds preload a shim that keeps MPI's components mapped (see no_dlclose.c).
+if SANITIZERS
+check_LTLIBRARIES = test/common/libnodlclose.la
+test_common_libnodlclose_la_SOURCES = test/common/no_dlclose.c
+test_common_libnodlclose_la_CFLAGS = -O1
+test_common_libnodlclose_la_LDFLAGS = -module -avoid-version -shared -rpath /nowhere
+AM_TESTS_ENVIRONMENT += MPCOMM_TEST_PRELOAD=$(abs_top_builddir)/test/common/.libs/libnodlclose.so; \
+	export MPCOMM_TEST_PRELOAD; ASAN_OPTIONS=verify_asan_link_order=0:fast_unwind_on_malloc=0; export ASAN_OPTIONS;
+endif
+EXTRA_DIST += test/common/no_dlclose.c
 
 # Unit tests (GoogleTest, no MPI): add a program to UNIT_TESTS and give it _SOURCES.
 UNIT_TESTS = test/unit/test_core
@@ -59,7 +71,7 @@ CLEANFILES += $(MPI_TESTS:=.1.mpi) $(MPI_TESTS:=.2.mpi) $(MPI_TESTS:=.4.mpi)
 # The closing line of a run: N passed, N failed[, N skipped].
 check-summary:
 	@$(SHELL) $(top_srcdir)/scripts/test-summary $(top_builddir)
-EXTRA_DIST += scripts/mpi-test-run.in scripts/test-summary scripts/install-deps scripts/check \
+EXTRA_DIST += test/lsan.supp scripts/mpi-test-run.in scripts/test-summary scripts/install-deps scripts/check \
 	scripts/build .ci/run
 .PHONY: check-summary
 
