@@ -4,3 +4,5 @@ dist_man_MANS += \
 	%reldir%/man3/mpcomm_last_error.3 \
 	%reldir%/man3/mpcomm_version.3 \
 	%reldir%/man7/mpcomm.7
+# mpcomm_group_join: the rendezvous of processes launched separately.
+dist_man_MANS += %reldir%/man3/mpcomm_group_join.3

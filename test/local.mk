@@ -89,3 +89,15 @@ test_mpi_test_barrier_timeout_LDADD = $(MPI_LDADD)
 MPI_TESTS += test/mpi/test_join
 test_mpi_test_join_SOURCES = test/mpi/test_join.cpp test/mpi/group_test_util.hpp
 test_mpi_test_join_LDADD = $(MPI_LDADD)
+# mpcomm_group_join across separate mpirun jobs, with and without an ompi-server.
+check_PROGRAMS += test/mpi/join_peer
+test_mpi_join_peer_SOURCES = test/mpi/join_peer.c
+test_mpi_join_peer_LDADD = libmpcomm.la
+TEST_EXTENSIONS += .sh
+SH_LOG_COMPILER = env MPIRUN='$(MPIRUN)' OMPI_SERVER='$(OMPI_SERVER)' $(SHELL)
+TESTS += test/mpi/join-jobs.sh
+EXTRA_DIST += test/mpi/join-jobs.sh
+# The rendezvous wire format and policy (no MPI).
+UNIT_TESTS += test/unit/test_rendezvous_protocol
+test_unit_test_rendezvous_protocol_SOURCES = test/unit/test_rendezvous_protocol.cpp
+test_unit_test_rendezvous_protocol_LDADD = $(UNIT_LDADD)

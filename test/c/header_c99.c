@@ -24,8 +24,20 @@ static void check_core(void) {
   CHECK(mpcomm_last_error() != NULL);
 }
 
+/* mpcomm_group_join: argument checks come before any MPI call. */
+static void check_group_join(void) {
+  mpcomm_group_t group = NULL;
+  CHECK(mpcomm_group_join(NULL, 29500, 0, 2, 1.0, &group) == MPCOMM_ERR_INVALID_ARGUMENT);
+  CHECK(strstr(mpcomm_last_error(), "host must not be NULL") != NULL);
+  CHECK(group == NULL);
+  CHECK(mpcomm_group_join("127.0.0.1", 0, 0, 2, 1.0, &group) == MPCOMM_ERR_INVALID_ARGUMENT);
+  CHECK(mpcomm_group_join("0.0.0.0", 29500, 0, 2, 1.0, &group) == MPCOMM_ERR_INVALID_ARGUMENT);
+  CHECK(mpcomm_group_join("127.0.0.1", 29500, 0, 2, 1.0, NULL) == MPCOMM_ERR_INVALID_ARGUMENT);
+}
+
 int main(void) {
   check_core();
+  check_group_join();
   printf("# mpcomm-test: passed=%d failed=%d skipped=0\n", failures ? 0 : 1, failures ? 1 : 0);
   return failures ? 1 : 0;
 }
