@@ -6,3 +6,5 @@ dist_man_MANS += \
 	%reldir%/man7/mpcomm.7
 # mpcomm_group_join: the rendezvous of processes launched separately.
 dist_man_MANS += %reldir%/man3/mpcomm_group_join.3
+# mpcomm-perf(1): the benchmark program.
+dist_man_MANS += %reldir%/man1/mpcomm-perf.1

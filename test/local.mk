@@ -101,3 +101,6 @@ EXTRA_DIST += test/mpi/join-jobs.sh
 UNIT_TESTS += test/unit/test_rendezvous_protocol
 test_unit_test_rendezvous_protocol_SOURCES = test/unit/test_rendezvous_protocol.cpp
 test_unit_test_rendezvous_protocol_LDADD = $(UNIT_LDADD)
+# mpcomm-perf at 2 ranks: every operation, the JSON keys, the table, bad options (exit 2).
+TESTS += test/mpi/perf-smoke.sh
+EXTRA_DIST += test/mpi/perf-smoke.sh
