@@ -77,9 +77,9 @@ int run(const perf::Options &o, const perf::OpInfo &op, int rank, int size) {
         row.baseline_us = time_loop(*bench, true, o, MPI_COMM_WORLD) / op.trips_per_call * 1e6;
       if (o.check) {
         unsigned long long wrong = bench->check(++round);
-        perf::mpi_ok(MPI_Allreduce(MPI_IN_PLACE, &wrong, 1, MPI_UNSIGNED_LONG_LONG, MPI_SUM,
-                                   MPI_COMM_WORLD),
-                     "MPI_Allreduce");
+        perf::mpi_ok(
+            MPI_Allreduce(MPI_IN_PLACE, &wrong, 1, MPI_UNSIGNED_LONG_LONG, MPI_SUM, MPI_COMM_WORLD),
+            "MPI_Allreduce");
         row.wrong = static_cast<size_t>(wrong);
         total_wrong += row.wrong;
       }

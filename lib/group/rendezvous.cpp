@@ -101,8 +101,8 @@ std::string receive_port_name(const Request &request, int fd) {
   const net::PollDeadline deadline = net::PollDeadline::after(request.timeout_s);
   std::array<uint8_t, kPortHeaderBytes> header{};
   net::Io io = net::recv_all(fd, header.data(), header.size(), deadline);
-  require(io != net::Io::TimedOut, MPCOMM_ERR_TIMEOUT, "rank 0 did not call rank ",
-          request.rank, " into the group within ", request.timeout_s, " s");
+  require(io != net::Io::TimedOut, MPCOMM_ERR_TIMEOUT, "rank 0 did not call rank ", request.rank,
+          " into the group within ", request.timeout_s, " s");
   require(io == net::Io::Done, MPCOMM_ERR_SYSTEM,
           "rank 0 closed the connection before calling rank ", request.rank,
           " into the group (it failed; its mpcomm_last_error() has the cause)");
@@ -151,8 +151,7 @@ void validate(const Request &request) {
               request.port);
   require_arg(request.world_size >= 1, "world_size must be >= 1, got ", request.world_size);
   require_arg(request.rank >= 0 && request.rank < request.world_size, "rank must be in 0..",
-              request.world_size - 1, " (world_size ", request.world_size, "), got ",
-              request.rank);
+              request.world_size - 1, " (world_size ", request.world_size, "), got ", request.rank);
   require_arg(std::isfinite(request.timeout_s) && request.timeout_s > 0,
               "timeout_s must be a positive number of seconds, got ", request.timeout_s);
   require_arg(!request.host.empty() && request.host != "0.0.0.0" && request.host != "::",

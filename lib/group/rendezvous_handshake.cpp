@@ -64,8 +64,8 @@ net::UniqueFd listen_on(const net::Endpoint &endpoint, const Request &request) {
     int one = 1;
     setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
     int err = 0;
-    if (::bind(fd.get(), reinterpret_cast<const sockaddr *>(&endpoint.address),
-               endpoint.length) != 0 ||
+    if (::bind(fd.get(), reinterpret_cast<const sockaddr *>(&endpoint.address), endpoint.length) !=
+            0 ||
         ::listen(fd.get(), SOMAXCONN) != 0)
       err = errno;
     if (err == 0) {
@@ -88,14 +88,15 @@ net::UniqueFd listen_on(const net::Endpoint &endpoint, const Request &request) {
                   concat("host '", request.host, "' (", endpoint.text,
                          ") is not an address of this machine (", std::strerror(err),
                          "): rank 0 must run where host points"));
-    throw Error(MPCOMM_ERR_SYSTEM, concat("cannot listen on ", endpoint.text, ": ",
-                                          std::strerror(err)));
+    throw Error(MPCOMM_ERR_SYSTEM,
+                concat("cannot listen on ", endpoint.text, ": ", std::strerror(err)));
   }
 }
 
 net::Io tell(int fd, const VerdictMessage &message) {
   auto bytes = encode_verdict(message);
-  return net::send_all(fd, bytes.data(), bytes.size(), net::PollDeadline::after(kVerdictWriteSeconds));
+  return net::send_all(fd, bytes.data(), bytes.size(),
+                       net::PollDeadline::after(kVerdictWriteSeconds));
 }
 
 // A connection that has not sent its whole hello yet.
@@ -118,7 +119,9 @@ struct Arrival {
 class Gathering {
  public:
   Gathering(const Request &request, net::UniqueFd listener, const std::string &endpoint)
-      : request_(request), listener_(std::move(listener)), endpoint_(endpoint),
+      : request_(request),
+        listener_(std::move(listener)),
+        endpoint_(endpoint),
         ranks_(request.world_size) {}
 
   // Runs until every rank arrived; throws at the deadline.
@@ -176,8 +179,7 @@ void Gathering::admit(Newcomer &newcomer, const Hello &hello) {
   const auto world = static_cast<uint32_t>(request_.world_size);
   if (hello.version != kProtocolVersion)
     return refuse(newcomer, {Verdict::WrongVersion, kProtocolVersion, 0},
-                  concat("it speaks protocol version ", hello.version, ", not ",
-                         kProtocolVersion),
+                  concat("it speaks protocol version ", hello.version, ", not ", kProtocolVersion),
                   true);
   if (hello.world_size != world)
     return refuse(newcomer, {Verdict::WrongWorldSize, world, 0},
@@ -232,8 +234,8 @@ void Gathering::accept_all(const net::PollDeadline &deadline) {
                 " connections are already waiting to introduce themselves");
       continue;
     }
-    newcomers_.push_back(Newcomer{std::move(owned), text,
-                                  net::PollDeadline::after(kHelloSeconds).min(deadline)});
+    newcomers_.push_back(
+        Newcomer{std::move(owned), text, net::PollDeadline::after(kHelloSeconds).min(deadline)});
   }
 }
 
@@ -246,8 +248,7 @@ std::vector<net::UniqueFd> Gathering::run(const net::PollDeadline &deadline) {
                        static_cast<uint32_t>(absent.front())});
         throw Error(MPCOMM_ERR_TIMEOUT,
                     concat("rank(s) ", rank_list(absent), " of ", request_.world_size,
-                           " did not arrive at ", endpoint_, " within ", request_.timeout_s,
-                           " s"));
+                           " did not arrive at ", endpoint_, " within ", request_.timeout_s, " s"));
       }
       std::vector<pollfd> fds;
       fds.push_back({listener_.get(), POLLIN, 0});
@@ -263,8 +264,8 @@ std::vector<net::UniqueFd> Gathering::run(const net::PollDeadline &deadline) {
         watched.push_back(r);
       }
       int ready = ::poll(fds.data(), fds.size(), wake.remaining_ms());
-      require(ready >= 0 || errno == EINTR, MPCOMM_ERR_SYSTEM, "poll() failed: ",
-              std::strerror(errno));
+      require(ready >= 0 || errno == EINTR, MPCOMM_ERR_SYSTEM,
+              "poll() failed: ", std::strerror(errno));
       if (ready <= 0 && !wake.expired()) continue;
 
       for (size_t i = 0; i < watched.size(); ++i) {
@@ -315,11 +316,10 @@ std::vector<net::UniqueFd> Gathering::run(const net::PollDeadline &deadline) {
 }
 
 // Connects to the first endpoint that accepts; an invalid fd when none does yet.
-net::UniqueFd try_connect(const std::vector<net::Endpoint> &endpoints, const net::PollDeadline &deadline,
-                          std::string *problem) {
+net::UniqueFd try_connect(const std::vector<net::Endpoint> &endpoints,
+                          const net::PollDeadline &deadline, std::string *problem) {
   for (const auto &e : endpoints) {
-    net::UniqueFd fd(
-        ::socket(e.address.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    net::UniqueFd fd(::socket(e.address.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
     require(fd.valid(), MPCOMM_ERR_SYSTEM, "socket() failed: ", std::strerror(errno));
     int err = 0;
     if (::connect(fd.get(), reinterpret_cast<const sockaddr *>(&e.address), e.length) != 0)
@@ -369,8 +369,8 @@ bool launches_can_connect(const std::vector<Hello> &hellos) {
   bool one_launch = std::all_of(hellos.begin(), hellos.end(), [&](const Hello &h) {
     return !h.launch.empty() && h.launch == hellos.front().launch;
   });
-  bool all_capable = std::all_of(hellos.begin(), hellos.end(),
-                                 [](const Hello &h) { return h.cross_job_capable; });
+  bool all_capable =
+      std::all_of(hellos.begin(), hellos.end(), [](const Hello &h) { return h.cross_job_capable; });
   return one_launch || all_capable;
 }
 
@@ -406,7 +406,8 @@ net::UniqueFd report_to_root(const Request &request, const std::vector<net::Endp
       continue;
     }
     std::array<uint8_t, kVerdictBytes> bytes{};
-    const net::PollDeadline verdict_deadline = net::PollDeadline::after(deadline.remaining_s() + kVerdictGraceSeconds);
+    const net::PollDeadline verdict_deadline =
+        net::PollDeadline::after(deadline.remaining_s() + kVerdictGraceSeconds);
     net::Io io = net::recv_all(fd.get(), bytes.data(), bytes.size(), verdict_deadline);
     require(io != net::Io::TimedOut, MPCOMM_ERR_TIMEOUT, "rank ", request.rank, " reached ", at,
             " but rank 0 gave no verdict within ", request.timeout_s,
@@ -423,9 +424,7 @@ net::UniqueFd report_to_root(const Request &request, const std::vector<net::Endp
             " answered with bytes that are not an mpcomm rendezvous verdict (does another ",
             "program listen there?)");
     switch (verdict->verdict) {
-      case Verdict::Accepted:
-        net::set_nonblocking(fd.get(), false);
-        return fd;
+      case Verdict::Accepted: net::set_nonblocking(fd.get(), false); return fd;
       case Verdict::WrongWorldSize:
         throw Error(MPCOMM_ERR_INVALID_ARGUMENT,
                     concat("world_size ", request.world_size, " differs from rank 0's (",
@@ -443,12 +442,10 @@ net::UniqueFd report_to_root(const Request &request, const std::vector<net::Endp
                     concat("rank 0 at ", at, " speaks rendezvous protocol version ",
                            verdict->detail, ", this process version ", kProtocolVersion));
       case Verdict::TimedOut:
-        throw Error(MPCOMM_ERR_TIMEOUT,
-                    concat("rank 0 at ", at, " gave up: ", verdict->detail,
-                           " rank(s) did not arrive in time (the lowest: rank ",
-                           verdict->detail2, ")"));
-      case Verdict::NeedsServer:
-        throw Error(MPCOMM_ERR_NOT_SUPPORTED, kNeedsServerAdvice);
+        throw Error(MPCOMM_ERR_TIMEOUT, concat("rank 0 at ", at, " gave up: ", verdict->detail,
+                                               " rank(s) did not arrive in time (the lowest: rank ",
+                                               verdict->detail2, ")"));
+      case Verdict::NeedsServer: throw Error(MPCOMM_ERR_NOT_SUPPORTED, kNeedsServerAdvice);
       case Verdict::Failed: {
         auto status = verdict->detail > 0 && verdict->detail < MPCOMM_NUM_STATUSES
                           ? static_cast<mpcomm_status_t>(verdict->detail)

@@ -81,8 +81,8 @@ void set_nonblocking(int fd, bool on) {
   int flags = fcntl(fd, F_GETFL, 0);
   require(flags >= 0, MPCOMM_ERR_SYSTEM, "fcntl(F_GETFL) failed: ", std::strerror(errno));
   flags = on ? (flags | O_NONBLOCK) : (flags & ~O_NONBLOCK);
-  require(fcntl(fd, F_SETFL, flags) == 0, MPCOMM_ERR_SYSTEM, "fcntl(F_SETFL) failed: ",
-          std::strerror(errno));
+  require(fcntl(fd, F_SETFL, flags) == 0, MPCOMM_ERR_SYSTEM,
+          "fcntl(F_SETFL) failed: ", std::strerror(errno));
 }
 
 namespace {

@@ -4,13 +4,12 @@
 
 #include <sys/socket.h>
 
-#include <cstddef>
-#include <string>
-#include <vector>
-
 #include <algorithm>
 #include <chrono>
 #include <climits>
+#include <cstddef>
+#include <string>
+#include <vector>
 
 namespace mpcomm::net {
 

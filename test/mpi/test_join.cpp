@@ -31,8 +31,7 @@ namespace {
 const char *kHost = "127.0.0.1";
 
 double now_s() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
 // A socket bound to 127.0.0.1 on a port the kernel chose; listening if asked.

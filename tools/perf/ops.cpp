@@ -110,8 +110,8 @@ class AllGatherObject : public Benchmark {
       displs_[r] = offset;
       offset += counts_[r];
     }
-    mpi_ok(MPI_Allgatherv(mine_.data(), len, MPI_BYTE, out_.data(), counts_.data(),
-                          displs_.data(), MPI_BYTE, c_.baseline_comm),
+    mpi_ok(MPI_Allgatherv(mine_.data(), len, MPI_BYTE, out_.data(), counts_.data(), displs_.data(),
+                          MPI_BYTE, c_.baseline_comm),
            "MPI_Allgatherv");
   }
   size_t check(unsigned round) override {

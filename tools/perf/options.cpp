@@ -48,7 +48,9 @@ std::string usage() {
   for (const auto &op : all_ops()) ops += std::string(ops.empty() ? "" : ", ") + op.name;
   return "usage: mpirun -np N mpcomm-perf OP [-b MIN] [-e MAX] [-f FACTOR] [-n ITERS] "
          "[-w WARMUP] [-c 0|1] [--json] [--baseline mpi]\n"
-         "  OP          " + ops + "\n"
+         "  OP          " +
+         ops +
+         "\n"
          "  -b MIN      smallest object in bytes (K, M, G suffixes; default 64)\n"
          "  -e MAX      largest object in bytes (default 4K)\n"
          "  -f FACTOR   multiply the size by FACTOR from MIN to MAX (default 2)\n"

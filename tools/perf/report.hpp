@@ -6,18 +6,18 @@
 #include <cstdio>
 #include <string>
 
-#include "perf/options.hpp"
 #include "perf/ops.hpp"
+#include "perf/options.hpp"
 
 namespace perf {
 
 struct Row {
   size_t bytes = 0;
-  double us = 0;           // per one-way trip, the maximum over ranks
+  double us = 0;  // per one-way trip, the maximum over ranks
   double algbw_gbps = 0;
   double busbw_gbps = 0;
-  size_t wrong = 0;        // summed over ranks; 0 when not checked
-  double baseline_us = -1; // < 0: not measured
+  size_t wrong = 0;         // summed over ranks; 0 when not checked
+  double baseline_us = -1;  // < 0: not measured
 };
 
 class Reporter {
