@@ -2,8 +2,14 @@
 #ifndef MPCOMM_HPP
 #define MPCOMM_HPP
 
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
 #include <stdexcept>
 #include <string>
+#include <utility>
+#include <variant>
+#include <vector>
 
 #include "mpcomm.h"
 
@@ -26,6 +32,525 @@ inline void check(mpcomm_status_t status) {
     throw Exception(status, std::string(mpcomm_status_string(status)) + ": " +
                                 mpcomm_last_error());
 }
+
+// ------------------------------------------------------------------ structured objects
+//
+// mpcomm::Value holds what vLLM puts in its pickled dicts (nil, bools, integers, floats,
+// strings, bytes, arrays, maps); encode() writes MessagePack and decode() reads it back,
+// refusing anything malformed with MPCOMM_ERR_MALFORMED.
+//
+// Why a codec of its own, in this header: the C++ API is a thin header-only layer over the C
+// ABI, and this keeps it free of extra compile- and link-time dependencies. msgpack-c's
+// unpacker is not used because it allocates the element count an array or map declares before
+// those elements exist (5 bytes can claim 4 billion elements); refusing that up front means
+// walking the bytes anyway, which is all a decoder does. decode() checks every length against
+// the bytes actually there before it reserves or copies anything, and nests at most
+// kMaxDepth levels, so its memory is proportional to its input and its stack is bounded.
+
+class Value {
+ public:
+  enum class Type { Nil, Bool, Int, UInt, Float, String, Bytes, Array, Map };
+  using Array = std::vector<Value>;
+  using Map = std::vector<std::pair<Value, Value>>;  // in insertion order; keys of any type
+  using Bytes = std::vector<unsigned char>;
+
+  Value() = default;
+  Value(std::nullptr_t) {}
+  Value(bool b) : v_(b) {}
+  Value(int i) : v_(static_cast<long long>(i)) {}
+  Value(long i) : v_(static_cast<long long>(i)) {}
+  Value(long long i) : v_(i) {}
+  Value(unsigned u) : Value(static_cast<unsigned long long>(u)) {}
+  Value(unsigned long u) : Value(static_cast<unsigned long long>(u)) {}
+  // Unsigned values that fit in int64 are Int, so 5u == 5; larger ones are UInt.
+  Value(unsigned long long u) {
+    if (u <= static_cast<unsigned long long>(INT64_MAX))
+      v_ = static_cast<long long>(u);
+    else
+      v_ = u;
+  }
+  Value(double d) : v_(d) {}
+  Value(const char *s) : v_(std::string(s ? s : "")) {}
+  Value(std::string s) : v_(std::move(s)) {}
+  Value(Bytes b) : v_(std::move(b)) {}
+  Value(Array a) : v_(std::move(a)) {}
+  Value(Map m) : v_(std::move(m)) {}
+  static Value bytes(const void *data, size_t len) {
+    const auto *p = static_cast<const unsigned char *>(data);
+    return Value(Bytes(p, p + len));
+  }
+
+  Type type() const { return static_cast<Type>(v_.index()); }
+  bool is_nil() const { return type() == Type::Nil; }
+
+  // Typed access; the wrong type throws Exception(MPCOMM_ERR_INVALID_ARGUMENT).
+  bool as_bool() const { return get<bool>(Type::Bool); }
+  int64_t as_int() const {
+    if (type() == Type::UInt) throw wrong("int (the value is above INT64_MAX)");
+    return get<long long>(Type::Int);
+  }
+  uint64_t as_uint() const {
+    if (type() == Type::UInt) return std::get<unsigned long long>(v_);
+    const long long i = get<long long>(Type::Int);
+    if (i < 0) throw wrong("uint (the value is negative)");
+    return static_cast<uint64_t>(i);
+  }
+  double as_double() const {
+    if (type() == Type::Int) return static_cast<double>(std::get<long long>(v_));
+    if (type() == Type::UInt) return static_cast<double>(std::get<unsigned long long>(v_));
+    return get<double>(Type::Float);
+  }
+  const std::string &as_string() const { return get<std::string>(Type::String); }
+  const Bytes &as_bytes() const { return get<Bytes>(Type::Bytes); }
+  const Array &as_array() const { return get<Array>(Type::Array); }
+  Array &as_array() { return get<Array>(Type::Array); }
+  const Map &as_map() const { return get<Map>(Type::Map); }
+  Map &as_map() { return get<Map>(Type::Map); }
+
+  // The value under a string key of a map, or nullptr.
+  const Value *find(const std::string &key) const {
+    for (const auto &kv : as_map())
+      if (kv.first.type() == Type::String && kv.first.as_string() == key) return &kv.second;
+    return nullptr;
+  }
+  // The value under a string key; throws Exception(MPCOMM_ERR_INVALID_ARGUMENT) if absent.
+  const Value &at(const std::string &key) const {
+    const Value *v = find(key);
+    if (!v) throw Exception(MPCOMM_ERR_INVALID_ARGUMENT, "mpcomm::Value: no key '" + key + "'");
+    return *v;
+  }
+
+  friend bool operator==(const Value &a, const Value &b) { return a.v_ == b.v_; }
+  friend bool operator!=(const Value &a, const Value &b) { return !(a == b); }
+
+  static const char *type_name(Type t) {
+    static const char *const names[] = {"nil",    "bool",  "int",   "uint", "float",
+                                        "string", "bytes", "array", "map"};
+    return names[static_cast<int>(t)];
+  }
+
+ private:
+  Exception wrong(const std::string &wanted) const {
+    return Exception(MPCOMM_ERR_INVALID_ARGUMENT,
+                     std::string("mpcomm::Value: wanted ") + wanted + ", got " + type_name(type()));
+  }
+  template <class T>
+  const T &get(Type t) const {
+    if (type() != t) throw wrong(type_name(t));
+    return std::get<T>(v_);
+  }
+  template <class T>
+  T &get(Type t) {
+    if (type() != t) throw wrong(type_name(t));
+    return std::get<T>(v_);
+  }
+
+  // Alternatives in the order of Type.
+  std::variant<std::monostate, bool, long long, unsigned long long, double, std::string, Bytes,
+               Array, Map>
+      v_;
+};
+
+namespace msgpack_detail {
+
+inline void put(std::vector<char> &out, unsigned char tag) {
+  out.push_back(static_cast<char>(tag));
+}
+// A type byte then v in `bytes` big-endian bytes, as MessagePack wants.
+inline void put_be(std::vector<char> &out, unsigned char tag, uint64_t v, int bytes) {
+  put(out, tag);
+  for (int i = bytes - 1; i >= 0; --i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+// The header of a string, byte string or container of n items, in the smallest format (a
+// format byte of 0 means the format does not exist for this kind).
+inline void put_length(std::vector<char> &out, uint64_t n, unsigned char fix, uint64_t fix_max,
+                       unsigned char f8, unsigned char f16, unsigned char f32) {
+  if (fix && n <= fix_max) {
+    put(out, static_cast<unsigned char>(fix | n));
+  } else if (f8 && n <= 0xff) {
+    put_be(out, f8, n, 1);
+  } else if (n <= 0xffff) {
+    put_be(out, f16, n, 2);
+  } else if (n <= 0xffffffffULL) {
+    put_be(out, f32, n, 4);
+  } else {
+    throw Exception(MPCOMM_ERR_INVALID_ARGUMENT,
+                    "mpcomm::encode: " + std::to_string(n) + " items exceed MessagePack's 2^32-1");
+  }
+}
+
+inline void encode_into(std::vector<char> &out, const Value &v) {
+  using T = Value::Type;
+  switch (v.type()) {
+    case T::Nil: put(out, 0xc0); break;
+    case T::Bool: put(out, v.as_bool() ? 0xc3 : 0xc2); break;
+    case T::Int: {
+      const int64_t i = v.as_int();
+      if (i >= 0) {
+        const uint64_t u = static_cast<uint64_t>(i);
+        if (u <= 0x7f)
+          put(out, static_cast<unsigned char>(u));
+        else if (u <= 0xff)
+          put_be(out, 0xcc, u, 1);
+        else if (u <= 0xffff)
+          put_be(out, 0xcd, u, 2);
+        else if (u <= 0xffffffffULL)
+          put_be(out, 0xce, u, 4);
+        else
+          put_be(out, 0xcf, u, 8);
+      } else if (i >= -32) {
+        put(out, static_cast<unsigned char>(i & 0xff));
+      } else if (i >= INT8_MIN) {
+        put_be(out, 0xd0, static_cast<uint64_t>(i), 1);
+      } else if (i >= INT16_MIN) {
+        put_be(out, 0xd1, static_cast<uint64_t>(i), 2);
+      } else if (i >= INT32_MIN) {
+        put_be(out, 0xd2, static_cast<uint64_t>(i), 4);
+      } else {
+        put_be(out, 0xd3, static_cast<uint64_t>(i), 8);
+      }
+      break;
+    }
+    case T::UInt: put_be(out, 0xcf, v.as_uint(), 8); break;
+    case T::Float: {
+      const double d = v.as_double();
+      uint64_t bits;
+      std::memcpy(&bits, &d, sizeof bits);
+      put_be(out, 0xcb, bits, 8);
+      break;
+    }
+    case T::String: {
+      const std::string &s = v.as_string();
+      put_length(out, s.size(), 0xa0, 31, 0xd9, 0xda, 0xdb);
+      out.insert(out.end(), s.begin(), s.end());
+      break;
+    }
+    case T::Bytes: {
+      const Value::Bytes &b = v.as_bytes();
+      put_length(out, b.size(), 0, 0, 0xc4, 0xc5, 0xc6);
+      out.insert(out.end(), b.begin(), b.end());
+      break;
+    }
+    case T::Array:
+      put_length(out, v.as_array().size(), 0x90, 15, 0, 0xdc, 0xdd);
+      for (const Value &item : v.as_array()) encode_into(out, item);
+      break;
+    case T::Map:
+      put_length(out, v.as_map().size(), 0x80, 15, 0, 0xde, 0xdf);
+      for (const auto &kv : v.as_map()) {
+        encode_into(out, kv.first);
+        encode_into(out, kv.second);
+      }
+      break;
+  }
+}
+
+// A bounds-checked reader over untrusted bytes.
+class Reader {
+ public:
+  static constexpr int kMaxDepth = 64;
+  Reader(const unsigned char *data, size_t len) : p_(data), end_(data + len), begin_(data) {}
+
+  Value read(int depth) {
+    if (depth > kMaxDepth) fail("nesting deeper than " + std::to_string(kMaxDepth) + " levels");
+    const unsigned char tag = byte();
+    if (tag <= 0x7f) return Value(static_cast<long long>(tag));
+    if (tag >= 0xe0) return Value(static_cast<long long>(static_cast<int8_t>(tag)));
+    if ((tag & 0xe0) == 0xa0) return string(tag & 0x1f);
+    if ((tag & 0xf0) == 0x90) return array(tag & 0x0f, depth);
+    if ((tag & 0xf0) == 0x80) return map(tag & 0x0f, depth);
+    switch (tag) {
+      case 0xc0: return Value();
+      case 0xc2: return Value(false);
+      case 0xc3: return Value(true);
+      case 0xc4: return bytes(uint(1));
+      case 0xc5: return bytes(uint(2));
+      case 0xc6: return bytes(uint(4));
+      case 0xca: {
+        const uint32_t bits = static_cast<uint32_t>(uint(4));
+        float f;
+        std::memcpy(&f, &bits, sizeof f);
+        return Value(static_cast<double>(f));
+      }
+      case 0xcb: {
+        const uint64_t bits = uint(8);
+        double d;
+        std::memcpy(&d, &bits, sizeof d);
+        return Value(d);
+      }
+      case 0xcc: return Value(static_cast<unsigned long long>(uint(1)));
+      case 0xcd: return Value(static_cast<unsigned long long>(uint(2)));
+      case 0xce: return Value(static_cast<unsigned long long>(uint(4)));
+      case 0xcf: return Value(static_cast<unsigned long long>(uint(8)));
+      case 0xd0: return Value(static_cast<long long>(static_cast<int8_t>(uint(1))));
+      case 0xd1: return Value(static_cast<long long>(static_cast<int16_t>(uint(2))));
+      case 0xd2: return Value(static_cast<long long>(static_cast<int32_t>(uint(4))));
+      case 0xd3: return Value(static_cast<long long>(static_cast<int64_t>(uint(8))));
+      case 0xd9: return string(uint(1));
+      case 0xda: return string(uint(2));
+      case 0xdb: return string(uint(4));
+      case 0xdc: return array(uint(2), depth);
+      case 0xdd: return array(uint(4), depth);
+      case 0xde: return map(uint(2), depth);
+      case 0xdf: return map(uint(4), depth);
+      default: break;
+    }
+    --p_;  // report the offset of the type byte
+    if (tag == 0xc1) fail("byte 0xc1 is never used by MessagePack");
+    fail("extension types are not supported (type byte 0x" + hex(tag) + ")");
+  }
+
+  bool at_end() const { return p_ == end_; }
+  [[noreturn]] void fail(const std::string &why) const {
+    throw Exception(MPCOMM_ERR_MALFORMED,
+                    "mpcomm::decode: " + why + " at byte " + std::to_string(p_ - begin_));
+  }
+
+ private:
+  static std::string hex(unsigned char b) {
+    const char *digits = "0123456789abcdef";
+    return std::string{digits[b >> 4], digits[b & 15]};
+  }
+  size_t left() const { return static_cast<size_t>(end_ - p_); }
+  void need(uint64_t n, const char *what) const {
+    if (n > left())
+      fail(std::string(what) + " of " + std::to_string(n) + " bytes but only " +
+           std::to_string(left()) + " remain");
+  }
+  unsigned char byte() {
+    need(1, "a value");
+    return *p_++;
+  }
+  uint64_t uint(int bytes) {
+    need(static_cast<uint64_t>(bytes), "a number");
+    uint64_t v = 0;
+    for (int i = 0; i < bytes; ++i) v = (v << 8) | *p_++;
+    return v;
+  }
+  Value string(uint64_t n) {
+    need(n, "a string");
+    std::string s(reinterpret_cast<const char *>(p_), static_cast<size_t>(n));
+    p_ += n;
+    return Value(std::move(s));
+  }
+  Value bytes(uint64_t n) {
+    need(n, "a byte string");
+    Value v = Value::bytes(p_, static_cast<size_t>(n));
+    p_ += n;
+    return v;
+  }
+  // Every item takes at least one byte: a count beyond the bytes left is a lie, refused before
+  // anything is reserved.
+  Value array(uint64_t n, int depth) {
+    if (n > left())
+      fail("an array of " + std::to_string(n) + " items in " + std::to_string(left()) + " bytes");
+    Value::Array items;
+    items.reserve(static_cast<size_t>(n));
+    for (uint64_t i = 0; i < n; ++i) items.push_back(read(depth + 1));
+    return Value(std::move(items));
+  }
+  Value map(uint64_t n, int depth) {
+    if (n > left() / 2)
+      fail("a map of " + std::to_string(n) + " pairs in " + std::to_string(left()) + " bytes");
+    Value::Map pairs;
+    pairs.reserve(static_cast<size_t>(n));
+    for (uint64_t i = 0; i < n; ++i) {
+      Value key = read(depth + 1);
+      Value value = read(depth + 1);
+      pairs.emplace_back(std::move(key), std::move(value));
+    }
+    return Value(std::move(pairs));
+  }
+
+  const unsigned char *p_, *end_, *begin_;
+};
+
+}  // namespace msgpack_detail
+
+// MessagePack bytes of v.
+inline std::vector<char> encode(const Value &v) {
+  std::vector<char> out;
+  msgpack_detail::encode_into(out, v);
+  return out;
+}
+
+// The one value in [data, data+len); throws Exception(MPCOMM_ERR_MALFORMED) on anything else:
+// truncated or trailing bytes, lengths beyond the input, unused or extension type bytes,
+// nesting deeper than 64 levels. Memory: at most about sizeof(Value) per input byte.
+inline Value decode(const void *data, size_t len) {
+  if (data == nullptr && len > 0)
+    throw Exception(MPCOMM_ERR_INVALID_ARGUMENT, "mpcomm::decode: data is NULL");
+  static const unsigned char nothing = 0;
+  msgpack_detail::Reader reader(data ? static_cast<const unsigned char *>(data) : &nothing, len);
+  Value v = reader.read(0);
+  if (!reader.at_end()) reader.fail("trailing bytes after the value");
+  return v;
+}
+
+// ------------------------------------------------------------------------------------ groups
+
+// An mpcomm_group_t that frees itself (or, made by borrow(), one that something else owns).
+// Move-only. Every call throws Exception on failure; see mpcomm_group(3) and mpcomm_objects(3).
+class Group {
+ public:
+  Group() = default;
+  // Takes ownership of group.
+  explicit Group(mpcomm_group_t group) : g_(group) {}
+  // Uses group without owning it (for example a group of a parallel state).
+  static Group borrow(mpcomm_group_t group) {
+    Group g(group);
+    g.owned_ = false;
+    return g;
+  }
+  static Group from_comm(MPI_Comm comm) {
+    mpcomm_group_t g = nullptr;
+    check(mpcomm_group_from_comm(comm, &g));
+    return Group(g);
+  }
+  // Only the members call it, all with the same list.
+  static Group from_ranks(MPI_Comm parent, const std::vector<int> &ranks) {
+    mpcomm_group_t g = nullptr;
+    check(mpcomm_group_from_ranks(parent, ranks.data(), static_cast<int>(ranks.size()), &g));
+    return Group(g);
+  }
+  ~Group() { reset(); }
+  Group(Group &&other) noexcept : g_(other.g_), owned_(other.owned_) { other.g_ = nullptr; }
+  Group &operator=(Group &&other) noexcept {
+    if (this != &other) {
+      reset();
+      g_ = other.g_;
+      owned_ = other.owned_;
+      other.g_ = nullptr;
+    }
+    return *this;
+  }
+  Group(const Group &) = delete;
+  Group &operator=(const Group &) = delete;
+
+  mpcomm_group_t get() const { return g_; }
+  explicit operator bool() const { return g_ != nullptr; }
+  // Gives up ownership; the caller frees the handle.
+  mpcomm_group_t release() {
+    mpcomm_group_t g = g_;
+    g_ = nullptr;
+    return g;
+  }
+  void reset() {
+    if (g_ && owned_) mpcomm_group_free(&g_);
+    g_ = nullptr;
+  }
+
+  mpcomm_group_info_t info() const {
+    mpcomm_group_info_t i;
+    check(mpcomm_group_info(g_, &i));
+    return i;
+  }
+  int rank() const { return info().rank_in_group; }
+  int size() const { return info().size; }
+  std::vector<int> ranks() const {
+    std::vector<int> r(static_cast<size_t>(size()));
+    check(mpcomm_group_ranks(g_, r.data(), r.size()));
+    return r;
+  }
+  void set_timeout(double seconds) { check(mpcomm_group_set_timeout(g_, seconds)); }
+  double timeout() const {
+    double t = 0;
+    check(mpcomm_group_get_timeout(g_, &t));
+    return t;
+  }
+  // timeout_s <= 0: 30 seconds.
+  void barrier(double timeout_s = 0) const { check(mpcomm_barrier(g_, timeout_s)); }
+
+  // Objects as bytes, of any length (a receive that was too small is retried with the kept
+  // object, which costs no communication).
+  void send_object(const void *buf, size_t len, int dst) const {
+    check(mpcomm_send_object(g_, buf, len, dst));
+  }
+  std::vector<char> recv_object(int src) const {
+    return receive_any([&](void *buf, size_t cap, size_t *len) {
+      return mpcomm_recv_object(g_, buf, cap, len, src);
+    });
+  }
+  // At src, obj is sent and returned; elsewhere obj is ignored and src's object returned.
+  std::vector<char> broadcast_object(std::vector<char> obj, int src) const {
+    if (rank() == src) {
+      size_t len = obj.size();
+      check(mpcomm_broadcast_object(g_, obj.data(), obj.size(), &len, src));
+      return obj;
+    }
+    return receive_any([&](void *buf, size_t cap, size_t *len) {
+      return mpcomm_broadcast_object(g_, buf, cap, len, src);
+    });
+  }
+  // Every member's object, in group-rank order.
+  std::vector<std::vector<char>> all_gather_object(const void *buf, size_t len) const {
+    const size_t n = static_cast<size_t>(size());
+    std::vector<size_t> lens(n);
+    std::vector<char> out(n * kFirstGuess);
+    mpcomm_status_t s = mpcomm_all_gather_object(g_, buf, len, out.data(), out.size(), lens.data());
+    if (s == MPCOMM_ERR_TRUNCATED) {
+      size_t total = 0;
+      for (size_t l : lens) total += l;
+      out.resize(total);
+      s = mpcomm_all_gather_object(g_, nullptr, 0, out.data(), out.size(), lens.data());
+    }
+    check(s);
+    std::vector<std::vector<char>> objects(n);
+    size_t offset = 0;
+    for (size_t r = 0; r < n; ++r) {
+      objects[r].assign(out.begin() + static_cast<std::ptrdiff_t>(offset),
+                        out.begin() + static_cast<std::ptrdiff_t>(offset + lens[r]));
+      offset += lens[r];
+    }
+    return objects;
+  }
+
+  // Structured objects, encoded with MessagePack; a received object that does not decode
+  // throws Exception(MPCOMM_ERR_MALFORMED).
+  void send_value(const Value &v, int dst) const {
+    const std::vector<char> bytes = encode(v);
+    send_object(bytes.data(), bytes.size(), dst);
+  }
+  Value recv_value(int src) const {
+    const std::vector<char> bytes = recv_object(src);
+    return decode(bytes.data(), bytes.size());
+  }
+  // At src, v is sent and returned; elsewhere v is ignored.
+  Value broadcast_value(const Value &v, int src) const {
+    if (rank() == src) {
+      broadcast_object(encode(v), src);
+      return v;
+    }
+    const std::vector<char> bytes = broadcast_object({}, src);
+    return decode(bytes.data(), bytes.size());
+  }
+  std::vector<Value> all_gather_values(const Value &v) const {
+    const std::vector<char> mine = encode(v);
+    std::vector<Value> values;
+    for (const auto &bytes : all_gather_object(mine.data(), mine.size()))
+      values.push_back(decode(bytes.data(), bytes.size()));
+    return values;
+  }
+
+ private:
+  static constexpr size_t kFirstGuess = 4096;
+  template <class Receive>
+  static std::vector<char> receive_any(Receive &&receive) {
+    std::vector<char> buf(kFirstGuess);
+    size_t len = 0;
+    mpcomm_status_t s = receive(buf.data(), buf.size(), &len);
+    if (s == MPCOMM_ERR_TRUNCATED) {
+      buf.resize(len);
+      s = receive(buf.data(), buf.size(), &len);
+    }
+    check(s);
+    buf.resize(len);
+    return buf;
+  }
+
+  mpcomm_group_t g_ = nullptr;
+  bool owned_ = true;
+};
 
 }  // namespace mpcomm
 

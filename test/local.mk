@@ -84,6 +84,12 @@ test_mpi_test_objects_SOURCES = test/mpi/test_objects.cpp test/mpi/group_test_ut
 test_mpi_test_objects_LDADD = $(MPI_LDADD)
 test_mpi_test_barrier_timeout_SOURCES = test/mpi/test_barrier_timeout.cpp
 test_mpi_test_barrier_timeout_LDADD = $(MPI_LDADD)
+UNIT_TESTS += test/unit/test_msgpack
+test_unit_test_msgpack_SOURCES = test/unit/test_msgpack.cpp
+test_unit_test_msgpack_LDADD = $(UNIT_LDADD) $(MSGPACK_LIBS)
+MPI_TESTS += test/mpi/test_cpp_api
+test_mpi_test_cpp_api_SOURCES = test/mpi/test_cpp_api.cpp test/mpi/group_test_util.hpp
+test_mpi_test_cpp_api_LDADD = $(MPI_LDADD)
 
 # mpcomm_group_join inside one job (and, with join-jobs.sh, across separate mpirun jobs).
 MPI_TESTS += test/mpi/test_join

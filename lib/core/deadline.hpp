@@ -14,8 +14,8 @@ class Deadline {
 
   explicit Deadline(double seconds)
       : seconds_(seconds),
-        end_(Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                                std::chrono::duration<double>(seconds))) {}
+        end_(Clock::now() +
+             std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds))) {}
 
   bool expired() const { return Clock::now() >= end_; }
   // The length it was made with, for messages.

@@ -99,8 +99,8 @@ void mpcomm_group_s::mark_broken(const std::string &cause) {
 }
 
 void mpcomm_group_s::require_usable() const {
-  mpcomm::require(!broken(), MPCOMM_ERR_BROKEN, "the group is broken since an earlier failure: ",
-                  broken_cause_);
+  mpcomm::require(!broken(), MPCOMM_ERR_BROKEN,
+                  "the group is broken since an earlier failure: ", broken_cause_);
 }
 
 char *mpcomm_group_s::scratch(size_t bytes) {
@@ -144,8 +144,8 @@ extern "C" mpcomm_status_t mpcomm_group_free(mpcomm_group_t *group) {
     mpcomm::require_not_null(group, "group");
     if (*group == nullptr) return;
     auto &g = mpcomm::group_ref(*group, "*group");
-    mpcomm::require(g.owner().empty(), MPCOMM_ERR_INVALID_USAGE, "the group belongs to ",
-                    g.owner(), "; destroy that instead");
+    mpcomm::require(g.owner().empty(), MPCOMM_ERR_INVALID_USAGE, "the group belongs to ", g.owner(),
+                    "; destroy that instead");
     delete &g;
     *group = nullptr;
   });
@@ -164,8 +164,7 @@ extern "C" mpcomm_status_t mpcomm_group_ranks(mpcomm_group_t group, int *ranks, 
     auto &g = mpcomm::group_ref(group);
     mpcomm::require_not_null(ranks, "ranks");
     mpcomm::require_arg(capacity >= static_cast<size_t>(g.size()),
-                        "capacity must be at least the group size ", g.size(), ", got ",
-                        capacity);
+                        "capacity must be at least the group size ", g.size(), ", got ", capacity);
     std::copy(g.global_ranks().begin(), g.global_ranks().end(), ranks);
   });
 }

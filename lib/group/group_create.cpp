@@ -40,8 +40,7 @@ std::string describe_parent_ranks(const std::vector<int> &parent_ranks) {
 
 // Before MPI_Comm_create_group (which cannot time out), the members meet at the first one with
 // a timeout and check that they all passed the same list.
-void meet_members(MPI_Comm parent, const int *ranks, int n, int my_parent_rank,
-                  double timeout) {
+void meet_members(MPI_Comm parent, const int *ranks, int n, int my_parent_rank, double timeout) {
   const uint64_t mine = list_hash(ranks, n);
   const Deadline deadline(timeout);
   const int leader = ranks[0];
@@ -50,14 +49,12 @@ void meet_members(MPI_Comm parent, const int *ranks, int n, int my_parent_rank,
     std::vector<uint64_t> hashes(static_cast<size_t>(n));
     requests.reserve(static_cast<size_t>(n));
     for (int i = 1; i < n; ++i)
-      requests.recv(&hashes[static_cast<size_t>(i)], sizeof(uint64_t), ranks[i], kTagHello,
-                    parent);
+      requests.recv(&hashes[static_cast<size_t>(i)], sizeof(uint64_t), ranks[i], kTagHello, parent);
     if (!requests.wait(deadline)) {
       auto missing = requests.pending_peers();
       requests.abandon();
-      throw Error(MPCOMM_ERR_TIMEOUT,
-                  concat("timed out after ", timeout, " s forming the group: ",
-                         describe_parent_ranks(missing), " had not arrived"));
+      throw Error(MPCOMM_ERR_TIMEOUT, concat("timed out after ", timeout, " s forming the group: ",
+                                             describe_parent_ranks(missing), " had not arrived"));
     }
     std::vector<int> disagreeing;
     for (int i = 1; i < n; ++i)
@@ -67,8 +64,7 @@ void meet_members(MPI_Comm parent, const int *ranks, int n, int my_parent_rank,
     if (!requests.wait(deadline)) {
       auto missing = requests.pending_peers();
       requests.abandon();
-      throw Error(MPCOMM_ERR_TIMEOUT, concat("timed out after ", timeout,
-                                             " s forming the group: ",
+      throw Error(MPCOMM_ERR_TIMEOUT, concat("timed out after ", timeout, " s forming the group: ",
                                              describe_parent_ranks(missing), " did not answer"));
     }
     require_arg(disagreeing.empty(), "the members must pass the same ranks list, but ",

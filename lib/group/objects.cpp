@@ -78,9 +78,8 @@ const auto kAllGatherKey = std::make_pair(static_cast<int>(kTagAllGather), -1);
 }
 
 // Sends one object to each of peers: the eager message, then the chunks of a large object.
-void send_object_to(mpcomm_group_s &g, const void *buf, size_t len, const int *peers,
-                    size_t npeers, Tag tag, Tag data_tag, const Deadline &deadline,
-                    const char *what) {
+void send_object_to(mpcomm_group_s &g, const void *buf, size_t len, const int *peers, size_t npeers,
+                    Tag tag, Tag data_tag, const Deadline &deadline, const char *what) {
   char *msg = g.scratch(kEagerBytes);
   const size_t bytes = pack_eager(msg, buf, len, tag);
   for (size_t p = 0; p < npeers; ++p) g.requests().send(msg, bytes, peers[p], tag, g.comm());
@@ -126,8 +125,8 @@ extern "C" mpcomm_status_t mpcomm_recv_object(mpcomm_group_t group, void *buf, s
   });
 }
 
-extern "C" mpcomm_status_t mpcomm_broadcast_object(mpcomm_group_t group, void *buf,
-                                                   size_t capacity, size_t *len, int src) {
+extern "C" mpcomm_status_t mpcomm_broadcast_object(mpcomm_group_t group, void *buf, size_t capacity,
+                                                   size_t *len, int src) {
   return mpcomm::c_boundary("mpcomm_broadcast_object", [&] {
     using namespace mpcomm;
     auto &g = group_ref(group);
@@ -200,8 +199,8 @@ extern "C" mpcomm_status_t mpcomm_all_gather_object(mpcomm_group_t group, const 
         if (r != me)
           length = parse_eager(msgs + slot(r), requests.received(static_cast<size_t>(posted++)),
                                kTagAllGather);
-        require(length <= std::numeric_limits<size_t>::max(), MPCOMM_ERR_MALFORMED,
-                "an object of ", length, " bytes does not fit in memory");
+        require(length <= std::numeric_limits<size_t>::max(), MPCOMM_ERR_MALFORMED, "an object of ",
+                length, " bytes does not fit in memory");
         lens[r] = static_cast<size_t>(length);
         overflow = overflow || total + length < total;
         total += length;

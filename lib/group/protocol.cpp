@@ -51,14 +51,14 @@ void finish(mpcomm_group_s &g, const Deadline &deadline, const char *what) {
   if (requests.wait(deadline)) return;
   const auto missing = requests.pending_peers();
   if (!requests.abandon()) g.leak_scratch();
-  const std::string message = concat(what, " timed out after ", deadline.seconds(), " s: ",
-                                     g.describe_ranks(missing), " had not arrived");
+  const std::string message = concat(what, " timed out after ", deadline.seconds(),
+                                     " s: ", g.describe_ranks(missing), " had not arrived");
   g.mark_broken(message);
   throw Error(MPCOMM_ERR_TIMEOUT, message);
 }
 
-void send_chunks(mpcomm_group_s &g, const char *data, size_t len, const int *peers,
-                 size_t npeers, Tag tag, const Deadline &deadline, const char *what) {
+void send_chunks(mpcomm_group_s &g, const char *data, size_t len, const int *peers, size_t npeers,
+                 Tag tag, const Deadline &deadline, const char *what) {
   const size_t chunk = chunk_bytes();
   Requests &requests = g.requests();
   for (size_t offset = 0; offset < len;) {

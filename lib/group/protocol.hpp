@@ -56,8 +56,8 @@ inline bool is_inline(uint64_t len) { return len <= kInlineBytes; }
 void finish(mpcomm_group_s &g, const Deadline &deadline, const char *what);
 
 // Sends len bytes at data in chunks to every rank in [peers, peers+npeers) on tag.
-void send_chunks(mpcomm_group_s &g, const char *data, size_t len, const int *peers,
-                 size_t npeers, Tag tag, const Deadline &deadline, const char *what);
+void send_chunks(mpcomm_group_s &g, const char *data, size_t len, const int *peers, size_t npeers,
+                 Tag tag, const Deadline &deadline, const char *what);
 // Receives len bytes in chunks from src into data.
 void recv_chunks(mpcomm_group_s &g, char *data, size_t len, int src, Tag tag,
                  const Deadline &deadline, const char *what);

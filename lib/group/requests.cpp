@@ -48,10 +48,9 @@ bool Requests::wait(const Deadline &deadline) {
   int code = MPI_SUCCESS;
   const bool done = poll_until(deadline, [&] {
     int flag = 0;
-    code = requests_.size() == 1
-               ? MPI_Test(requests_.data(), &flag, statuses_.data())
-               : MPI_Testall(static_cast<int>(requests_.size()), requests_.data(), &flag,
-                             statuses_.data());
+    code = requests_.size() == 1 ? MPI_Test(requests_.data(), &flag, statuses_.data())
+                                 : MPI_Testall(static_cast<int>(requests_.size()), requests_.data(),
+                                               &flag, statuses_.data());
     return flag != 0 || code != MPI_SUCCESS;
   });
   if (code == MPI_ERR_IN_STATUS) {

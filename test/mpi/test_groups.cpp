@@ -87,8 +87,7 @@ TEST(Groups, DisjointSubsetsFormAtTheSameTime) {
   if (n < 4) GTEST_SKIP() << "needs 4 ranks";
   const int evens[] = {0, 2}, odds[] = {3, 1};
   GroupHolder h;
-  ASSERT_EQ(mpcomm_group_from_ranks(MPI_COMM_WORLD, r % 2 ? odds : evens, 2, &h.g),
-            MPCOMM_SUCCESS)
+  ASSERT_EQ(mpcomm_group_from_ranks(MPI_COMM_WORLD, r % 2 ? odds : evens, 2, &h.g), MPCOMM_SUCCESS)
       << last_error();
   std::vector<int> ranks(2);
   ASSERT_EQ(mpcomm_group_ranks(h.g, ranks.data(), 2), MPCOMM_SUCCESS);
@@ -122,20 +121,16 @@ TEST(Groups, BadRanksAreInvalidArguments) {
   EXPECT_NE(last_error().find("ranks[1] = " + std::to_string(n)), std::string::npos)
       << last_error();
   const int negative[] = {-1};
-  EXPECT_EQ(mpcomm_group_from_ranks(MPI_COMM_WORLD, negative, 1, &g),
-            MPCOMM_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(mpcomm_group_from_ranks(MPI_COMM_WORLD, negative, 1, &g), MPCOMM_ERR_INVALID_ARGUMENT);
   const int me[] = {r};
   EXPECT_EQ(mpcomm_group_from_ranks(MPI_COMM_WORLD, me, 0, &g), MPCOMM_ERR_INVALID_ARGUMENT);
   EXPECT_NE(last_error().find("n must be >= 1, got 0"), std::string::npos) << last_error();
-  EXPECT_EQ(mpcomm_group_from_ranks(MPI_COMM_WORLD, nullptr, 1, &g),
-            MPCOMM_ERR_INVALID_ARGUMENT);
-  EXPECT_EQ(mpcomm_group_from_ranks(MPI_COMM_WORLD, me, 1, nullptr),
-            MPCOMM_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(mpcomm_group_from_ranks(MPI_COMM_WORLD, nullptr, 1, &g), MPCOMM_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(mpcomm_group_from_ranks(MPI_COMM_WORLD, me, 1, nullptr), MPCOMM_ERR_INVALID_ARGUMENT);
   EXPECT_EQ(mpcomm_group_from_ranks(MPI_COMM_NULL, me, 1, &g), MPCOMM_ERR_INVALID_ARGUMENT);
   if (n >= 2) {
     const int other[] = {(r + 1) % n};
-    EXPECT_EQ(mpcomm_group_from_ranks(MPI_COMM_WORLD, other, 1, &g),
-              MPCOMM_ERR_INVALID_ARGUMENT);
+    EXPECT_EQ(mpcomm_group_from_ranks(MPI_COMM_WORLD, other, 1, &g), MPCOMM_ERR_INVALID_ARGUMENT);
     EXPECT_NE(last_error().find("is not in ranks"), std::string::npos) << last_error();
   }
   EXPECT_EQ(g, nullptr);
@@ -186,9 +181,9 @@ TEST(Groups, TimeoutDefaultsToTheEnvironmentAndCanBeSet) {
   EXPECT_EQ(t, 300);
   {
     ScopedEnv env("MPCOMM_TIMEOUT", "soon");
-    EXPECT_EQ(mpcomm_group_from_ranks(MPI_COMM_WORLD, std::vector<int>{world_rank()}.data(), 1,
-                                      &b.g),
-              MPCOMM_ERR_INVALID_ARGUMENT);
+    EXPECT_EQ(
+        mpcomm_group_from_ranks(MPI_COMM_WORLD, std::vector<int>{world_rank()}.data(), 1, &b.g),
+        MPCOMM_ERR_INVALID_ARGUMENT);
     EXPECT_NE(last_error().find("MPCOMM_TIMEOUT='soon'"), std::string::npos) << last_error();
     EXPECT_EQ(b.g, nullptr);
   }
@@ -204,8 +199,7 @@ TEST(Groups, AMissingMemberIsATimeoutNotAHang) {
   for (int i = 0; i < n; ++i) everyone.push_back(i);
   GroupHolder h;
   const auto start = std::chrono::steady_clock::now();
-  EXPECT_EQ(mpcomm_group_from_ranks(MPI_COMM_WORLD, everyone.data(), n, &h.g),
-            MPCOMM_ERR_TIMEOUT);
+  EXPECT_EQ(mpcomm_group_from_ranks(MPI_COMM_WORLD, everyone.data(), n, &h.g), MPCOMM_ERR_TIMEOUT);
   const double took =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   EXPECT_LT(took, 2.5);

@@ -69,13 +69,14 @@ void check_broadcast(mpcomm_group_t g, int rank, int src, size_t len, unsigned i
 // Rank r contributes an object of lengths[r] bytes; checks the packed result.
 void check_all_gather(mpcomm_group_t g, int rank, const std::vector<size_t> &lengths, unsigned id) {
   const size_t n = lengths.size();
-  const auto mine = object_bytes(lengths[static_cast<size_t>(rank)], id + static_cast<unsigned>(rank));
+  const auto mine =
+      object_bytes(lengths[static_cast<size_t>(rank)], id + static_cast<unsigned>(rank));
   const size_t total = std::accumulate(lengths.begin(), lengths.end(), size_t{0});
   std::vector<char> out(total + 3, 'x');
   std::vector<size_t> lens(n, 77);
-  ASSERT_EQ(mpcomm_all_gather_object(g, mine.data(), mine.size(), out.data(), out.size(),
-                                     lens.data()),
-            MPCOMM_SUCCESS)
+  ASSERT_EQ(
+      mpcomm_all_gather_object(g, mine.data(), mine.size(), out.data(), out.size(), lens.data()),
+      MPCOMM_SUCCESS)
       << last_error();
   EXPECT_EQ(lens, lengths);
   size_t offset = 0;
@@ -172,8 +173,7 @@ TEST_F(Objects, TwoGroupsThatShareRanksInterleave) {
     if (rank < 2) {
       const auto obj = object_bytes(len, round + 200);
       if (rank == 0) {
-        ASSERT_EQ(mpcomm_send_object(pair.g, obj.data(), len, 0), MPCOMM_SUCCESS)
-            << last_error();
+        ASSERT_EQ(mpcomm_send_object(pair.g, obj.data(), len, 0), MPCOMM_SUCCESS) << last_error();
       } else {
         std::vector<char> got(len);
         size_t got_len = 0;
@@ -230,8 +230,7 @@ TEST_F(Objects, TruncatedBroadcastAndAllGatherKeepTheGroupInStep) {
         << last_error();
     EXPECT_EQ(got_len, len);
     if (rank == 1) {
-      ASSERT_EQ(mpcomm_broadcast_object(world.g, buf.data(), got_len, &got_len, 0),
-                MPCOMM_SUCCESS)
+      ASSERT_EQ(mpcomm_broadcast_object(world.g, buf.data(), got_len, &got_len, 0), MPCOMM_SUCCESS)
           << last_error();
     }
     EXPECT_TRUE(buf == object_bytes(len, 4));
@@ -249,8 +248,7 @@ TEST_F(Objects, TruncatedBroadcastAndAllGatherKeepTheGroupInStep) {
     EXPECT_EQ(lens, lengths);
     if (rank == 0) {
       std::fill(lens.begin(), lens.end(), 0);
-      ASSERT_EQ(mpcomm_all_gather_object(world.g, nullptr, 0, out.data(), out.size(),
-                                         lens.data()),
+      ASSERT_EQ(mpcomm_all_gather_object(world.g, nullptr, 0, out.data(), out.size(), lens.data()),
                 MPCOMM_SUCCESS)
           << last_error();
       EXPECT_EQ(lens, lengths);
