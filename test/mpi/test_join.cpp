@@ -313,7 +313,6 @@ TEST(Join, BadArgumentsNameTheValue) {
       {"::", 5000, 0, 2, 1, "got '::'"},
       {"0", 5000, 0, 2, 1, "host '0' is a wildcard address"},
       {"::0", 5000, 0, 2, 1, "host '::0' is a wildcard address"},
-      {"no-such-host.invalid", 5000, 0, 2, 1, "host 'no-such-host.invalid' does not resolve"},
       // TEST-NET-1: an address no interface of this machine has.
       {"192.0.2.123", 5000, 0, 2, 1, "is not an address of this machine"},
   };
@@ -324,6 +323,10 @@ TEST(Join, BadArgumentsNameTheValue) {
     EXPECT_NE(last_error().find("mpcomm_group_join: "), std::string::npos) << last_error();
     EXPECT_EQ(group.g, nullptr);
   }
+  // A name that does not resolve: INVALID_ARGUMENT, or SYSTEM where no resolver answers.
+  mpcomm_status_t s = mpcomm_group_join("no-such-host.invalid", 5000, 0, 2, 1, &group.g);
+  EXPECT_TRUE(s == MPCOMM_ERR_INVALID_ARGUMENT || s == MPCOMM_ERR_SYSTEM) << last_error();
+  EXPECT_NE(last_error().find("'no-such-host.invalid'"), std::string::npos) << last_error();
   EXPECT_EQ(mpcomm_group_join(kHost, 5000, 0, 1, 1, nullptr), MPCOMM_ERR_INVALID_ARGUMENT);
   EXPECT_NE(last_error().find("group must not be NULL"), std::string::npos) << last_error();
 }
