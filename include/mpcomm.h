@@ -276,6 +276,15 @@ mpcomm_status_t mpcomm_dp_has_unfinished(mpcomm_group_t dp, int mine, int *any);
 mpcomm_status_t mpcomm_dp_sync_kv_cache_memory_size(mpcomm_group_t dp, int64_t mine,
                                                     int64_t *min);
 
+/* ------------------------------------- rendezvous of separate launches (mpcomm_group_join(3)) */
+
+/* A group of world_size processes that know only host:port: rank 0 listens on host:port (that
+ * address only, never a wildcard), the others connect, each rank comes exactly once, and the
+ * group's ranks are the ranks given. Works inside one mpirun job and across separate jobs (Open
+ * MPI: all mpiruns name one ompi-server). Waits at most timeout_s seconds for every rank. */
+mpcomm_status_t mpcomm_group_join(const char *host, int port, int rank, int world_size,
+                                  double timeout_s, mpcomm_group_t *group);
+
 #ifdef __cplusplus
 }
 #endif

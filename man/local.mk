@@ -43,3 +43,7 @@ dist_man_MANS += \
 	%reldir%/man3/mpcomm_dp_has_unfinished.3 \
 	%reldir%/man3/mpcomm_dp_sync_kv_cache_memory_size.3
 dist_man_MANS += %reldir%/man3/mpcomm_group_enable_message_queue.3
+# mpcomm_group_join: the rendezvous of processes launched separately.
+dist_man_MANS += %reldir%/man3/mpcomm_group_join.3
+# mpcomm-perf(1): the benchmark program.
+dist_man_MANS += %reldir%/man1/mpcomm-perf.1

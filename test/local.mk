@@ -111,7 +111,7 @@ test_unit_test_pp_indices_LDADD = $(UNIT_LDADD)
 
 # The installed programs and the installed library, used as a user would.
 TEST_EXTENSIONS += .sh
-SH_LOG_COMPILER = $(SHELL)
+SH_LOG_COMPILER = env MPIRUN='$(MPIRUN)' OMPI_SERVER='$(OMPI_SERVER)' $(SHELL)
 TESTS += test/tools/mpcomm_info.sh test/tools/install_pkgconfig.sh
 EXTRA_DIST += test/tools/mpcomm_info.sh test/tools/install_pkgconfig.sh test/tools/outside.c
 AM_TESTS_ENVIRONMENT += MPCOMM_TEST_MPIRUN='$(MPIRUN)'; export MPCOMM_TEST_MPIRUN; \
@@ -153,3 +153,20 @@ test_mpi_test_state_LDADD = $(MPI_LDADD)
 MPI_TESTS += test/mpi/test_message_queue
 test_mpi_test_message_queue_SOURCES = test/mpi/test_message_queue.cpp
 test_mpi_test_message_queue_LDADD = $(MPI_LDADD)
+# mpcomm_group_join inside one job (and, with join-jobs.sh, across separate mpirun jobs).
+MPI_TESTS += test/mpi/test_join
+test_mpi_test_join_SOURCES = test/mpi/test_join.cpp test/mpi/group_test_util.hpp
+test_mpi_test_join_LDADD = $(MPI_LDADD)
+# mpcomm_group_join across separate mpirun jobs, with and without an ompi-server.
+check_PROGRAMS += test/mpi/join_peer
+test_mpi_join_peer_SOURCES = test/mpi/join_peer.c
+test_mpi_join_peer_LDADD = libmpcomm.la
+TESTS += test/mpi/join-jobs.sh
+EXTRA_DIST += test/mpi/join-jobs.sh
+# The rendezvous wire format and policy (no MPI).
+UNIT_TESTS += test/unit/test_rendezvous_protocol
+test_unit_test_rendezvous_protocol_SOURCES = test/unit/test_rendezvous_protocol.cpp
+test_unit_test_rendezvous_protocol_LDADD = $(UNIT_LDADD)
+# mpcomm-perf at 2 ranks: every operation, the JSON keys, the table, bad options (exit 2).
+TESTS += test/mpi/perf-smoke.sh
+EXTRA_DIST += test/mpi/perf-smoke.sh

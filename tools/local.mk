@@ -3,3 +3,11 @@
 bin_PROGRAMS += tools/mpcomm-info
 tools_mpcomm_info_SOURCES = tools/mpcomm-info.cpp
 tools_mpcomm_info_LDADD = libmpcomm.la $(HWLOC_LIBS)
+# mpcomm-perf: nccl-tests-style timing of mpcomm operations, with an optional MPI baseline.
+bin_PROGRAMS += tools/mpcomm-perf
+tools_mpcomm_perf_SOURCES = tools/mpcomm-perf.cpp \
+	tools/perf/options.cpp tools/perf/options.hpp \
+	tools/perf/ops.cpp tools/perf/ops.hpp \
+	tools/perf/report.cpp tools/perf/report.hpp
+tools_mpcomm_perf_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tools
+tools_mpcomm_perf_LDADD = libmpcomm.la

@@ -66,6 +66,20 @@ static void check_parallel_config(void) {
   CHECK(mpcomm_pp_indices(10, 4, 4, &start, &end) == MPCOMM_ERR_INVALID_ARGUMENT);
 }
 
+/* mpcomm_group_join: bad arguments, and a group of one (no socket). */
+static void check_group_join(void) {
+  mpcomm_group_t group = NULL;
+  CHECK(mpcomm_group_join(NULL, 29500, 0, 2, 1.0, &group) == MPCOMM_ERR_INVALID_ARGUMENT);
+  CHECK(strstr(mpcomm_last_error(), "host must not be NULL") != NULL);
+  CHECK(group == NULL);
+  CHECK(mpcomm_group_join("127.0.0.1", 0, 0, 2, 1.0, &group) == MPCOMM_ERR_INVALID_ARGUMENT);
+  CHECK(mpcomm_group_join("0.0.0.0", 29500, 0, 2, 1.0, &group) == MPCOMM_ERR_INVALID_ARGUMENT);
+  CHECK(mpcomm_group_join("127.0.0.1", 29500, 0, 2, 1.0, NULL) == MPCOMM_ERR_INVALID_ARGUMENT);
+  CHECK(mpcomm_group_join("127.0.0.1", 29500, 0, 1, 1.0, &group) == MPCOMM_SUCCESS);
+  CHECK(group != NULL && mpcomm_barrier(group, 1.0) == MPCOMM_SUCCESS);
+  CHECK(mpcomm_group_free(&group) == MPCOMM_SUCCESS && group == NULL);
+}
+
 /* Groups and objects on MPI_COMM_SELF (a singleton MPI job), and NULL arguments refused. */
 static void check_groups(void) {
   mpcomm_group_t group = NULL;
@@ -110,6 +124,7 @@ int main(void) {
   check_parallel_config();
   MPI_Init(NULL, NULL);
   check_groups();
+  check_group_join();
   MPI_Finalize();
   printf("# mpcomm-test: passed=%d failed=%d skipped=0\n", failures ? 0 : 1, failures ? 1 : 0);
   return failures ? 1 : 0;

@@ -1,0 +1,62 @@
+#!/bin/sh
+# perf-smoke.sh: mpcomm-perf runs every operation at 2 ranks (a few iterations) and its --json
+# lines have the documented keys and sane values; a bad option prints usage and exits 2.
+# Checks behaviour, not speed. Skips (77) without mpirun.
+perf=${MPCOMM_TEST_BUILDDIR:-.}/tools/mpcomm-perf
+if test -z "$MPIRUN"; then echo "SKIP: no mpirun was found by configure"; exit 77; fi
+if ! test -x "$perf"; then echo "FAIL: $perf is not built"; exit 1; fi
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+export OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_mpi_yield_when_idle=1
+export OMPI_MCA_btl_vader_single_copy_mechanism=none
+preload=
+test -n "$MPCOMM_TEST_PRELOAD" && preload="-x LD_PRELOAD=$MPCOMM_TEST_PRELOAD"
+out=$(mktemp "${TMPDIR:-/tmp}/mpcomm-perf-smoke.XXXXXX") || exit 1
+trap 'rm -f "$out"' EXIT
+failures=0
+passed=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+
+num='[0-9]+(\.[0-9]+)?'
+for op in barrier broadcast_object all_gather_object sendrecv_object; do
+  # shellcheck disable=SC2086
+  if ! timeout --kill-after=5 120 "$MPIRUN" $preload -np 2 "$perf" "$op" -n 5 -w 1 -b 64 -e 256 \
+      --json --baseline mpi >"$out" 2>&1; then
+    fail "$op: mpcomm-perf failed"; cat "$out"; continue
+  fi
+  if test "$op" = barrier; then want="0"; else want="64 128 256"; fi
+  got=$(sed -n 's/.*"bytes":\([0-9]*\),.*/\1/p' "$out" | tr '\n' ' ' | sed 's/ $//')
+  test "$got" = "$want" || fail "$op: sizes '$got', expected '$want'"
+  pattern="^\{\"op\":\"$op\",\"np\":2,\"bytes\":[0-9]+,\"us\":$num,\"algbw_GBps\":$num,\"busbw_GBps\":$num,\"baseline_us\":$num,\"wrong\":0\}$"
+  bad=$(grep -v -E "$pattern" "$out")
+  test -z "$bad" || fail "$op: lines that do not match the JSON format: $bad"
+  # A positive time on every line.
+  if grep -q -E '"us":0\.000,' "$out"; then fail "$op: a zero time"; fi
+  test $failures -eq 0 && passed=$((passed + 1))
+  echo "ok: $op: $(wc -l <"$out") JSON line(s)"
+done
+
+# The table: nccl-tests' columns, and the baseline's.
+# shellcheck disable=SC2086
+timeout --kill-after=5 120 "$MPIRUN" $preload -np 2 "$perf" broadcast_object -n 2 -w 0 -b 1K -e 1K \
+  --baseline mpi >"$out" 2>&1 || fail "table run failed"
+grep -q -E '^# +size +count +type +redop +root +time +algbw +busbw +#wrong +baseline +ratio' "$out" ||
+  { fail "table header"; cat "$out"; }
+grep -q -E '^ +1024 +1024 +char +none +0 ' "$out" || { fail "table row for 1K"; cat "$out"; }
+grep -q '^# Out of bounds values : 0 OK' "$out" || fail "table footer"
+
+# Bad command lines: usage on stderr, exit status 2.
+for args in "-n 0 barrier" "bogus_op" "barrier -b 4K -e 1K" "barrier --baseline nccl" "barrier -x"; do
+  # shellcheck disable=SC2086
+  timeout --kill-after=5 60 "$MPIRUN" $preload -np 1 "$perf" $args >"$out" 2>&1
+  rc=$?
+  test $rc -eq 2 || fail "'$args' exited $rc, expected 2"
+  grep -q '^usage: mpirun -np N mpcomm-perf OP' "$out" || fail "'$args' printed no usage"
+done
+echo "ok: table and bad command lines"
+
+if test $failures -ne 0; then
+  echo "# mpcomm-test: passed=$passed failed=$failures skipped=0"
+  exit 1
+fi
+echo "# mpcomm-test: passed=$((passed + 1)) failed=0 skipped=0"
+exit 0

@@ -1,0 +1,127 @@
+// mpcomm-perf: times mpcomm operations in the manner of nccl-tests, optionally next to the plain
+// MPI call that does the same (--baseline mpi), in the same run. See mpcomm-perf(1).
+#include <mpi.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <string>
+#include <vector>
+
+#include "mpcomm.h"
+#include "perf/ops.hpp"
+#include "perf/options.hpp"
+#include "perf/report.hpp"
+
+namespace {
+
+// Mean seconds per call over a back-to-back loop, the maximum over ranks.
+double time_loop(perf::Benchmark &b, bool baseline, const perf::Options &o, MPI_Comm world) {
+  auto call = [&] { baseline ? b.baseline_once() : b.run_once(); };
+  for (int i = 0; i < o.warmup; ++i) call();
+  perf::mpi_ok(MPI_Barrier(world), "MPI_Barrier");
+  const double t0 = MPI_Wtime();
+  for (int i = 0; i < o.iters; ++i) call();
+  double t = (MPI_Wtime() - t0) / o.iters;
+  perf::mpi_ok(MPI_Allreduce(MPI_IN_PLACE, &t, 1, MPI_DOUBLE, MPI_MAX, world), "MPI_Allreduce");
+  return t;
+}
+
+std::string describe_ranks(int size) {
+  char host[256] = {0};
+  gethostname(host, sizeof host - 1);
+  std::vector<char> all(static_cast<size_t>(size) * sizeof host);
+  MPI_Gather(host, sizeof host, MPI_CHAR, all.data(), sizeof host, MPI_CHAR, 0, MPI_COMM_WORLD);
+  std::string out;
+  for (int r = 0; r < size && r < 8; ++r)
+    out += (r ? ", " : "") + std::to_string(r) + "@" + std::string(&all[r * sizeof host]);
+  if (size > 8) out += ", ...";
+  return out;
+}
+
+int run(const perf::Options &o, const perf::OpInfo &op, int rank, int size) {
+  perf::Context c;
+  c.rank = rank;
+  c.size = size;
+  perf::ok(mpcomm_group_from_comm(MPI_COMM_WORLD, &c.group), "mpcomm_group_from_comm");
+  perf::mpi_ok(MPI_Comm_dup(MPI_COMM_WORLD, &c.baseline_comm), "MPI_Comm_dup");
+  perf::Reporter report(stdout, o, op, size);
+  const std::string hosts = describe_ranks(size);
+  if (rank == 0) report.header(hosts);
+  size_t total_wrong = 0;
+  if (size < op.min_ranks) {
+    if (rank == 0)
+      report.note(std::string(op.name) + " needs at least " + std::to_string(op.min_ranks) +
+                  " ranks; nothing measured");
+  } else {
+    auto bench = op.make(c);
+    std::vector<size_t> sizes;
+    if (!op.sized) {
+      sizes.push_back(0);
+    } else {
+      for (size_t b = o.min_bytes;; b *= o.factor) {
+        sizes.push_back(b);
+        if (b == 0 || b > o.max_bytes / o.factor) break;
+      }
+      if (o.min_bytes == 0) sizes = {0};
+    }
+    unsigned round = 0;
+    for (size_t bytes : sizes) {
+      bench->setup(bytes);
+      perf::Row row;
+      row.bytes = bytes;
+      const double t = time_loop(*bench, false, o, MPI_COMM_WORLD) / op.trips_per_call;
+      row.us = t * 1e6;
+      if (o.baseline_mpi)
+        row.baseline_us = time_loop(*bench, true, o, MPI_COMM_WORLD) / op.trips_per_call * 1e6;
+      if (o.check) {
+        unsigned long long wrong = bench->check(++round);
+        perf::mpi_ok(
+            MPI_Allreduce(MPI_IN_PLACE, &wrong, 1, MPI_UNSIGNED_LONG_LONG, MPI_SUM, MPI_COMM_WORLD),
+            "MPI_Allreduce");
+        row.wrong = static_cast<size_t>(wrong);
+        total_wrong += row.wrong;
+      }
+      const double algbw = t > 0 ? op.algbw_bytes(bytes, size) / t / 1e9 : 0;
+      row.algbw_gbps = op.sized ? algbw : 0;
+      row.busbw_gbps = row.algbw_gbps * op.bus_factor(size);
+      if (rank == 0) report.row(row);
+    }
+  }
+  if (rank == 0) report.footer();
+  MPI_Comm_free(&c.baseline_comm);
+  perf::ok(mpcomm_group_free(&c.group), "mpcomm_group_free");
+  return total_wrong == 0 ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+  perf::Options options;
+  bool help = false;
+  std::string error;
+  const bool parsed = perf::parse_options(argc, argv, &options, &help, &error);
+  MPI_Init(&argc, &argv);
+  int rank = 0, size = 1;
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  if (!parsed || help) {
+    if (rank == 0) {
+      if (!parsed) std::fprintf(stderr, "mpcomm-perf: %s\n", error.c_str());
+      std::fputs(perf::usage().c_str(), parsed ? stdout : stderr);
+    }
+    MPI_Finalize();
+    return parsed ? 0 : 2;
+  }
+  int rc = 0;
+  try {
+    rc = run(options, *perf::find_op(options.op), rank, size);
+  } catch (const std::exception &e) {
+    std::fprintf(stderr, "mpcomm-perf: rank %d: %s\n", rank, e.what());
+    // A tool, not the library: the other ranks may wait for this one forever.
+    MPI_Abort(MPI_COMM_WORLD, 1);
+  }
+  MPI_Finalize();
+  return rc;
+}
