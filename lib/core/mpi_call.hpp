@@ -1,0 +1,34 @@
+// Turns an MPI return code into an Error(MPCOMM_ERR_MPI) carrying MPI's own text.
+#pragma once
+
+#include <mpi.h>
+
+#include <string>
+
+#include "core/error.hpp"
+
+namespace mpcomm {
+
+inline std::string mpi_error_text(int code) {
+  char text[MPI_MAX_ERROR_STRING];
+  int length = 0;
+  if (MPI_Error_string(code, text, &length) != MPI_SUCCESS) return concat("MPI error ", code);
+  return std::string(text, static_cast<size_t>(length));
+}
+
+// Throws Error(MPCOMM_ERR_MPI, "<call> failed: <MPI's text>") unless code is MPI_SUCCESS.
+inline void mpi_check(int code, const char *call) {
+  if (code != MPI_SUCCESS)
+    throw Error(MPCOMM_ERR_MPI, concat(call, " failed: ", mpi_error_text(code)));
+}
+
+// MPI_Init has run and MPI_Finalize has not; otherwise Error(MPCOMM_ERR_INVALID_USAGE).
+inline void require_mpi_running() {
+  int initialized = 0, finalized = 0;
+  MPI_Initialized(&initialized);
+  MPI_Finalized(&finalized);
+  require(initialized && !finalized, MPCOMM_ERR_INVALID_USAGE,
+          finalized ? "MPI has been finalized" : "MPI is not initialized (call MPI_Init first)");
+}
+
+}  // namespace mpcomm
