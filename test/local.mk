@@ -74,3 +74,8 @@ check-summary:
 EXTRA_DIST += test/lsan.supp scripts/mpi-test-run.in scripts/test-summary scripts/install-deps scripts/check \
 	scripts/build .ci/run
 .PHONY: check-summary
+
+# The shared-memory allreduce of the host data plane.
+MPI_TESTS += test/mpi/test_shm_allreduce
+test_mpi_test_shm_allreduce_SOURCES = test/mpi/test_shm_allreduce.cpp
+test_mpi_test_shm_allreduce_LDADD = $(MPI_LDADD)

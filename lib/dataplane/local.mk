@@ -8,5 +8,6 @@ libmpcomm_la_SOURCES += \
 	%reldir%/mpi_count.cpp %reldir%/mpi_count.hpp \
 	%reldir%/mpi_half.cpp %reldir%/mpi_half.hpp \
 	%reldir%/reduce_op.cpp %reldir%/reduce_op.hpp \
+	%reldir%/shm_allreduce.cpp %reldir%/shm_allreduce.hpp \
 	%reldir%/tensor.cpp %reldir%/tensor.hpp \
 	%reldir%/tensor_collectives.cpp %reldir%/tensor_collectives.hpp
