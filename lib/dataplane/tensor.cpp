@@ -82,8 +82,7 @@ TensorView validate_tensor(const DLTensor *tensor, const char *name) {
   require_arg(empty || !overflow, name, " has more elements than a size_t counts");
   view.numel = n;
   view.nbytes = checked_bytes(n, element_size(view.dtype), name);
-  require_arg(t.data != nullptr || n == 0, name, ".data must not be NULL: it has ", n,
-              " elements");
+  require_arg(t.data != nullptr || n == 0, name, ".data must not be NULL: it has ", n, " elements");
   view.data = t.data == nullptr ? nullptr : static_cast<unsigned char *>(t.data) + t.byte_offset;
   if (!is_contiguous(t)) {
     std::string strides = "[";

@@ -45,14 +45,42 @@ int world_rank() {
 double get(const std::vector<unsigned char> &buf, mpcomm_datatype_t dtype, size_t i) {
   const unsigned char *p = buf.data() + i * element_size(dtype);
   switch (dtype) {
-    case MPCOMM_INT8: { int8_t v; std::memcpy(&v, p, 1); return v; }
+    case MPCOMM_INT8: {
+      int8_t v;
+      std::memcpy(&v, p, 1);
+      return v;
+    }
     case MPCOMM_UINT8: return *p;
-    case MPCOMM_INT32: { int32_t v; std::memcpy(&v, p, 4); return v; }
-    case MPCOMM_INT64: { int64_t v; std::memcpy(&v, p, 8); return static_cast<double>(v); }
-    case MPCOMM_FLOAT16: { uint16_t v; std::memcpy(&v, p, 2); return half::float16_to_float(v); }
-    case MPCOMM_BFLOAT16: { uint16_t v; std::memcpy(&v, p, 2); return half::bfloat16_to_float(v); }
-    case MPCOMM_FLOAT32: { float v; std::memcpy(&v, p, 4); return v; }
-    case MPCOMM_FLOAT64: { double v; std::memcpy(&v, p, 8); return v; }
+    case MPCOMM_INT32: {
+      int32_t v;
+      std::memcpy(&v, p, 4);
+      return v;
+    }
+    case MPCOMM_INT64: {
+      int64_t v;
+      std::memcpy(&v, p, 8);
+      return static_cast<double>(v);
+    }
+    case MPCOMM_FLOAT16: {
+      uint16_t v;
+      std::memcpy(&v, p, 2);
+      return half::float16_to_float(v);
+    }
+    case MPCOMM_BFLOAT16: {
+      uint16_t v;
+      std::memcpy(&v, p, 2);
+      return half::bfloat16_to_float(v);
+    }
+    case MPCOMM_FLOAT32: {
+      float v;
+      std::memcpy(&v, p, 4);
+      return v;
+    }
+    case MPCOMM_FLOAT64: {
+      double v;
+      std::memcpy(&v, p, 8);
+      return v;
+    }
     default: break;
   }
   ADD_FAILURE() << "bad dtype";
@@ -62,10 +90,25 @@ double get(const std::vector<unsigned char> &buf, mpcomm_datatype_t dtype, size_
 void put(std::vector<unsigned char> &buf, mpcomm_datatype_t dtype, size_t i, double x) {
   unsigned char *p = buf.data() + i * element_size(dtype);
   switch (dtype) {
-    case MPCOMM_INT8: { int8_t v = static_cast<int8_t>(x); std::memcpy(p, &v, 1); return; }
-    case MPCOMM_UINT8: { *p = static_cast<uint8_t>(x); return; }
-    case MPCOMM_INT32: { int32_t v = static_cast<int32_t>(x); std::memcpy(p, &v, 4); return; }
-    case MPCOMM_INT64: { int64_t v = static_cast<int64_t>(x); std::memcpy(p, &v, 8); return; }
+    case MPCOMM_INT8: {
+      int8_t v = static_cast<int8_t>(x);
+      std::memcpy(p, &v, 1);
+      return;
+    }
+    case MPCOMM_UINT8: {
+      *p = static_cast<uint8_t>(x);
+      return;
+    }
+    case MPCOMM_INT32: {
+      int32_t v = static_cast<int32_t>(x);
+      std::memcpy(p, &v, 4);
+      return;
+    }
+    case MPCOMM_INT64: {
+      int64_t v = static_cast<int64_t>(x);
+      std::memcpy(p, &v, 8);
+      return;
+    }
     case MPCOMM_FLOAT16: {
       uint16_t v = half::float_to_float16(static_cast<float>(x));
       std::memcpy(p, &v, 2);
@@ -76,8 +119,15 @@ void put(std::vector<unsigned char> &buf, mpcomm_datatype_t dtype, size_t i, dou
       std::memcpy(p, &v, 2);
       return;
     }
-    case MPCOMM_FLOAT32: { float v = static_cast<float>(x); std::memcpy(p, &v, 4); return; }
-    case MPCOMM_FLOAT64: { std::memcpy(p, &x, 8); return; }
+    case MPCOMM_FLOAT32: {
+      float v = static_cast<float>(x);
+      std::memcpy(p, &v, 4);
+      return;
+    }
+    case MPCOMM_FLOAT64: {
+      std::memcpy(p, &x, 8);
+      return;
+    }
     default: break;
   }
   ADD_FAILURE() << "bad dtype";
@@ -202,12 +252,12 @@ TEST(HostAllReduce, SixteenBitSumsAreRoundedFromFloat32) {
 
 TEST(HostAllReduce, BadArgumentsAreRefusedBeforeMpi) {
   float a[4] = {}, b[4] = {};
-  expect_error([&] { all_reduce(MPI_COMM_WORLD, a, b, 4, static_cast<mpcomm_datatype_t>(9),
-                                MPCOMM_SUM); },
-               MPCOMM_ERR_INVALID_ARGUMENT, {"dtype (9)"});
-  expect_error([&] { all_reduce(MPI_COMM_WORLD, a, b, 4, MPCOMM_FLOAT32,
-                                static_cast<mpcomm_op_t>(11)); },
-               MPCOMM_ERR_INVALID_ARGUMENT, {"op (11)"});
+  expect_error(
+      [&] { all_reduce(MPI_COMM_WORLD, a, b, 4, static_cast<mpcomm_datatype_t>(9), MPCOMM_SUM); },
+      MPCOMM_ERR_INVALID_ARGUMENT, {"dtype (9)"});
+  expect_error(
+      [&] { all_reduce(MPI_COMM_WORLD, a, b, 4, MPCOMM_FLOAT32, static_cast<mpcomm_op_t>(11)); },
+      MPCOMM_ERR_INVALID_ARGUMENT, {"op (11)"});
   expect_error([&] { all_reduce(MPI_COMM_WORLD, nullptr, b, 4, MPCOMM_FLOAT32, MPCOMM_SUM); },
                MPCOMM_ERR_INVALID_ARGUMENT, {"send must not be NULL when count (4) > 0"});
   expect_error([&] { all_reduce(MPI_COMM_WORLD, a, nullptr, 4, MPCOMM_FLOAT32, MPCOMM_SUM); },
@@ -216,8 +266,7 @@ TEST(HostAllReduce, BadArgumentsAreRefusedBeforeMpi) {
                MPCOMM_ERR_INVALID_ARGUMENT, {"send and recv must not overlap"});
   expect_error([&] { all_reduce(MPI_COMM_NULL, a, b, 4, MPCOMM_FLOAT32, MPCOMM_SUM); },
                MPCOMM_ERR_INVALID_ARGUMENT, {"comm must not be MPI_COMM_NULL"});
-  expect_error([&] { all_reduce(MPI_COMM_WORLD, a, b, SIZE_MAX / 2, MPCOMM_FLOAT32,
-                                MPCOMM_SUM); },
+  expect_error([&] { all_reduce(MPI_COMM_WORLD, a, b, SIZE_MAX / 2, MPCOMM_FLOAT32, MPCOMM_SUM); },
                MPCOMM_ERR_INVALID_ARGUMENT, {"count (", "overflows size_t"});
   // count 0 with NULL buffers is fine
   EXPECT_NO_THROW(all_reduce(MPI_COMM_WORLD, nullptr, nullptr, 0, MPCOMM_INT8, MPCOMM_MAX));
@@ -325,8 +374,8 @@ TEST(HostSendRecv, MismatchedCountsAreReported) {
     send(comm.get(), data, 8, MPCOMM_FLOAT64, 1, 2);  // longer
   } else if (rank == 1) {
     double got[8] = {};
-    expect_error([&] { recv(comm.get(), got, 5, MPCOMM_FLOAT64, 0, 1); },
-                 MPCOMM_ERR_INVALID_USAGE, {"rank 0 sent fewer than count (5) elements of float64"});
+    expect_error([&] { recv(comm.get(), got, 5, MPCOMM_FLOAT64, 0, 1); }, MPCOMM_ERR_INVALID_USAGE,
+                 {"rank 0 sent fewer than count (5) elements of float64"});
     expect_error([&] { recv(comm.get(), got, 4, MPCOMM_FLOAT64, 0, 2); }, MPCOMM_ERR_MPI,
                  {"MPI_Recv failed: "});
   }
@@ -529,8 +578,9 @@ TEST(HostTensor, ReduceScatterAlongEveryDim) {
             expected = op == MPCOMM_MAX ? (v > expected ? v : expected) : expected + v;
           }
           if (op == MPCOMM_AVG)
-            expected = is_integer(dtype) ? static_cast<double>(static_cast<int64_t>(expected) / size)
-                                         : expected / size;
+            expected = is_integer(dtype)
+                           ? static_cast<double>(static_cast<int64_t>(expected) / size)
+                           : expected / size;
           ASSERT_EQ(get(out.bytes, dtype, flat), expected)
               << datatype_name(dtype) << " " << op_name(op) << " dim " << dim << " flat " << flat;
         });
@@ -543,19 +593,17 @@ TEST(HostTensor, ShapeDtypeDeviceAndDimMismatchesNameTheNumbers) {
   const int size = world_size();
   Tensor in({2, 3, 4}, MPCOMM_FLOAT32);
   Tensor out({2, 3 * size + 1, 4}, MPCOMM_FLOAT32);
-  expect_error([&] { all_gather_tensor(MPI_COMM_WORLD, &in.t, &out.t, 1); },
-               MPCOMM_ERR_INVALID_ARGUMENT,
-               {mpcomm::concat("out.shape[1] (", 3 * size + 1, ") must be in.shape[dim] * size = ",
-                               3 * size)
-                    .c_str(),
-                "in has shape [2, 3, 4]"});
+  expect_error(
+      [&] { all_gather_tensor(MPI_COMM_WORLD, &in.t, &out.t, 1); }, MPCOMM_ERR_INVALID_ARGUMENT,
+      {mpcomm::concat("out.shape[1] (", 3 * size + 1, ") must be in.shape[dim] * size = ", 3 * size)
+           .c_str(),
+       "in has shape [2, 3, 4]"});
   Tensor wrong_other({2, 3 * size, 5}, MPCOMM_FLOAT32);
   expect_error([&] { all_gather_tensor(MPI_COMM_WORLD, &in.t, &wrong_other.t, -2); },
                MPCOMM_ERR_INVALID_ARGUMENT, {"out.shape[2] (5) must equal in.shape[2] (4)"});
   Tensor wrong_dtype({2, 3 * size, 4}, MPCOMM_FLOAT16);
   expect_error([&] { all_gather_tensor(MPI_COMM_WORLD, &in.t, &wrong_dtype.t, 1); },
-               MPCOMM_ERR_INVALID_ARGUMENT,
-               {"out.dtype (float16) must equal in.dtype (float32)"});
+               MPCOMM_ERR_INVALID_ARGUMENT, {"out.dtype (float16) must equal in.dtype (float32)"});
   Tensor wrong_ndim({2 * size, 12}, MPCOMM_FLOAT32);
   expect_error([&] { all_gather_tensor(MPI_COMM_WORLD, &in.t, &wrong_ndim.t, 0); },
                MPCOMM_ERR_INVALID_ARGUMENT, {"out.ndim (2) must equal in.ndim (3)"});
@@ -591,11 +639,12 @@ TEST(HostTensor, ShapeDtypeDeviceAndDimMismatchesNameTheNumbers) {
   }
   Tensor rs_in2({2, 4 * size, 3}, MPCOMM_FLOAT32), rs_bad({2, 5, 3}, MPCOMM_FLOAT32);
   expect_error([&] { reduce_scatter_tensor(MPI_COMM_WORLD, &rs_in2.t, &rs_bad.t, -2, MPCOMM_SUM); },
-               MPCOMM_ERR_INVALID_ARGUMENT,
-               {"out.shape[1] (5) must be in.shape[dim] / size = 4"});
-  expect_error([&] { reduce_scatter_tensor(MPI_COMM_WORLD, &rs_in2.t, &rs_out.t, 1,
-                                           static_cast<mpcomm_op_t>(8)); },
-               MPCOMM_ERR_INVALID_ARGUMENT, {"op (8)"});
+               MPCOMM_ERR_INVALID_ARGUMENT, {"out.shape[1] (5) must be in.shape[dim] / size = 4"});
+  expect_error(
+      [&] {
+        reduce_scatter_tensor(MPI_COMM_WORLD, &rs_in2.t, &rs_out.t, 1, static_cast<mpcomm_op_t>(8));
+      },
+      MPCOMM_ERR_INVALID_ARGUMENT, {"op (8)"});
 
   // gather: dst range; out is checked at dst only
   expect_error([&] { gather_tensor(MPI_COMM_WORLD, &in.t, &good.t, size, 0); },

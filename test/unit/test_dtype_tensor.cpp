@@ -92,14 +92,26 @@ TEST(Datatype, RejectsUnknownValuesNamingThem) {
                MPCOMM_ERR_INVALID_ARGUMENT, {"datatype (-1)"});
   expect_error([] { element_size(static_cast<mpcomm_datatype_t>(99)); },
                MPCOMM_ERR_INVALID_ARGUMENT, {"(99)"});
-  expect_error([] { from_dl({kDLFloat, 32, 4}, "out"); }, MPCOMM_ERR_INVALID_ARGUMENT,
-               {"out.dtype.lanes must be 1, got 4"});
-  expect_error([] { from_dl({kDLComplex, 64, 1}, "in"); }, MPCOMM_ERR_INVALID_ARGUMENT,
-               {"in.dtype (code 5, bits 64) is not supported"});
-  expect_error([] { from_dl({kDLUInt, 32, 1}, "in"); }, MPCOMM_ERR_INVALID_ARGUMENT,
-               {"in.dtype (code 1, bits 32)"});
-  expect_error([] { from_dl({kDLBfloat, 32, 1}, "in"); }, MPCOMM_ERR_INVALID_ARGUMENT,
-               {"code 4, bits 32"});
+  expect_error(
+      [] {
+        from_dl({kDLFloat, 32, 4}, "out");
+      },
+      MPCOMM_ERR_INVALID_ARGUMENT, {"out.dtype.lanes must be 1, got 4"});
+  expect_error(
+      [] {
+        from_dl({kDLComplex, 64, 1}, "in");
+      },
+      MPCOMM_ERR_INVALID_ARGUMENT, {"in.dtype (code 5, bits 64) is not supported"});
+  expect_error(
+      [] {
+        from_dl({kDLUInt, 32, 1}, "in");
+      },
+      MPCOMM_ERR_INVALID_ARGUMENT, {"in.dtype (code 1, bits 32)"});
+  expect_error(
+      [] {
+        from_dl({kDLBfloat, 32, 1}, "in");
+      },
+      MPCOMM_ERR_INVALID_ARGUMENT, {"code 4, bits 32"});
 }
 
 TEST(ReduceOp, NamesAndValidation) {

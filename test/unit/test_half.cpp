@@ -124,7 +124,8 @@ TEST(Float16, WidensEveryPatternExactly) {
     if (is_nan_pattern(p, kFloat16)) {
       ASSERT_TRUE(std::isnan(x)) << std::hex << h;
       // Sign and payload move into the float unchanged.
-      ASSERT_EQ(bits(x), ((h & 0x8000u) << 16) | 0x7F800000u | ((h & 0x3FFu) << 13)) << std::hex << h;
+      ASSERT_EQ(bits(x), ((h & 0x8000u) << 16) | 0x7F800000u | ((h & 0x3FFu) << 13))
+          << std::hex << h;
     } else {
       ASSERT_EQ(bits(x), bits(static_cast<float>(reference_value(p, kFloat16)))) << std::hex << h;
     }
@@ -149,18 +150,18 @@ TEST(Float16, RoundsToNearestEvenLikeTheReference) {
 }
 
 TEST(Float16, EdgeCases) {
-  EXPECT_EQ(float_to_float16(65504.0f), 0x7BFF);          // largest finite
-  EXPECT_EQ(float_to_float16(65519.99f), 0x7BFF);         // below the midpoint to 65536
-  EXPECT_EQ(float_to_float16(65520.0f), 0x7C00);          // the midpoint: ties to even = inf
+  EXPECT_EQ(float_to_float16(65504.0f), 0x7BFF);   // largest finite
+  EXPECT_EQ(float_to_float16(65519.99f), 0x7BFF);  // below the midpoint to 65536
+  EXPECT_EQ(float_to_float16(65520.0f), 0x7C00);   // the midpoint: ties to even = inf
   EXPECT_EQ(float_to_float16(1e30f), 0x7C00);
   EXPECT_EQ(float_to_float16(-INFINITY), 0xFC00);
-  EXPECT_EQ(float_to_float16(0x1p-24f), 0x0001);          // smallest subnormal
-  EXPECT_EQ(float_to_float16(0x1p-25f), 0x0000);          // half of it: ties to even = 0
-  EXPECT_EQ(float_to_float16(0x1.000002p-25f), 0x0001);   // just above: rounds up
-  EXPECT_EQ(float_to_float16(0x1.8p-24f), 0x0002);        // 1.5 ulps: ties to even = 2
+  EXPECT_EQ(float_to_float16(0x1p-24f), 0x0001);             // smallest subnormal
+  EXPECT_EQ(float_to_float16(0x1p-25f), 0x0000);             // half of it: ties to even = 0
+  EXPECT_EQ(float_to_float16(0x1.000002p-25f), 0x0001);      // just above: rounds up
+  EXPECT_EQ(float_to_float16(0x1.8p-24f), 0x0002);           // 1.5 ulps: ties to even = 2
   EXPECT_EQ(float_to_float16(0x1p-14f - 0x1p-25f), 0x0400);  // to the smallest normal
   EXPECT_EQ(float_to_float16(-0.0f), 0x8000);
-  EXPECT_EQ(float_to_float16(1.0f + 0x1p-11f), 0x3C00);   // tie, even below
+  EXPECT_EQ(float_to_float16(1.0f + 0x1p-11f), 0x3C00);    // tie, even below
   EXPECT_EQ(float_to_float16(1.0f + 0x1.8p-10f), 0x3C02);  // tie, even above
   const uint16_t nan = float_to_float16(std::numeric_limits<float>::quiet_NaN());
   EXPECT_EQ(nan & 0x7E00, 0x7E00);
@@ -211,28 +212,31 @@ TEST(BFloat16, EdgeCases) {
   EXPECT_EQ(float_to_bfloat16(from_bits(0xFF800001u)), 0xFFC0);
 }
 
-// The vectorised combine loops against plain scalar code, over lengths around the block size.
-template <class Format, class Combine>
-void check_combine(uint16_t (*narrow)(float), float (*widen)(uint16_t), float (*scalar)(float, float)) {
+using Kernel = void (*)(const uint16_t *, uint16_t *, size_t);
+
+// A combine loop against plain scalar code, over lengths around the block and vector sizes.
+void check_combine(Kernel kernel, uint16_t (*narrow)(float), float (*widen)(uint16_t),
+                   float (*scalar)(float, float), const char *name) {
   std::mt19937 rng(7);
   std::uniform_real_distribution<float> dist(-100.0f, 100.0f);
-  for (const size_t n : {size_t{0}, size_t{1}, size_t{255}, size_t{256}, size_t{257}, size_t{1000}}) {
+  for (const size_t n : {size_t{0}, size_t{1}, size_t{7}, size_t{8}, size_t{255}, size_t{256},
+                         size_t{257}, size_t{1000}}) {
     std::vector<uint16_t> in(n), inout(n), expected(n);
     for (size_t i = 0; i < n; ++i) {
       in[i] = narrow(dist(rng));
       inout[i] = narrow(dist(rng));
     }
     if (n > 3) {
-      in[1] = narrow(NAN);     // NaN from either side propagates
+      in[1] = narrow(NAN);  // NaN from either side propagates
       inout[2] = narrow(NAN);
     }
     for (size_t i = 0; i < n; ++i) expected[i] = narrow(scalar(widen(in[i]), widen(inout[i])));
-    mpcomm::half::combine<Format, Combine>(in.data(), inout.data(), n);
+    kernel(in.data(), inout.data(), n);
     for (size_t i = 0; i < n; ++i) {
       if (std::isnan(widen(expected[i])))
-        ASSERT_TRUE(std::isnan(widen(inout[i]))) << "n " << n << " i " << i;
+        ASSERT_TRUE(std::isnan(widen(inout[i]))) << name << " n " << n << " i " << i;
       else
-        ASSERT_EQ(inout[i], expected[i]) << "n " << n << " i " << i;
+        ASSERT_EQ(inout[i], expected[i]) << name << " n " << n << " i " << i;
     }
   }
 }
@@ -242,17 +246,94 @@ float prod(float a, float b) { return a * b; }
 float max(float a, float b) { return std::isnan(a) || std::isnan(b) ? NAN : std::fmax(a, b); }
 float min(float a, float b) { return std::isnan(a) || std::isnan(b) ? NAN : std::fmin(a, b); }
 
-TEST(HalfCombine, MatchesScalarFloat32Arithmetic) {
+template <template <class, class> class Loop>
+void check_every_combination(const char *name) {
   using namespace mpcomm::half;
-  check_combine<Float16, Sum>(float_to_float16, float16_to_float, sum);
-  check_combine<Float16, Prod>(float_to_float16, float16_to_float, prod);
-  check_combine<Float16, Max>(float_to_float16, float16_to_float, max);
-  check_combine<Float16, Min>(float_to_float16, float16_to_float, min);
-  check_combine<BFloat16, Sum>(float_to_bfloat16, bfloat16_to_float, sum);
-  check_combine<BFloat16, Prod>(float_to_bfloat16, bfloat16_to_float, prod);
-  check_combine<BFloat16, Max>(float_to_bfloat16, bfloat16_to_float, max);
-  check_combine<BFloat16, Min>(float_to_bfloat16, bfloat16_to_float, min);
+  check_combine(Loop<Float16, Sum>::run, float_to_float16, float16_to_float, sum, name);
+  check_combine(Loop<Float16, Prod>::run, float_to_float16, float16_to_float, prod, name);
+  check_combine(Loop<Float16, Max>::run, float_to_float16, float16_to_float, max, name);
+  check_combine(Loop<Float16, Min>::run, float_to_float16, float16_to_float, min, name);
+  check_combine(Loop<BFloat16, Sum>::run, float_to_bfloat16, bfloat16_to_float, sum, name);
+  check_combine(Loop<BFloat16, Prod>::run, float_to_bfloat16, bfloat16_to_float, prod, name);
+  check_combine(Loop<BFloat16, Max>::run, float_to_bfloat16, bfloat16_to_float, max, name);
+  check_combine(Loop<BFloat16, Min>::run, float_to_bfloat16, bfloat16_to_float, min, name);
 }
+
+template <class Format, class Combine>
+struct Portable {
+  static void run(const uint16_t *in, uint16_t *inout, size_t n) {
+    mpcomm::half::combine_portable<Format, Combine>(in, inout, n);
+  }
+};
+template <class Format, class Combine>
+struct Dispatched {
+  static void run(const uint16_t *in, uint16_t *inout, size_t n) {
+    mpcomm::half::combine<Format, Combine>(in, inout, n);
+  }
+};
+
+TEST(HalfCombine, PortableLoopMatchesScalarFloat32Arithmetic) {
+  check_every_combination<Portable>("portable");
+}
+
+TEST(HalfCombine, DispatchedLoopMatchesScalarFloat32Arithmetic) {
+  check_every_combination<Dispatched>("dispatched");
+}
+
+#ifdef MPCOMM_HALF_X86
+template <class Format, class Combine>
+struct Avx2 {
+  static void run(const uint16_t *in, uint16_t *inout, size_t n) {
+    mpcomm::half::combine_avx2<Format, Combine>(in, inout, n);
+  }
+};
+
+TEST(HalfCombine, Avx2LoopMatchesScalarFloat32Arithmetic) {
+  if (!mpcomm::half::cpu_has_avx2_f16c()) GTEST_SKIP() << "no AVX2 and F16C on this CPU";
+  check_every_combination<Avx2>("avx2");
+}
+
+// The 8-wide conversions over arrays, for comparison with the scalar ones.
+template <class X8>
+__attribute__((target("avx2,f16c"))) void widen_x8(const uint16_t *in, float *out, size_t n) {
+  for (size_t i = 0; i < n; i += 8) _mm256_storeu_ps(out + i, X8::widen(in + i));
+}
+template <class X8>
+__attribute__((target("avx2,f16c"))) void narrow_x8(const float *in, uint16_t *out, size_t n) {
+  for (size_t i = 0; i < n; i += 8)
+    _mm_storeu_si128(reinterpret_cast<__m128i *>(out + i), X8::narrow(_mm256_loadu_ps(in + i)));
+}
+
+template <class X8>
+void check_x8_conversions(uint16_t (*narrow)(float), float (*widen)(uint16_t), const Format &f) {
+  std::vector<uint16_t> all(0x10000);
+  for (uint32_t h = 0; h < 0x10000; ++h) all[h] = static_cast<uint16_t>(h);
+  std::vector<float> widened(all.size());
+  widen_x8<X8>(all.data(), widened.data(), all.size());
+  for (uint32_t h = 0; h < 0x10000; ++h) {
+    if (is_nan_pattern(static_cast<uint16_t>(h), f))  // F16C quiets signalling NaNs
+      ASSERT_TRUE(std::isnan(widened[h]) && std::signbit(widened[h]) == ((h & 0x8000) != 0));
+    else
+      ASSERT_EQ(bits(widened[h]), bits(widen(static_cast<uint16_t>(h)))) << std::hex << h;
+  }
+  std::vector<float> probes = probe_floats(f, widen);
+  std::mt19937 rng(99);
+  for (int i = 0; i < 4096; ++i)  // NaNs of every payload and both signs
+    probes.push_back(from_bits(0x7F800001u | (static_cast<uint32_t>(rng()) & 0x807FFFFFu)));
+  probes.resize((probes.size() + 7) / 8 * 8, 1.0f);
+  std::vector<uint16_t> narrowed(probes.size());
+  narrow_x8<X8>(probes.data(), narrowed.data(), probes.size());
+  for (size_t i = 0; i < probes.size(); ++i)
+    ASSERT_EQ(narrowed[i], narrow(probes[i]))
+        << std::hexfloat << probes[i] << " bits " << std::hex << bits(probes[i]);
+}
+
+TEST(HalfCombine, EightWideConversionsMatchTheScalarOnesBitForBit) {
+  if (!mpcomm::half::cpu_has_avx2_f16c()) GTEST_SKIP() << "no AVX2 and F16C on this CPU";
+  check_x8_conversions<mpcomm::half::Float16x8>(float_to_float16, float16_to_float, kFloat16);
+  check_x8_conversions<mpcomm::half::BFloat16x8>(float_to_bfloat16, bfloat16_to_float, kBFloat16);
+}
+#endif
 
 TEST(HalfCombine, SumRoundsOnceFromFloat32) {
   // 2048 + 1 is not a float16 (spacing 2 there): float32 gives 2049, rounded to even 2048.
