@@ -104,12 +104,13 @@ struct BFloat16x8 {
   }
 };
 
+// The 8-wide conversions of each format.
 template <class Format>
-struct X8;
+struct Wide8;
 template <>
-struct X8<Float16> : Float16x8 {};
+struct Wide8<Float16> : Float16x8 {};
 template <>
-struct X8<BFloat16> : BFloat16x8 {};
+struct Wide8<BFloat16> : BFloat16x8 {};
 
 // The operators on 8 floats, with the scalar ones' exact semantics: vmaxps(a, b) is
 // a > b ? a : b and vminps(a, b) is a < b ? a : b.
@@ -129,8 +130,8 @@ MPCOMM_AVX2_F16C void combine_avx2(const uint16_t *__restrict in, uint16_t *__re
   const Combine op{};
   size_t i = 0;
   for (; i + 8 <= n; i += 8) {
-    const __m256 r = apply8(op, X8<Format>::widen(in + i), X8<Format>::widen(inout + i));
-    _mm_storeu_si128(reinterpret_cast<__m128i *>(inout + i), X8<Format>::narrow(r));
+    const __m256 r = apply8(op, Wide8<Format>::widen(in + i), Wide8<Format>::widen(inout + i));
+    _mm_storeu_si128(reinterpret_cast<__m128i *>(inout + i), Wide8<Format>::narrow(r));
   }
   for (; i < n; ++i) inout[i] = Format::narrow(op(Format::widen(in[i]), Format::widen(inout[i])));
 }

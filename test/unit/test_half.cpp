@@ -294,22 +294,23 @@ TEST(HalfCombine, Avx2LoopMatchesScalarFloat32Arithmetic) {
 }
 
 // The 8-wide conversions over arrays, for comparison with the scalar ones.
-template <class X8>
+template <class Wide>
 __attribute__((target("avx2,f16c"))) void widen_x8(const uint16_t *in, float *out, size_t n) {
-  for (size_t i = 0; i < n; i += 8) _mm256_storeu_ps(out + i, X8::widen(in + i));
+  for (size_t i = 0; i < n; i += 8) _mm256_storeu_ps(out + i, Wide::widen(in + i));
 }
-template <class X8>
+template <class Wide>
 __attribute__((target("avx2,f16c"))) void narrow_x8(const float *in, uint16_t *out, size_t n) {
   for (size_t i = 0; i < n; i += 8)
-    _mm_storeu_si128(reinterpret_cast<__m128i *>(out + i), X8::narrow(_mm256_loadu_ps(in + i)));
+    _mm_storeu_si128(reinterpret_cast<__m128i *>(out + i), Wide::narrow(_mm256_loadu_ps(in + i)));
 }
 
-template <class X8>
-void check_x8_conversions(uint16_t (*narrow)(float), float (*widen)(uint16_t), const Format &f) {
+template <class Wide>
+void check_8_wide_conversions(uint16_t (*narrow)(float), float (*widen)(uint16_t),
+                              const Format &f) {
   std::vector<uint16_t> all(0x10000);
   for (uint32_t h = 0; h < 0x10000; ++h) all[h] = static_cast<uint16_t>(h);
   std::vector<float> widened(all.size());
-  widen_x8<X8>(all.data(), widened.data(), all.size());
+  widen_x8<Wide>(all.data(), widened.data(), all.size());
   for (uint32_t h = 0; h < 0x10000; ++h) {
     if (is_nan_pattern(static_cast<uint16_t>(h), f))  // F16C quiets signalling NaNs
       ASSERT_TRUE(std::isnan(widened[h]) && std::signbit(widened[h]) == ((h & 0x8000) != 0));
@@ -322,7 +323,7 @@ void check_x8_conversions(uint16_t (*narrow)(float), float (*widen)(uint16_t), c
     probes.push_back(from_bits(0x7F800001u | (static_cast<uint32_t>(rng()) & 0x807FFFFFu)));
   probes.resize((probes.size() + 7) / 8 * 8, 1.0f);
   std::vector<uint16_t> narrowed(probes.size());
-  narrow_x8<X8>(probes.data(), narrowed.data(), probes.size());
+  narrow_x8<Wide>(probes.data(), narrowed.data(), probes.size());
   for (size_t i = 0; i < probes.size(); ++i)
     ASSERT_EQ(narrowed[i], narrow(probes[i]))
         << std::hexfloat << probes[i] << " bits " << std::hex << bits(probes[i]);
@@ -330,8 +331,9 @@ void check_x8_conversions(uint16_t (*narrow)(float), float (*widen)(uint16_t), c
 
 TEST(HalfCombine, EightWideConversionsMatchTheScalarOnesBitForBit) {
   if (!mpcomm::half::cpu_has_avx2_f16c()) GTEST_SKIP() << "no AVX2 and F16C on this CPU";
-  check_x8_conversions<mpcomm::half::Float16x8>(float_to_float16, float16_to_float, kFloat16);
-  check_x8_conversions<mpcomm::half::BFloat16x8>(float_to_bfloat16, bfloat16_to_float, kBFloat16);
+  check_8_wide_conversions<mpcomm::half::Float16x8>(float_to_float16, float16_to_float, kFloat16);
+  check_8_wide_conversions<mpcomm::half::BFloat16x8>(float_to_bfloat16, bfloat16_to_float,
+                                                     kBFloat16);
 }
 #endif
 
