@@ -14,10 +14,10 @@ struct DatatypeInfo {
 
 // Indexed by mpcomm_datatype_t.
 constexpr DatatypeInfo kDatatypes[MPCOMM_NUM_DATATYPES] = {
-    {"int8", 1, {kDLInt, 8, 1}},        {"uint8", 1, {kDLUInt, 8, 1}},
-    {"int32", 4, {kDLInt, 32, 1}},      {"int64", 8, {kDLInt, 64, 1}},
-    {"float16", 2, {kDLFloat, 16, 1}},  {"bfloat16", 2, {kDLBfloat, 16, 1}},
-    {"float32", 4, {kDLFloat, 32, 1}},  {"float64", 8, {kDLFloat, 64, 1}},
+    {"int8", 1, {kDLInt, 8, 1}},       {"uint8", 1, {kDLUInt, 8, 1}},
+    {"int32", 4, {kDLInt, 32, 1}},     {"int64", 8, {kDLInt, 64, 1}},
+    {"float16", 2, {kDLFloat, 16, 1}}, {"bfloat16", 2, {kDLBfloat, 16, 1}},
+    {"float32", 4, {kDLFloat, 32, 1}}, {"float64", 8, {kDLFloat, 64, 1}},
 };
 
 bool known(mpcomm_datatype_t dtype) { return dtype >= MPCOMM_INT8 && dtype < MPCOMM_NUM_DATATYPES; }

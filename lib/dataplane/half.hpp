@@ -52,8 +52,8 @@ inline float float16_to_float(uint16_t h) {
   const int32_t normal = moved + (magnitude >= 0x7C00 ? 0x70000000 : 0x38000000);
   // Zero and subnormals are mantissa * 2^-24, which the integer conversion does exactly.
   const float subnormal = static_cast<float>(magnitude) * 0x1p-24f;
-  return bits_float(sign | select_bits(magnitude < 0x0400, float_bits(subnormal),
-                                       static_cast<uint32_t>(normal)));
+  return bits_float(
+      sign | select_bits(magnitude < 0x0400, float_bits(subnormal), static_cast<uint32_t>(normal)));
 }
 
 inline uint16_t float_to_float16(float f) {

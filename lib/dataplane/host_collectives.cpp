@@ -12,11 +12,12 @@
 namespace mpcomm::dataplane {
 namespace {
 
-void require_comm(MPI_Comm comm) { require_arg(comm != MPI_COMM_NULL, "comm must not be MPI_COMM_NULL"); }
+void require_comm(MPI_Comm comm) {
+  require_arg(comm != MPI_COMM_NULL, "comm must not be MPI_COMM_NULL");
+}
 
 void require_buffer(const void *buf, size_t count, const char *name) {
-  require_arg(buf != nullptr || count == 0, name, " must not be NULL when count (", count,
-              ") > 0");
+  require_arg(buf != nullptr || count == 0, name, " must not be NULL when count (", count, ") > 0");
 }
 
 void require_rank(int rank, int size, const char *name) {
@@ -25,8 +26,7 @@ void require_rank(int rank, int size, const char *name) {
 
 void require_disjoint(const void *a, size_t a_bytes, const char *a_name, const void *b,
                       size_t b_bytes, const char *b_name) {
-  require_arg(!bytes_overlap(a, a_bytes, b, b_bytes), a_name, " and ", b_name,
-              " must not overlap");
+  require_arg(!bytes_overlap(a, a_bytes, b, b_bytes), a_name, " and ", b_name, " must not overlap");
 }
 
 void copy_bytes(void *to, const void *from, size_t bytes) {
@@ -56,8 +56,8 @@ int comm_rank(MPI_Comm comm) {
   return rank;
 }
 
-void all_reduce(MPI_Comm comm, const void *send, void *recv, size_t count,
-                mpcomm_datatype_t dtype, mpcomm_op_t op) {
+void all_reduce(MPI_Comm comm, const void *send, void *recv, size_t count, mpcomm_datatype_t dtype,
+                mpcomm_op_t op) {
   validate_datatype(dtype, "dtype");
   validate_op(op, "op");
   require_buffer(send, count, "send");
@@ -72,8 +72,8 @@ void all_reduce(MPI_Comm comm, const void *send, void *recv, size_t count,
   const MPI_Datatype type = mpi_datatype(dtype);
   const MPI_Op mpi_operator = mpi_op(dtype, op);
   for_each_chunk(count, [&](size_t offset, int n) {
-    mpi_check(MPI_Allreduce(in_place ? MPI_IN_PLACE : at(send, offset, es), at(recv, offset, es),
-                            n, type, mpi_operator, comm),
+    mpi_check(MPI_Allreduce(in_place ? MPI_IN_PLACE : at(send, offset, es), at(recv, offset, es), n,
+                            type, mpi_operator, comm),
               "MPI_Allreduce");
   });
   if (op == MPCOMM_AVG) divide_in_place(recv, count, dtype, size);
@@ -90,8 +90,7 @@ void broadcast(MPI_Comm comm, void *buf, size_t count, mpcomm_datatype_t dtype, 
   mpi_check(MPI_Bcast(buf, c.count(), c.type(), root, comm), "MPI_Bcast");
 }
 
-void send(MPI_Comm comm, const void *buf, size_t count, mpcomm_datatype_t dtype, int dst,
-          int tag) {
+void send(MPI_Comm comm, const void *buf, size_t count, mpcomm_datatype_t dtype, int dst, int tag) {
   validate_datatype(dtype, "dtype");
   require_buffer(buf, count, "buf");
   checked_bytes(count, element_size(dtype), "count");
@@ -114,8 +113,8 @@ void recv(MPI_Comm comm, void *buf, size_t count, mpcomm_datatype_t dtype, int s
   mpi_check(MPI_Recv(buf, c.count(), c.type(), src, tag, comm, &status), "MPI_Recv");
   int received = 0;
   mpi_check(MPI_Get_count(&status, c.type(), &received), "MPI_Get_count");
-  require(received == c.count(), MPCOMM_ERR_INVALID_USAGE, "rank ", src,
-          " sent fewer than count (", count, ") elements of ", datatype_name(dtype));
+  require(received == c.count(), MPCOMM_ERR_INVALID_USAGE, "rank ", src, " sent fewer than count (",
+          count, ") elements of ", datatype_name(dtype));
 }
 
 void all_gather(MPI_Comm comm, const void *in, void *out, size_t count_per_rank,

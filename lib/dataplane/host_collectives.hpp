@@ -19,16 +19,15 @@ namespace mpcomm::dataplane {
 
 // recv[i] = op over ranks of send[i]; in place when send == recv. AVG: the sum divided by the
 // number of processes in comm (reduce_op.hpp).
-void all_reduce(MPI_Comm comm, const void *send, void *recv, size_t count,
-                mpcomm_datatype_t dtype, mpcomm_op_t op);
+void all_reduce(MPI_Comm comm, const void *send, void *recv, size_t count, mpcomm_datatype_t dtype,
+                mpcomm_op_t op);
 
 // buf at root is copied into buf at every other rank.
 void broadcast(MPI_Comm comm, void *buf, size_t count, mpcomm_datatype_t dtype, int root);
 
 // Blocking point-to-point. dst/src must be another rank of comm. recv needs exactly count
 // elements: a longer message is an MPI error (truncation), a shorter one INVALID_USAGE.
-void send(MPI_Comm comm, const void *buf, size_t count, mpcomm_datatype_t dtype, int dst,
-          int tag);
+void send(MPI_Comm comm, const void *buf, size_t count, mpcomm_datatype_t dtype, int dst, int tag);
 void recv(MPI_Comm comm, void *buf, size_t count, mpcomm_datatype_t dtype, int src, int tag);
 
 // out holds size * count_per_rank elements: rank r's in at out + r * count_per_rank.

@@ -81,9 +81,9 @@ HalfHandles &created_handles() {
     fresh.bfloat16 = named_uint16("mpcomm_bfloat16");
     create_ops<half::Float16>(fresh.float16_ops);
     create_ops<half::BFloat16>(fresh.bfloat16_ops);
-    mpi_check(MPI_Comm_create_keyval(MPI_COMM_NULL_COPY_FN, free_at_finalize, &fresh.keyval,
-                                     nullptr),
-              "MPI_Comm_create_keyval");
+    mpi_check(
+        MPI_Comm_create_keyval(MPI_COMM_NULL_COPY_FN, free_at_finalize, &fresh.keyval, nullptr),
+        "MPI_Comm_create_keyval");
     mpi_check(MPI_Comm_set_attr(MPI_COMM_SELF, fresh.keyval, nullptr), "MPI_Comm_set_attr");
   } catch (...) {
     free_handles(fresh);

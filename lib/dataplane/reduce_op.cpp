@@ -36,8 +36,7 @@ void divide_16bit(void *buf, size_t count, int divisor) {
 
 void validate_op(mpcomm_op_t op, const char *argument) {
   require_arg(op >= MPCOMM_SUM && op < MPCOMM_NUM_OPS, argument, " (", static_cast<int>(op),
-              ") is not an mpcomm_op_t (MPCOMM_SUM .. MPCOMM_AVG = 0 .. ", MPCOMM_NUM_OPS - 1,
-              ")");
+              ") is not an mpcomm_op_t (MPCOMM_SUM .. MPCOMM_AVG = 0 .. ", MPCOMM_NUM_OPS - 1, ")");
 }
 
 const char *op_name(mpcomm_op_t op) {

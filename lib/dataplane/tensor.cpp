@@ -20,10 +20,11 @@ size_t nbytes(const DLTensor &tensor) {
 
 bool is_contiguous(const DLTensor &tensor) {
   if (tensor.strides == nullptr) return true;
+  for (int i = 0; i < tensor.ndim; ++i)
+    if (tensor.shape[i] == 0) return true;  // no element to lay out
   int64_t expected = 1;
   for (int i = tensor.ndim - 1; i >= 0; --i) {
     const int64_t extent = tensor.shape[i];
-    if (extent == 0) return true;
     if (extent != 1 && tensor.strides[i] != expected) return false;
     expected *= extent;
   }
@@ -70,18 +71,18 @@ TensorView validate_tensor(const DLTensor *tensor, const char *name) {
   view.ndim = t.ndim;
   view.shape = t.ndim > 0 ? t.shape : nullptr;
   size_t n = 1;
-  bool overflow = false;
+  bool overflow = false, empty = false;
   for (int i = 0; i < t.ndim; ++i) {
     require_arg(t.shape[i] >= 0, name, ".shape[", i, "] must be >= 0, got ", t.shape[i]);
     const auto extent = static_cast<size_t>(t.shape[i]);
+    if (extent == 0) empty = true;
     if (extent != 0 && n > std::numeric_limits<size_t>::max() / extent) overflow = true;
     n *= extent;
   }
-  require_arg(n == 0 || !overflow, name, " has more elements than a size_t counts");
+  require_arg(empty || !overflow, name, " has more elements than a size_t counts");
   view.numel = n;
   view.nbytes = checked_bytes(n, element_size(view.dtype), name);
-  require_arg(t.data != nullptr || n == 0, name, ".data must not be NULL: it has ", n,
-              " elements");
+  require_arg(t.data != nullptr || n == 0, name, ".data must not be NULL: it has ", n, " elements");
   view.data = t.data == nullptr ? nullptr : static_cast<unsigned char *>(t.data) + t.byte_offset;
   if (!is_contiguous(t)) {
     std::string strides = "[";

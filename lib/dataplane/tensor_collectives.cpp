@@ -112,8 +112,8 @@ void all_gather_tensor(MPI_Comm comm, const DLTensor *in_tensor, DLTensor *out_t
   rank_major_to_dim(staging.get(), out.data, s, size);
 }
 
-void reduce_scatter_tensor(MPI_Comm comm, const DLTensor *in_tensor, DLTensor *out_tensor,
-                           int dim, mpcomm_op_t op) {
+void reduce_scatter_tensor(MPI_Comm comm, const DLTensor *in_tensor, DLTensor *out_tensor, int dim,
+                           mpcomm_op_t op) {
   validate_op(op, "op");
   const TensorView in = host_tensor(in_tensor, "in");
   const TensorView out = host_tensor(out_tensor, "out");
