@@ -47,3 +47,6 @@ dist_man_MANS += %reldir%/man3/mpcomm_group_enable_message_queue.3
 dist_man_MANS += %reldir%/man3/mpcomm_group_join.3
 # mpcomm-perf(1): the benchmark program.
 dist_man_MANS += %reldir%/man1/mpcomm-perf.1
+
+# The data plane's element types and reduction operators.
+dist_man_MANS += %reldir%/man3/mpcomm_datatype.3 %reldir%/man3/mpcomm_op.3

@@ -170,3 +170,17 @@ test_unit_test_rendezvous_protocol_LDADD = $(UNIT_LDADD)
 # mpcomm-perf at 2 ranks: every operation, the JSON keys, the table, bad options (exit 2).
 TESTS += test/mpi/perf-smoke.sh
 EXTRA_DIST += test/mpi/perf-smoke.sh
+# The shared-memory allreduce of the host data plane.
+MPI_TESTS += test/mpi/test_shm_allreduce
+test_mpi_test_shm_allreduce_SOURCES = test/mpi/test_shm_allreduce.cpp
+test_mpi_test_shm_allreduce_LDADD = $(MPI_LDADD)
+# The host data plane (lib/dataplane): 16-bit float conversions, dtypes and tensor checks
+# without MPI; the collectives on MPI_COMM_WORLD at every rank count.
+UNIT_TESTS += test/unit/test_half test/unit/test_dtype_tensor
+test_unit_test_half_SOURCES = test/unit/test_half.cpp
+test_unit_test_half_LDADD = $(UNIT_LDADD)
+test_unit_test_dtype_tensor_SOURCES = test/unit/test_dtype_tensor.cpp
+test_unit_test_dtype_tensor_LDADD = $(UNIT_LDADD)
+MPI_TESTS += test/mpi/test_host_collectives
+test_mpi_test_host_collectives_SOURCES = test/mpi/test_host_collectives.cpp
+test_mpi_test_host_collectives_LDADD = $(MPI_LDADD)

@@ -18,6 +18,9 @@ const std::vector<Variable> &variables() {
       {"MPCOMM_DEBUG", "WARN", "log level: WARN, INFO or TRACE"},
       {"MPCOMM_DEBUG_FILE", "", "log to this file instead of stderr; %h is the host, %p the pid"},
       {"MPCOMM_TIMEOUT", "300", "seconds a blocking control-plane call waits for its peers"},
+      {"MPCOMM_HOST_ALLREDUCE", "auto",
+       "host allreduce of a group on one node: shm (shared-memory windows), mpi, or auto (by "
+       "size and type)"},
       {"MPCOMM_PP_LAYER_PARTITION", "",
        "comma-separated layer counts per pipeline stage, overriding the even split"},
       {"MPCOMM_CUSTOM_ALLREDUCE_ALGO", "auto",

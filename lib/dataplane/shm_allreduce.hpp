@@ -1,0 +1,65 @@
+// Allreduce through MPI shared-memory windows, for the processes of one node: the CPU twin of
+// the custom GPU allreduce. Each rank copies its input into its own segment of a window; after
+// a flag barrier rank r reduces slice r by direct loads from every segment, in rank order, into
+// its segment; after a second barrier every rank copies the reduced slices out. Segments are
+// double-buffered, so a call needs two barriers and the next call's copy-in cannot overwrite
+// what a slow peer still reads. float32, float16 and bfloat16 (accumulated in float32); sum,
+// prod, max, min and avg.
+#pragma once
+
+#include <mpi.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "mpcomm.h"
+
+namespace mpcomm::dataplane {
+
+class ShmAllreduce {
+ public:
+  // Collective over node_comm, whose processes must share memory (MPI_COMM_TYPE_SHARED).
+  // capacity: bytes per segment half; larger calls run in pieces of this size.
+  explicit ShmAllreduce(MPI_Comm node_comm, size_t capacity = size_t{1} << 21);
+  ~ShmAllreduce();
+  ShmAllreduce(const ShmAllreduce &) = delete;
+  ShmAllreduce &operator=(const ShmAllreduce &) = delete;
+
+  static bool supports(mpcomm_datatype_t dtype);
+
+  // recv = op over the node's ranks of send (send == recv: in place). Collective over the
+  // node communicator. A peer that does not arrive within timeout_s seconds is
+  // Error(MPCOMM_ERR_TIMEOUT) naming the ranks; the object is unusable afterwards.
+  void all_reduce(const void *send, void *recv, size_t count, mpcomm_datatype_t dtype,
+                  mpcomm_op_t op, double timeout_s);
+
+  int size() const { return size_; }
+  int rank() const { return rank_; }
+
+ private:
+  struct Control;
+  void barrier(double deadline);
+  void run_piece(const char *send, char *recv, size_t count, size_t esize,
+                 mpcomm_datatype_t dtype, mpcomm_op_t op, double deadline);
+
+  MPI_Comm comm_ = MPI_COMM_NULL;
+  MPI_Win win_ = MPI_WIN_NULL;
+  int rank_ = 0, size_ = 1;
+  size_t capacity_;
+  std::vector<Control *> controls_;  // each rank's flags
+  std::vector<char *> data_;         // each rank's two halves, 2 * capacity_ bytes
+  uint64_t sequence_ = 0;            // barriers passed
+  uint64_t calls_ = 0;               // pieces run, selects the half
+  std::string broken_;
+};
+
+// Which implementation MPCOMM_HOST_ALLREDUCE selects: "shm", "mpi" or "auto" (default).
+std::string host_allreduce_choice();
+
+// Whether auto picks shared memory for this call: supported dtype and at least the size from
+// which it beats MPI_Allreduce here (see mpcomm-perf all_reduce --baseline mpi).
+bool shm_allreduce_wins(size_t bytes, mpcomm_datatype_t dtype, int node_size);
+
+}  // namespace mpcomm::dataplane

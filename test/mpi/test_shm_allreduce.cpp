@@ -1,0 +1,202 @@
+// The shared-memory allreduce: exact for every supported type, op and size (integer-valued
+// inputs), in and out of place, across piece boundaries; a missing peer times out; nothing is
+// left in /dev/shm.
+#include <gtest/gtest.h>
+#include <dirent.h>
+#include <mpi.h>
+
+#include <cmath>
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/error.hpp"
+#include "dataplane/half.hpp"
+#include "dataplane/shm_allreduce.hpp"
+
+using mpcomm::dataplane::ShmAllreduce;
+
+namespace {
+
+struct Node {
+  MPI_Comm comm = MPI_COMM_NULL;
+  int rank = 0, size = 1;
+  Node() {
+    MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &comm);
+    MPI_Comm_rank(comm, &rank);
+    MPI_Comm_size(comm, &size);
+  }
+  ~Node() { MPI_Comm_free(&comm); }
+};
+
+// Rank r's i-th input: small integers, so every op is exact in every type (products stay
+// below 2^8 for 4 ranks).
+double input(int rank, size_t i, mpcomm_op_t op) {
+  if (op == MPCOMM_PROD) return 1 + ((i + rank) % 2);
+  return static_cast<double>((i * 7 + rank * 3) % 23) - 5;
+}
+
+double expected(int size, size_t i, mpcomm_op_t op) {
+  double acc = input(0, i, op);
+  for (int r = 1; r < size; ++r) {
+    double v = input(r, i, op);
+    switch (op) {
+      case MPCOMM_PROD: acc *= v; break;
+      case MPCOMM_MAX: acc = std::max(acc, v); break;
+      case MPCOMM_MIN: acc = std::min(acc, v); break;
+      default: acc += v;
+    }
+  }
+  return op == MPCOMM_AVG ? acc / size : acc;
+}
+
+uint16_t encode16(mpcomm_datatype_t t, double v) {
+  return t == MPCOMM_FLOAT16 ? mpcomm::half::float_to_float16(static_cast<float>(v))
+                             : mpcomm::half::float_to_bfloat16(static_cast<float>(v));
+}
+double decode16(mpcomm_datatype_t t, uint16_t h) {
+  return t == MPCOMM_FLOAT16 ? mpcomm::half::float16_to_float(h)
+                             : mpcomm::half::bfloat16_to_float(h);
+}
+
+// Runs one allreduce and checks every element; returns the number of wrong ones.
+size_t check(ShmAllreduce &shm, const Node &node, mpcomm_datatype_t t, mpcomm_op_t op,
+             size_t count, bool in_place) {
+  const size_t esize = t == MPCOMM_FLOAT32 ? 4 : 2;
+  std::vector<char> send(count * esize + 1), recv(count * esize + 1);
+  for (size_t i = 0; i < count; ++i) {
+    double v = input(node.rank, i, op);
+    if (t == MPCOMM_FLOAT32) {
+      float f = static_cast<float>(v);
+      std::memcpy(&send[i * 4], &f, 4);
+    } else {
+      uint16_t h = encode16(t, v);
+      std::memcpy(&send[i * 2], &h, 2);
+    }
+  }
+  char *out = in_place ? send.data() : recv.data();
+  shm.all_reduce(send.data(), out, count, t, op, 30);
+  size_t wrong = 0;
+  for (size_t i = 0; i < count; ++i) {
+    double got;
+    if (t == MPCOMM_FLOAT32) {
+      float f;
+      std::memcpy(&f, out + i * 4, 4);
+      got = f;
+    } else {
+      uint16_t h;
+      std::memcpy(&h, out + i * 2, 2);
+      got = decode16(t, h);
+    }
+    double want = expected(node.size, i, op);
+    // AVG rounds once in the element type.
+    if (t != MPCOMM_FLOAT32) want = decode16(t, encode16(t, want));
+    else want = static_cast<float>(want);
+    if (got != want) ++wrong;
+  }
+  return wrong;
+}
+
+std::set<std::string> dev_shm() {
+  std::set<std::string> names;
+  if (DIR *d = opendir("/dev/shm")) {
+    while (dirent *e = readdir(d)) names.insert(e->d_name);
+    closedir(d);
+  }
+  return names;
+}
+
+}  // namespace
+
+TEST(ShmAllreduce, ExactForEveryTypeOpAndSize) {
+  Node node;
+  // A small capacity forces pieces: 1 KiB halves hold 256 float32 or 512 16-bit elements.
+  ShmAllreduce shm(node.comm, 1024);
+  const mpcomm_datatype_t types[] = {MPCOMM_FLOAT32, MPCOMM_FLOAT16, MPCOMM_BFLOAT16};
+  const mpcomm_op_t ops[] = {MPCOMM_SUM, MPCOMM_PROD, MPCOMM_MAX, MPCOMM_MIN, MPCOMM_AVG};
+  const size_t counts[] = {0, 1, 3, 15, 16, 17, 255, 256, 257, 511, 512, 513, 1000, 4099};
+  for (auto t : types)
+    for (auto op : ops)
+      for (size_t count : counts)
+        for (bool in_place : {false, true})
+          EXPECT_EQ(check(shm, node, t, op, count, in_place), 0u)
+              << "type " << t << " op " << op << " count " << count << " in_place " << in_place;
+}
+
+TEST(ShmAllreduce, LargeCallsWithTheDefaultCapacity) {
+  Node node;
+  ShmAllreduce shm(node.comm);
+  EXPECT_EQ(check(shm, node, MPCOMM_FLOAT32, MPCOMM_SUM, (size_t{3} << 20) + 5, false), 0u);
+  EXPECT_EQ(check(shm, node, MPCOMM_BFLOAT16, MPCOMM_SUM, (size_t{3} << 20) + 5, true), 0u);
+}
+
+TEST(ShmAllreduce, ManyCallsBackToBack) {
+  // Double-buffered halves: a fast rank's next copy-in must never meet a slow rank's reads.
+  Node node;
+  ShmAllreduce shm(node.comm, 4096);
+  for (int call = 0; call < 300; ++call) {
+    std::vector<float> v(100 + call % 7, static_cast<float>(node.rank + call));
+    shm.all_reduce(v.data(), v.data(), v.size(), MPCOMM_FLOAT32, MPCOMM_SUM, 30);
+    float want = 0;
+    for (int r = 0; r < node.size; ++r) want += static_cast<float>(r + call);
+    for (float x : v) ASSERT_EQ(x, want) << "call " << call;
+  }
+}
+
+TEST(ShmAllreduce, RefusesWhatItDoesNotDo) {
+  Node node;
+  ShmAllreduce shm(node.comm, 4096);
+  int32_t x = 1;
+  try {
+    shm.all_reduce(&x, &x, 1, MPCOMM_INT32, MPCOMM_SUM, 30);
+    ADD_FAILURE();
+  } catch (const mpcomm::Error &e) {
+    EXPECT_EQ(e.status(), MPCOMM_ERR_INVALID_ARGUMENT);
+    EXPECT_NE(std::string(e.what()).find("int32"), std::string::npos) << e.what();
+  }
+  float f = 1;
+  EXPECT_THROW(shm.all_reduce(&f, &f, 1, MPCOMM_FLOAT32, static_cast<mpcomm_op_t>(99), 30),
+               mpcomm::Error);
+  EXPECT_THROW(shm.all_reduce(nullptr, &f, 1, MPCOMM_FLOAT32, MPCOMM_SUM, 30), mpcomm::Error);
+}
+
+TEST(ShmAllreduce, AMissingPeerTimesOutNamingIt) {
+  Node node;
+  if (node.size < 2) GTEST_SKIP() << "needs 2 ranks on the node";
+  ShmAllreduce shm(node.comm, 4096);
+  const int absent = node.size - 1;
+  if (node.rank != absent) {
+    float v = 1;
+    double start = MPI_Wtime();
+    try {
+      shm.all_reduce(&v, &v, 1, MPCOMM_FLOAT32, MPCOMM_SUM, 1.0);
+      ADD_FAILURE() << "no timeout";
+    } catch (const mpcomm::Error &e) {
+      EXPECT_EQ(e.status(), MPCOMM_ERR_TIMEOUT);
+      EXPECT_NE(std::string(e.what()).find(std::to_string(absent)), std::string::npos) << e.what();
+    }
+    EXPECT_LT(MPI_Wtime() - start, 2.0);
+    // Unusable afterwards, with the cause.
+    try {
+      shm.all_reduce(&v, &v, 1, MPCOMM_FLOAT32, MPCOMM_SUM, 1.0);
+      ADD_FAILURE();
+    } catch (const mpcomm::Error &e) {
+      EXPECT_EQ(e.status(), MPCOMM_ERR_BROKEN);
+    }
+  }
+  MPI_Barrier(node.comm);
+}
+
+TEST(ShmAllreduce, LeavesNothingInDevShm) {
+  auto before = dev_shm();
+  {
+    Node node;
+    ShmAllreduce shm(node.comm, 1 << 16);
+    EXPECT_EQ(check(shm, node, MPCOMM_FLOAT32, MPCOMM_SUM, 1000, false), 0u);
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+  EXPECT_EQ(dev_shm(), before);
+}
