@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <dlpack/dlpack.h>
 #include <mpi.h>
 
 #include "mpcomm_version.h"
@@ -269,6 +270,33 @@ mpcomm_status_t mpcomm_default_state_get(mpcomm_state_t *state);
 mpcomm_status_t mpcomm_dp_has_unfinished(mpcomm_group_t dp, int mine, int *any);
 mpcomm_status_t mpcomm_dp_sync_kv_cache_memory_size(mpcomm_group_t dp, int64_t mine,
                                                     int64_t *min);
+
+/* ------------------------------------------------- data plane types (mpcomm_datatype(3)) */
+
+/* Element types of the data plane. Tensors describe theirs with a DLPack DLDataType; these are
+ * the types it accepts (lanes == 1). */
+typedef enum {
+  MPCOMM_INT8 = 0,
+  MPCOMM_UINT8 = 1,
+  MPCOMM_INT32 = 2,
+  MPCOMM_INT64 = 3,
+  MPCOMM_FLOAT16 = 4,  /* IEEE binary16; reductions accumulate in float32 */
+  MPCOMM_BFLOAT16 = 5, /* bfloat16; reductions accumulate in float32 */
+  MPCOMM_FLOAT32 = 6,
+  MPCOMM_FLOAT64 = 7,
+  MPCOMM_NUM_DATATYPES = 8
+} mpcomm_datatype_t;
+
+/* Reduction operators. MPCOMM_AVG is the sum divided by the group size (integers truncate
+ * toward zero). */
+typedef enum {
+  MPCOMM_SUM = 0,
+  MPCOMM_PROD = 1,
+  MPCOMM_MAX = 2,
+  MPCOMM_MIN = 3,
+  MPCOMM_AVG = 4,
+  MPCOMM_NUM_OPS = 5
+} mpcomm_op_t;
 
 #ifdef __cplusplus
 }

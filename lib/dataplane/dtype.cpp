@@ -1,0 +1,84 @@
+#include "dataplane/dtype.hpp"
+
+#include "core/error.hpp"
+#include "dataplane/mpi_half.hpp"
+
+namespace mpcomm::dataplane {
+namespace {
+
+struct DatatypeInfo {
+  const char *name;
+  size_t size;
+  DLDataType dl;  // code, bits, lanes
+};
+
+// Indexed by mpcomm_datatype_t.
+constexpr DatatypeInfo kDatatypes[MPCOMM_NUM_DATATYPES] = {
+    {"int8", 1, {kDLInt, 8, 1}},        {"uint8", 1, {kDLUInt, 8, 1}},
+    {"int32", 4, {kDLInt, 32, 1}},      {"int64", 8, {kDLInt, 64, 1}},
+    {"float16", 2, {kDLFloat, 16, 1}},  {"bfloat16", 2, {kDLBfloat, 16, 1}},
+    {"float32", 4, {kDLFloat, 32, 1}},  {"float64", 8, {kDLFloat, 64, 1}},
+};
+
+bool known(mpcomm_datatype_t dtype) { return dtype >= MPCOMM_INT8 && dtype < MPCOMM_NUM_DATATYPES; }
+
+const DatatypeInfo &info(mpcomm_datatype_t dtype) {
+  validate_datatype(dtype);
+  return kDatatypes[dtype];
+}
+
+}  // namespace
+
+void validate_datatype(mpcomm_datatype_t dtype, const char *argument) {
+  require_arg(known(dtype), argument, " (", static_cast<int>(dtype),
+              ") is not an mpcomm_datatype_t (MPCOMM_INT8 .. MPCOMM_FLOAT64 = 0 .. ",
+              MPCOMM_NUM_DATATYPES - 1, ")");
+}
+
+size_t element_size(mpcomm_datatype_t dtype) { return info(dtype).size; }
+
+const char *datatype_name(mpcomm_datatype_t dtype) {
+  return known(dtype) ? kDatatypes[dtype].name : "unknown";
+}
+
+bool is_integer(mpcomm_datatype_t dtype) {
+  return dtype == MPCOMM_INT8 || dtype == MPCOMM_UINT8 || dtype == MPCOMM_INT32 ||
+         dtype == MPCOMM_INT64;
+}
+
+bool is_16bit_float(mpcomm_datatype_t dtype) {
+  return dtype == MPCOMM_FLOAT16 || dtype == MPCOMM_BFLOAT16;
+}
+
+DLDataType to_dl(mpcomm_datatype_t dtype) { return info(dtype).dl; }
+
+mpcomm_datatype_t from_dl(DLDataType type, const char *tensor) {
+  require_arg(type.lanes == 1, tensor, ".dtype.lanes must be 1, got ", type.lanes);
+  for (int i = 0; i < MPCOMM_NUM_DATATYPES; ++i) {
+    const DLDataType &dl = kDatatypes[i].dl;
+    if (dl.code == type.code && dl.bits == type.bits) return static_cast<mpcomm_datatype_t>(i);
+  }
+  throw Error(MPCOMM_ERR_INVALID_ARGUMENT,
+              concat(tensor, ".dtype (code ", static_cast<int>(type.code), ", bits ",
+                     static_cast<int>(type.bits),
+                     ") is not supported: int8, uint8, int32, int64, float16, bfloat16, float32 "
+                     "and float64 are"));
+}
+
+MPI_Datatype mpi_datatype(mpcomm_datatype_t dtype) {
+  validate_datatype(dtype);
+  switch (dtype) {
+    case MPCOMM_INT8: return MPI_INT8_T;
+    case MPCOMM_UINT8: return MPI_UINT8_T;
+    case MPCOMM_INT32: return MPI_INT32_T;
+    case MPCOMM_INT64: return MPI_INT64_T;
+    case MPCOMM_FLOAT16:
+    case MPCOMM_BFLOAT16: return mpi_half_datatype(dtype);
+    case MPCOMM_FLOAT32: return MPI_FLOAT;
+    case MPCOMM_FLOAT64: return MPI_DOUBLE;
+    case MPCOMM_NUM_DATATYPES: break;
+  }
+  throw Error(MPCOMM_ERR_INTERNAL, concat("mpi_datatype: dtype ", static_cast<int>(dtype)));
+}
+
+}  // namespace mpcomm::dataplane

@@ -1,0 +1,36 @@
+// The data plane's element types: sizes, names, validation, and their DLPack and MPI
+// counterparts.
+#pragma once
+
+#include <dlpack/dlpack.h>
+#include <mpi.h>
+
+#include <cstddef>
+
+#include "mpcomm.h"
+
+namespace mpcomm::dataplane {
+
+// Throws INVALID_ARGUMENT naming `argument` and the value unless dtype is a known enumerator.
+void validate_datatype(mpcomm_datatype_t dtype, const char *argument = "datatype");
+
+// Bytes per element of a valid dtype.
+size_t element_size(mpcomm_datatype_t dtype);
+// "float32", "bfloat16" ...; "unknown" for a value outside the enum.
+const char *datatype_name(mpcomm_datatype_t dtype);
+
+bool is_integer(mpcomm_datatype_t dtype);
+// float16 and bfloat16: MPI has no such types; mpcomm provides them (mpi_half.hpp).
+bool is_16bit_float(mpcomm_datatype_t dtype);
+
+// The DLPack description of a valid dtype (lanes == 1).
+DLDataType to_dl(mpcomm_datatype_t dtype);
+// The dtype a DLPack type describes; INVALID_ARGUMENT naming `tensor` (e.g. "in") and the code,
+// bits and lanes when there is none.
+mpcomm_datatype_t from_dl(DLDataType type, const char *tensor);
+
+// The MPI datatype that carries elements of a valid dtype. For float16 and bfloat16 it is
+// mpcomm's own (created on first use, freed at MPI_Finalize), so MPI must be initialised.
+MPI_Datatype mpi_datatype(mpcomm_datatype_t dtype);
+
+}  // namespace mpcomm::dataplane

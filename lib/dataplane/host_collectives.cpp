@@ -1,0 +1,190 @@
+#include "dataplane/host_collectives.hpp"
+
+#include <cstring>
+
+#include "core/error.hpp"
+#include "core/mpi_call.hpp"
+#include "dataplane/buffer.hpp"
+#include "dataplane/dtype.hpp"
+#include "dataplane/mpi_count.hpp"
+#include "dataplane/reduce_op.hpp"
+
+namespace mpcomm::dataplane {
+namespace {
+
+void require_comm(MPI_Comm comm) { require_arg(comm != MPI_COMM_NULL, "comm must not be MPI_COMM_NULL"); }
+
+void require_buffer(const void *buf, size_t count, const char *name) {
+  require_arg(buf != nullptr || count == 0, name, " must not be NULL when count (", count,
+              ") > 0");
+}
+
+void require_rank(int rank, int size, const char *name) {
+  require_arg(rank >= 0 && rank < size, name, " (", rank, ") must be in [0, ", size, ")");
+}
+
+void require_disjoint(const void *a, size_t a_bytes, const char *a_name, const void *b,
+                      size_t b_bytes, const char *b_name) {
+  require_arg(!bytes_overlap(a, a_bytes, b, b_bytes), a_name, " and ", b_name,
+              " must not overlap");
+}
+
+void copy_bytes(void *to, const void *from, size_t bytes) {
+  if (bytes > 0 && to != from) std::memcpy(to, from, bytes);
+}
+
+unsigned char *at(void *buf, size_t elements, size_t element_bytes) {
+  return static_cast<unsigned char *>(buf) + elements * element_bytes;
+}
+const unsigned char *at(const void *buf, size_t elements, size_t element_bytes) {
+  return static_cast<const unsigned char *>(buf) + elements * element_bytes;
+}
+
+}  // namespace
+
+int comm_size(MPI_Comm comm) {
+  require_comm(comm);
+  int size = 0;
+  mpi_check(MPI_Comm_size(comm, &size), "MPI_Comm_size");
+  return size;
+}
+
+int comm_rank(MPI_Comm comm) {
+  require_comm(comm);
+  int rank = 0;
+  mpi_check(MPI_Comm_rank(comm, &rank), "MPI_Comm_rank");
+  return rank;
+}
+
+void all_reduce(MPI_Comm comm, const void *send, void *recv, size_t count,
+                mpcomm_datatype_t dtype, mpcomm_op_t op) {
+  validate_datatype(dtype, "dtype");
+  validate_op(op, "op");
+  require_buffer(send, count, "send");
+  require_buffer(recv, count, "recv");
+  const size_t es = element_size(dtype);
+  const size_t bytes = checked_bytes(count, es, "count");
+  const bool in_place = send == recv;
+  if (!in_place) require_disjoint(send, bytes, "send", recv, bytes, "recv");
+  const int size = comm_size(comm);
+  if (size == 1) return copy_bytes(recv, send, bytes);
+
+  const MPI_Datatype type = mpi_datatype(dtype);
+  const MPI_Op mpi_operator = mpi_op(dtype, op);
+  for_each_chunk(count, [&](size_t offset, int n) {
+    mpi_check(MPI_Allreduce(in_place ? MPI_IN_PLACE : at(send, offset, es), at(recv, offset, es),
+                            n, type, mpi_operator, comm),
+              "MPI_Allreduce");
+  });
+  if (op == MPCOMM_AVG) divide_in_place(recv, count, dtype, size);
+}
+
+void broadcast(MPI_Comm comm, void *buf, size_t count, mpcomm_datatype_t dtype, int root) {
+  validate_datatype(dtype, "dtype");
+  require_buffer(buf, count, "buf");
+  checked_bytes(count, element_size(dtype), "count");
+  const int size = comm_size(comm);
+  require_rank(root, size, "root");
+  if (size == 1) return;
+  const MpiCount c(count, mpi_datatype(dtype));
+  mpi_check(MPI_Bcast(buf, c.count(), c.type(), root, comm), "MPI_Bcast");
+}
+
+void send(MPI_Comm comm, const void *buf, size_t count, mpcomm_datatype_t dtype, int dst,
+          int tag) {
+  validate_datatype(dtype, "dtype");
+  require_buffer(buf, count, "buf");
+  checked_bytes(count, element_size(dtype), "count");
+  const int size = comm_size(comm), rank = comm_rank(comm);
+  require_rank(dst, size, "dst");
+  require_arg(dst != rank, "dst (", dst, ") must not be the caller's own rank");
+  const MpiCount c(count, mpi_datatype(dtype));
+  mpi_check(MPI_Send(buf, c.count(), c.type(), dst, tag, comm), "MPI_Send");
+}
+
+void recv(MPI_Comm comm, void *buf, size_t count, mpcomm_datatype_t dtype, int src, int tag) {
+  validate_datatype(dtype, "dtype");
+  require_buffer(buf, count, "buf");
+  checked_bytes(count, element_size(dtype), "count");
+  const int size = comm_size(comm), rank = comm_rank(comm);
+  require_rank(src, size, "src");
+  require_arg(src != rank, "src (", src, ") must not be the caller's own rank");
+  const MpiCount c(count, mpi_datatype(dtype));
+  MPI_Status status;
+  mpi_check(MPI_Recv(buf, c.count(), c.type(), src, tag, comm, &status), "MPI_Recv");
+  int received = 0;
+  mpi_check(MPI_Get_count(&status, c.type(), &received), "MPI_Get_count");
+  require(received == c.count(), MPCOMM_ERR_INVALID_USAGE, "rank ", src,
+          " sent fewer than count (", count, ") elements of ", datatype_name(dtype));
+}
+
+void all_gather(MPI_Comm comm, const void *in, void *out, size_t count_per_rank,
+                mpcomm_datatype_t dtype) {
+  validate_datatype(dtype, "dtype");
+  require_buffer(in, count_per_rank, "in");
+  require_buffer(out, count_per_rank, "out");
+  const size_t es = element_size(dtype);
+  const size_t in_bytes = checked_bytes(count_per_rank, es, "count_per_rank");
+  const int size = comm_size(comm);
+  const size_t out_bytes = checked_bytes(in_bytes, static_cast<size_t>(size), "out");
+  require_disjoint(in, in_bytes, "in", out, out_bytes, "out");
+  if (size == 1) return copy_bytes(out, in, in_bytes);
+  const MpiCount c(count_per_rank, mpi_datatype(dtype));
+  mpi_check(MPI_Allgather(in, c.count(), c.type(), out, c.count(), c.type(), comm),
+            "MPI_Allgather");
+}
+
+void reduce_scatter(MPI_Comm comm, const void *in, void *out, size_t count_per_rank,
+                    mpcomm_datatype_t dtype, mpcomm_op_t op) {
+  validate_datatype(dtype, "dtype");
+  validate_op(op, "op");
+  require_buffer(in, count_per_rank, "in");
+  require_buffer(out, count_per_rank, "out");
+  const size_t es = element_size(dtype);
+  const size_t out_bytes = checked_bytes(count_per_rank, es, "count_per_rank");
+  const int size = comm_size(comm);
+  const size_t in_bytes = checked_bytes(out_bytes, static_cast<size_t>(size), "in");
+  require_disjoint(in, in_bytes, "in", out, out_bytes, "out");
+  if (size == 1) return copy_bytes(out, in, out_bytes);
+
+  const MPI_Datatype type = mpi_datatype(dtype);
+  const MPI_Op mpi_operator = mpi_op(dtype, op);
+  if (count_per_rank <= max_count_per_call()) {
+    mpi_check(MPI_Reduce_scatter_block(in, out, static_cast<int>(count_per_rank), type,
+                                       mpi_operator, comm),
+              "MPI_Reduce_scatter_block");
+  } else {
+    // Blocks beyond one call: reduce each rank's block to it, chunk by chunk.
+    for (int root = 0; root < size; ++root) {
+      for_each_chunk(count_per_rank, [&](size_t offset, int n) {
+        mpi_check(MPI_Reduce(at(in, root * count_per_rank + offset, es), at(out, offset, es), n,
+                             type, mpi_operator, root, comm),
+                  "MPI_Reduce");
+      });
+    }
+  }
+  if (op == MPCOMM_AVG) divide_in_place(out, count_per_rank, dtype, size);
+}
+
+void gather(MPI_Comm comm, const void *in, void *out, size_t count_per_rank,
+            mpcomm_datatype_t dtype, int root) {
+  validate_datatype(dtype, "dtype");
+  require_buffer(in, count_per_rank, "in");
+  const size_t es = element_size(dtype);
+  const size_t in_bytes = checked_bytes(count_per_rank, es, "count_per_rank");
+  const int size = comm_size(comm), rank = comm_rank(comm);
+  require_rank(root, size, "root");
+  const bool receiving = rank == root;
+  if (receiving) {
+    require_buffer(out, count_per_rank, "out");
+    const size_t out_bytes = checked_bytes(in_bytes, static_cast<size_t>(size), "out");
+    require_disjoint(in, in_bytes, "in", out, out_bytes, "out");
+  }
+  if (size == 1) return copy_bytes(out, in, in_bytes);
+  const MpiCount c(count_per_rank, mpi_datatype(dtype));
+  mpi_check(MPI_Gather(in, c.count(), c.type(), receiving ? out : nullptr, c.count(), c.type(),
+                       root, comm),
+            "MPI_Gather");
+}
+
+}  // namespace mpcomm::dataplane

@@ -1,0 +1,108 @@
+#include "dataplane/tensor.hpp"
+
+#include <limits>
+
+#include "core/error.hpp"
+#include "dataplane/buffer.hpp"
+#include "dataplane/dtype.hpp"
+
+namespace mpcomm::dataplane {
+
+size_t numel(const DLTensor &tensor) {
+  size_t n = 1;
+  for (int i = 0; i < tensor.ndim; ++i) n *= static_cast<size_t>(tensor.shape[i]);
+  return n;
+}
+
+size_t nbytes(const DLTensor &tensor) {
+  return numel(tensor) * ((tensor.dtype.bits * tensor.dtype.lanes + 7u) / 8u);
+}
+
+bool is_contiguous(const DLTensor &tensor) {
+  if (tensor.strides == nullptr) return true;
+  int64_t expected = 1;
+  for (int i = tensor.ndim - 1; i >= 0; --i) {
+    const int64_t extent = tensor.shape[i];
+    if (extent == 0) return true;
+    if (extent != 1 && tensor.strides[i] != expected) return false;
+    expected *= extent;
+  }
+  return true;
+}
+
+bool on_host(const DLTensor &tensor) {
+  return tensor.device.device_type == kDLCPU || tensor.device.device_type == kDLCUDAHost;
+}
+
+bool on_cuda_device(const DLTensor &tensor) {
+  return tensor.device.device_type == kDLCUDA || tensor.device.device_type == kDLCUDAManaged;
+}
+
+bool same_device(const DLTensor &a, const DLTensor &b) {
+  if (on_host(a) || on_host(b)) return on_host(a) && on_host(b);
+  return a.device.device_type == b.device.device_type && a.device.device_id == b.device.device_id;
+}
+
+std::string device_string(DLDevice device) {
+  switch (device.device_type) {
+    case kDLCPU: return "cpu";
+    case kDLCUDAHost: return "cuda_host";
+    case kDLCUDA: return concat("cuda:", device.device_id);
+    case kDLCUDAManaged: return concat("cuda_managed:", device.device_id);
+    default: break;
+  }
+  return concat("device type ", static_cast<int>(device.device_type), ":", device.device_id);
+}
+
+void require_on_host(const DLTensor &tensor, const char *name) {
+  require_arg(on_host(tensor), name, " is on ", device_string(tensor.device),
+              ", not in host memory (cpu or cuda_host)");
+}
+
+TensorView validate_tensor(const DLTensor *tensor, const char *name) {
+  require_arg(tensor != nullptr, name, " must not be NULL");
+  const DLTensor &t = *tensor;
+  require_arg(t.ndim >= 0, name, ".ndim must be >= 0, got ", t.ndim);
+  require_arg(t.ndim == 0 || t.shape != nullptr, name, ".shape must not be NULL when ndim (",
+              t.ndim, ") > 0");
+  TensorView view;
+  view.dtype = from_dl(t.dtype, name);
+  view.ndim = t.ndim;
+  view.shape = t.ndim > 0 ? t.shape : nullptr;
+  size_t n = 1;
+  bool overflow = false;
+  for (int i = 0; i < t.ndim; ++i) {
+    require_arg(t.shape[i] >= 0, name, ".shape[", i, "] must be >= 0, got ", t.shape[i]);
+    const auto extent = static_cast<size_t>(t.shape[i]);
+    if (extent != 0 && n > std::numeric_limits<size_t>::max() / extent) overflow = true;
+    n *= extent;
+  }
+  require_arg(n == 0 || !overflow, name, " has more elements than a size_t counts");
+  view.numel = n;
+  view.nbytes = checked_bytes(n, element_size(view.dtype), name);
+  require_arg(t.data != nullptr || n == 0, name, ".data must not be NULL: it has ", n,
+              " elements");
+  view.data = t.data == nullptr ? nullptr : static_cast<unsigned char *>(t.data) + t.byte_offset;
+  if (!is_contiguous(t)) {
+    std::string strides = "[";
+    for (int i = 0; i < t.ndim; ++i) strides += concat(i ? ", " : "", t.strides[i]);
+    throw Error(MPCOMM_ERR_INVALID_ARGUMENT,
+                concat(name, " is not contiguous (strides ", strides, "] for shape ",
+                       shape_string(view), "): the data plane moves compact row-major tensors"));
+  }
+  return view;
+}
+
+int normalize_dim(int dim, int ndim, const char *name) {
+  require_arg(dim >= -ndim && dim < ndim, "dim (", dim, ") must be in [", -ndim, ", ", ndim,
+              ") for ", name, " of ndim ", ndim);
+  return dim < 0 ? dim + ndim : dim;
+}
+
+std::string shape_string(const TensorView &view) {
+  std::string s = "[";
+  for (int i = 0; i < view.ndim; ++i) s += concat(i ? ", " : "", view.shape[i]);
+  return s + "]";
+}
+
+}  // namespace mpcomm::dataplane

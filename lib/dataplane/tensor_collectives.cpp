@@ -1,0 +1,159 @@
+#include "dataplane/tensor_collectives.hpp"
+
+#include <cstdint>
+#include <cstring>
+#include <memory>
+
+#include "core/error.hpp"
+#include "dataplane/buffer.hpp"
+#include "dataplane/dtype.hpp"
+#include "dataplane/host_collectives.hpp"
+#include "dataplane/reduce_op.hpp"
+#include "dataplane/tensor.hpp"
+
+namespace mpcomm::dataplane {
+namespace {
+
+TensorView host_tensor(const DLTensor *tensor, const char *name) {
+  TensorView view = validate_tensor(tensor, name);
+  require_on_host(*tensor, name);
+  return view;
+}
+
+// A tensor split around dim: `outer` slabs (the product of the extents before dim), each of
+// `extent` rows (the extent of dim) of `row_bytes` bytes (the product of the extents after dim,
+// times the element size).
+struct Split {
+  size_t outer = 1;
+  size_t extent = 0;
+  size_t row_bytes = 0;
+  size_t slab_bytes() const { return extent * row_bytes; }
+};
+
+Split split_at(const TensorView &view, int dim) {
+  Split s;
+  for (int i = 0; i < dim; ++i) s.outer *= static_cast<size_t>(view.shape[i]);
+  s.extent = static_cast<size_t>(view.shape[dim]);
+  s.row_bytes = element_size(view.dtype);
+  for (int i = dim + 1; i < view.ndim; ++i) s.row_bytes *= static_cast<size_t>(view.shape[i]);
+  return s;
+}
+
+// out must be in with out.shape[dim] == in.shape[dim] * factor (all_gather, gather) or
+// in.shape[dim] / factor (reduce_scatter: divisible checked by the caller).
+void require_out_shape(const TensorView &in, const TensorView &out, int dim, int64_t out_extent,
+                       const char *rule) {
+  require_arg(out.dtype == in.dtype, "out.dtype (", datatype_name(out.dtype),
+              ") must equal in.dtype (", datatype_name(in.dtype), ")");
+  require_arg(out.ndim == in.ndim, "out.ndim (", out.ndim, ") must equal in.ndim (", in.ndim,
+              "): in has shape ", shape_string(in), ", out ", shape_string(out));
+  for (int i = 0; i < in.ndim; ++i) {
+    if (i == dim) {
+      require_arg(out.shape[i] == out_extent, "out.shape[", i, "] (", out.shape[i], ") must be ",
+                  rule, " = ", out_extent, ": in has shape ", shape_string(in), ", out ",
+                  shape_string(out));
+    } else {
+      require_arg(out.shape[i] == in.shape[i], "out.shape[", i, "] (", out.shape[i],
+                  ") must equal in.shape[", i, "] (", in.shape[i], ")");
+    }
+  }
+}
+
+void require_disjoint(const TensorView &in, const TensorView &out) {
+  require_arg(!bytes_overlap(in.data, in.nbytes, out.data, out.nbytes),
+              "in and out must not overlap");
+}
+
+// in.shape[dim] * size, checked against overflow.
+int64_t times_size(const TensorView &in, int dim, int size) {
+  const int64_t extent = in.shape[dim];
+  require_arg(extent <= INT64_MAX / size, "in.shape[", dim, "] (", extent, ") times the size (",
+              size, ") overflows int64");
+  return extent * size;
+}
+
+std::unique_ptr<unsigned char[]> staging_buffer(size_t bytes) {
+  return std::unique_ptr<unsigned char[]>(new unsigned char[bytes > 0 ? bytes : 1]);
+}
+
+// Rank-major blocks [size][outer][slab] to their places along dim: [outer][size][slab].
+void rank_major_to_dim(const unsigned char *from, unsigned char *to, const Split &s, int size) {
+  const size_t slab = s.slab_bytes();
+  for (size_t o = 0; o < s.outer; ++o)
+    for (int r = 0; r < size; ++r)
+      std::memcpy(to + (o * size + r) * slab, from + (r * s.outer + o) * slab, slab);
+}
+
+// The inverse: [outer][size][slab] along dim to rank-major [size][outer][slab].
+void dim_to_rank_major(const unsigned char *from, unsigned char *to, const Split &s, int size) {
+  const size_t slab = s.slab_bytes();
+  for (int r = 0; r < size; ++r)
+    for (size_t o = 0; o < s.outer; ++o)
+      std::memcpy(to + (r * s.outer + o) * slab, from + (o * size + r) * slab, slab);
+}
+
+}  // namespace
+
+void all_gather_tensor(MPI_Comm comm, const DLTensor *in_tensor, DLTensor *out_tensor, int dim) {
+  const TensorView in = host_tensor(in_tensor, "in");
+  const TensorView out = host_tensor(out_tensor, "out");
+  const int d = normalize_dim(dim, in.ndim, "in");
+  const int size = comm_size(comm);
+  require_out_shape(in, out, d, times_size(in, d, size), "in.shape[dim] * size");
+  require_disjoint(in, out);
+  if (size == 1) {
+    if (in.nbytes > 0) std::memcpy(out.data, in.data, in.nbytes);
+    return;
+  }
+  const Split s = split_at(in, d);
+  if (s.outer == 1) return all_gather(comm, in.data, out.data, in.numel, in.dtype);
+  auto staging = staging_buffer(out.nbytes);
+  all_gather(comm, in.data, staging.get(), in.numel, in.dtype);
+  rank_major_to_dim(staging.get(), out.data, s, size);
+}
+
+void reduce_scatter_tensor(MPI_Comm comm, const DLTensor *in_tensor, DLTensor *out_tensor,
+                           int dim, mpcomm_op_t op) {
+  validate_op(op, "op");
+  const TensorView in = host_tensor(in_tensor, "in");
+  const TensorView out = host_tensor(out_tensor, "out");
+  const int d = normalize_dim(dim, in.ndim, "in");
+  const int size = comm_size(comm);
+  require_arg(in.shape[d] % size == 0, "in.shape[", d, "] (", in.shape[d],
+              ") must be divisible by the size (", size, ")");
+  require_out_shape(in, out, d, in.shape[d] / size, "in.shape[dim] / size");
+  require_disjoint(in, out);
+  if (size == 1) {
+    if (in.nbytes > 0) std::memcpy(out.data, in.data, in.nbytes);
+    return;
+  }
+  const Split s = split_at(out, d);  // slabs of one rank's share
+  if (s.outer == 1) return reduce_scatter(comm, in.data, out.data, out.numel, in.dtype, op);
+  auto staging = staging_buffer(in.nbytes);
+  dim_to_rank_major(in.data, staging.get(), s, size);
+  reduce_scatter(comm, staging.get(), out.data, out.numel, in.dtype, op);
+}
+
+void gather_tensor(MPI_Comm comm, const DLTensor *in_tensor, DLTensor *out_tensor, int dst,
+                   int dim) {
+  const TensorView in = host_tensor(in_tensor, "in");
+  const int d = normalize_dim(dim, in.ndim, "in");
+  const int size = comm_size(comm), rank = comm_rank(comm);
+  require_arg(dst >= 0 && dst < size, "dst (", dst, ") must be in [0, ", size, ")");
+  if (rank != dst) return gather(comm, in.data, nullptr, in.numel, in.dtype, dst);
+
+  const TensorView out = host_tensor(out_tensor, "out");
+  require_out_shape(in, out, d, times_size(in, d, size), "in.shape[dim] * size");
+  require_disjoint(in, out);
+  if (size == 1) {
+    if (in.nbytes > 0) std::memcpy(out.data, in.data, in.nbytes);
+    return;
+  }
+  const Split s = split_at(in, d);
+  if (s.outer == 1) return gather(comm, in.data, out.data, in.numel, in.dtype, dst);
+  auto staging = staging_buffer(out.nbytes);
+  gather(comm, in.data, staging.get(), in.numel, in.dtype, dst);
+  rank_major_to_dim(staging.get(), out.data, s, size);
+}
+
+}  // namespace mpcomm::dataplane

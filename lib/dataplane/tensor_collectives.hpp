@@ -1,0 +1,29 @@
+// The host data plane on DLPack tensors, with vLLM GroupCoordinator's shape rules.
+//
+// dim may be negative (counts from the end); it must lie in [-ndim, ndim) of in. Tensors must be
+// valid, contiguous, in host memory, of the same dtype, and in and out must not overlap
+// (tensor.hpp); any violation is INVALID_ARGUMENT naming the tensor and the numbers, raised
+// before any MPI call. On a communicator of one process out receives a copy of in.
+#pragma once
+
+#include <dlpack/dlpack.h>
+#include <mpi.h>
+
+#include "mpcomm.h"
+
+namespace mpcomm::dataplane {
+
+// out is in with dimension dim size times longer: the ranks' inputs, in rank order, side by side
+// along dim (torch.cat of every rank's in along dim).
+void all_gather_tensor(MPI_Comm comm, const DLTensor *in, DLTensor *out, int dim);
+
+// in.shape[dim] must be divisible by the number of processes; out is in with dimension dim that
+// many times shorter. Rank r receives op over ranks of the r-th slice of in along dim.
+void reduce_scatter_tensor(MPI_Comm comm, const DLTensor *in, DLTensor *out, int dim,
+                           mpcomm_op_t op);
+
+// Like all_gather_tensor, but only dst receives: out is read at dst only and is ignored (may be
+// NULL) on the other ranks.
+void gather_tensor(MPI_Comm comm, const DLTensor *in, DLTensor *out, int dst, int dim);
+
+}  // namespace mpcomm::dataplane
