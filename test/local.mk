@@ -146,3 +146,12 @@ EXTRA_DIST += test/mpi/two-nodes.sh test/mpi/fake-ssh
 MPI_TESTS += test/mpi/test_state
 test_mpi_test_state_SOURCES = test/mpi/test_state.cpp
 test_mpi_test_state_LDADD = $(MPI_LDADD)
+
+# GPU data plane: the dispatch rules (pure), the device calls without a GPU (MPI), and, with
+# CUDA and NCCL, the one-GPU tests (skip with 77 where there is no GPU).
+UNIT_TESTS += test/unit/test_device_dispatch
+test_unit_test_device_dispatch_SOURCES = test/unit/test_device_dispatch.cpp
+test_unit_test_device_dispatch_LDADD = $(UNIT_LDADD)
+MPI_TESTS += test/mpi/test_device_plane
+test_mpi_test_device_plane_SOURCES = test/mpi/test_device_plane.cpp
+test_mpi_test_device_plane_LDADD = $(MPI_LDADD)

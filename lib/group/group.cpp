@@ -50,6 +50,7 @@ mpcomm_group_s::mpcomm_group_s(MPI_Comm comm) : comm_(comm) {
 
 mpcomm_group_s::~mpcomm_group_s() {
   magic_ = 0;
+  device_context_.reset();  // NCCL and CUDA IPC first, while the communicator still exists
   int finalized = 0;
   MPI_Finalized(&finalized);
   if (!finalized && !requests_.abandon()) scratch_leaked_ = true;
