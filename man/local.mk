@@ -42,3 +42,11 @@ dist_man_MANS += \
 	%reldir%/man3/mpcomm_default_state_get.3 \
 	%reldir%/man3/mpcomm_dp_has_unfinished.3 \
 	%reldir%/man3/mpcomm_dp_sync_kv_cache_memory_size.3
+
+# GPU data plane.
+dist_man_MANS += \
+	%reldir%/man3/mpcomm_gpu.3 \
+	%reldir%/man3/mpcomm_group_set_device.3 \
+	%reldir%/man3/mpcomm_group_device_init.3 \
+	%reldir%/man3/mpcomm_graph_capture_begin.3 \
+	%reldir%/man3/mpcomm_graph_capture_end.3
