@@ -155,3 +155,8 @@ test_unit_test_device_dispatch_LDADD = $(UNIT_LDADD)
 MPI_TESTS += test/mpi/test_device_plane
 test_mpi_test_device_plane_SOURCES = test/mpi/test_device_plane.cpp
 test_mpi_test_device_plane_LDADD = $(MPI_LDADD)
+if HAVE_NCCL
+GPU_PLAIN_TESTS += test/gpu/test_device_plane_gpu
+test_gpu_test_device_plane_gpu_SOURCES = test/gpu/test_device_plane_gpu.cpp test/gpu/gpu_check.hpp
+test_gpu_test_device_plane_gpu_LDADD = $(GPU_LDADD)
+endif
