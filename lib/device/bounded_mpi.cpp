@@ -32,9 +32,8 @@ std::unique_ptr<std::vector<char>> wait_or_break(mpcomm_group_s &g, MPI_Request 
   if (done) return buffers;
   MPI_Request_free(&request);
   static_cast<void>(buffers.release());  // deliberately kept: MPI may still write into them
-  const std::string cause =
-      concat("timed out after ", g.timeout(), " s in ", what,
-             ": not every member of the group made the same device call");
+  const std::string cause = concat("timed out after ", g.timeout(), " s in ", what,
+                                   ": not every member of the group made the same device call");
   g.mark_broken(cause);
   throw Error(MPCOMM_ERR_TIMEOUT, cause);
 }
@@ -52,8 +51,7 @@ void bounded_all_gather(mpcomm_group_s &g, const void *mine, void *all, size_t b
   std::memcpy(send, mine, bytes);
   MPI_Request request = MPI_REQUEST_NULL;
   const int count = static_cast<int>(bytes);
-  mpi_check(MPI_Iallgather(send, count, MPI_BYTE, recv, count, MPI_BYTE, g.comm(), &request),
-            what);
+  mpi_check(MPI_Iallgather(send, count, MPI_BYTE, recv, count, MPI_BYTE, g.comm(), &request), what);
   buffers = wait_or_break(g, request, std::move(buffers), what);
   std::memcpy(all, buffers->data() + bytes, bytes * n);
 }
@@ -64,9 +62,9 @@ void bounded_broadcast(mpcomm_group_s &g, void *buf, size_t bytes, int root, con
   auto buffers = std::make_unique<std::vector<char>>(bytes);
   std::memcpy(buffers->data(), buf, bytes);
   MPI_Request request = MPI_REQUEST_NULL;
-  mpi_check(MPI_Ibcast(buffers->data(), static_cast<int>(bytes), MPI_BYTE, root, g.comm(),
-                       &request),
-            what);
+  mpi_check(
+      MPI_Ibcast(buffers->data(), static_cast<int>(bytes), MPI_BYTE, root, g.comm(), &request),
+      what);
   buffers = wait_or_break(g, request, std::move(buffers), what);
   std::memcpy(buf, buffers->data(), bytes);
 }

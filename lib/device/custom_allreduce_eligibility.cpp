@@ -21,8 +21,9 @@ Eligibility no(std::string reason, bool worth_logging = true) {
 
 Eligibility check_eligibility(const EligibilityFacts &f) {
   if (!f.library_available)
-    return no("custom allreduce is disabled because of missing custom allreduce library "
-              "(built without CUDA and NCCL, or no GPU)");
+    return no(
+        "custom allreduce is disabled because of missing custom allreduce library "
+        "(built without CUDA and NCCL, or no GPU)");
   if (!f.disabled_by_config.empty())
     return no(concat("custom allreduce is disabled by configuration: ", f.disabled_by_config));
   if (!f.single_node)
@@ -36,14 +37,16 @@ Eligibility check_eligibility(const EligibilityFacts &f) {
                              ? std::string("NVML reports a pair of the group's GPUs without NVLink")
                              : concat("NVML is not available (", f.nvml_unavailable_reason,
                                       "), so NVLink cannot be confirmed");
-    return no(concat("custom allreduce is disabled because it's not supported on more than two "
-                     "PCIe-only GPUs (",
-                     detail, ")"));
+    return no(
+        concat("custom allreduce is disabled because it's not supported on more than two "
+               "PCIe-only GPUs (",
+               detail, ")"));
   }
   if (!f.p2p_ok)
-    return no(concat("custom allreduce is disabled because your platform lacks GPU P2P "
-                     "capability or P2P test failed",
-                     f.p2p_problem.empty() ? "" : concat(" (", f.p2p_problem, ")")));
+    return no(
+        concat("custom allreduce is disabled because your platform lacks GPU P2P "
+               "capability or P2P test failed",
+               f.p2p_problem.empty() ? "" : concat(" (", f.p2p_problem, ")")));
   Eligibility yes;
   yes.eligible = true;
   return yes;
@@ -79,10 +82,14 @@ const char *device_path_name(DevicePath path) {
 }
 
 bool parse_all_reduce_algo(const std::string &text, AllReduceAlgo *algo) {
-  if (strcasecmp(text.c_str(), "auto") == 0) *algo = AllReduceAlgo::Auto;
-  else if (strcasecmp(text.c_str(), "custom") == 0) *algo = AllReduceAlgo::Custom;
-  else if (strcasecmp(text.c_str(), "nccl") == 0) *algo = AllReduceAlgo::Nccl;
-  else return false;
+  if (strcasecmp(text.c_str(), "auto") == 0)
+    *algo = AllReduceAlgo::Auto;
+  else if (strcasecmp(text.c_str(), "custom") == 0)
+    *algo = AllReduceAlgo::Custom;
+  else if (strcasecmp(text.c_str(), "nccl") == 0)
+    *algo = AllReduceAlgo::Nccl;
+  else
+    return false;
   return true;
 }
 

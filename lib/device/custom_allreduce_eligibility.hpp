@@ -1,7 +1,8 @@
 // The rules that decide how a device all_reduce travels, as functions of the facts they read, so
 // they are unit-tested without a GPU: whether a group may use the custom allreduce at all (vLLM's
 // CustomAllreduce.__init__ checks, in its order), whether one call qualifies (should_custom_ar),
-// its size limit (MPCOMM_CUSTOM_ALLREDUCE_MAX_SIZE) and the dispatch of GroupCoordinator._all_reduce.
+// its size limit (MPCOMM_CUSTOM_ALLREDUCE_MAX_SIZE) and the dispatch of
+// GroupCoordinator._all_reduce.
 #pragma once
 
 #include <cstddef>
@@ -18,11 +19,11 @@ struct EligibilityFacts {
   std::string disabled_by_config;  // why configuration turned it off; empty: not turned off
   bool single_node = false;        // every member shares one node
   int world_size = 0;
-  bool fully_nvlink = false;          // every pair of the members' GPUs is NVLink (or the same GPU)
-  bool nvml_available = false;        // NVML could be loaded (without it NVLink is never assumed)
+  bool fully_nvlink = false;    // every pair of the members' GPUs is NVLink (or the same GPU)
+  bool nvml_available = false;  // NVML could be loaded (without it NVLink is never assumed)
   std::string nvml_unavailable_reason;  // why not, when !nvml_available
-  bool p2p_ok = false;                // every member reaches every other member's GPU (checked)
-  std::string p2p_problem;            // the first failed pair, when !p2p_ok
+  bool p2p_ok = false;                  // every member reaches every other member's GPU (checked)
+  std::string p2p_problem;              // the first failed pair, when !p2p_ok
 };
 
 struct Eligibility {

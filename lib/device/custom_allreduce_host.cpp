@@ -45,9 +45,9 @@ void CustomAllreduce::all_reduce(const void *in, void *out, size_t count, kernel
     throw Error(MPCOMM_ERR_INTERNAL, concat("custom allreduce refused its arguments: ", why));
   if (err != cudaSuccess) {
     cudaGetLastError();
-    throw Error(MPCOMM_ERR_CUDA, why.empty() ? concat("custom allreduce launch failed: ",
-                                                      cudaGetErrorString(err))
-                                             : why);
+    throw Error(
+        MPCOMM_ERR_CUDA,
+        why.empty() ? concat("custom allreduce launch failed: ", cudaGetErrorString(err)) : why);
   }
 }
 

@@ -6,9 +6,8 @@
 #include "state/state.hpp"
 
 extern "C" mpcomm_status_t mpcomm_group_set_device(mpcomm_group_t group, int device) {
-  return mpcomm::c_boundary("mpcomm_group_set_device", [&] {
-    mpcomm::device::set_device(mpcomm::group_ref(group), device);
-  });
+  return mpcomm::c_boundary("mpcomm_group_set_device",
+                            [&] { mpcomm::device::set_device(mpcomm::group_ref(group), device); });
 }
 
 extern "C" mpcomm_status_t mpcomm_group_device_init(mpcomm_group_t group) {
@@ -30,7 +29,6 @@ extern "C" mpcomm_status_t mpcomm_graph_capture_begin(mpcomm_state_t state, void
 }
 
 extern "C" mpcomm_status_t mpcomm_graph_capture_end(mpcomm_state_t state) {
-  return mpcomm::c_boundary("mpcomm_graph_capture_end", [&] {
-    mpcomm::device::graph_capture_end(mpcomm::state_ref(state));
-  });
+  return mpcomm::c_boundary("mpcomm_graph_capture_end",
+                            [&] { mpcomm::device::graph_capture_end(mpcomm::state_ref(state)); });
 }

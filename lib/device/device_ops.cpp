@@ -38,16 +38,14 @@ void guarded(mpcomm_group_s &g, Body &&body) {
   try {
     body();
   } catch (const Error &e) {
-    if (e.status() == MPCOMM_ERR_NCCL || e.status() == MPCOMM_ERR_TIMEOUT)
-      g.mark_broken(e.what());
+    if (e.status() == MPCOMM_ERR_NCCL || e.status() == MPCOMM_ERR_TIMEOUT) g.mark_broken(e.what());
     throw;
   }
 }
 
 void copy_async(void *dst, const void *src, size_t bytes, cudaStream_t stream) {
   if (bytes == 0 || dst == src) return;
-  cuda_check(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, stream),
-             "cudaMemcpyAsync");
+  cuda_check(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, stream), "cudaMemcpyAsync");
 }
 
 kernels::DType kernel_dtype(mpcomm_datatype_t dtype) {
@@ -70,11 +68,11 @@ DevicePath plan_all_reduce(DeviceContext &ctx, const mpcomm_group_s &g, size_t b
   if (!eligible)
     why = ctx.eligibility().reason;
   else if (!qualifies)
-    why = concat("this call does not qualify (", bytes, " bytes of ",
-                 dataplane::datatype_name(dtype), ", op ", dataplane::op_name(op),
-                 aligned ? "" : ", recv not 16-byte aligned",
-                 "; it takes sums of float32, float16 or bfloat16, a multiple of 16 bytes below ",
-                 ctx.max_size(), ")");
+    why =
+        concat("this call does not qualify (", bytes, " bytes of ", dataplane::datatype_name(dtype),
+               ", op ", dataplane::op_name(op), aligned ? "" : ", recv not 16-byte aligned",
+               "; it takes sums of float32, float16 or bfloat16, a multiple of 16 bytes below ",
+               ctx.max_size(), ")");
   if (why_not) *why_not = why;
   return choose_all_reduce_path(algo, g.size(), eligible, qualifies, why);
 }
@@ -107,10 +105,10 @@ void rank_major_to_dim(const char *src, char *dst, int size, size_t outer, size_
                        cudaStream_t stream) {
   const size_t n = static_cast<size_t>(size);
   for (size_t r = 0; r < n; ++r)
-    cuda_check(cudaMemcpy2DAsync(dst + r * chunk_bytes, n * chunk_bytes,
-                                 src + r * outer * chunk_bytes, chunk_bytes, chunk_bytes, outer,
-                                 cudaMemcpyDeviceToDevice, stream),
-               "cudaMemcpy2DAsync");
+    cuda_check(
+        cudaMemcpy2DAsync(dst + r * chunk_bytes, n * chunk_bytes, src + r * outer * chunk_bytes,
+                          chunk_bytes, chunk_bytes, outer, cudaMemcpyDeviceToDevice, stream),
+        "cudaMemcpy2DAsync");
 }
 
 // The reverse: [outer][size][chunk] to [size][outer][chunk].
@@ -118,10 +116,10 @@ void dim_to_rank_major(const char *src, char *dst, int size, size_t outer, size_
                        cudaStream_t stream) {
   const size_t n = static_cast<size_t>(size);
   for (size_t r = 0; r < n; ++r)
-    cuda_check(cudaMemcpy2DAsync(dst + r * outer * chunk_bytes, chunk_bytes,
-                                 src + r * chunk_bytes, n * chunk_bytes, chunk_bytes, outer,
-                                 cudaMemcpyDeviceToDevice, stream),
-               "cudaMemcpy2DAsync");
+    cuda_check(
+        cudaMemcpy2DAsync(dst + r * outer * chunk_bytes, chunk_bytes, src + r * chunk_bytes,
+                          n * chunk_bytes, chunk_bytes, outer, cudaMemcpyDeviceToDevice, stream),
+        "cudaMemcpy2DAsync");
 }
 
 }  // namespace
@@ -157,8 +155,8 @@ void all_reduce(mpcomm_group_s &g, const void *send, void *recv, size_t count,
   });
 }
 
-DevicePath all_reduce_path(mpcomm_group_s &g, size_t bytes, mpcomm_datatype_t dtype,
-                           mpcomm_op_t op, std::string *why_not) {
+DevicePath all_reduce_path(mpcomm_group_s &g, size_t bytes, mpcomm_datatype_t dtype, mpcomm_op_t op,
+                           std::string *why_not) {
   dataplane::validate_datatype(dtype);
   dataplane::validate_op(op);
   DevicePath path = DevicePath::Nccl;
@@ -260,8 +258,8 @@ void reduce_scatter(mpcomm_group_s &g, const void *in, void *out, size_t count_p
     if (count_per_rank == 0) return;
     if (outer == 1) return ctx.nccl(g, s).reduce_scatter(in, out, count_per_rank, dtype, op, s);
     StreamScratch rank_major(static_cast<size_t>(g.size()) * count_per_rank * el, s);
-    dim_to_rank_major(static_cast<const char *>(in), rank_major.get(), g.size(), outer,
-                      chunk * el, s);
+    dim_to_rank_major(static_cast<const char *>(in), rank_major.get(), g.size(), outer, chunk * el,
+                      s);
     ctx.nccl(g, s).reduce_scatter(rank_major.get(), out, count_per_rank, dtype, op, s);
   });
 }
@@ -339,10 +337,9 @@ double time_all_reduce(mpcomm_group_s &g, const void *send, void *recv, size_t c
 
 namespace {
 
-constexpr mpcomm_group_kind_t kCaptureOrder[] = {MPCOMM_GROUP_WORLD, MPCOMM_GROUP_TP,
-                                                 MPCOMM_GROUP_PP,    MPCOMM_GROUP_DP,
-                                                 MPCOMM_GROUP_EP,    MPCOMM_GROUP_DCP,
-                                                 MPCOMM_GROUP_PCP};
+constexpr mpcomm_group_kind_t kCaptureOrder[] = {
+    MPCOMM_GROUP_WORLD, MPCOMM_GROUP_TP,  MPCOMM_GROUP_PP, MPCOMM_GROUP_DP,
+    MPCOMM_GROUP_EP,    MPCOMM_GROUP_DCP, MPCOMM_GROUP_PCP};
 
 }  // namespace
 

@@ -64,8 +64,8 @@ void init_context(mpcomm_group_s &g);
 
 // How the group's all_reduce of `bytes` of dtype with op would travel now, and why the custom
 // allreduce does not apply when it does not (*why_not). Makes the context (collective).
-DevicePath all_reduce_path(mpcomm_group_s &g, size_t bytes, mpcomm_datatype_t dtype,
-                           mpcomm_op_t op, std::string *why_not);
+DevicePath all_reduce_path(mpcomm_group_s &g, size_t bytes, mpcomm_datatype_t dtype, mpcomm_op_t op,
+                           std::string *why_not);
 
 // The timing entry of mpcomm-perf --device cuda: runs `warmup` untimed calls, then `iters` calls
 // of all_reduce(g, send, recv, count, dtype, op, stream, algo) between two CUDA events on stream,

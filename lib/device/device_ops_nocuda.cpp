@@ -18,8 +18,9 @@ namespace {
 
 [[noreturn]] void not_built(const char *what) {
   throw Error(MPCOMM_ERR_NOT_SUPPORTED,
-              concat(what, " needs CUDA and NCCL, and this mpcomm was built without them "
-                           "(configure --with-cuda --with-nccl)"));
+              concat(what,
+                     " needs CUDA and NCCL, and this mpcomm was built without them "
+                     "(configure --with-cuda --with-nccl)"));
 }
 
 }  // namespace
@@ -39,12 +40,11 @@ void send(mpcomm_group_s &, const void *, size_t, mpcomm_datatype_t, int, void *
 void recv(mpcomm_group_s &, void *, size_t, mpcomm_datatype_t, int, void *) {
   not_built("a device receive");
 }
-void all_gather(mpcomm_group_s &, const void *, void *, size_t, mpcomm_datatype_t, void *,
-                size_t) {
+void all_gather(mpcomm_group_s &, const void *, void *, size_t, mpcomm_datatype_t, void *, size_t) {
   not_built("a device all_gather");
 }
-void reduce_scatter(mpcomm_group_s &, const void *, void *, size_t, mpcomm_datatype_t,
-                    mpcomm_op_t, void *, size_t) {
+void reduce_scatter(mpcomm_group_s &, const void *, void *, size_t, mpcomm_datatype_t, mpcomm_op_t,
+                    void *, size_t) {
   not_built("a device reduce_scatter");
 }
 void gather(mpcomm_group_s &, const void *, void *, size_t, mpcomm_datatype_t, int, void *,

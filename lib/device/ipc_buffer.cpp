@@ -23,14 +23,14 @@ void agree(mpcomm_group_s &g, bool ok, const std::string &my_error, const char *
   const int64_t all_ok = bounded_min(g, ok ? 1 : 0, what);
   if (all_ok) return;
   if (!ok) throw Error(MPCOMM_ERR_CUDA, concat(what, ": ", my_error));
-  throw Error(MPCOMM_ERR_CUDA, concat(what, ": another member of the group failed (its own "
-                                            "error says why)"));
+  throw Error(MPCOMM_ERR_CUDA, concat(what,
+                                      ": another member of the group failed (its own "
+                                      "error says why)"));
 }
 
 }  // namespace
 
-IpcSharedBuffer::IpcSharedBuffer(mpcomm_group_s &g, size_t bytes, size_t zeroed,
-                                 const char *what)
+IpcSharedBuffer::IpcSharedBuffer(mpcomm_group_s &g, size_t bytes, size_t zeroed, const char *what)
     : pointers_(static_cast<size_t>(g.size()), nullptr), rank_(g.rank()), bytes_(bytes) {
   const size_t n = static_cast<size_t>(g.size());
   Offer mine;
@@ -58,8 +58,8 @@ IpcSharedBuffer::IpcSharedBuffer(mpcomm_group_s &g, size_t bytes, size_t zeroed,
     bool opened = true;
     for (size_t r = 0; r < n && opened; ++r) {
       if (static_cast<int>(r) == rank_) continue;
-      cudaError_t err = cudaIpcOpenMemHandle(&pointers_[r], offers[r].handle,
-                                             cudaIpcMemLazyEnablePeerAccess);
+      cudaError_t err =
+          cudaIpcOpenMemHandle(&pointers_[r], offers[r].handle, cudaIpcMemLazyEnablePeerAccess);
       if (err != cudaSuccess) {
         cudaGetLastError();
         pointers_[r] = nullptr;

@@ -21,8 +21,8 @@ ncclDataType_t nccl_datatype(mpcomm_datatype_t dtype) {
     case MPCOMM_FLOAT64: return ncclFloat64;
     default: break;
   }
-  throw Error(MPCOMM_ERR_INVALID_ARGUMENT, concat("datatype ", static_cast<int>(dtype),
-                                                  " is not an mpcomm_datatype_t"));
+  throw Error(MPCOMM_ERR_INVALID_ARGUMENT,
+              concat("datatype ", static_cast<int>(dtype), " is not an mpcomm_datatype_t"));
 }
 
 ncclRedOp_t nccl_op(mpcomm_op_t op) {
@@ -73,9 +73,9 @@ NcclComm::~NcclComm() {
   if (state == ncclSuccess) {
     ncclCommDestroy(comm_);
   } else {
-    log::info("aborting the NCCL communicator at destroy: ",
-              state == ncclInProgress ? "its peers did not finalize in time"
-                                      : ncclGetErrorString(state));
+    log::info(
+        "aborting the NCCL communicator at destroy: ",
+        state == ncclInProgress ? "its peers did not finalize in time" : ncclGetErrorString(state));
     ncclCommAbort(comm_);
   }
   comm_ = nullptr;
@@ -119,8 +119,7 @@ void NcclComm::all_reduce(const void *send, void *recv, size_t count, mpcomm_dat
 void NcclComm::broadcast(void *buf, size_t count, mpcomm_datatype_t dtype, int root,
                          cudaStream_t stream) {
   require_live();
-  check(ncclBroadcast(buf, buf, count, nccl_datatype(dtype), root, comm_, stream),
-        "ncclBroadcast");
+  check(ncclBroadcast(buf, buf, count, nccl_datatype(dtype), root, comm_, stream), "ncclBroadcast");
 }
 
 void NcclComm::send(const void *buf, size_t count, mpcomm_datatype_t dtype, int peer,
@@ -135,8 +134,8 @@ void NcclComm::recv(void *buf, size_t count, mpcomm_datatype_t dtype, int peer,
   check(ncclRecv(buf, count, nccl_datatype(dtype), peer, comm_, stream), "ncclRecv");
 }
 
-void NcclComm::all_gather(const void *in, void *out, size_t count_per_rank,
-                          mpcomm_datatype_t dtype, cudaStream_t stream) {
+void NcclComm::all_gather(const void *in, void *out, size_t count_per_rank, mpcomm_datatype_t dtype,
+                          cudaStream_t stream) {
   require_live();
   check(ncclAllGather(in, out, count_per_rank, nccl_datatype(dtype), comm_, stream),
         "ncclAllGather");
@@ -145,9 +144,9 @@ void NcclComm::all_gather(const void *in, void *out, size_t count_per_rank,
 void NcclComm::reduce_scatter(const void *in, void *out, size_t count_per_rank,
                               mpcomm_datatype_t dtype, mpcomm_op_t op, cudaStream_t stream) {
   require_live();
-  check(ncclReduceScatter(in, out, count_per_rank, nccl_datatype(dtype), nccl_op(op), comm_,
-                          stream),
-        "ncclReduceScatter");
+  check(
+      ncclReduceScatter(in, out, count_per_rank, nccl_datatype(dtype), nccl_op(op), comm_, stream),
+      "ncclReduceScatter");
 }
 
 void NcclComm::gather(const void *in, void *out, size_t count_per_rank, mpcomm_datatype_t dtype,

@@ -21,7 +21,8 @@ std::pair<bool, std::string> check_pair(int device, int peer) {
     return {false, concat("cudaDeviceCanAccessPeer(", device, ", ", peer,
                           ") failed: ", cudaGetErrorString(err))};
   }
-  if (!can) return {false, concat("CUDA reports no peer access from device ", device, " to ", peer)};
+  if (!can)
+    return {false, concat("CUDA reports no peer access from device ", device, " to ", peer)};
   std::string error;
   constexpr unsigned kSeed = 0x9e3779b9u;
   constexpr size_t kWords = 1 << 16;

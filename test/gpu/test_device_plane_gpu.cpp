@@ -32,9 +32,9 @@ using namespace mpcomm;
 
 namespace {
 
-constexpr mpcomm_datatype_t kTypes[] = {MPCOMM_INT8,     MPCOMM_UINT8,   MPCOMM_INT32,
-                                        MPCOMM_INT64,    MPCOMM_FLOAT16, MPCOMM_BFLOAT16,
-                                        MPCOMM_FLOAT32,  MPCOMM_FLOAT64};
+constexpr mpcomm_datatype_t kTypes[] = {MPCOMM_INT8,    MPCOMM_UINT8,   MPCOMM_INT32,
+                                        MPCOMM_INT64,   MPCOMM_FLOAT16, MPCOMM_BFLOAT16,
+                                        MPCOMM_FLOAT32, MPCOMM_FLOAT64};
 constexpr mpcomm_op_t kOps[] = {MPCOMM_SUM, MPCOMM_PROD, MPCOMM_MAX, MPCOMM_MIN, MPCOMM_AVG};
 
 // Small integers, exact in every type.
@@ -103,8 +103,7 @@ class Buffer {
 template <class F>
 std::string differs(const std::vector<double> &got, F f) {
   for (size_t i = 0; i < got.size(); ++i)
-    if (got[i] != f(i))
-      return concat("element ", i, " is ", got[i], ", expected ", f(i));
+    if (got[i] != f(i)) return concat("element ", i, " is ", got[i], ", expected ", f(i));
   return "";
 }
 
@@ -231,9 +230,9 @@ void graph_on_state_of_one(test::Checks &checks, cudaStream_t s) {
     a.fill([&](size_t i) { return static_cast<double>(i % 13 + replay); });
     cudaGraphLaunch(exec, s);
     cudaStreamSynchronize(s);
-    checks.expect(differs(b.read(), [&](size_t i) { return static_cast<double>(i % 13 + replay); })
-                      .empty(),
-                  concat("graph replay ", replay, " of a group of one"));
+    checks.expect(
+        differs(b.read(), [&](size_t i) { return static_cast<double>(i % 13 + replay); }).empty(),
+        concat("graph replay ", replay, " of a group of one"));
   }
   if (exec) cudaGraphExecDestroy(exec);
   if (graph) cudaGraphDestroy(graph);
@@ -246,8 +245,7 @@ void custom_allreduce_ipc(test::Checks &checks, mpcomm_group_s &g, cudaStream_t 
   const int n = g.size(), r = g.rank();
   std::string why;
   std::string err = error_of([&] {
-    device::DevicePath p =
-        device::all_reduce_path(g, 4096, MPCOMM_FLOAT16, MPCOMM_SUM, &why);
+    device::DevicePath p = device::all_reduce_path(g, 4096, MPCOMM_FLOAT16, MPCOMM_SUM, &why);
     checks.expect(p == device::DevicePath::Custom, "the group takes the custom allreduce", why);
   });
   if (!checks.expect(err.empty(), "custom allreduce context", err)) return;
@@ -316,49 +314,58 @@ void nccl_across_processes(test::Checks &checks, mpcomm_group_s &g, cudaStream_t
     in.fill([&](size_t i) { return static_cast<double>(i % 4 + r + 1); });
     device::all_reduce(g, in.get(), out.get(), per_rank, MPCOMM_FLOAT32, MPCOMM_MAX, s,
                        device::AllReduceAlgo::Nccl);
-    checks.expect(differs(out.read(), [&](size_t i) {
-                    return i < per_rank ? static_cast<double>(i % 4 + n) : 0.0;
-                  }).empty(),
-                  "NCCL all_reduce max across processes");
+    checks.expect(
+        differs(out.read(),
+                [&](size_t i) { return i < per_rank ? static_cast<double>(i % 4 + n) : 0.0; })
+            .empty(),
+        "NCCL all_reduce max across processes");
     // broadcast from the last rank.
     in.fill([&](size_t i) { return static_cast<double>(i + 10 * r); });
     device::broadcast(g, in.get(), per_rank, MPCOMM_FLOAT32, n - 1, s);
-    checks.expect(differs(in.read(), [&](size_t i) {
-                    return i < per_rank ? static_cast<double>(i + 10 * (n - 1))
-                                        : static_cast<double>(i + 10 * r);
-                  }).empty(),
+    checks.expect(differs(in.read(),
+                          [&](size_t i) {
+                            return i < per_rank ? static_cast<double>(i + 10 * (n - 1))
+                                                : static_cast<double>(i + 10 * r);
+                          })
+                      .empty(),
                   "NCCL broadcast");
     // all_gather along dimension 1 of [outer, chunk]: out is [outer, n, chunk].
     in.fill([&](size_t i) { return static_cast<double>(100 * r + 10 * (i / chunk) + i % chunk); });
     device::all_gather(g, in.get(), out.get(), per_rank, MPCOMM_FLOAT32, s, outer);
-    checks.expect(differs(out.read(), [&](size_t i) {
-                    const size_t o = i / (n * chunk), q = (i / chunk) % n, c = i % chunk;
-                    return static_cast<double>(100 * q + 10 * o + c);
-                  }).empty(),
+    checks.expect(differs(out.read(),
+                          [&](size_t i) {
+                            const size_t o = i / (n * chunk), q = (i / chunk) % n, c = i % chunk;
+                            return static_cast<double>(100 * q + 10 * o + c);
+                          })
+                      .empty(),
                   "NCCL all_gather along a dimension");
     // gather along the same dimension to rank 0.
     out.fill([](size_t) { return -1.0; });
     device::gather(g, in.get(), out.get(), per_rank, MPCOMM_FLOAT32, 0, s, outer);
     if (r == 0)
-      checks.expect(differs(out.read(), [&](size_t i) {
-                      const size_t o = i / (n * chunk), q = (i / chunk) % n, c = i % chunk;
-                      return static_cast<double>(100 * q + 10 * o + c);
-                    }).empty(),
+      checks.expect(differs(out.read(),
+                            [&](size_t i) {
+                              const size_t o = i / (n * chunk), q = (i / chunk) % n, c = i % chunk;
+                              return static_cast<double>(100 * q + 10 * o + c);
+                            })
+                        .empty(),
                     "NCCL gather along a dimension");
     // reduce_scatter along dimension 1 of [outer, n * chunk]: rank r gets slice r of each row.
     in.fill([&](size_t i) {
       const size_t o = i / (n * chunk), q = (i / chunk) % n, c = i % chunk;
       return static_cast<double>(r + 1000 * q + 10 * o + c);
     });
-    device::reduce_scatter(g, in.get(), out.get(), per_rank, MPCOMM_FLOAT32, MPCOMM_SUM, s,
-                           outer);
+    device::reduce_scatter(g, in.get(), out.get(), per_rank, MPCOMM_FLOAT32, MPCOMM_SUM, s, outer);
     std::vector<double> got = out.read();
     got.resize(per_rank);
-    checks.expect(differs(got, [&](size_t i) {
-                    const size_t o = i / chunk, c = i % chunk;
-                    return static_cast<double>(n * (n - 1) / 2 + n * (1000 * r + 10 * o + c));
-                  }).empty(),
-                  "NCCL reduce_scatter along a dimension");
+    checks.expect(
+        differs(got,
+                [&](size_t i) {
+                  const size_t o = i / chunk, c = i % chunk;
+                  return static_cast<double>(n * (n - 1) / 2 + n * (1000 * r + 10 * o + c));
+                })
+            .empty(),
+        "NCCL reduce_scatter along a dimension");
     // send/recv around the ring.
     const int next = (r + 1) % n, prev = (r + n - 1) % n;
     in.fill([&](size_t i) { return static_cast<double>(i + r); });
@@ -384,8 +391,8 @@ int main() {
   test::Checks checks;
   int devices = 0;
   if (cudaGetDeviceCount(&devices) != cudaSuccess || devices == 0) {
-    checks.skip("GPU data plane", std::string("no CUDA device: ") +
-                                      cudaGetErrorString(cudaGetLastError()));
+    checks.skip("GPU data plane",
+                std::string("no CUDA device: ") + cudaGetErrorString(cudaGetLastError()));
     return checks.finish();
   }
   MPI_Init(nullptr, nullptr);
@@ -407,9 +414,8 @@ int main() {
       if (devices >= size)
         nccl_across_processes(checks, *group, stream);
       else if (rank == 0)
-        checks.skip("NCCL across processes",
-                    concat(size, " processes on ", devices,
-                           " GPU(s): NCCL refuses two ranks on one GPU"));
+        checks.skip("NCCL across processes", concat(size, " processes on ", devices,
+                                                    " GPU(s): NCCL refuses two ranks on one GPU"));
       mpcomm_group_free(&group);
     }
   }

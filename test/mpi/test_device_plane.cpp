@@ -159,26 +159,22 @@ TEST_F(DevicePlane, ArgumentsAreCheckedFirst) {
     broadcast(g(), a.data(), a.size(), MPCOMM_FLOAT32, g().size(), nullptr);
   });
   EXPECT_TRUE(contains(m, "root must be a rank in the group")) << m;
-  m = expect_error(MPCOMM_ERR_INVALID_ARGUMENT, [&] {
-    send(g(), a.data(), a.size(), MPCOMM_FLOAT32, g().rank(), nullptr);
-  });
+  m = expect_error(MPCOMM_ERR_INVALID_ARGUMENT,
+                   [&] { send(g(), a.data(), a.size(), MPCOMM_FLOAT32, g().rank(), nullptr); });
   EXPECT_TRUE(contains(m, "dst must be another member")) << m;
-  m = expect_error(MPCOMM_ERR_INVALID_ARGUMENT, [&] {
-    recv(g(), a.data(), a.size(), MPCOMM_FLOAT32, -1, nullptr);
-  });
+  m = expect_error(MPCOMM_ERR_INVALID_ARGUMENT,
+                   [&] { recv(g(), a.data(), a.size(), MPCOMM_FLOAT32, -1, nullptr); });
   EXPECT_TRUE(contains(m, "src must be a rank in the group")) << m;
-  m = expect_error(MPCOMM_ERR_INVALID_ARGUMENT, [&] {
-    all_gather(g(), a.data(), a.data(), 10, MPCOMM_FLOAT32, nullptr, 3);
-  });
+  m = expect_error(MPCOMM_ERR_INVALID_ARGUMENT,
+                   [&] { all_gather(g(), a.data(), a.data(), 10, MPCOMM_FLOAT32, nullptr, 3); });
   EXPECT_TRUE(contains(m, "outer (3) must divide count_per_rank (10)")) << m;
   m = expect_error(MPCOMM_ERR_INVALID_ARGUMENT, [&] {
     reduce_scatter(g(), a.data(), a.data(), 8, MPCOMM_FLOAT32, static_cast<mpcomm_op_t>(-1),
                    nullptr);
   });
   EXPECT_TRUE(contains(m, "op")) << m;
-  m = expect_error(MPCOMM_ERR_INVALID_ARGUMENT, [&] {
-    gather(g(), a.data(), a.data(), 8, MPCOMM_FLOAT32, 0, nullptr, 0);
-  });
+  m = expect_error(MPCOMM_ERR_INVALID_ARGUMENT,
+                   [&] { gather(g(), a.data(), a.data(), 8, MPCOMM_FLOAT32, 0, nullptr, 0); });
   EXPECT_TRUE(contains(m, "outer must be >= 1")) << m;
   EXPECT_FALSE(g().broken());
 }

@@ -166,8 +166,8 @@ TEST(ShouldCustomAr, TheSeedsRules) {
   // More than two GPUs without full NVLink: never.
   EXPECT_FALSE(should_custom_ar(4096, true, max, 4, false, MPCOMM_FLOAT32, MPCOMM_SUM));
   // Types and operations the kernels do not have.
-  for (mpcomm_datatype_t t : {MPCOMM_INT8, MPCOMM_UINT8, MPCOMM_INT32, MPCOMM_INT64,
-                              MPCOMM_FLOAT64})
+  for (mpcomm_datatype_t t :
+       {MPCOMM_INT8, MPCOMM_UINT8, MPCOMM_INT32, MPCOMM_INT64, MPCOMM_FLOAT64})
     EXPECT_FALSE(should_custom_ar(4096, true, max, 2, true, t, MPCOMM_SUM)) << t;
   for (mpcomm_op_t op : {MPCOMM_PROD, MPCOMM_MAX, MPCOMM_MIN, MPCOMM_AVG})
     EXPECT_FALSE(should_custom_ar(4096, true, max, 2, true, MPCOMM_FLOAT32, op)) << op;
