@@ -313,6 +313,26 @@ typedef enum {
   MPCOMM_NUM_OPS = 5
 } mpcomm_op_t;
 
+/* ------------------------------------------------------------- GPU data plane (mpcomm_gpu(3))
+ * Device buffers given to a group's data-plane calls travel over NCCL, or, for an all_reduce on
+ * one node, over the CUDA-IPC custom allreduce. Each group makes its device context (an NCCL
+ * communicator, the custom allreduce's buffers) at its first device collective, or here. Built
+ * without CUDA and NCCL, or on a machine without a GPU, these return MPCOMM_ERR_NOT_SUPPORTED. */
+
+/* The CUDA device the group's device context uses (before it is made); device < 0 restores the
+ * default, the process's node-local rank modulo the number of visible devices. Local. */
+mpcomm_status_t mpcomm_group_set_device(mpcomm_group_t group, int device);
+/* Makes the group's device context now rather than at its first device operation. Collective
+ * over the group; a second call does nothing. */
+mpcomm_status_t mpcomm_group_device_init(mpcomm_group_t group);
+
+/* Brackets the capture of a CUDA graph that contains device operations of the state's groups:
+ * begin makes every group's device context (collective over the state's processes) so nothing
+ * is allocated or agreed while the stream captures, then the caller captures on stream (a
+ * cudaStream_t, not NULL) with cudaStreamBeginCapture / cudaStreamEndCapture, then calls end. */
+mpcomm_status_t mpcomm_graph_capture_begin(mpcomm_state_t state, void *stream);
+mpcomm_status_t mpcomm_graph_capture_end(mpcomm_state_t state);
+
 #ifdef __cplusplus
 }
 #endif

@@ -82,14 +82,10 @@ std::vector<DeviceFacts> list_devices(std::string *error) {
   return out;
 }
 
-bool probe_device(int device, unsigned seed, std::size_t count, std::string *error) {
-  DeviceGuard guard;
-  if (failed(cudaSetDevice(device), "cudaSetDevice", error)) return false;
-  DeviceBuffer buffer;
-  if (failed(buffer.allocate(count * sizeof(unsigned)), "cudaMalloc", error)) return false;
-  auto *words = static_cast<unsigned *>(buffer.get());
-  fill_pattern<<<64, 256>>>(words, count, seed);
-  if (failed(cudaGetLastError(), "kernel launch", error)) return false;
+namespace {
+
+// Copies the words back and checks the pattern of seed.
+bool check_pattern(const unsigned *words, std::size_t count, unsigned seed, std::string *error) {
   std::vector<unsigned> host(count);
   if (failed(cudaMemcpy(host.data(), words, count * sizeof(unsigned), cudaMemcpyDeviceToHost),
              "cudaMemcpy", error))
@@ -104,6 +100,47 @@ bool probe_device(int device, unsigned seed, std::size_t count, std::string *err
     }
   }
   return true;
+}
+
+}  // namespace
+
+bool probe_device(int device, unsigned seed, std::size_t count, std::string *error) {
+  DeviceGuard guard;
+  if (failed(cudaSetDevice(device), "cudaSetDevice", error)) return false;
+  DeviceBuffer buffer;
+  if (failed(buffer.allocate(count * sizeof(unsigned)), "cudaMalloc", error)) return false;
+  auto *words = static_cast<unsigned *>(buffer.get());
+  fill_pattern<<<64, 256>>>(words, count, seed);
+  if (failed(cudaGetLastError(), "kernel launch", error)) return false;
+  return check_pattern(words, count, seed, error);
+}
+
+bool probe_peer_write(int device, int peer_device, unsigned seed, std::size_t count,
+                      std::string *error) {
+  DeviceGuard guard;
+  DeviceBuffer peer_buffer;
+  if (failed(cudaSetDevice(peer_device), "cudaSetDevice(peer)", error)) return false;
+  if (failed(peer_buffer.allocate(count * sizeof(unsigned)), "cudaMalloc on the peer", error))
+    return false;
+  if (failed(cudaMemset(peer_buffer.get(), 0, count * sizeof(unsigned)), "cudaMemset", error) ||
+      failed(cudaDeviceSynchronize(), "cudaDeviceSynchronize(peer)", error))
+    return false;
+  if (failed(cudaSetDevice(device), "cudaSetDevice", error)) return false;
+  if (device != peer_device) {
+    cudaError_t err = cudaDeviceEnablePeerAccess(peer_device, 0);
+    if (err == cudaErrorPeerAccessAlreadyEnabled) {
+      cudaGetLastError();  // not an error here; clear it
+    } else if (failed(err, "cudaDeviceEnablePeerAccess", error)) {
+      return false;
+    }
+  }
+  auto *words = static_cast<unsigned *>(peer_buffer.get());
+  fill_pattern<<<64, 256>>>(words, count, seed);
+  if (failed(cudaGetLastError(), "kernel launch", error) ||
+      failed(cudaDeviceSynchronize(), "cudaDeviceSynchronize", error))
+    return false;
+  if (failed(cudaSetDevice(peer_device), "cudaSetDevice(peer)", error)) return false;
+  return check_pattern(words, count, seed, error);
 }
 
 }  // namespace mpcomm::kernels

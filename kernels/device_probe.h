@@ -26,4 +26,12 @@ std::vector<DeviceFacts> list_devices(std::string *error);
 // them back and checks every word. Returns true when all match; else false with *error set.
 bool probe_device(int device, unsigned seed, std::size_t count, std::string *error);
 
+// The peer-access check of the custom allreduce (vLLM's write-and-verify P2P test, in one
+// process): enables access from `device` to `peer_device`, runs a kernel on `device` that fills
+// `count` words of an allocation on `peer_device` with the pattern of `seed`, copies them back
+// and checks every word. True when all match; else false with *error set (a driver that reports
+// P2P but drops peer writes fails here). Restores the current device.
+bool probe_peer_write(int device, int peer_device, unsigned seed, std::size_t count,
+                      std::string *error);
+
 }  // namespace mpcomm::kernels

@@ -74,7 +74,7 @@ TESTS += $(GPU_PLAIN_TESTS)
 test_gpu_custom_allreduce_sim_perf_SOURCES = test/gpu/custom_allreduce_sim_perf.cpp
 test_gpu_custom_allreduce_sim_perf_LDADD = $(GPU_LDADD)
 endif
-EXTRA_DIST += test/gpu/run-on-gpu.sh
+EXTRA_DIST += test/gpu/run-on-gpu.sh test/gpu/stage-dataplane.sh
 
 if HAVE_GTEST
 check_PROGRAMS += $(UNIT_TESTS) $(MPI_TESTS) $(GPU_TESTS)
@@ -184,3 +184,17 @@ test_unit_test_dtype_tensor_LDADD = $(UNIT_LDADD)
 MPI_TESTS += test/mpi/test_host_collectives
 test_mpi_test_host_collectives_SOURCES = test/mpi/test_host_collectives.cpp
 test_mpi_test_host_collectives_LDADD = $(MPI_LDADD)
+
+# GPU data plane: the dispatch rules (pure), the device calls without a GPU (MPI), and, with
+# CUDA and NCCL, the one-GPU tests (skip with 77 where there is no GPU).
+UNIT_TESTS += test/unit/test_device_dispatch
+test_unit_test_device_dispatch_SOURCES = test/unit/test_device_dispatch.cpp
+test_unit_test_device_dispatch_LDADD = $(UNIT_LDADD)
+MPI_TESTS += test/mpi/test_device_plane
+test_mpi_test_device_plane_SOURCES = test/mpi/test_device_plane.cpp
+test_mpi_test_device_plane_LDADD = $(MPI_LDADD)
+if HAVE_NCCL
+GPU_PLAIN_TESTS += test/gpu/test_device_plane_gpu
+test_gpu_test_device_plane_gpu_SOURCES = test/gpu/test_device_plane_gpu.cpp test/gpu/gpu_check.hpp
+test_gpu_test_device_plane_gpu_LDADD = $(GPU_LDADD)
+endif

@@ -25,6 +25,9 @@ const std::vector<Variable> &variables() {
        "comma-separated layer counts per pipeline stage, overriding the even split"},
       {"MPCOMM_CUSTOM_ALLREDUCE_ALGO", "auto",
        "custom allreduce algorithm: auto (by size and world size), oneshot or twoshot"},
+      {"MPCOMM_CUSTOM_ALLREDUCE_MAX_SIZE", "8388608",
+       "bytes (a multiple of 16): device all_reduce calls below this size may take the custom "
+       "allreduce; also the size of its staging and scratch buffers"},
   };
   return all;
 }

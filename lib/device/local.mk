@@ -1,3 +1,29 @@
 # Device data planes: what the library decides before it calls into kernels/.
 libmpcomm_la_SOURCES += \
 	%reldir%/custom_allreduce_algo.cpp %reldir%/custom_allreduce_algo.hpp
+
+# The GPU data plane: the pure dispatch rules and the C functions always; NCCL, the custom
+# allreduce's host side and the group's device context with CUDA and NCCL, else one file that
+# answers MPCOMM_ERR_NOT_SUPPORTED.
+libmpcomm_la_SOURCES += \
+	%reldir%/custom_allreduce_eligibility.cpp %reldir%/custom_allreduce_eligibility.hpp \
+	%reldir%/device_api.cpp %reldir%/device_ops.hpp
+if HAVE_NCCL
+libmpcomm_la_SOURCES += \
+	%reldir%/bounded_mpi.cpp %reldir%/bounded_mpi.hpp \
+	%reldir%/cuda_util.hpp \
+	%reldir%/custom_allreduce_host.cpp %reldir%/custom_allreduce_host.hpp \
+	%reldir%/device_context.cpp %reldir%/device_context.hpp \
+	%reldir%/device_ops.cpp \
+	%reldir%/ipc_buffer.cpp %reldir%/ipc_buffer.hpp \
+	%reldir%/nccl_comm.cpp %reldir%/nccl_comm.hpp \
+	%reldir%/p2p_check.cpp %reldir%/p2p_check.hpp
+else
+libmpcomm_la_SOURCES += %reldir%/device_ops_nocuda.cpp
+endif
+EXTRA_DIST += %reldir%/bounded_mpi.cpp %reldir%/bounded_mpi.hpp %reldir%/cuda_util.hpp \
+	%reldir%/custom_allreduce_host.cpp %reldir%/custom_allreduce_host.hpp \
+	%reldir%/device_context.cpp %reldir%/device_context.hpp %reldir%/device_ops.cpp \
+	%reldir%/ipc_buffer.cpp %reldir%/ipc_buffer.hpp %reldir%/nccl_comm.cpp \
+	%reldir%/nccl_comm.hpp %reldir%/p2p_check.cpp %reldir%/p2p_check.hpp \
+	%reldir%/device_ops_nocuda.cpp

@@ -51,6 +51,7 @@ mpcomm_group_s::mpcomm_group_s(MPI_Comm comm) : comm_(comm) {
 
 mpcomm_group_s::~mpcomm_group_s() {
   magic_ = 0;
+  device_context_.reset();  // NCCL and CUDA IPC first, while the communicator still exists
   int finalized = 0;
   MPI_Finalized(&finalized);
   // Freeing the broadcaster's window is collective over the node: it waits for the other

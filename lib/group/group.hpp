@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <memory>
 #include <map>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -21,6 +22,14 @@
 namespace mpcomm {
 class MessageQueue;
 }
+namespace mpcomm::device {
+// The group's device data plane (NCCL communicator, custom allreduce); lib/device defines it, and
+// the deleter, for the build with CUDA and NCCL and for the one without.
+class DeviceContext;
+struct DeviceContextDeleter {
+  void operator()(DeviceContext *context) const noexcept;
+};
+}  // namespace mpcomm::device
 
 struct mpcomm_group_s {
  public:
@@ -84,6 +93,19 @@ struct mpcomm_group_s {
   // Checks that a handle looks like a live group (catches NULL and most freed handles).
   bool valid() const { return magic_ == kMagic; }
 
+  // The device data plane (lib/device): made on first use by lib/device, freed with the group.
+  std::unique_ptr<mpcomm::device::DeviceContext, mpcomm::device::DeviceContextDeleter> &
+  device_context() {
+    return device_context_;
+  }
+  // The CUDA device asked for with mpcomm_group_set_device, or -1 for the default.
+  int requested_device() const { return requested_device_; }
+  void set_requested_device(int device) { requested_device_ = device; }
+  // Why the custom allreduce must not be used on this group (a parallel state's configuration),
+  // or empty.
+  const std::string &custom_allreduce_off() const { return custom_allreduce_off_; }
+  void set_custom_allreduce_off(const std::string &why) { custom_allreduce_off_ = why; }
+
  private:
   static constexpr uint64_t kMagic = 0x6d70636f6d6d4752ULL;  // "mpcommGR"
   uint64_t magic_ = kMagic;
@@ -102,6 +124,11 @@ struct mpcomm_group_s {
   bool scratch_leaked_ = false;
   mpcomm::Requests requests_;
   std::unique_ptr<mpcomm::MessageQueue> message_queue_;
+  int requested_device_ = -1;
+  std::string custom_allreduce_off_;
+  // Reset first in the destructor, while the communicator still exists.
+  std::unique_ptr<mpcomm::device::DeviceContext, mpcomm::device::DeviceContextDeleter>
+      device_context_;
 };
 
 namespace mpcomm {

@@ -93,6 +93,12 @@ mpcomm_state_s::mpcomm_state_s(MPI_Comm comm, const mpcomm_parallel_config_t &cf
                     .c_str());
       mpcomm_group_t group = adopt_communicator(split);
       group->set_owner("an mpcomm_state_t");
+      // As vLLM: only the tensor-parallel group has a custom allreduce, unless turned off.
+      if (kind != MPCOMM_GROUP_TP)
+        group->set_custom_allreduce_off(concat("only the tensor-parallel group uses it (this is the ",
+                                               parallel::group_kind_name(kind), " group)"));
+      else if (cfg.disable_custom_all_reduce)
+        group->set_custom_allreduce_off("disable_custom_all_reduce is set");
       groups_[static_cast<size_t>(kind)] = group;
       // vLLM broadcasts scheduler metadata over TP (and DCP) through a message queue.
       if ((kind == MPCOMM_GROUP_TP || kind == MPCOMM_GROUP_DCP) && group->size() > 1)

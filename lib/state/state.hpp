@@ -26,12 +26,17 @@ struct mpcomm_state_s {
 
   bool valid() const { return magic_ == kMagic; }
 
+  // Between mpcomm_graph_capture_begin and _end (lib/device).
+  bool graph_capturing() const { return graph_capturing_; }
+  void set_graph_capturing(bool capturing) { graph_capturing_ = capturing; }
+
  private:
   static constexpr uint64_t kMagic = 0x6d70636f6d6d5354ULL;  // "mpcommST"
   static constexpr int kKinds = 7;
   uint64_t magic_ = kMagic;
   mpcomm_parallel_config_t cfg_;
   std::array<mpcomm_group_t, kKinds> groups_{};
+  bool graph_capturing_ = false;
   void free_groups() noexcept;
 };
 

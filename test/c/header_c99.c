@@ -119,12 +119,44 @@ static void check_groups(void) {
   CHECK(mpcomm_group_free(&group) == MPCOMM_SUCCESS);
 }
 
+/* GPU data plane: NULL handles are refused whatever was built; without a GPU (or without CUDA
+ * and NCCL) the device calls say NOT_SUPPORTED, and with one they work on a group of one. */
+static void check_gpu_plane(void) {
+  mpcomm_group_t group = NULL;
+  mpcomm_state_t state = NULL;
+  mpcomm_parallel_config_t cfg = MPCOMM_PARALLEL_CONFIG_INIT;
+  int stream_stand_in = 0;
+  mpcomm_status_t st;
+  CHECK(mpcomm_group_set_device(NULL, 0) == MPCOMM_ERR_INVALID_ARGUMENT);
+  CHECK(mpcomm_group_device_init(NULL) == MPCOMM_ERR_INVALID_ARGUMENT);
+  CHECK(mpcomm_graph_capture_begin(NULL, &stream_stand_in) == MPCOMM_ERR_INVALID_ARGUMENT);
+  CHECK(mpcomm_graph_capture_end(NULL) == MPCOMM_ERR_INVALID_ARGUMENT);
+  CHECK(mpcomm_group_from_comm(MPI_COMM_SELF, &group) == MPCOMM_SUCCESS);
+  st = mpcomm_group_set_device(group, -1);
+  CHECK(st == MPCOMM_SUCCESS || st == MPCOMM_ERR_NOT_SUPPORTED);
+  if (st == MPCOMM_ERR_NOT_SUPPORTED) {
+    CHECK(strstr(mpcomm_last_error(), "mpcomm_group_set_device: ") != NULL);
+    CHECK(mpcomm_group_device_init(group) == MPCOMM_ERR_NOT_SUPPORTED);
+  } else {
+    CHECK(mpcomm_group_device_init(group) == MPCOMM_SUCCESS);
+    CHECK(mpcomm_group_set_device(group, 0) == MPCOMM_ERR_INVALID_USAGE);
+  }
+  CHECK(mpcomm_group_free(&group) == MPCOMM_SUCCESS);
+  CHECK(mpcomm_state_create(MPI_COMM_SELF, &cfg, &state) == MPCOMM_SUCCESS);
+  CHECK(mpcomm_graph_capture_begin(state, NULL) == MPCOMM_ERR_INVALID_ARGUMENT);
+  CHECK(strstr(mpcomm_last_error(), "stream must not be NULL") != NULL);
+  st = mpcomm_graph_capture_end(state);
+  CHECK(st == MPCOMM_ERR_INVALID_USAGE || st == MPCOMM_ERR_NOT_SUPPORTED);
+  CHECK(mpcomm_state_destroy(&state) == MPCOMM_SUCCESS);
+}
+
 int main(void) {
   check_core();
   check_parallel_config();
   MPI_Init(NULL, NULL);
   check_groups();
   check_group_join();
+  check_gpu_plane();
   MPI_Finalize();
   printf("# mpcomm-test: passed=%d failed=%d skipped=0\n", failures ? 0 : 1, failures ? 1 : 0);
   return failures ? 1 : 0;

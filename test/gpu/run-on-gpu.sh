@@ -1,5 +1,5 @@
 #!/bin/bash
-# run-on-gpu.sh [--quick] [--no-tests] [--no-sanitizer] [--no-perf] [--build-only]
+# run-on-gpu.sh [--quick] [--no-tests] [--no-sanitizer] [--no-perf] [--build-only] [--dataplane]
 #
 # Builds and runs every GPU test on a machine that has nvcc and a GPU but possibly no MPI, no
 # autotools, no GoogleTest and no network: the kernels and test programs are compiled with nvcc
@@ -9,6 +9,12 @@
 #   3. compute-sanitizer memcheck, racecheck and initcheck on test_custom_allreduce_sim --quick
 #   4. custom_allreduce_sim_perf --targets      the issue's performance targets (judged)
 #      custom_allreduce_sim_perf [--quick]      the timing table (printed, not judged)
+#   5. (--dataplane) test_device_plane_gpu      the GPU data plane (NCCL, custom allreduce over
+#      CUDA IPC, graphs) at 1, 2 and 4 processes on this machine's GPU(s), from the build staged
+#      by test/gpu/stage-dataplane.sh on the build machine (libmpcomm, the test, and Open MPI
+#      from Debian packages, carried in build-gpu/dataplane); NCCL from /usr/local/cuda/lib64.
+#      With nvidia-cuda-mps-control on PATH an MPS daemon is started for the multi-process runs
+#      (without MPS the processes' kernels time-slice and the custom allreduce is slow, not wrong).
 # and ends with one line "N passed, N failed[, N skipped]" (each program's own counts, from its
 # "# mpcomm-test:" line; a sanitizer run counts as one test). Exit status 0 when nothing failed.
 # --no-tests, --no-sanitizer and --no-perf leave out steps 1-2, 3 and 4, so that a session with a
@@ -23,7 +29,7 @@ set -u
 cd "$(dirname "$0")/../.." || exit 1
 top=$(pwd)
 
-quick=0 tests=1 sanitize=1 perf=1 build_only=0
+quick=0 tests=1 sanitize=1 perf=1 build_only=0 dataplane=0
 for arg in "$@"; do
   case $arg in
     --quick) quick=1 ;;
@@ -31,7 +37,8 @@ for arg in "$@"; do
     --no-sanitizer) sanitize=0 ;;
     --no-perf) perf=0 ;;
     --build-only) build_only=1 ;;
-    *) echo "usage: $0 [--quick] [--no-tests] [--no-sanitizer] [--no-perf] [--build-only]" >&2; exit 2 ;;
+    --dataplane) dataplane=1 ;;
+    *) echo "usage: $0 [--quick] [--no-tests] [--no-sanitizer] [--no-perf] [--build-only] [--dataplane]" >&2; exit 2 ;;
   esac
 done
 
@@ -172,6 +179,36 @@ if [ $perf = 1 ]; then
     77) echo "-- perf table: skipped (no CUDA device)" ;;
     *) echo "-- perf table: exit $status (not counted)" ;;
   esac
+fi
+
+if [ $dataplane = 1 ]; then
+  stage=$build/dataplane
+  if ! [ -x "$stage/bin/test_device_plane_gpu" ]; then
+    echo "== dataplane: $stage is missing (run test/gpu/stage-dataplane.sh on the build machine and carry build-gpu/dataplane)"
+    failed=$((failed + 1))
+  else
+    root=$stage/root/usr
+    multiarch=$root/lib/x86_64-linux-gnu
+    export OPAL_PREFIX=$root
+    export PATH=$root/bin:$PATH
+    export LD_LIBRARY_PATH=$stage/lib:$multiarch:$multiarch/openmpi/lib:${CUDA_HOME:-/usr/local/cuda}/lib64${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+    export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+    export OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_btl=self,vader OMPI_MCA_pml=ob1
+    export OMPI_MCA_mca_base_component_path=$multiarch/openmpi/lib/openmpi3
+    export MPCOMM_TIMEOUT=${MPCOMM_TIMEOUT:-120} MPCOMM_DEBUG=${MPCOMM_DEBUG:-INFO}
+    run dataplane_1 "$stage/bin/test_device_plane_gpu"
+    mps_started=0
+    if command -v nvidia-cuda-mps-control >/dev/null; then
+      export CUDA_MPS_PIPE_DIRECTORY=$build/mps-pipe CUDA_MPS_LOG_DIRECTORY=$build/mps-log
+      mkdir -p "$CUDA_MPS_PIPE_DIRECTORY" "$CUDA_MPS_LOG_DIRECTORY"
+      nvidia-cuda-mps-control -d && mps_started=1 && echo "== MPS daemon started"
+    fi
+    for np in 2 4; do
+      run dataplane_$np "$root/bin/orterun" -np $np -x LD_LIBRARY_PATH -x OPAL_PREFIX \
+        -x MPCOMM_TIMEOUT -x MPCOMM_DEBUG "$stage/bin/test_device_plane_gpu"
+    done
+    [ $mps_started = 1 ] && echo quit | nvidia-cuda-mps-control
+  fi
 fi
 
 echo "logs: $logs"

@@ -1,0 +1,21 @@
+// The MPI collectives the device data plane agrees with, bounded by the group's timeout: a
+// member that never comes makes the others fail with MPCOMM_ERR_TIMEOUT (and the group broken)
+// instead of hanging, as every blocking control-plane call does. Collective over the group.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "group/group.hpp"
+
+namespace mpcomm::device {
+
+// all[r * bytes .. ] = member r's `bytes` at mine.
+void bounded_all_gather(mpcomm_group_s &g, const void *mine, void *all, size_t bytes,
+                        const char *what);
+// buf at root is copied into buf at every other member.
+void bounded_broadcast(mpcomm_group_s &g, void *buf, size_t bytes, int root, const char *what);
+// The smallest of the members' values.
+int64_t bounded_min(mpcomm_group_s &g, int64_t mine, const char *what);
+
+}  // namespace mpcomm::device

@@ -1,0 +1,164 @@
+#include "device/device_context.hpp"
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "core/mpi_call.hpp"
+#include "device/bounded_mpi.hpp"
+#include "device/cuda_util.hpp"
+#include "device/p2p_check.hpp"
+#include "group/node_rank.hpp"
+#include "locality/node.hpp"
+#include "locality/nvml.hpp"
+#include "locality/topology.hpp"
+
+namespace mpcomm::device {
+
+void DeviceContextDeleter::operator()(DeviceContext *context) const noexcept { delete context; }
+
+namespace {
+
+constexpr size_t kBusIdBytes = 32;
+
+std::string bus_id_of(int device) {
+  char bus[kBusIdBytes] = {0};
+  cuda_check(cudaDeviceGetPCIBusId(bus, sizeof bus, device), "cudaDeviceGetPCIBusId");
+  return bus;
+}
+
+// The facts every member reads for itself, then agreed (the weakest answer wins), so that all
+// members reach the same verdict.
+EligibilityFacts gather_facts(mpcomm_group_s &g, int device) {
+  EligibilityFacts f;
+  f.library_available = true;
+  f.disabled_by_config = g.custom_allreduce_off();
+  f.world_size = g.size();
+  f.single_node = locality::node_count(g.comm()) == 1;
+  const locality::Nvml &nvml = locality::Nvml::instance();
+  f.nvml_available = nvml.available();
+  f.nvml_unavailable_reason = nvml.unavailable_reason();
+
+  // Every member's GPU by PCI bus id, which names the same GPU in every process whatever
+  // CUDA_VISIBLE_DEVICES says (vLLM maps through it for the same reason).
+  const size_t n = static_cast<size_t>(g.size());
+  char mine[kBusIdBytes] = {0};
+  const std::string own_bus = bus_id_of(device);
+  std::strncpy(mine, own_bus.c_str(), kBusIdBytes - 1);
+  std::vector<char> all(n * kBusIdBytes);
+  bounded_all_gather(g, mine, all.data(), kBusIdBytes, "exchanging the members' GPU bus ids");
+  std::vector<std::string> buses(n);
+  for (size_t r = 0; r < n; ++r) buses[r] = std::string(&all[r * kBusIdBytes]);
+
+  bool nvlink = true;
+  bool p2p = true;
+  std::string p2p_problem;
+  for (size_t a = 0; a < n; ++a)
+    for (size_t b = a + 1; b < n; ++b) {
+      const locality::GpuLink link = nvml.link(buses[a], buses[b]);
+      if (link != locality::GpuLink::Self && link != locality::GpuLink::NvLink) nvlink = false;
+    }
+  for (size_t r = 0; r < n && p2p; ++r) {
+    if (static_cast<int>(r) == g.rank() || buses[r] == own_bus) continue;
+    int peer = -1;
+    if (cudaDeviceGetByPCIBusId(&peer, buses[r].c_str()) != cudaSuccess) {
+      cudaGetLastError();
+      p2p = false;
+      p2p_problem = concat("the GPU ", buses[r], " of ", g.describe_rank(static_cast<int>(r)),
+                           " is not visible to this process, so P2P cannot be checked");
+      break;
+    }
+    std::string why;
+    if (!p2p_works(device, peer, &why)) {
+      p2p = false;
+      p2p_problem = concat("to the GPU of ", g.describe_rank(static_cast<int>(r)), ": ", why);
+    }
+  }
+  const int64_t agreed_nvlink = bounded_min(g, nvlink ? 1 : 0, "agreeing on NVLink");
+  const int64_t agreed_p2p = bounded_min(g, p2p ? 1 : 0, "agreeing on P2P");
+  f.fully_nvlink = agreed_nvlink != 0;
+  f.p2p_ok = agreed_p2p != 0;
+  if (!f.p2p_ok && p2p_problem.empty())
+    p2p_problem = "another member's check failed (its INFO log says why)";
+  f.p2p_problem = p2p_problem;
+  return f;
+}
+
+}  // namespace
+
+int choose_device(mpcomm_group_s &g, int device_count) {
+  if (g.requested_device() >= 0) {
+    require_arg(g.requested_device() < device_count, "device ", g.requested_device(),
+                " was set for the group, but this process sees ", device_count, " CUDA devices");
+    return g.requested_device();
+  }
+  int local = node_local_rank();
+  if (local < 0) {
+    // No launcher told us and no world-spanning group learnt it: the rank among the group's
+    // members on this node.
+    MPI_Comm node = MPI_COMM_NULL;
+    mpi_check(MPI_Comm_split_type(g.comm(), MPI_COMM_TYPE_SHARED, g.rank(), MPI_INFO_NULL, &node),
+              "MPI_Comm_split_type");
+    int rc = MPI_Comm_rank(node, &local);
+    MPI_Comm_free(&node);
+    mpi_check(rc, "MPI_Comm_rank");
+  }
+  return locality::Topology::gpu_for_local_rank(local, device_count);
+}
+
+DeviceContext::DeviceContext(mpcomm_group_s &g) {
+  g.require_usable();
+  const int count = require_devices();
+  device_ = choose_device(g, count);
+  DeviceGuard guard(device_);
+
+  if (g.size() == 1) {
+    facts_.library_available = true;
+    facts_.world_size = 1;
+    facts_.single_node = true;
+    eligibility_ = check_eligibility(facts_);
+    return;
+  }
+  facts_ = gather_facts(g, device_);
+  max_size_ = static_cast<size_t>(bounded_min(g, static_cast<int64_t>(custom_allreduce_max_size()),
+                                              "agreeing on MPCOMM_CUSTOM_ALLREDUCE_MAX_SIZE"));
+  eligibility_ = check_eligibility(facts_);
+  if (eligibility_.eligible) {
+    custom_ = std::make_unique<CustomAllreduce>(g, max_size_);
+    log::info("custom allreduce enabled for a group of ", g.size(), " (max size ", max_size_,
+              " bytes)");
+  } else if (eligibility_.worth_logging && g.rank() == 0) {
+    log::info(eligibility_.reason);
+  }
+}
+
+NcclComm &DeviceContext::nccl(mpcomm_group_s &g, cudaStream_t stream) {
+  if (nccl_) return *nccl_;
+  require(g.size() > 1, MPCOMM_ERR_INTERNAL, "an NCCL communicator for a group of one");
+  require(stream == nullptr || !stream_capturing(stream), MPCOMM_ERR_INVALID_USAGE,
+          "the group's NCCL communicator is made at its first NCCL operation, which may not be "
+          "inside a CUDA graph capture: call mpcomm_group_device_init or "
+          "mpcomm_graph_capture_begin before capturing");
+  DeviceGuard guard(device_);
+  ncclUniqueId id{};
+  if (g.rank() == 0) id = NcclComm::new_unique_id();
+  bounded_broadcast(g, &id, sizeof id, 0, "broadcasting the NCCL unique id");
+  nccl_ = std::make_unique<NcclComm>(id, g.size(), g.rank(), device_, g.timeout());
+  return *nccl_;
+}
+
+DeviceContext &context(mpcomm_group_s &g, cudaStream_t stream) {
+  auto &held = g.device_context();
+  if (held) return *held;
+  require_devices();
+  require(stream == nullptr || !stream_capturing(stream), MPCOMM_ERR_INVALID_USAGE,
+          "the group's device context is made at its first device operation, which may not be "
+          "inside a CUDA graph capture: call mpcomm_group_device_init or "
+          "mpcomm_graph_capture_begin before capturing");
+  held.reset(new DeviceContext(g));
+  return *held;
+}
+
+}  // namespace mpcomm::device

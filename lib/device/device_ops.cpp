@@ -1,0 +1,368 @@
+// The device data plane built with CUDA and NCCL: argument checks, then the group's context,
+// then NCCL, the custom allreduce, or a copy for a group of one.
+#include "device/device_ops.hpp"
+
+#include <cuda_runtime.h>
+
+#include <cstdint>
+#include <string>
+
+#include "core/error.hpp"
+#include "dataplane/dtype.hpp"
+#include "dataplane/reduce_op.hpp"
+#include "device/cuda_util.hpp"
+#include "device/device_context.hpp"
+#include "group/group.hpp"
+#include "state/state.hpp"
+
+namespace mpcomm::device {
+
+namespace {
+
+cudaStream_t as_stream(void *stream) { return static_cast<cudaStream_t>(stream); }
+
+void require_buffer(const void *p, size_t count, const char *name) {
+  require_arg(p != nullptr || count == 0, name, " must not be NULL (count is ", count, ")");
+}
+
+void require_peer(const mpcomm_group_s &g, int peer, const char *name) {
+  require_arg(peer >= 0 && peer < g.size(), name, " must be a rank in the group [0, ", g.size(),
+              "), got ", peer);
+}
+
+// A failed NCCL call aborted the communicator, and a timeout left members behind: the group's
+// device plane is unusable, so the group is marked broken with the cause.
+template <class Body>
+void guarded(mpcomm_group_s &g, Body &&body) {
+  g.require_usable();
+  try {
+    body();
+  } catch (const Error &e) {
+    if (e.status() == MPCOMM_ERR_NCCL || e.status() == MPCOMM_ERR_TIMEOUT) g.mark_broken(e.what());
+    throw;
+  }
+}
+
+void copy_async(void *dst, const void *src, size_t bytes, cudaStream_t stream) {
+  if (bytes == 0 || dst == src) return;
+  cuda_check(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, stream), "cudaMemcpyAsync");
+}
+
+kernels::DType kernel_dtype(mpcomm_datatype_t dtype) {
+  switch (dtype) {
+    case MPCOMM_FLOAT16: return kernels::DType::Float16;
+    case MPCOMM_BFLOAT16: return kernels::DType::BFloat16;
+    default: return kernels::DType::Float32;  // should_custom_ar admits float32 besides these
+  }
+}
+
+DevicePath plan_all_reduce(DeviceContext &ctx, const mpcomm_group_s &g, size_t bytes,
+                           const void *recv, mpcomm_datatype_t dtype, mpcomm_op_t op,
+                           AllReduceAlgo algo, std::string *why_not) {
+  const bool eligible = ctx.custom() != nullptr;
+  const bool aligned = reinterpret_cast<uintptr_t>(recv) % kernels::kPackBytes == 0;
+  const bool qualifies =
+      eligible && aligned &&
+      should_custom_ar(bytes, true, ctx.max_size(), g.size(), ctx.facts().fully_nvlink, dtype, op);
+  std::string why;
+  if (!eligible)
+    why = ctx.eligibility().reason;
+  else if (!qualifies)
+    why =
+        concat("this call does not qualify (", bytes, " bytes of ", dataplane::datatype_name(dtype),
+               ", op ", dataplane::op_name(op), aligned ? "" : ", recv not 16-byte aligned",
+               "; it takes sums of float32, float16 or bfloat16, a multiple of 16 bytes below ",
+               ctx.max_size(), ")");
+  if (why_not) *why_not = why;
+  return choose_all_reduce_path(algo, g.size(), eligible, qualifies, why);
+}
+
+// Elements per block when a buffer of count elements is `outer` blocks.
+size_t block_count(size_t count, size_t outer) {
+  require_arg(outer >= 1, "outer must be >= 1, got ", outer);
+  require_arg(count % outer == 0, "outer (", outer, ") must divide count_per_rank (", count, ")");
+  return count / outer;
+}
+
+// A device buffer for one stream's work, allocated and freed in stream order (graph-capturable).
+class StreamScratch {
+ public:
+  StreamScratch(size_t bytes, cudaStream_t stream) : stream_(stream) {
+    cuda_check(cudaMallocAsync(&ptr_, bytes == 0 ? 1 : bytes, stream), "cudaMallocAsync");
+  }
+  ~StreamScratch() { cudaFreeAsync(ptr_, stream_); }
+  StreamScratch(const StreamScratch &) = delete;
+  StreamScratch &operator=(const StreamScratch &) = delete;
+  char *get() const { return static_cast<char *>(ptr_); }
+
+ private:
+  void *ptr_ = nullptr;
+  cudaStream_t stream_;
+};
+
+// [size][outer][chunk] (rank-major, as NCCL gathers) to [outer][size][chunk] (along the dim).
+void rank_major_to_dim(const char *src, char *dst, int size, size_t outer, size_t chunk_bytes,
+                       cudaStream_t stream) {
+  const size_t n = static_cast<size_t>(size);
+  for (size_t r = 0; r < n; ++r)
+    cuda_check(
+        cudaMemcpy2DAsync(dst + r * chunk_bytes, n * chunk_bytes, src + r * outer * chunk_bytes,
+                          chunk_bytes, chunk_bytes, outer, cudaMemcpyDeviceToDevice, stream),
+        "cudaMemcpy2DAsync");
+}
+
+// The reverse: [outer][size][chunk] to [size][outer][chunk].
+void dim_to_rank_major(const char *src, char *dst, int size, size_t outer, size_t chunk_bytes,
+                       cudaStream_t stream) {
+  const size_t n = static_cast<size_t>(size);
+  for (size_t r = 0; r < n; ++r)
+    cuda_check(
+        cudaMemcpy2DAsync(dst + r * outer * chunk_bytes, chunk_bytes, src + r * chunk_bytes,
+                          n * chunk_bytes, chunk_bytes, outer, cudaMemcpyDeviceToDevice, stream),
+        "cudaMemcpy2DAsync");
+}
+
+}  // namespace
+
+bool is_device_pointer(const void *p) {
+  if (p == nullptr) return false;
+  cudaPointerAttributes attr{};
+  if (cudaPointerGetAttributes(&attr, p) != cudaSuccess) {
+    cudaGetLastError();
+    return false;
+  }
+  return attr.type == cudaMemoryTypeDevice || attr.type == cudaMemoryTypeManaged;
+}
+
+void all_reduce(mpcomm_group_s &g, const void *send, void *recv, size_t count,
+                mpcomm_datatype_t dtype, mpcomm_op_t op, void *stream, AllReduceAlgo algo) {
+  dataplane::validate_datatype(dtype);
+  dataplane::validate_op(op);
+  require_buffer(send, count, "send");
+  require_buffer(recv, count, "recv");
+  guarded(g, [&] {
+    const cudaStream_t s = as_stream(stream);
+    DeviceContext &ctx = context(g, s);
+    DeviceGuard guard(ctx.device());
+    const size_t bytes = count * dataplane::element_size(dtype);
+    switch (plan_all_reduce(ctx, g, bytes, recv, dtype, op, algo, nullptr)) {
+      case DevicePath::Copy: copy_async(recv, send, bytes, s); break;
+      case DevicePath::Custom:
+        ctx.custom()->all_reduce(send, recv, count, kernel_dtype(dtype), s);
+        break;
+      case DevicePath::Nccl: ctx.nccl(g, s).all_reduce(send, recv, count, dtype, op, s); break;
+    }
+  });
+}
+
+DevicePath all_reduce_path(mpcomm_group_s &g, size_t bytes, mpcomm_datatype_t dtype, mpcomm_op_t op,
+                           std::string *why_not) {
+  dataplane::validate_datatype(dtype);
+  dataplane::validate_op(op);
+  DevicePath path = DevicePath::Nccl;
+  guarded(g, [&] {
+    DeviceContext &ctx = context(g, nullptr);
+    // An aligned stand-in for recv: the question is about the size and type.
+    path = plan_all_reduce(ctx, g, bytes, nullptr, dtype, op, AllReduceAlgo::Auto, why_not);
+  });
+  return path;
+}
+
+void broadcast(mpcomm_group_s &g, void *buf, size_t count, mpcomm_datatype_t dtype, int root,
+               void *stream) {
+  dataplane::validate_datatype(dtype);
+  require_buffer(buf, count, "buf");
+  require_peer(g, root, "root");
+  guarded(g, [&] {
+    DeviceContext &ctx = context(g, as_stream(stream));
+    if (g.size() == 1) return;
+    DeviceGuard guard(ctx.device());
+    ctx.nccl(g, as_stream(stream)).broadcast(buf, count, dtype, root, as_stream(stream));
+  });
+}
+
+namespace {
+
+// send and recv: NCCL needs every member to make the communicator, which a pair alone can do
+// only in a group of two.
+DeviceContext &point_to_point_context(mpcomm_group_s &g, cudaStream_t stream) {
+  require_devices();  // without a GPU nothing else matters
+  require((g.device_context() && g.device_context()->has_nccl()) || g.size() == 2,
+          MPCOMM_ERR_INVALID_USAGE, "a device send or receive in a group of ", g.size(),
+          " needs the group's NCCL communicator, which every member makes together: call "
+          "mpcomm_group_device_init (or make an NCCL collective) first");
+  return context(g, stream);
+}
+
+}  // namespace
+
+void send(mpcomm_group_s &g, const void *buf, size_t count, mpcomm_datatype_t dtype, int dst,
+          void *stream) {
+  dataplane::validate_datatype(dtype);
+  require_buffer(buf, count, "buf");
+  require_peer(g, dst, "dst");
+  require_arg(dst != g.rank(), "dst must be another member, got the caller's own rank ", dst);
+  guarded(g, [&] {
+    DeviceContext &ctx = point_to_point_context(g, as_stream(stream));
+    DeviceGuard guard(ctx.device());
+    ctx.nccl(g, as_stream(stream)).send(buf, count, dtype, dst, as_stream(stream));
+  });
+}
+
+void recv(mpcomm_group_s &g, void *buf, size_t count, mpcomm_datatype_t dtype, int src,
+          void *stream) {
+  dataplane::validate_datatype(dtype);
+  require_buffer(buf, count, "buf");
+  require_peer(g, src, "src");
+  require_arg(src != g.rank(), "src must be another member, got the caller's own rank ", src);
+  guarded(g, [&] {
+    DeviceContext &ctx = point_to_point_context(g, as_stream(stream));
+    DeviceGuard guard(ctx.device());
+    ctx.nccl(g, as_stream(stream)).recv(buf, count, dtype, src, as_stream(stream));
+  });
+}
+
+void all_gather(mpcomm_group_s &g, const void *in, void *out, size_t count_per_rank,
+                mpcomm_datatype_t dtype, void *stream, size_t outer) {
+  dataplane::validate_datatype(dtype);
+  require_buffer(in, count_per_rank, "in");
+  require_buffer(out, count_per_rank, "out");
+  const size_t chunk = block_count(count_per_rank, outer);
+  guarded(g, [&] {
+    const cudaStream_t s = as_stream(stream);
+    DeviceContext &ctx = context(g, s);
+    DeviceGuard guard(ctx.device());
+    const size_t el = dataplane::element_size(dtype);
+    if (g.size() == 1) return copy_async(out, in, count_per_rank * el, s);
+    if (count_per_rank == 0) return;
+    if (outer == 1) return ctx.nccl(g, s).all_gather(in, out, count_per_rank, dtype, s);
+    StreamScratch gathered(static_cast<size_t>(g.size()) * count_per_rank * el, s);
+    ctx.nccl(g, s).all_gather(in, gathered.get(), count_per_rank, dtype, s);
+    rank_major_to_dim(gathered.get(), static_cast<char *>(out), g.size(), outer, chunk * el, s);
+  });
+}
+
+void reduce_scatter(mpcomm_group_s &g, const void *in, void *out, size_t count_per_rank,
+                    mpcomm_datatype_t dtype, mpcomm_op_t op, void *stream, size_t outer) {
+  dataplane::validate_datatype(dtype);
+  dataplane::validate_op(op);
+  require_buffer(in, count_per_rank, "in");
+  require_buffer(out, count_per_rank, "out");
+  const size_t chunk = block_count(count_per_rank, outer);
+  guarded(g, [&] {
+    const cudaStream_t s = as_stream(stream);
+    DeviceContext &ctx = context(g, s);
+    DeviceGuard guard(ctx.device());
+    const size_t el = dataplane::element_size(dtype);
+    if (g.size() == 1) return copy_async(out, in, count_per_rank * el, s);
+    if (count_per_rank == 0) return;
+    if (outer == 1) return ctx.nccl(g, s).reduce_scatter(in, out, count_per_rank, dtype, op, s);
+    StreamScratch rank_major(static_cast<size_t>(g.size()) * count_per_rank * el, s);
+    dim_to_rank_major(static_cast<const char *>(in), rank_major.get(), g.size(), outer, chunk * el,
+                      s);
+    ctx.nccl(g, s).reduce_scatter(rank_major.get(), out, count_per_rank, dtype, op, s);
+  });
+}
+
+void gather(mpcomm_group_s &g, const void *in, void *out, size_t count_per_rank,
+            mpcomm_datatype_t dtype, int dst, void *stream, size_t outer) {
+  dataplane::validate_datatype(dtype);
+  require_peer(g, dst, "dst");
+  require_buffer(in, count_per_rank, "in");
+  if (g.rank() == dst) require_buffer(out, count_per_rank, "out");
+  const size_t chunk = block_count(count_per_rank, outer);
+  guarded(g, [&] {
+    const cudaStream_t s = as_stream(stream);
+    DeviceContext &ctx = context(g, s);
+    DeviceGuard guard(ctx.device());
+    const size_t el = dataplane::element_size(dtype);
+    if (g.size() == 1) return copy_async(out, in, count_per_rank * el, s);
+    if (count_per_rank == 0) return;
+    if (outer == 1 || g.rank() != dst)
+      return ctx.nccl(g, s).gather(in, out, count_per_rank, dtype, dst, s);
+    StreamScratch gathered(static_cast<size_t>(g.size()) * count_per_rank * el, s);
+    ctx.nccl(g, s).gather(in, gathered.get(), count_per_rank, dtype, dst, s);
+    rank_major_to_dim(gathered.get(), static_cast<char *>(out), g.size(), outer, chunk * el, s);
+  });
+}
+
+void set_device(mpcomm_group_s &g, int device) {
+  const int count = require_devices();
+  require_arg(device < count, "device must be below the number of visible CUDA devices (", count,
+              "), got ", device);
+  require(!g.device_context(), MPCOMM_ERR_INVALID_USAGE,
+          "the group's device context exists already (on device ",
+          g.device_context() ? g.device_context()->device() : -1,
+          "): set the device before the group's first device operation");
+  g.set_requested_device(device < 0 ? -1 : device);
+}
+
+void init_context(mpcomm_group_s &g) {
+  guarded(g, [&] {
+    DeviceContext &ctx = context(g, nullptr);
+    if (g.size() > 1) ctx.nccl(g, nullptr);
+  });
+}
+
+double time_all_reduce(mpcomm_group_s &g, const void *send, void *recv, size_t count,
+                       mpcomm_datatype_t dtype, mpcomm_op_t op, AllReduceAlgo algo, int warmup,
+                       int iters, void *stream, DevicePath *path) {
+  require_arg(warmup >= 0, "warmup must be >= 0, got ", warmup);
+  require_arg(iters >= 1, "iters must be >= 1, got ", iters);
+  for (int i = 0; i < warmup; ++i) all_reduce(g, send, recv, count, dtype, op, stream, algo);
+  DeviceContext &ctx = context(g, as_stream(stream));
+  DeviceGuard guard(ctx.device());
+  if (path)
+    *path = plan_all_reduce(ctx, g, count * dataplane::element_size(dtype), recv, dtype, op, algo,
+                            nullptr);
+  cudaEvent_t start = nullptr, stop = nullptr;
+  cuda_check(cudaEventCreate(&start), "cudaEventCreate");
+  float ms = 0;
+  try {
+    cuda_check(cudaEventCreate(&stop), "cudaEventCreate");
+    cuda_check(cudaEventRecord(start, as_stream(stream)), "cudaEventRecord");
+    for (int i = 0; i < iters; ++i) all_reduce(g, send, recv, count, dtype, op, stream, algo);
+    cuda_check(cudaEventRecord(stop, as_stream(stream)), "cudaEventRecord");
+    cuda_check(cudaEventSynchronize(stop), "cudaEventSynchronize");
+    cuda_check(cudaEventElapsedTime(&ms, start, stop), "cudaEventElapsedTime");
+  } catch (...) {
+    cudaEventDestroy(start);
+    if (stop) cudaEventDestroy(stop);
+    throw;
+  }
+  cudaEventDestroy(start);
+  cudaEventDestroy(stop);
+  return static_cast<double>(ms) * 1e-3 / iters;
+}
+
+namespace {
+
+constexpr mpcomm_group_kind_t kCaptureOrder[] = {
+    MPCOMM_GROUP_WORLD, MPCOMM_GROUP_TP,  MPCOMM_GROUP_PP, MPCOMM_GROUP_DP,
+    MPCOMM_GROUP_EP,    MPCOMM_GROUP_DCP, MPCOMM_GROUP_PCP};
+
+}  // namespace
+
+void graph_capture_begin(mpcomm_state_s &state, void *stream) {
+  require(!state.graph_capturing(), MPCOMM_ERR_INVALID_USAGE,
+          "mpcomm_graph_capture_begin was already called; call mpcomm_graph_capture_end first");
+  require_devices();
+  require(!stream_capturing(as_stream(stream)), MPCOMM_ERR_INVALID_USAGE,
+          "stream is capturing already: call mpcomm_graph_capture_begin before "
+          "cudaStreamBeginCapture");
+  // Every process walks the kinds in the same order, so the groups' collectives line up.
+  for (mpcomm_group_kind_t kind : kCaptureOrder) {
+    if (kind == MPCOMM_GROUP_EP && !state.config().enable_expert_parallel) continue;
+    mpcomm_group_s &g = *state.group(kind);
+    if (g.size() > 1) init_context(g);
+  }
+  state.set_graph_capturing(true);
+}
+
+void graph_capture_end(mpcomm_state_s &state) {
+  require(state.graph_capturing(), MPCOMM_ERR_INVALID_USAGE,
+          "mpcomm_graph_capture_end without mpcomm_graph_capture_begin");
+  state.set_graph_capturing(false);
+}
+
+}  // namespace mpcomm::device

@@ -1,0 +1,67 @@
+// The device data plane of a build without CUDA and NCCL: every operation is
+// Error(MPCOMM_ERR_NOT_SUPPORTED) saying so, no pointer is device memory, and no group ever has a
+// device context.
+#include <string>
+
+#include "core/error.hpp"
+#include "device/device_ops.hpp"
+#include "group/group.hpp"
+#include "state/state.hpp"
+
+namespace mpcomm::device {
+
+class DeviceContext {};
+
+void DeviceContextDeleter::operator()(DeviceContext *context) const noexcept { delete context; }
+
+namespace {
+
+[[noreturn]] void not_built(const char *what) {
+  throw Error(MPCOMM_ERR_NOT_SUPPORTED,
+              concat(what,
+                     " needs CUDA and NCCL, and this mpcomm was built without them "
+                     "(configure --with-cuda --with-nccl)"));
+}
+
+}  // namespace
+
+bool is_device_pointer(const void *) { return false; }
+
+void all_reduce(mpcomm_group_s &, const void *, void *, size_t, mpcomm_datatype_t, mpcomm_op_t,
+                void *, AllReduceAlgo) {
+  not_built("a device all_reduce");
+}
+void broadcast(mpcomm_group_s &, void *, size_t, mpcomm_datatype_t, int, void *) {
+  not_built("a device broadcast");
+}
+void send(mpcomm_group_s &, const void *, size_t, mpcomm_datatype_t, int, void *) {
+  not_built("a device send");
+}
+void recv(mpcomm_group_s &, void *, size_t, mpcomm_datatype_t, int, void *) {
+  not_built("a device receive");
+}
+void all_gather(mpcomm_group_s &, const void *, void *, size_t, mpcomm_datatype_t, void *, size_t) {
+  not_built("a device all_gather");
+}
+void reduce_scatter(mpcomm_group_s &, const void *, void *, size_t, mpcomm_datatype_t, mpcomm_op_t,
+                    void *, size_t) {
+  not_built("a device reduce_scatter");
+}
+void gather(mpcomm_group_s &, const void *, void *, size_t, mpcomm_datatype_t, int, void *,
+            size_t) {
+  not_built("a device gather");
+}
+void set_device(mpcomm_group_s &, int) { not_built("choosing a group's CUDA device"); }
+void init_context(mpcomm_group_s &) { not_built("a group's device context"); }
+DevicePath all_reduce_path(mpcomm_group_s &, size_t, mpcomm_datatype_t, mpcomm_op_t,
+                           std::string *) {
+  not_built("a device all_reduce");
+}
+double time_all_reduce(mpcomm_group_s &, const void *, void *, size_t, mpcomm_datatype_t,
+                       mpcomm_op_t, AllReduceAlgo, int, int, void *, DevicePath *) {
+  not_built("timing a device all_reduce");
+}
+void graph_capture_begin(mpcomm_state_s &, void *) { not_built("CUDA graph capture"); }
+void graph_capture_end(mpcomm_state_s &) { not_built("CUDA graph capture"); }
+
+}  // namespace mpcomm::device

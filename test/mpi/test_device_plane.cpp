@@ -1,0 +1,210 @@
+// The GPU data plane where there is no GPU (make check's machines): every device call fails
+// cleanly with MPCOMM_ERR_NOT_SUPPORTED and a message that says why, arguments are checked first
+// where the device code is built, host memory is never taken for device memory, and a parallel
+// state hands the custom allreduce to its tensor-parallel group only. On a machine with a GPU
+// the calls that need one are skipped here: test/gpu covers them.
+#include <gtest/gtest.h>
+#include <mpi.h>
+
+#include <string>
+#include <vector>
+
+#include "config.h"
+#include "core/error.hpp"
+#include "device/device_ops.hpp"
+#include "group/group.hpp"
+#include "mpcomm.h"
+#include "state/state.hpp"
+
+namespace {
+
+bool contains(const std::string &text, const std::string &part) {
+  return text.find(part) != std::string::npos;
+}
+
+class DevicePlane : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_EQ(mpcomm_group_from_comm(MPI_COMM_WORLD, &group_), MPCOMM_SUCCESS)
+        << mpcomm_last_error();
+    gpu_ = mpcomm_group_set_device(group_, -1) == MPCOMM_SUCCESS;
+  }
+  void TearDown() override { mpcomm_group_free(&group_); }
+  mpcomm_group_s &g() { return *group_; }
+
+  mpcomm_group_t group_ = nullptr;
+  bool gpu_ = false;
+};
+
+// Runs body, which must throw Error(status); returns the message.
+template <class Body>
+std::string expect_error(mpcomm_status_t status, Body &&body) {
+  try {
+    body();
+  } catch (const mpcomm::Error &e) {
+    EXPECT_EQ(e.status(), status) << e.what();
+    return e.what();
+  }
+  ADD_FAILURE() << "no error, expected " << mpcomm_status_string(status);
+  return "";
+}
+
+}  // namespace
+
+TEST_F(DevicePlane, HostMemoryIsNotDeviceMemory) {
+  std::vector<float> host(16);
+  EXPECT_FALSE(mpcomm::device::is_device_pointer(host.data()));
+  EXPECT_FALSE(mpcomm::device::is_device_pointer(nullptr));
+  int on_stack = 0;
+  EXPECT_FALSE(mpcomm::device::is_device_pointer(&on_stack));
+}
+
+TEST_F(DevicePlane, EveryOperationIsNotSupportedWithoutAGpu) {
+  if (gpu_) GTEST_SKIP() << "a GPU is present: test/gpu covers the device operations";
+  using namespace mpcomm::device;
+  std::vector<float> a(64), b(64 * 8);
+  const int peer = g().size() > 1 ? (g().rank() + 1) % g().size() : 0;
+  std::vector<std::string> messages;
+  messages.push_back(expect_error(MPCOMM_ERR_NOT_SUPPORTED, [&] {
+    all_reduce(g(), a.data(), a.data(), a.size(), MPCOMM_FLOAT32, MPCOMM_SUM, nullptr);
+  }));
+  messages.push_back(expect_error(MPCOMM_ERR_NOT_SUPPORTED, [&] {
+    broadcast(g(), a.data(), a.size(), MPCOMM_FLOAT32, 0, nullptr);
+  }));
+  messages.push_back(expect_error(MPCOMM_ERR_NOT_SUPPORTED, [&] {
+    all_gather(g(), a.data(), b.data(), a.size(), MPCOMM_FLOAT32, nullptr);
+  }));
+  messages.push_back(expect_error(MPCOMM_ERR_NOT_SUPPORTED, [&] {
+    reduce_scatter(g(), b.data(), a.data(), 8, MPCOMM_FLOAT32, MPCOMM_MAX, nullptr);
+  }));
+  messages.push_back(expect_error(MPCOMM_ERR_NOT_SUPPORTED, [&] {
+    gather(g(), a.data(), b.data(), a.size(), MPCOMM_FLOAT32, 0, nullptr);
+  }));
+  messages.push_back(expect_error(MPCOMM_ERR_NOT_SUPPORTED, [&] { init_context(g()); }));
+  messages.push_back(expect_error(MPCOMM_ERR_NOT_SUPPORTED, [&] {
+    time_all_reduce(g(), a.data(), a.data(), a.size(), MPCOMM_FLOAT32, MPCOMM_SUM,
+                    AllReduceAlgo::Auto, 1, 1, nullptr, nullptr);
+  }));
+  if (g().size() > 1) {
+    messages.push_back(expect_error(MPCOMM_ERR_NOT_SUPPORTED, [&] {
+      send(g(), a.data(), a.size(), MPCOMM_FLOAT32, peer, nullptr);
+    }));
+    messages.push_back(expect_error(MPCOMM_ERR_NOT_SUPPORTED, [&] {
+      recv(g(), a.data(), a.size(), MPCOMM_FLOAT32, peer, nullptr);
+    }));
+  }
+  for (const auto &m : messages) {
+#ifdef MPCOMM_HAVE_NCCL
+    EXPECT_TRUE(contains(m, "no CUDA device is usable")) << m;
+#else
+    EXPECT_TRUE(contains(m, "built without")) << m;
+#endif
+  }
+  // Nothing was made, and the group still works.
+  EXPECT_FALSE(g().device_context());
+  EXPECT_FALSE(g().broken());
+  EXPECT_EQ(mpcomm_barrier(group_, 30.0), MPCOMM_SUCCESS) << mpcomm_last_error();
+}
+
+TEST_F(DevicePlane, CFunctionsWithoutAGpu) {
+  if (gpu_) GTEST_SKIP() << "a GPU is present: test/gpu covers the device operations";
+  EXPECT_EQ(mpcomm_group_set_device(group_, 0), MPCOMM_ERR_NOT_SUPPORTED);
+  EXPECT_TRUE(contains(mpcomm_last_error(), "mpcomm_group_set_device: ")) << mpcomm_last_error();
+  EXPECT_EQ(mpcomm_group_device_init(group_), MPCOMM_ERR_NOT_SUPPORTED);
+  EXPECT_TRUE(contains(mpcomm_last_error(), "mpcomm_group_device_init: ")) << mpcomm_last_error();
+
+  mpcomm_parallel_config_t cfg = MPCOMM_PARALLEL_CONFIG_INIT;
+  cfg.tensor_parallel_size = g().size();
+  mpcomm_state_t state = nullptr;
+  ASSERT_EQ(mpcomm_state_create(MPI_COMM_WORLD, &cfg, &state), MPCOMM_SUCCESS)
+      << mpcomm_last_error();
+  int dummy_stream = 0;
+  EXPECT_EQ(mpcomm_graph_capture_begin(state, &dummy_stream), MPCOMM_ERR_NOT_SUPPORTED);
+  EXPECT_EQ(mpcomm_graph_capture_begin(state, nullptr), MPCOMM_ERR_INVALID_ARGUMENT);
+  EXPECT_TRUE(contains(mpcomm_last_error(), "stream must not be NULL")) << mpcomm_last_error();
+#ifdef MPCOMM_HAVE_NCCL
+  // Bracketing needs no GPU: an end without a begin is a usage error.
+  EXPECT_EQ(mpcomm_graph_capture_end(state), MPCOMM_ERR_INVALID_USAGE);
+#else
+  EXPECT_EQ(mpcomm_graph_capture_end(state), MPCOMM_ERR_NOT_SUPPORTED);
+#endif
+  EXPECT_EQ(mpcomm_state_destroy(&state), MPCOMM_SUCCESS);
+}
+
+TEST_F(DevicePlane, NullHandles) {
+  EXPECT_EQ(mpcomm_group_set_device(nullptr, 0), MPCOMM_ERR_INVALID_ARGUMENT);
+  EXPECT_TRUE(contains(mpcomm_last_error(), "group must not be NULL")) << mpcomm_last_error();
+  EXPECT_EQ(mpcomm_group_device_init(nullptr), MPCOMM_ERR_INVALID_ARGUMENT);
+  int dummy_stream = 0;
+  EXPECT_EQ(mpcomm_graph_capture_begin(nullptr, &dummy_stream), MPCOMM_ERR_INVALID_ARGUMENT);
+  EXPECT_TRUE(contains(mpcomm_last_error(), "state must not be NULL")) << mpcomm_last_error();
+  EXPECT_EQ(mpcomm_graph_capture_end(nullptr), MPCOMM_ERR_INVALID_ARGUMENT);
+}
+
+#ifdef MPCOMM_HAVE_NCCL
+// Where the device code is built, arguments are refused before anything touches CUDA.
+TEST_F(DevicePlane, ArgumentsAreCheckedFirst) {
+  using namespace mpcomm::device;
+  std::vector<float> a(64);
+  std::string m = expect_error(MPCOMM_ERR_INVALID_ARGUMENT, [&] {
+    all_reduce(g(), a.data(), a.data(), a.size(), static_cast<mpcomm_datatype_t>(99), MPCOMM_SUM,
+               nullptr);
+  });
+  EXPECT_TRUE(contains(m, "99")) << m;
+  m = expect_error(MPCOMM_ERR_INVALID_ARGUMENT, [&] {
+    all_reduce(g(), nullptr, a.data(), a.size(), MPCOMM_FLOAT32, MPCOMM_SUM, nullptr);
+  });
+  EXPECT_TRUE(contains(m, "send must not be NULL")) << m;
+  m = expect_error(MPCOMM_ERR_INVALID_ARGUMENT, [&] {
+    broadcast(g(), a.data(), a.size(), MPCOMM_FLOAT32, g().size(), nullptr);
+  });
+  EXPECT_TRUE(contains(m, "root must be a rank in the group")) << m;
+  m = expect_error(MPCOMM_ERR_INVALID_ARGUMENT,
+                   [&] { send(g(), a.data(), a.size(), MPCOMM_FLOAT32, g().rank(), nullptr); });
+  EXPECT_TRUE(contains(m, "dst must be another member")) << m;
+  m = expect_error(MPCOMM_ERR_INVALID_ARGUMENT,
+                   [&] { recv(g(), a.data(), a.size(), MPCOMM_FLOAT32, -1, nullptr); });
+  EXPECT_TRUE(contains(m, "src must be a rank in the group")) << m;
+  m = expect_error(MPCOMM_ERR_INVALID_ARGUMENT,
+                   [&] { all_gather(g(), a.data(), a.data(), 10, MPCOMM_FLOAT32, nullptr, 3); });
+  EXPECT_TRUE(contains(m, "outer (3) must divide count_per_rank (10)")) << m;
+  m = expect_error(MPCOMM_ERR_INVALID_ARGUMENT, [&] {
+    reduce_scatter(g(), a.data(), a.data(), 8, MPCOMM_FLOAT32, static_cast<mpcomm_op_t>(-1),
+                   nullptr);
+  });
+  EXPECT_TRUE(contains(m, "op")) << m;
+  m = expect_error(MPCOMM_ERR_INVALID_ARGUMENT,
+                   [&] { gather(g(), a.data(), a.data(), 8, MPCOMM_FLOAT32, 0, nullptr, 0); });
+  EXPECT_TRUE(contains(m, "outer must be >= 1")) << m;
+  EXPECT_FALSE(g().broken());
+}
+#endif
+
+// vLLM gives the custom allreduce to the TP group only, and disable_custom_all_reduce turns
+// it off there too.
+TEST(DevicePlaneState, OnlyTheTensorParallelGroupMayUseTheCustomAllreduce) {
+  int size = 0;
+  MPI_Comm_size(MPI_COMM_WORLD, &size);
+  for (int disable : {0, 1}) {
+    mpcomm_parallel_config_t cfg = MPCOMM_PARALLEL_CONFIG_INIT;
+    cfg.tensor_parallel_size = size;
+    cfg.disable_custom_all_reduce = disable;
+    mpcomm_state_t state = nullptr;
+    ASSERT_EQ(mpcomm_state_create(MPI_COMM_WORLD, &cfg, &state), MPCOMM_SUCCESS)
+        << mpcomm_last_error();
+    for (mpcomm_group_kind_t kind : {MPCOMM_GROUP_WORLD, MPCOMM_GROUP_TP, MPCOMM_GROUP_PP,
+                                     MPCOMM_GROUP_DP, MPCOMM_GROUP_DCP, MPCOMM_GROUP_PCP}) {
+      mpcomm_group_t group = nullptr;
+      ASSERT_EQ(mpcomm_state_group(state, kind, &group), MPCOMM_SUCCESS);
+      const std::string off = group->custom_allreduce_off();
+      if (kind == MPCOMM_GROUP_TP && !disable) {
+        EXPECT_EQ(off, "");
+      } else if (kind == MPCOMM_GROUP_TP) {
+        EXPECT_EQ(off, "disable_custom_all_reduce is set");
+      } else {
+        EXPECT_TRUE(contains(off, "only the tensor-parallel group")) << kind << ": " << off;
+      }
+    }
+    EXPECT_EQ(mpcomm_state_destroy(&state), MPCOMM_SUCCESS);
+  }
+}
