@@ -274,8 +274,17 @@ TEST(Join, RankThatComesTwiceIsRefusedOnce) {
   // World ranks 1 and 2 both ask to be rank 1 of a group of size-1.
   const int size = world_size() - 1;
   const int asked = world_rank() <= 1 ? world_rank() : world_rank() - 1;
+  const int port = shared_free_port();
+  // The last member comes only after the duplicate was refused: once everyone has arrived,
+  // rank 0 stops listening, and a duplicate that came later would find nobody to refuse it.
+  constexpr int kRefusedTag = 77;
+  int note = 0;
+  if (world_rank() == world_size() - 1)
+    MPI_Recv(&note, 1, MPI_INT, MPI_ANY_SOURCE, kRefusedTag, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
   GroupHolder group;
-  Outcome o = timed_join(shared_free_port(), asked, size, 10, group);
+  Outcome o = timed_join(port, asked, size, 10, group);
+  if (o.status == MPCOMM_ERR_INVALID_ARGUMENT)
+    MPI_Send(&note, 1, MPI_INT, world_size() - 1, kRefusedTag, MPI_COMM_WORLD);
   int refused = o.status == MPCOMM_ERR_INVALID_ARGUMENT ? 1 : 0, total = 0;
   MPI_Allreduce(&refused, &total, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
   EXPECT_EQ(total, 1);
