@@ -1,7 +1,9 @@
 # Installed programs.
 # mpcomm-info: group layout, rank membership and build facts.
 bin_PROGRAMS += tools/mpcomm-info
-tools_mpcomm_info_SOURCES = tools/mpcomm-info.cpp
+tools_mpcomm_info_SOURCES = tools/mpcomm-info.cpp \
+	tools/info/locality_report.cpp tools/info/locality_report.hpp
+tools_mpcomm_info_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tools
 tools_mpcomm_info_LDADD = libmpcomm.la $(HWLOC_LIBS)
 # mpcomm-perf: nccl-tests-style timing of mpcomm operations, with an optional MPI baseline.
 bin_PROGRAMS += tools/mpcomm-perf

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "config.h"
+#include "info/locality_report.hpp"
 #include "mpcomm.h"
 #ifdef MPCOMM_HAVE_CUDA
 #include "kernels/device_probe.h"
@@ -137,6 +138,18 @@ class MpiSession {
     // (Not PMIX_RANK: Open MPI sets it for a singleton too.)
     return size_ > 1 || std::getenv("OMPI_COMM_WORLD_SIZE") || std::getenv("PMI_SIZE") ||
            std::getenv("SLURM_STEP_NUM_TASKS");
+  }
+
+  // The rank among the processes of this node, and whether it is the node's first.
+  int node_rank() const {
+    MPI_Comm node = MPI_COMM_NULL;
+    int r = 0;
+    if (MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node) ==
+        MPI_SUCCESS) {
+      MPI_Comm_rank(node, &r);
+      MPI_Comm_free(&node);
+    }
+    return r;
   }
 
   // Every rank's line, in rank order, on rank 0 (empty elsewhere).
@@ -323,7 +336,8 @@ void print_text(const Options &o, int world, const char *hash,
 }
 
 void print_json(const Options &o, int world, const char *hash, const std::vector<KindLayout> &kinds,
-                const std::vector<std::string> &rank_objects, const BuildFacts *build) {
+                const std::vector<std::string> &rank_objects, const BuildFacts *build,
+                const std::vector<std::string> &locality, const std::vector<std::string> &nodes) {
   std::printf("{\"version\": \"%s\", \"world_size\": %d, ", PACKAGE_VERSION, world);
   std::printf("\"sizes\": {\"tp\": %d, \"pp\": %d, \"dp\": %d, \"dcp\": %d, \"pcp\": %d}, ", o.tp,
               o.pp, o.dp, o.dcp, o.pcp);
@@ -347,6 +361,17 @@ void print_json(const Options &o, int world, const char *hash, const std::vector
       std::printf("%s%s", r ? ", " : "", rank_objects[r].c_str());
     std::printf("]");
   }
+  std::printf(", \"locality\": [");
+  for (size_t r = 0; r < locality.size(); ++r)
+    std::printf("%s%s", r ? ", " : "", locality[r].c_str());
+  std::printf("], \"nodes\": [");
+  bool first = true;
+  for (const auto &node : nodes) {
+    if (node.empty()) continue;
+    std::printf("%s%s", first ? "" : ", ", node.c_str());
+    first = false;
+  }
+  std::printf("]");
   if (build) {
     std::printf(
         ", \"build\": {\"cuda\": %s, \"devices\": %d, \"nccl\": %s, \"nccl_version\": %s, "
@@ -444,16 +469,27 @@ int run(int argc, char **argv, const MpiSession &mpi) {
                         : "outside the layout's world of " + std::to_string(world) + " ranks");
     rank_lines = mpi.gather(mine);
   }
+  // Where each rank runs, and each node's GPUs (from the node's first rank).
+  const int local_rank = mpi.node_rank();
+  const std::vector<std::string> locality = mpi.gather(
+      o.json ? mpcomm::info::rank_locality_json(local_rank) : mpcomm::info::rank_locality_text(mpi.rank(), local_rank));
+  const std::vector<std::string> nodes = mpi.gather(
+      local_rank != 0 ? std::string()
+                      : o.json ? mpcomm::info::node_topology_json() : mpcomm::info::node_topology_text());
   if (!root) return 0;
   const BuildFacts build = build_facts();
   if (o.json) {
-    print_json(o, world, hash, kinds, rank_lines, &build);
+    print_json(o, world, hash, kinds, rank_lines, &build, locality, nodes);
   } else {
     print_text(o, world, hash, kinds);
     if (launched) {
       std::printf("#\n# MPI world of %d rank%s:\n", mpi.size(), mpi.size() == 1 ? "" : "s");
       for (const auto &line : rank_lines) std::printf("%s\n", line.c_str());
     }
+    std::printf("#\n# locality (node, cores, NUMA node, GPU by local rank):\n");
+    for (const auto &line : locality) std::printf("%s\n", line.c_str());
+    for (const auto &block : nodes)
+      if (!block.empty()) std::printf("#\n%s", block.c_str());
     std::printf("#\n# build: CUDA %s", build.cuda ? "yes" : "no");
     if (build.cuda) std::printf(" (devices found: %s)", build.devices.c_str());
     std::printf(", NCCL %s", build.nccl ? ("yes " + build.nccl_version).c_str() : "no");

@@ -40,6 +40,11 @@ expect_in 'Usage: mpcomm-info' --help
 if command -v python3 >/dev/null 2>&1; then
   "$info" --tp 2 --pp 2 --dp 2 --ep --json | python3 -m json.tool >/dev/null ||
     fail "--json output is not valid JSON"
+  "$info" --json | python3 -c 'import json, sys
+d = json.load(sys.stdin)
+assert d["locality"][0]["local_rank"] == 0 and d["locality"][0]["numa"], d["locality"]
+assert d["nodes"][0]["machine"].endswith(("NUMA node", "NUMA nodes")), d["nodes"]' ||
+    fail "--json has no locality or nodes"
 fi
 
 expect_usage_error --tp 0
@@ -58,6 +63,13 @@ if test -n "$MPCOMM_TEST_MPIRUN"; then
   if timeout 120 "$MPCOMM_TEST_MPIRUN" -np 2 "$info" --tp 2 >"$out" 2>"$out.err"; then
     grep -E '^rank 0 \(.*\): TP group 0 \(pos 0\)' "$out" >/dev/null || fail "no rank 0 line"
     grep -E '^rank 1 \(.*\): TP group 0 \(pos 1\)' "$out" >/dev/null || fail "no rank 1 line"
+    # Locality: each rank's node, cores, NUMA node and GPU (none here unless CUDA sees one),
+    # and one machine line for the node.
+    for r in 0 1; do
+      grep -E "^rank $r: node $(hostname), local rank $r, cores [0-9,]+ \(PUs [0-9,-]+\), NUMA [0-9,]+, GPU " \
+        "$out" >/dev/null || fail "no locality line for rank $r"
+    done
+    test "$(grep -c '^# node ' "$out")" -eq 1 || fail "not exactly one node block"
   else
     fail "mpirun -np 2 mpcomm-info --tp 2 failed"; cat "$out" "$out.err"
   fi
