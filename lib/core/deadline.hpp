@@ -12,31 +12,43 @@ class Deadline {
  public:
   using Clock = std::chrono::steady_clock;
 
-  explicit Deadline(double seconds)
-      : seconds_(seconds),
-        end_(Clock::now() +
-             std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds))) {}
+  // The clock starts at the first expired() check, not here: a call whose message is already
+  // there never reads the clock, and the wait loops check within microseconds of starting.
+  explicit Deadline(double seconds) : seconds_(seconds) {}
 
-  bool expired() const { return Clock::now() >= end_; }
+  bool expired() const {
+    const Clock::time_point now = Clock::now();
+    if (!started_) {
+      end_ = now + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds_));
+      started_ = true;
+    }
+    return now >= end_;
+  }
   // The length it was made with, for messages.
   double seconds() const { return seconds_; }
 
  private:
   double seconds_;
-  Clock::time_point end_;
+  mutable bool started_ = false;
+  mutable Clock::time_point end_{};
 };
+
+// How many polls spin before each miss yields the core: many when every process of the node has
+// a core of its own (a yield costs more than the wait), few when processes outnumber cores
+// (spinning would take the core from the peer being waited for).
+unsigned spin_polls();
 
 // Calls done() until it returns true (then true) or the deadline passes (then false). The first
 // polls spin, so a message already on its way costs no system call; after that every miss
 // yields the core, and the clock is read once every kClockEvery polls.
 template <class Done>
 bool poll_until(const Deadline &deadline, Done &&done) {
-  constexpr unsigned kSpin = 32;
+  const unsigned spin = spin_polls();
   constexpr unsigned kClockEvery = 32;
   for (unsigned i = 1;; ++i) {
     if (done()) return true;
     if (i % kClockEvery == 0 && deadline.expired()) return done();
-    if (i > kSpin) sched_yield();
+    if (i > spin) sched_yield();
   }
 }
 

@@ -7,4 +7,4 @@ libmpcomm_la_SOURCES += \
 libmpcomm_la_SOURCES += %reldir%/sha256.cpp %reldir%/sha256.hpp
 
 # Deadlines and MPI return codes for the control plane.
-libmpcomm_la_SOURCES += %reldir%/deadline.hpp %reldir%/mpi_call.hpp
+libmpcomm_la_SOURCES += %reldir%/deadline.cpp %reldir%/deadline.hpp %reldir%/mpi_call.hpp

@@ -3,6 +3,7 @@
 #include <mpi.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -23,6 +24,11 @@ struct Config {
 
 std::mutex config_mutex;
 Config config;
+// Set once the environment was read without error: every C call checks it, so the common case
+// is one atomic load.
+std::atomic<bool> configured_ok{false};
+// The level in force once loaded (-1 before), so that disabled log calls cost one atomic load.
+std::atomic<int> level_in_force{-1};
 
 std::string host_name() {
   char name[256] = {0};
@@ -73,25 +79,30 @@ std::string expand_file_pattern(const std::string &pattern) {
 }
 
 void configure() {
+  if (configured_ok.load(std::memory_order_acquire)) return;
   std::lock_guard<std::mutex> lock(config_mutex);
   load_locked();
   if (!config.error.empty()) throw Error(MPCOMM_ERR_INVALID_ARGUMENT, config.error);
+  configured_ok.store(true, std::memory_order_release);
 }
 
 void reconfigure() {
   std::lock_guard<std::mutex> lock(config_mutex);
+  configured_ok.store(false, std::memory_order_release);
+  level_in_force.store(-1, std::memory_order_release);
   close_file();
   config = Config{};
 }
 
 bool enabled(Level level) noexcept {
-  std::lock_guard<std::mutex> lock(config_mutex);
-  try {
-    load_locked();
-  } catch (...) {
-    return level == Level::Warn;
+  int in_force = level_in_force.load(std::memory_order_acquire);
+  if (in_force < 0) {
+    std::lock_guard<std::mutex> lock(config_mutex);
+    load_locked();  // never throws: a bad environment is recorded in config.error
+    in_force = static_cast<int>(config.level);
+    level_in_force.store(in_force, std::memory_order_release);
   }
-  return static_cast<int>(level) <= static_cast<int>(config.level);
+  return static_cast<int>(level) <= in_force;
 }
 
 std::string line_prefix() {

@@ -28,23 +28,26 @@ void set_chunk_bytes_for_testing(size_t bytes) {
 }
 
 size_t pack_eager(char *msg, const void *buf, size_t len, Tag tag) {
+  if (is_inline(len)) {
+    if (len) std::memcpy(msg, buf, len);
+    return len;
+  }
   Header h{len, kMagic, static_cast<uint32_t>(tag)};
+  std::memset(msg, 0, kEagerBytes);
   std::memcpy(msg, &h, sizeof h);
-  if (!is_inline(len)) return sizeof h;
-  if (len) std::memcpy(msg + sizeof h, buf, len);
-  return sizeof h + len;
+  return kEagerBytes;
 }
 
 uint64_t parse_eager(const char *msg, size_t received, Tag tag) {
+  if (received < kEagerBytes) return received;
+  require(received == kEagerBytes, MPCOMM_ERR_MALFORMED, "received a ", received,
+          "-byte message where an object of at most ", kEagerBytes, " bytes belongs");
   Header h;
-  require(received >= sizeof h, MPCOMM_ERR_MALFORMED, "received a ", received,
-          "-byte message where an object header of ", sizeof h, " bytes belongs");
   std::memcpy(&h, msg, sizeof h);
   require(h.magic == kMagic && h.tag == static_cast<uint32_t>(tag), MPCOMM_ERR_MALFORMED,
           "received a message that is not an object header of this operation");
-  const size_t expected = sizeof h + (is_inline(h.length) ? h.length : 0);
-  require(received == expected, MPCOMM_ERR_MALFORMED, "an object header announces ", h.length,
-          " bytes but its message carries ", received - sizeof h);
+  require(!is_inline(h.length), MPCOMM_ERR_MALFORMED, "an object header announces ", h.length,
+          " bytes, which would have travelled inline");
   return h.length;
 }
 
@@ -127,7 +130,7 @@ void receive_object(mpcomm_group_s &g, void *buf, size_t capacity, size_t *len, 
     dst = keep.data();
   }
   if (is_inline(length)) {
-    if (length) std::memcpy(dst, msg + sizeof(Header), length);
+    if (length) std::memcpy(dst, msg, length);
   } else {
     recv_chunks(g, dst, length, src, data_tag, deadline, what);
   }

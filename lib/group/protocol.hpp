@@ -28,6 +28,10 @@ enum Tag : int {
   kTagBarrier = 7,
 };
 
+// An object of fewer than kEagerBytes bytes travels as one message of exactly its bytes: the
+// receiver learns the length from the message size, and the smallest objects stay within MPI's
+// fastest (inline) path. A larger object is announced by a message of exactly kEagerBytes
+// bytes, a size no small object has, that starts with a Header; its bytes follow in chunks.
 struct Header {
   uint64_t length;  // bytes of the object
   uint32_t magic;   // kMagic: catches traffic that is not an object header
@@ -35,19 +39,19 @@ struct Header {
 };
 constexpr uint32_t kMagic = 0x4f4d504dU;  // "MPMO"
 
-// One eager message: a header and up to kInlineBytes of object.
 constexpr size_t kEagerBytes = 8192;
-constexpr size_t kInlineBytes = kEagerBytes - sizeof(Header);
+constexpr size_t kInlineBytes = kEagerBytes - 1;
 
 // Largest chunk of a large object (64 MiB; always <= INT_MAX so MPI's int counts hold).
 size_t chunk_bytes();
 // Test knob: force a chunk size (bytes >= 1); 0 restores the default.
 void set_chunk_bytes_for_testing(size_t bytes);
 
-// Writes the eager message of an object of len bytes into msg (kEagerBytes) and returns its size.
+// Writes the eager message of an object of len bytes into msg (kEagerBytes): the object itself
+// when inline, else the announcement. Returns the message's size.
 size_t pack_eager(char *msg, const void *buf, size_t len, Tag tag);
-// Checks a received eager message of `received` bytes and returns the object's length.
-// Throws Error(MPCOMM_ERR_MALFORMED) if it is not one.
+// The object's length from a received eager message of `received` bytes; an inline object's
+// bytes are the message itself. Throws Error(MPCOMM_ERR_MALFORMED) for a bad announcement.
 uint64_t parse_eager(const char *msg, size_t received, Tag tag);
 inline bool is_inline(uint64_t len) { return len <= kInlineBytes; }
 

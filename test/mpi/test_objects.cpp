@@ -132,7 +132,7 @@ TEST_F(Objects, AllGatherEverySize) {
 
 TEST_F(Objects, AllGatherOfMixedLengths) {
   // Empty, small, large and just-over-eager objects side by side.
-  const size_t pick[] = {0, 8177, size_t{3} << 20, 1, 8176};
+  const size_t pick[] = {0, 8192, size_t{3} << 20, 1, 8191};
   std::vector<size_t> lengths;
   for (int r = 0; r < size; ++r) lengths.push_back(pick[(r + 1) % 5]);
   check_all_gather(world.g, rank, lengths, 5);
