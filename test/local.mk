@@ -198,3 +198,9 @@ GPU_PLAIN_TESTS += test/gpu/test_device_plane_gpu
 test_gpu_test_device_plane_gpu_SOURCES = test/gpu/test_device_plane_gpu.cpp test/gpu/gpu_check.hpp
 test_gpu_test_device_plane_gpu_LDADD = $(GPU_LDADD)
 endif
+# A rank killed while windows exist leaves nothing in /dev/shm.
+check_PROGRAMS += test/mpi/killed_rank
+test_mpi_killed_rank_SOURCES = test/mpi/killed_rank.c
+test_mpi_killed_rank_LDADD = libmpcomm.la
+TESTS += test/mpi/killed-rank.sh
+EXTRA_DIST += test/mpi/killed-rank.sh
