@@ -198,3 +198,12 @@ GPU_PLAIN_TESTS += test/gpu/test_device_plane_gpu
 test_gpu_test_device_plane_gpu_SOURCES = test/gpu/test_device_plane_gpu.cpp test/gpu/gpu_check.hpp
 test_gpu_test_device_plane_gpu_LDADD = $(GPU_LDADD)
 endif
+
+# Tensor dicts: the dict API and the metadata codec (malformed metadata) without MPI; broadcast,
+# send/recv and the all_gather_group path at every rank count.
+UNIT_TESTS += test/unit/test_tensor_dict
+test_unit_test_tensor_dict_SOURCES = test/unit/test_tensor_dict.cpp
+test_unit_test_tensor_dict_LDADD = $(UNIT_LDADD)
+MPI_TESTS += test/mpi/test_tensor_dict
+test_mpi_test_tensor_dict_SOURCES = test/mpi/test_tensor_dict.cpp test/mpi/group_test_util.hpp
+test_mpi_test_tensor_dict_LDADD = $(MPI_LDADD)

@@ -91,17 +91,19 @@ TensorMeta decode_tensor(const Msg &m, const std::string &key) {
   expect(shape.size() <= static_cast<size_t>(kMaxDims),
          concat(what, " has ", shape.size(), " dimensions, more than ", kMaxDims));
   size_t numel = 1;
-  bool overflow = false;
+  bool overflow = false, empty = false;
   for (const Msg &extent : shape) {
     expect(is_int(extent) && extent.as_int() >= 0,
            concat(what, " has an extent that is not an int >= 0"));
     const auto e = static_cast<uint64_t>(extent.as_int());
+    if (e == 0) empty = true;
     if (e != 0 && numel > std::numeric_limits<size_t>::max() / e) overflow = true;
     numel *= static_cast<size_t>(e);
     t.shape.push_back(extent.as_int());
   }
   // An extent of 0 empties the tensor whatever the others say.
-  expect(numel == 0 || !overflow, concat(what, " has more elements than a size_t counts"));
+  expect(empty || !overflow, concat(what, " has more elements than a size_t counts"));
+  if (empty) numel = 0;
   const size_t element = dataplane::element_size(t.dtype);
   expect(numel <= std::numeric_limits<size_t>::max() / element,
          concat(what, " has more bytes than a size_t counts"));

@@ -31,6 +31,12 @@ struct TensorMeta {
   int64_t slices = 1;
   size_t numel = 0;   // derived on decode
   size_t nbytes = 0;  // derived on decode
+
+  // The fields that travel.
+  friend bool operator==(const TensorMeta &a, const TensorMeta &b) {
+    return a.dtype == b.dtype && a.shape == b.shape && a.on_device == b.on_device &&
+           a.slices == b.slices;
+  }
 };
 
 using MetaValue = std::variant<TensorMeta, int64_t, double, bool, std::string, Bytes>;
