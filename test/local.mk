@@ -204,3 +204,12 @@ test_mpi_killed_rank_SOURCES = test/mpi/killed_rank.c
 test_mpi_killed_rank_LDADD = libmpcomm.la
 TESTS += test/mpi/killed-rank.sh
 EXTRA_DIST += test/mpi/killed-rank.sh
+
+# Tensor dicts: the dict API and the metadata codec (malformed metadata) without MPI; broadcast,
+# send/recv and the all_gather_group path at every rank count.
+UNIT_TESTS += test/unit/test_tensor_dict
+test_unit_test_tensor_dict_SOURCES = test/unit/test_tensor_dict.cpp
+test_unit_test_tensor_dict_LDADD = $(UNIT_LDADD)
+MPI_TESTS += test/mpi/test_tensor_dict
+test_mpi_test_tensor_dict_SOURCES = test/mpi/test_tensor_dict.cpp test/mpi/group_test_util.hpp
+test_mpi_test_tensor_dict_LDADD = $(MPI_LDADD)
