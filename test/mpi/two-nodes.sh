@@ -1,7 +1,7 @@
 #!/bin/sh
 # Runs the locality, message-queue and data-plane tests on two simulated nodes (nodea, nodeb)
-# of two ranks each: Open MPI starts the ranks through test/mpi/fake-ssh, which gives each node its own host name. Skips
-# (77) where namespaces cannot be made (not root, or no unshare).
+# of two ranks each: Open MPI starts the ranks through test/mpi/fake-ssh, which gives each node
+# its own host name. Skips (77) where namespaces cannot be made (not root, or no unshare).
 srcdir=${MPCOMM_TEST_SRCDIR:-.}
 builddir=${MPCOMM_TEST_BUILDDIR:-.}
 if ! unshare --uts --ipc true 2>/dev/null; then
