@@ -55,8 +55,8 @@ bool HostAllreduce::use_shm(const std::string &choice, size_t bytes,
   return nodes_ == 1 && shm_allreduce_wins(bytes, dtype, largest_node_);
 }
 
-void HostAllreduce::all_reduce(const void *send, void *recv, size_t count,
-                               mpcomm_datatype_t dtype, mpcomm_op_t op, double timeout_s) {
+void HostAllreduce::all_reduce(const void *send, void *recv, size_t count, mpcomm_datatype_t dtype,
+                               mpcomm_op_t op, double timeout_s) {
   require(node_ != MPI_COMM_NULL, MPCOMM_ERR_INTERNAL, "host allreduce used after close");
   // AVG is a sum until every node's part is in, then one division by the whole size.
   const mpcomm_op_t combine = op == MPCOMM_AVG ? MPCOMM_SUM : op;
