@@ -108,8 +108,16 @@ void host_all_reduce(mpcomm_group_s &g, const void *send, void *recv, size_t cou
     // collective creation of the group's HostAllreduce.
     auto &shm = g.host_allreduce();
     if (!shm) shm = std::make_unique<HostAllreduce>(g.comm());
-    if (shm->use_shm(choice, bytes, dtype))
-      return shm->all_reduce(send, recv, count, dtype, op, g.timeout());
+    if (shm->use_shm(choice, bytes, dtype)) {
+      try {
+        return shm->all_reduce(send, recv, count, dtype, op, g.timeout());
+      } catch (const Error &e) {
+        if (e.status() != MPCOMM_ERR_TIMEOUT) throw;
+        throw Error(MPCOMM_ERR_TIMEOUT,
+                    concat("the shared-memory allreduce timed out after ", g.timeout(),
+                           " s: ", g.describe_ranks(shm->late_ranks()), " had not arrived"));
+      }
+    }
   }
   all_reduce(g.comm(), send, recv, count, dtype, op);
 }

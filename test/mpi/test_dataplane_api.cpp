@@ -234,6 +234,43 @@ TEST(AllReduceDispatch, BadChoiceIsRefused) {
       << "an argument error leaves the group usable: " << last_error();
 }
 
+// A member that does not come is a timeout naming it, bounded by the group's timeout, and
+// breaks the group; freeing the group afterwards does not hang.
+TEST(AllReduce, AMissingMemberIsATimeoutAndBreaksTheGroup) {
+  const int size = world_size(), rank = world_rank();
+  if (size < 2) GTEST_SKIP() << "needs 2 ranks";
+  if (expected_nodes() > 1) GTEST_SKIP() << "between nodes the MPI part is not bounded";
+  ScopedEnv env("MPCOMM_HOST_ALLREDUCE", "shm");
+  WorldGroup world;
+  std::vector<float> v(4096, 1.0f);
+  // The first call makes the windows, collectively.
+  ASSERT_EQ(
+      mpcomm_all_reduce(world.g, v.data(), v.data(), v.size(), MPCOMM_FLOAT32, MPCOMM_SUM, nullptr),
+      MPCOMM_SUCCESS)
+      << last_error();
+  ASSERT_EQ(mpcomm_group_set_timeout(world.g, 0.5), MPCOMM_SUCCESS);
+  if (rank != size - 1) {
+    EXPECT_EQ(mpcomm_all_reduce(world.g, v.data(), v.data(), v.size(), MPCOMM_FLOAT32, MPCOMM_SUM,
+                                nullptr),
+              MPCOMM_ERR_TIMEOUT);
+    EXPECT_NE(last_error().find(mpcomm::concat("mpcomm_all_reduce: the shared-memory allreduce "
+                                               "timed out after 0.5 s: group rank ",
+                                               size - 1, " (global rank ", size - 1,
+                                               ") had not arrived")),
+              std::string::npos)
+        << last_error();
+    EXPECT_EQ(mpcomm_all_reduce(world.g, v.data(), v.data(), v.size(), MPCOMM_FLOAT32, MPCOMM_SUM,
+                                nullptr),
+              MPCOMM_ERR_BROKEN);
+    EXPECT_NE(last_error().find("broken since an earlier failure: the shared-memory allreduce"),
+              std::string::npos)
+        << last_error();
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+  // Every member frees the group (and its window) together.
+  ASSERT_EQ(mpcomm_group_set_timeout(world.g, 30), MPCOMM_SUCCESS);
+}
+
 TEST(AllReduce, GroupOfOneCopiesAndReturns) {
   GroupHolder self;
   ASSERT_EQ(mpcomm_group_from_comm(MPI_COMM_SELF, &self.g), MPCOMM_SUCCESS);
