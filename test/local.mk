@@ -213,3 +213,7 @@ test_unit_test_tensor_dict_LDADD = $(UNIT_LDADD)
 MPI_TESTS += test/mpi/test_tensor_dict
 test_mpi_test_tensor_dict_SOURCES = test/mpi/test_tensor_dict.cpp test/mpi/group_test_util.hpp
 test_mpi_test_tensor_dict_LDADD = $(MPI_LDADD)
+# The data plane's C API on groups: every operation, dtype and op, dispatch, errors, states.
+MPI_TESTS += test/mpi/test_dataplane_api
+test_mpi_test_dataplane_api_SOURCES = test/mpi/test_dataplane_api.cpp test/mpi/group_test_util.hpp
+test_mpi_test_dataplane_api_LDADD = $(MPI_LDADD)

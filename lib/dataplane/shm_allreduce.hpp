@@ -23,7 +23,12 @@ class ShmAllreduce {
   // Collective over node_comm, whose processes must share memory (MPI_COMM_TYPE_SHARED).
   // capacity: bytes per segment half; larger calls run in pieces of this size.
   explicit ShmAllreduce(MPI_Comm node_comm, size_t capacity = size_t{1} << 21);
+  // close(30).
   ~ShmAllreduce();
+  // Frees the window once every process of the node has come to free it too, waiting at most
+  // timeout_s seconds (core/shared_window.hpp); afterwards it is left to MPI_Finalize. Idempotent;
+  // the object must not be used afterwards.
+  void close(double timeout_s);
   ShmAllreduce(const ShmAllreduce &) = delete;
   ShmAllreduce &operator=(const ShmAllreduce &) = delete;
 
@@ -37,12 +42,14 @@ class ShmAllreduce {
 
   int size() const { return size_; }
   int rank() const { return rank_; }
+  // The node ranks that had not arrived when a call timed out (empty before a timeout).
+  const std::vector<int> &late_ranks() const { return late_; }
 
  private:
   struct Control;
   void barrier(double deadline);
-  void run_piece(const char *send, char *recv, size_t count, size_t esize,
-                 mpcomm_datatype_t dtype, mpcomm_op_t op, double deadline);
+  void run_piece(const char *send, char *recv, size_t count, size_t esize, mpcomm_datatype_t dtype,
+                 mpcomm_op_t op, double deadline);
 
   MPI_Comm comm_ = MPI_COMM_NULL;
   MPI_Win win_ = MPI_WIN_NULL;
@@ -53,6 +60,7 @@ class ShmAllreduce {
   uint64_t sequence_ = 0;            // barriers passed
   uint64_t calls_ = 0;               // pieces run, selects the half
   std::string broken_;
+  std::vector<int> late_;
 };
 
 // Which implementation MPCOMM_HOST_ALLREDUCE selects: "shm", "mpi" or "auto" (default).
