@@ -20,9 +20,18 @@
 extern "C" {
 #endif
 
+/* Every enum is an int, and any int may reach the library through it (C allows that); in C++
+ * the enums say so with a fixed underlying type, so that an out-of-range value is a status,
+ * not undefined behaviour. */
+#ifdef __cplusplus
+#define MPCOMM_ENUM_INT : int
+#else
+#define MPCOMM_ENUM_INT
+#endif
+
 /* ---------------------------------------------------------------- statuses and errors */
 
-typedef enum {
+typedef enum MPCOMM_ENUM_INT {
   MPCOMM_SUCCESS = 0,
   MPCOMM_ERR_INVALID_ARGUMENT = 1, /* a bad argument: null pointer, out-of-range value ... */
   MPCOMM_ERR_INVALID_USAGE = 2,    /* a call in the wrong state */
@@ -56,7 +65,7 @@ void mpcomm_version(int *major, int *minor, int *patch);
  * mpcomm_layout_group_ranks(3) and mpcomm_pp_indices(3). */
 
 /* The kinds of process group, as vLLM names them. */
-typedef enum {
+typedef enum MPCOMM_ENUM_INT {
   MPCOMM_GROUP_WORLD = 0, /* every rank */
   MPCOMM_GROUP_TP = 1,    /* tensor parallel */
   MPCOMM_GROUP_PP = 2,    /* pipeline parallel */
@@ -68,16 +77,16 @@ typedef enum {
 } mpcomm_group_kind_t;
 
 /* ParallelConfig.data_parallel_backend */
-typedef enum { MPCOMM_DP_BACKEND_MP = 0, MPCOMM_DP_BACKEND_RAY = 1 } mpcomm_data_parallel_backend_t;
+typedef enum MPCOMM_ENUM_INT { MPCOMM_DP_BACKEND_MP = 0, MPCOMM_DP_BACKEND_RAY = 1 } mpcomm_data_parallel_backend_t;
 
 /* ParallelConfig.expert_placement_strategy */
-typedef enum {
+typedef enum MPCOMM_ENUM_INT {
   MPCOMM_EXPERT_PLACEMENT_LINEAR = 0,
   MPCOMM_EXPERT_PLACEMENT_ROUND_ROBIN = 1
 } mpcomm_expert_placement_strategy_t;
 
 /* ParallelConfig.all2all_backend; NONE is vLLM's None (not set). */
-typedef enum {
+typedef enum MPCOMM_ENUM_INT {
   MPCOMM_ALL2ALL_NONE = 0,
   MPCOMM_ALL2ALL_NAIVE = 1,
   MPCOMM_ALL2ALL_PPLX = 2,
@@ -88,7 +97,7 @@ typedef enum {
 } mpcomm_all2all_backend_t;
 
 /* ParallelConfig.distributed_executor_backend; NONE is vLLM's None (not set). */
-typedef enum {
+typedef enum MPCOMM_ENUM_INT {
   MPCOMM_EXECUTOR_NONE = 0,
   MPCOMM_EXECUTOR_RAY = 1,
   MPCOMM_EXECUTOR_MP = 2,
@@ -290,7 +299,7 @@ mpcomm_status_t mpcomm_group_join(const char *host, int port, int rank, int worl
 
 /* Element types of the data plane. Tensors describe theirs with a DLPack DLDataType; these are
  * the types it accepts (lanes == 1). */
-typedef enum {
+typedef enum MPCOMM_ENUM_INT {
   MPCOMM_INT8 = 0,
   MPCOMM_UINT8 = 1,
   MPCOMM_INT32 = 2,
@@ -304,7 +313,7 @@ typedef enum {
 
 /* Reduction operators. MPCOMM_AVG is the sum divided by the group size (integers truncate
  * toward zero). */
-typedef enum {
+typedef enum MPCOMM_ENUM_INT {
   MPCOMM_SUM = 0,
   MPCOMM_PROD = 1,
   MPCOMM_MAX = 2,
@@ -346,7 +355,7 @@ mpcomm_status_t mpcomm_graph_capture_end(mpcomm_state_t state);
  * sent); tensors the library received are owned and freed with the dict. */
 typedef struct mpcomm_tensor_dict_s *mpcomm_tensor_dict_t;
 
-typedef enum {
+typedef enum MPCOMM_ENUM_INT {
   MPCOMM_VALUE_TENSOR = 0,
   MPCOMM_VALUE_INT = 1,    /* int64_t */
   MPCOMM_VALUE_DOUBLE = 2, /* double */

@@ -5,7 +5,19 @@
 
 #include <mpi.h>
 
+#include <cstddef>
+#include <cstdint>
+
 namespace mpcomm {
+
+// MPI_Win_allocate_shared promises no alignment beyond the element's, but cache-line flags need
+// 64 bytes: allocate kCacheLine bytes more and start at the first line boundary. The offset is the
+// same in every process, since each maps the window at a page boundary.
+constexpr size_t kCacheLine = 64;
+inline char *cache_line_aligned(void *base) {
+  const auto address = reinterpret_cast<uintptr_t>(base);
+  return static_cast<char *>(base) + ((kCacheLine - address % kCacheLine) % kCacheLine);
+}
 
 // Frees win, then comm (the window's communicator, owned by the caller), once every process of
 // comm has come to free them too, waiting at most timeout_s seconds. When someone does not come,

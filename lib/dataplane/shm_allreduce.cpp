@@ -119,14 +119,14 @@ ShmAllreduce::ShmAllreduce(MPI_Comm node_comm, size_t capacity)
   MPI_Info_create(&info);
   MPI_Info_set(info, "alloc_shared_noncontig", "true");
   void *mine = nullptr;
-  int rc = MPI_Win_allocate_shared(static_cast<MPI_Aint>(kControlBytes + 2 * capacity_), 1, info,
+  int rc = MPI_Win_allocate_shared(static_cast<MPI_Aint>(kControlBytes + 2 * capacity_ + kCacheLine), 1, info,
                                    comm_, &mine, &win_);
   MPI_Info_free(&info);
   if (rc != MPI_SUCCESS) {
     MPI_Comm_free(&comm_);
     mpi_check(rc, "MPI_Win_allocate_shared");
   }
-  std::memset(mine, 0, kControlBytes);
+  std::memset(cache_line_aligned(mine), 0, kControlBytes);
   for (int r = 0; r < size_; ++r) {
     MPI_Aint bytes = 0;
     int disp = 0;
@@ -137,6 +137,7 @@ ShmAllreduce::ShmAllreduce(MPI_Comm node_comm, size_t capacity)
       MPI_Comm_free(&comm_);
       mpi_check(rc, "MPI_Win_shared_query");
     }
+    base = cache_line_aligned(base);
     controls_.push_back(reinterpret_cast<Control *>(base));
     data_.push_back(base + kControlBytes);
   }

@@ -37,15 +37,17 @@ ShmRing::ShmRing(MPI_Comm comm, const std::vector<int> &local, size_t chunk_byte
             "MPI_Comm_split_type(MPI_COMM_TYPE_SHARED)");
   MPI_Comm_set_errhandler(node_, MPI_ERRORS_RETURN);
   const MPI_Aint bytes =
-      is_writer() ? static_cast<MPI_Aint>(slot_bytes_ * static_cast<size_t>(chunks_)) : 0;
+      is_writer() ? static_cast<MPI_Aint>(slot_bytes_ * static_cast<size_t>(chunks_) + kCacheLine)
+                  : 0;
   void *mine = nullptr;
   int rc = MPI_Win_allocate_shared(bytes, 1, MPI_INFO_NULL, node_, &mine, &win_);
   if (rc == MPI_SUCCESS && is_writer()) std::memset(mine, 0, static_cast<size_t>(bytes));
   if (rc == MPI_SUCCESS) {
     MPI_Aint size = 0;
     int disp = 0;
-    rc = MPI_Win_shared_query(win_, 0, &size, &disp, &base_);
-    if (rc == MPI_SUCCESS && !is_writer() && !is_local_reader()) base_ = nullptr;
+    char *base = nullptr;
+    rc = MPI_Win_shared_query(win_, 0, &size, &disp, &base);
+    base_ = is_writer() || is_local_reader() ? cache_line_aligned(base) : nullptr;
   }
   // The ring is zeroed before any reader looks at it.
   if (rc == MPI_SUCCESS) rc = MPI_Barrier(comm);

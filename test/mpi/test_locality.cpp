@@ -30,7 +30,10 @@ std::vector<std::string> host_names(MPI_Comm comm) {
 std::set<std::string> dev_shm_entries() {
   std::set<std::string> names;
   if (DIR *dir = opendir("/dev/shm")) {
-    while (dirent *e = readdir(dir)) names.insert(e->d_name);
+    // Open MPI's own transport files (vader_segment.*) come and go with the jobs that run
+    // beside this one; anything else would be ours.
+    while (dirent *e = readdir(dir))
+      if (std::string(e->d_name).rfind("vader_segment.", 0) != 0) names.insert(e->d_name);
     closedir(dir);
   }
   return names;

@@ -103,7 +103,10 @@ size_t check(ShmAllreduce &shm, const Node &node, mpcomm_datatype_t t, mpcomm_op
 std::set<std::string> dev_shm() {
   std::set<std::string> names;
   if (DIR *d = opendir("/dev/shm")) {
-    while (dirent *e = readdir(d)) names.insert(e->d_name);
+    // Open MPI's own transport files (vader_segment.*) come and go with the jobs that run
+    // beside this one; anything else would be ours.
+    while (dirent *e = readdir(d))
+      if (std::string(e->d_name).rfind("vader_segment.", 0) != 0) names.insert(e->d_name);
     closedir(d);
   }
   return names;

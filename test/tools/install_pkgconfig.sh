@@ -21,7 +21,9 @@ flags=$(PKG_CONFIG_PATH="$libdir/pkgconfig" ${PKG_CONFIG:-pkg-config} \
 echo "pkg-config --cflags --libs mpcomm: $flags"
 
 # The C compiler configure chose (the MPI wrapper: mpcomm.h includes mpi.h).
-${CC:-mpicc} -o "$tmp/outside" "$srcdir/test/tools/outside.c" $flags ||
+# A sanitizer build of the library needs the sanitizers' runtimes in the program too.
+# shellcheck disable=SC2086
+${CC:-mpicc} $MPCOMM_TEST_SAN_FLAGS -o "$tmp/outside" "$srcdir/test/tools/outside.c" $flags ||
   { echo "FAIL: building an outside program with pkg-config's flags"; exit 1; }
 LD_LIBRARY_PATH="$libdir${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" "$tmp/outside" ||
   { echo "FAIL: the outside program"; exit 1; }
