@@ -28,6 +28,46 @@ double time_loop(perf::Benchmark &b, bool baseline, const perf::Options &o, MPI_
   return t;
 }
 
+// The timed loop of a Benchmark at every size, with the baseline and the check; 1 when a check
+// found a wrong value.
+int run_host(const perf::Options &o, const perf::OpInfo &op, const perf::Context &c,
+             perf::Reporter &report) {
+  auto bench = op.make(c);
+  size_t total_wrong = 0;
+  unsigned round = 0;
+  for (size_t requested : perf::sizes_of(o, op.sized)) {
+    perf::Row row;
+    row.bytes = bench->setup(requested);
+    const double t = time_loop(*bench, false, o, MPI_COMM_WORLD) / op.trips_per_call;
+    row.us = t * 1e6;
+    if (o.baseline_mpi)
+      row.baseline_us = time_loop(*bench, true, o, MPI_COMM_WORLD) / op.trips_per_call * 1e6;
+    if (o.check) {
+      unsigned long long wrong = bench->check(++round);
+      perf::mpi_ok(
+          MPI_Allreduce(MPI_IN_PLACE, &wrong, 1, MPI_UNSIGNED_LONG_LONG, MPI_SUM, MPI_COMM_WORLD),
+          "MPI_Allreduce");
+      row.wrong = static_cast<size_t>(wrong);
+      total_wrong += row.wrong;
+    }
+    const double algbw = t > 0 ? op.algbw_bytes(row.bytes, c.size) / t / 1e9 : 0;
+    row.algbw_gbps = op.sized ? algbw : 0;
+    row.busbw_gbps = row.algbw_gbps * op.bus_factor(c.size);
+    if (c.rank == 0) report.row(row);
+    if (c.rank == 0 && !op.sized) {
+      char text[160];
+      std::snprintf(text, sizeof text, "%s: %.3f ms per call", op.name, row.us / 1e3);
+      std::string line = text;
+      if (row.baseline_us >= 0) {
+        std::snprintf(text, sizeof text, ", MPI baseline %.3f ms", row.baseline_us / 1e3);
+        line += text;
+      }
+      report.note(line);
+    }
+  }
+  return total_wrong == 0 ? 0 : 1;
+}
+
 std::string describe_ranks(int size) {
   char host[256] = {0};
   gethostname(host, sizeof host - 1);
@@ -44,55 +84,28 @@ int run(const perf::Options &o, const perf::OpInfo &op, int rank, int size) {
   perf::Context c;
   c.rank = rank;
   c.size = size;
+  c.options = &o;
   perf::ok(mpcomm_group_from_comm(MPI_COMM_WORLD, &c.group), "mpcomm_group_from_comm");
   perf::mpi_ok(MPI_Comm_dup(MPI_COMM_WORLD, &c.baseline_comm), "MPI_Comm_dup");
   perf::Reporter report(stdout, o, op, size);
   const std::string hosts = describe_ranks(size);
   if (rank == 0) report.header(hosts);
-  size_t total_wrong = 0;
+  int rc = 0;
   if (size < op.min_ranks) {
     if (rank == 0)
       report.note(std::string(op.name) + " needs at least " + std::to_string(op.min_ranks) +
                   " ranks; nothing measured");
+  } else if (op.standalone != nullptr) {
+    rc = op.standalone(c, report);
+  } else if (o.device == perf::Device::Cuda) {
+    rc = op.device_run(c, report);
   } else {
-    auto bench = op.make(c);
-    std::vector<size_t> sizes;
-    if (!op.sized) {
-      sizes.push_back(0);
-    } else {
-      for (size_t b = o.min_bytes;; b *= o.factor) {
-        sizes.push_back(b);
-        if (b == 0 || b > o.max_bytes / o.factor) break;
-      }
-      if (o.min_bytes == 0) sizes = {0};
-    }
-    unsigned round = 0;
-    for (size_t bytes : sizes) {
-      bench->setup(bytes);
-      perf::Row row;
-      row.bytes = bytes;
-      const double t = time_loop(*bench, false, o, MPI_COMM_WORLD) / op.trips_per_call;
-      row.us = t * 1e6;
-      if (o.baseline_mpi)
-        row.baseline_us = time_loop(*bench, true, o, MPI_COMM_WORLD) / op.trips_per_call * 1e6;
-      if (o.check) {
-        unsigned long long wrong = bench->check(++round);
-        perf::mpi_ok(
-            MPI_Allreduce(MPI_IN_PLACE, &wrong, 1, MPI_UNSIGNED_LONG_LONG, MPI_SUM, MPI_COMM_WORLD),
-            "MPI_Allreduce");
-        row.wrong = static_cast<size_t>(wrong);
-        total_wrong += row.wrong;
-      }
-      const double algbw = t > 0 ? op.algbw_bytes(bytes, size) / t / 1e9 : 0;
-      row.algbw_gbps = op.sized ? algbw : 0;
-      row.busbw_gbps = row.algbw_gbps * op.bus_factor(size);
-      if (rank == 0) report.row(row);
-    }
+    rc = run_host(o, op, c, report);
   }
   if (rank == 0) report.footer();
   MPI_Comm_free(&c.baseline_comm);
   perf::ok(mpcomm_group_free(&c.group), "mpcomm_group_free");
-  return total_wrong == 0 ? 0 : 1;
+  return rc;
 }
 
 }  // namespace
