@@ -333,6 +333,39 @@ mpcomm_status_t mpcomm_group_device_init(mpcomm_group_t group);
 mpcomm_status_t mpcomm_graph_capture_begin(mpcomm_state_t state, void *stream);
 mpcomm_status_t mpcomm_graph_capture_end(mpcomm_state_t state);
 
+/* ------------------------------------- data plane on groups (mpcomm_all_reduce(3), mpcomm_all_gather(3))
+ * Host buffers travel over the group's MPI communicator (an all_reduce of float32, float16 or
+ * bfloat16 may go through shared memory, see MPCOMM_HOST_ALLREDUCE in mpcomm(7)) and stream is
+ * ignored; device buffers over the GPU data plane (mpcomm_gpu(3)) on stream, a cudaStream_t or
+ * NULL. Every call is collective over the group except send and recv; ranks are group ranks. A
+ * group of one returns at once (out of place, after copying the input to the output). */
+
+/* As dst of mpcomm_send: the next rank in the group; as src of mpcomm_recv: the previous one. */
+#define MPCOMM_RANK_DEFAULT (-1)
+
+/* recv[i] = op over the members of send[i] for count elements; send == recv is in place. */
+mpcomm_status_t mpcomm_all_reduce(mpcomm_group_t group, const void *send, void *recv, size_t count,
+                                  mpcomm_datatype_t dtype, mpcomm_op_t op, void *stream);
+/* buf at group rank src is copied into buf at every other member. */
+mpcomm_status_t mpcomm_broadcast(mpcomm_group_t group, void *buf, size_t count,
+                                 mpcomm_datatype_t dtype, int src, void *stream);
+/* Blocking point to point; the receiver gives exactly the count and type that were sent. */
+mpcomm_status_t mpcomm_send(mpcomm_group_t group, const void *buf, size_t count,
+                            mpcomm_datatype_t dtype, int dst, void *stream);
+mpcomm_status_t mpcomm_recv(mpcomm_group_t group, void *buf, size_t count, mpcomm_datatype_t dtype,
+                            int src, void *stream);
+/* Along dim (negative counts from the end) of contiguous tensors: out is every member's in, in
+ * group-rank order, side by side along dim (out.shape[dim] = in.shape[dim] x size). */
+mpcomm_status_t mpcomm_all_gather(mpcomm_group_t group, const DLTensor *in, DLTensor *out, int dim,
+                                  void *stream);
+/* in.shape[dim] divisible by the size; member r gets op over the members of in's r-th slice
+ * along dim (out.shape[dim] = in.shape[dim] / size). */
+mpcomm_status_t mpcomm_reduce_scatter(mpcomm_group_t group, const DLTensor *in, DLTensor *out,
+                                      int dim, mpcomm_op_t op, void *stream);
+/* mpcomm_all_gather delivered to group rank dst only; out is ignored (may be NULL) elsewhere. */
+mpcomm_status_t mpcomm_gather(mpcomm_group_t group, const DLTensor *in, DLTensor *out, int dst,
+                              int dim, void *stream);
+
 #ifdef __cplusplus
 }
 #endif

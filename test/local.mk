@@ -198,3 +198,7 @@ GPU_PLAIN_TESTS += test/gpu/test_device_plane_gpu
 test_gpu_test_device_plane_gpu_SOURCES = test/gpu/test_device_plane_gpu.cpp test/gpu/gpu_check.hpp
 test_gpu_test_device_plane_gpu_LDADD = $(GPU_LDADD)
 endif
+# The data plane's C API on groups: every operation, dtype and op, dispatch, errors, states.
+MPI_TESTS += test/mpi/test_dataplane_api
+test_mpi_test_dataplane_api_SOURCES = test/mpi/test_dataplane_api.cpp test/mpi/group_test_util.hpp
+test_mpi_test_dataplane_api_LDADD = $(MPI_LDADD)

@@ -8,3 +8,5 @@ libmpcomm_la_SOURCES += %reldir%/sha256.cpp %reldir%/sha256.hpp
 
 # Deadlines and MPI return codes for the control plane.
 libmpcomm_la_SOURCES += %reldir%/deadline.hpp %reldir%/mpi_call.hpp
+# Bounded freeing of MPI shared-memory windows (message queue, shared-memory allreduce).
+libmpcomm_la_SOURCES += %reldir%/shared_window.cpp %reldir%/shared_window.hpp

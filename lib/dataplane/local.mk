@@ -11,3 +11,9 @@ libmpcomm_la_SOURCES += \
 	%reldir%/shm_allreduce.cpp %reldir%/shm_allreduce.hpp \
 	%reldir%/tensor.cpp %reldir%/tensor.hpp \
 	%reldir%/tensor_collectives.cpp %reldir%/tensor_collectives.hpp
+# The data plane of groups: the C entry points and their dispatch to the host plane (MPI, or the
+# shared-memory allreduce across one or more nodes) and the device plane.
+libmpcomm_la_SOURCES += \
+	%reldir%/dataplane_api.cpp \
+	%reldir%/group_ops.cpp %reldir%/group_ops.hpp \
+	%reldir%/host_allreduce.cpp %reldir%/host_allreduce.hpp

@@ -8,6 +8,7 @@
 #include "core/env.hpp"
 #include "core/error.hpp"
 #include "core/mpi_call.hpp"
+#include "core/shared_window.hpp"
 #include "dataplane/dtype.hpp"
 #include "dataplane/half_reduce.hpp"
 #include "dataplane/reduce_op.hpp"
@@ -148,9 +149,11 @@ ShmAllreduce::ShmAllreduce(MPI_Comm node_comm, size_t capacity)
   }
 }
 
-ShmAllreduce::~ShmAllreduce() {
-  MPI_Win_free(&win_);
-  MPI_Comm_free(&comm_);
+ShmAllreduce::~ShmAllreduce() { close(30); }
+
+void ShmAllreduce::close(double timeout_s) {
+  free_shared_window(win_, comm_, timeout_s, "shared-memory allreduce");
+  if (broken_.empty()) broken_ = "the shared-memory allreduce was closed";
 }
 
 void ShmAllreduce::barrier(double deadline) {

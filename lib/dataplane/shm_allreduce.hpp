@@ -23,7 +23,12 @@ class ShmAllreduce {
   // Collective over node_comm, whose processes must share memory (MPI_COMM_TYPE_SHARED).
   // capacity: bytes per segment half; larger calls run in pieces of this size.
   explicit ShmAllreduce(MPI_Comm node_comm, size_t capacity = size_t{1} << 21);
+  // close(30).
   ~ShmAllreduce();
+  // Frees the window once every process of the node has come to free it too, waiting at most
+  // timeout_s seconds (core/shared_window.hpp); afterwards it is left to MPI_Finalize. Idempotent;
+  // the object must not be used afterwards.
+  void close(double timeout_s);
   ShmAllreduce(const ShmAllreduce &) = delete;
   ShmAllreduce &operator=(const ShmAllreduce &) = delete;
 

@@ -32,7 +32,7 @@ struct Split {
 
 Split split_at(const TensorView &view, int dim) {
   Split s;
-  for (int i = 0; i < dim; ++i) s.outer *= static_cast<size_t>(view.shape[i]);
+  s.outer = outer_extent(view, dim);
   s.extent = static_cast<size_t>(view.shape[dim]);
   s.row_bytes = element_size(view.dtype);
   for (int i = dim + 1; i < view.ndim; ++i) s.row_bytes *= static_cast<size_t>(view.shape[i]);
@@ -94,13 +94,33 @@ void dim_to_rank_major(const unsigned char *from, unsigned char *to, const Split
 
 }  // namespace
 
+int check_gathered(const TensorView &in, const TensorView &out, int dim, int size) {
+  const int d = normalize_dim(dim, in.ndim, "in");
+  require_out_shape(in, out, d, times_size(in, d, size), "in.shape[dim] * size");
+  require_disjoint(in, out);
+  return d;
+}
+
+int check_scattered(const TensorView &in, const TensorView &out, int dim, int size) {
+  const int d = normalize_dim(dim, in.ndim, "in");
+  require_arg(in.shape[d] % size == 0, "in.shape[", d, "] (", in.shape[d],
+              ") must be divisible by the size (", size, ")");
+  require_out_shape(in, out, d, in.shape[d] / size, "in.shape[dim] / size");
+  require_disjoint(in, out);
+  return d;
+}
+
+size_t outer_extent(const TensorView &view, int dim) {
+  size_t outer = 1;
+  for (int i = 0; i < dim; ++i) outer *= static_cast<size_t>(view.shape[i]);
+  return outer;
+}
+
 void all_gather_tensor(MPI_Comm comm, const DLTensor *in_tensor, DLTensor *out_tensor, int dim) {
   const TensorView in = host_tensor(in_tensor, "in");
   const TensorView out = host_tensor(out_tensor, "out");
-  const int d = normalize_dim(dim, in.ndim, "in");
   const int size = comm_size(comm);
-  require_out_shape(in, out, d, times_size(in, d, size), "in.shape[dim] * size");
-  require_disjoint(in, out);
+  const int d = check_gathered(in, out, dim, size);
   if (size == 1) {
     if (in.nbytes > 0) std::memcpy(out.data, in.data, in.nbytes);
     return;
@@ -117,12 +137,8 @@ void reduce_scatter_tensor(MPI_Comm comm, const DLTensor *in_tensor, DLTensor *o
   validate_op(op, "op");
   const TensorView in = host_tensor(in_tensor, "in");
   const TensorView out = host_tensor(out_tensor, "out");
-  const int d = normalize_dim(dim, in.ndim, "in");
   const int size = comm_size(comm);
-  require_arg(in.shape[d] % size == 0, "in.shape[", d, "] (", in.shape[d],
-              ") must be divisible by the size (", size, ")");
-  require_out_shape(in, out, d, in.shape[d] / size, "in.shape[dim] / size");
-  require_disjoint(in, out);
+  const int d = check_scattered(in, out, dim, size);
   if (size == 1) {
     if (in.nbytes > 0) std::memcpy(out.data, in.data, in.nbytes);
     return;
@@ -143,8 +159,7 @@ void gather_tensor(MPI_Comm comm, const DLTensor *in_tensor, DLTensor *out_tenso
   if (rank != dst) return gather(comm, in.data, nullptr, in.numel, in.dtype, dst);
 
   const TensorView out = host_tensor(out_tensor, "out");
-  require_out_shape(in, out, d, times_size(in, d, size), "in.shape[dim] * size");
-  require_disjoint(in, out);
+  check_gathered(in, out, d, size);
   if (size == 1) {
     if (in.nbytes > 0) std::memcpy(out.data, in.data, in.nbytes);
     return;

@@ -9,9 +9,23 @@
 #include <dlpack/dlpack.h>
 #include <mpi.h>
 
+#include <cstddef>
+
+#include "dataplane/tensor.hpp"
 #include "mpcomm.h"
 
 namespace mpcomm::dataplane {
+
+// The shape rules, shared with the device plane. in and out are validated tensors; dim is
+// normalised against in and returned. INVALID_ARGUMENT naming the tensor and the numbers unless
+// out has in's dtype and ndim and in's shape with dimension dim size times longer (gathered) or
+// size times shorter, in.shape[dim] divisible by size (scattered), and in and out do not overlap.
+int check_gathered(const TensorView &in, const TensorView &out, int dim, int size);
+int check_scattered(const TensorView &in, const TensorView &out, int dim, int size);
+
+// The product of the extents before dim (1 for dim 0): the number of blocks a tensor is when
+// split around dim.
+size_t outer_extent(const TensorView &view, int dim);
 
 // out is in with dimension dim size times longer: the ranks' inputs, in rank order, side by side
 // along dim (torch.cat of every rank's in along dim).

@@ -10,6 +10,7 @@
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/mpi_call.hpp"
+#include "dataplane/host_allreduce.hpp"
 #include "group/node_rank.hpp"
 
 mpcomm_group_s::mpcomm_group_s(MPI_Comm comm) : comm_(comm) {
@@ -65,6 +66,9 @@ mpcomm_group_s::~mpcomm_group_s() {
       message_queue_.reset();
     }
   }
+  // The same for the shared-memory allreduce's window (after MPI_Finalize it only forgets it).
+  if (host_allreduce_) host_allreduce_->close(timeout_);
+  host_allreduce_.reset();
   if (!finalized && !requests_.abandon()) scratch_leaked_ = true;
   // MPI_Comm_free only marks the communicator for release once its pending operations end,
   // so freeing a broken group does not wait for a peer that never came.

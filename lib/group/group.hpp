@@ -9,7 +9,6 @@
 #include <mpi.h>
 
 #include <cstdint>
-#include <memory>
 #include <map>
 #include <memory>
 #include <string>
@@ -21,6 +20,9 @@
 
 namespace mpcomm {
 class MessageQueue;
+}
+namespace mpcomm::dataplane {
+class HostAllreduce;
 }
 namespace mpcomm::device {
 // The group's device data plane (NCCL communicator, custom allreduce); lib/device defines it, and
@@ -90,6 +92,10 @@ struct mpcomm_group_s {
   mpcomm::MessageQueue *message_queue() { return message_queue_.get(); }
   void enable_message_queue(size_t chunk_bytes, int chunks);
 
+  // The shared-memory host allreduce (dataplane/host_allreduce.hpp), or nullptr until the
+  // group's first host all_reduce that may take it; made collectively by the data plane.
+  std::unique_ptr<mpcomm::dataplane::HostAllreduce> &host_allreduce() { return host_allreduce_; }
+
   // Checks that a handle looks like a live group (catches NULL and most freed handles).
   bool valid() const { return magic_ == kMagic; }
 
@@ -124,6 +130,7 @@ struct mpcomm_group_s {
   bool scratch_leaked_ = false;
   mpcomm::Requests requests_;
   std::unique_ptr<mpcomm::MessageQueue> message_queue_;
+  std::unique_ptr<mpcomm::dataplane::HostAllreduce> host_allreduce_;
   int requested_device_ = -1;
   std::string custom_allreduce_off_;
   // Reset first in the destructor, while the communicator still exists.

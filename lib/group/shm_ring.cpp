@@ -4,8 +4,8 @@
 #include <string>
 
 #include "core/error.hpp"
-#include "core/log.hpp"
 #include "core/mpi_call.hpp"
+#include "core/shared_window.hpp"
 
 namespace mpcomm {
 
@@ -59,26 +59,7 @@ ShmRing::ShmRing(MPI_Comm comm, const std::vector<int> &local, size_t chunk_byte
 ShmRing::~ShmRing() { close(30); }
 
 void ShmRing::close(double timeout_s) {
-  if (win_ == MPI_WIN_NULL) return;
-  int finalized = 0;
-  MPI_Finalized(&finalized);
-  if (finalized) return;
-  MPI_Request request = MPI_REQUEST_NULL;
-  int done = 0;
-  if (MPI_Ibarrier(node_, &request) == MPI_SUCCESS) {
-    poll_until(Deadline(timeout_s), [&] {
-      MPI_Test(&request, &done, MPI_STATUS_IGNORE);
-      return done != 0;
-    });
-  }
-  if (!done) {
-    log::warn("message-queue window not freed: a process of the node did not come to free it "
-              "within ", timeout_s, " s; MPI_Finalize releases it");
-    win_ = MPI_WIN_NULL;
-    return;
-  }
-  MPI_Win_free(&win_);
-  MPI_Comm_free(&node_);
+  free_shared_window(win_, node_, timeout_s, "message-queue");
 }
 
 ShmRing::Slot *ShmRing::slot(uint64_t sequence) const {

@@ -1,0 +1,231 @@
+#include "dataplane/group_ops.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
+#include <string>
+
+#include "core/error.hpp"
+#include "core/mpi_call.hpp"
+#include "dataplane/buffer.hpp"
+#include "dataplane/dtype.hpp"
+#include "dataplane/host_allreduce.hpp"
+#include "dataplane/host_collectives.hpp"
+#include "dataplane/reduce_op.hpp"
+#include "dataplane/shm_allreduce.hpp"
+#include "dataplane/tensor.hpp"
+#include "dataplane/tensor_collectives.hpp"
+#include "device/device_ops.hpp"
+
+namespace mpcomm::dataplane {
+namespace {
+
+// Failures that leave the members out of step: some took part in a collective, some did not.
+bool breaks_group(mpcomm_status_t status) {
+  return status == MPCOMM_ERR_MPI || status == MPCOMM_ERR_TIMEOUT || status == MPCOMM_ERR_NCCL ||
+         status == MPCOMM_ERR_MALFORMED || status == MPCOMM_ERR_INTERNAL;
+}
+
+// Runs the communicating part of an operation: marks the group broken on a failure above.
+template <class Body>
+void communicate(mpcomm_group_s &g, Body &&body) {
+  try {
+    body();
+  } catch (const Error &e) {
+    if (breaks_group(e.status())) g.mark_broken(e.what());
+    throw;
+  }
+}
+
+// Checks common to every operation: a usable group while MPI runs.
+void require_ready(const mpcomm_group_s &g) {
+  require_mpi_running();
+  g.require_usable();
+}
+
+// The bytes of count elements of a valid dtype at a buffer that must not be NULL with elements.
+size_t flat_bytes(const void *buf, size_t count, mpcomm_datatype_t dtype, const char *name) {
+  require_arg(buf != nullptr || count == 0, name, " must not be NULL when count (", count,
+              ") > 0");
+  return checked_bytes(count, element_size(dtype), "count");
+}
+
+void require_rank(const mpcomm_group_s &g, int rank, const char *name) {
+  require_arg(rank >= 0 && rank < g.size(), name, " (", rank, ") must be a rank in the group [0, ",
+              g.size(), ")");
+}
+
+// dst or src of a point-to-point call: MPCOMM_RANK_DEFAULT is the group rank `step` away (next
+// +1, previous -1); the result must be another member.
+int resolve_peer(const mpcomm_group_s &g, int peer, int step, const char *name) {
+  const bool by_default = peer == MPCOMM_RANK_DEFAULT;
+  if (by_default) peer = (g.rank() + step + g.size()) % g.size();
+  require_arg(peer >= 0 && peer < g.size(), name, " (", peer, ") must be a rank in the group [0, ",
+              g.size(), ") or MPCOMM_RANK_DEFAULT (", MPCOMM_RANK_DEFAULT, ")");
+  require_arg(peer != g.rank(), name, " (", peer,
+              by_default ? ", from MPCOMM_RANK_DEFAULT" : "",
+              ") must be another member than the caller, group rank ", g.rank(),
+              g.size() == 1 ? ": a group of one has no peer" : "");
+  return peer;
+}
+
+const char *memory_kind(bool device) { return device ? "device memory" : "host memory"; }
+
+// Whether flat buffers a and b are device memory; INVALID_ARGUMENT naming both when one is and
+// the other is not. b may be absent (nullptr name).
+bool on_device(const void *a, const char *a_name, const void *b = nullptr,
+               const char *b_name = nullptr) {
+  const bool da = device::is_device_pointer(a);
+  if (b_name == nullptr) return da;
+  const bool db = device::is_device_pointer(b);
+  require_arg(da == db, a_name, " is ", memory_kind(da), " but ", b_name, " is ", memory_kind(db),
+              ": both must be host memory or both device memory");
+  return da;
+}
+
+// Whether a tensor is on a CUDA device (true) or in host memory (false); NOT_SUPPORTED for any
+// other device.
+bool tensor_on_device(const DLTensor &t, const char *name) {
+  if (on_host(t)) return false;
+  if (on_cuda_device(t)) return true;
+  throw Error(MPCOMM_ERR_NOT_SUPPORTED,
+              concat(name, " is on ", device_string(t.device),
+                     ": the data plane takes tensors on cpu, cuda_host, cuda and cuda_managed"));
+}
+
+bool tensors_on_device(const DLTensor &in, const DLTensor &out) {
+  const bool device = tensor_on_device(in, "in");
+  tensor_on_device(out, "out");
+  require_arg(same_device(in, out), "in is on ", device_string(in.device), " but out is on ",
+              device_string(out.device), ": both must be on one device (or both in host memory)");
+  return device;
+}
+
+// The host all_reduce of a group of two or more: shared memory or MPI_Allreduce.
+void host_all_reduce(mpcomm_group_s &g, const void *send, void *recv, size_t count,
+                     mpcomm_datatype_t dtype, mpcomm_op_t op, size_t bytes) {
+  const std::string choice = host_allreduce_choice();
+  if (choice != "mpi" && ShmAllreduce::supports(dtype)) {
+    // Every member gets here at the same call (same choice, dtype and group): the one
+    // collective creation of the group's HostAllreduce.
+    auto &shm = g.host_allreduce();
+    if (!shm) shm = std::make_unique<HostAllreduce>(g.comm());
+    if (shm->use_shm(choice, bytes, dtype))
+      return shm->all_reduce(send, recv, count, dtype, op, g.timeout());
+  }
+  all_reduce(g.comm(), send, recv, count, dtype, op);
+}
+
+size_t at_least_one(size_t n) { return std::max<size_t>(n, 1); }
+
+}  // namespace
+
+void group_all_reduce(mpcomm_group_s &g, const void *send, void *recv, size_t count,
+                      mpcomm_datatype_t dtype, mpcomm_op_t op, void *stream) {
+  validate_datatype(dtype, "dtype");
+  validate_op(op, "op");
+  const size_t bytes = flat_bytes(send, count, dtype, "send");
+  flat_bytes(recv, count, dtype, "recv");
+  require_ready(g);
+  if (on_device(send, "send", recv, "recv"))
+    return communicate(g, [&] { device::all_reduce(g, send, recv, count, dtype, op, stream); });
+  require_arg(send == recv || !bytes_overlap(send, bytes, recv, bytes),
+              "send and recv must be the same buffer (in place) or not overlap");
+  if (g.size() == 1 || count == 0) {
+    if (bytes > 0 && send != recv) std::memcpy(recv, send, bytes);
+    return;
+  }
+  communicate(g, [&] { host_all_reduce(g, send, recv, count, dtype, op, bytes); });
+}
+
+void group_broadcast(mpcomm_group_s &g, void *buf, size_t count, mpcomm_datatype_t dtype, int src,
+                     void *stream) {
+  validate_datatype(dtype, "dtype");
+  flat_bytes(buf, count, dtype, "buf");
+  require_rank(g, src, "src");
+  require_ready(g);
+  if (on_device(buf, "buf"))
+    return communicate(g, [&] { device::broadcast(g, buf, count, dtype, src, stream); });
+  if (g.size() == 1) return;
+  communicate(g, [&] { broadcast(g.comm(), buf, count, dtype, src); });
+}
+
+void group_send(mpcomm_group_s &g, const void *buf, size_t count, mpcomm_datatype_t dtype, int dst,
+                void *stream) {
+  validate_datatype(dtype, "dtype");
+  flat_bytes(buf, count, dtype, "buf");
+  dst = resolve_peer(g, dst, +1, "dst");
+  require_ready(g);
+  if (on_device(buf, "buf"))
+    return communicate(g, [&] { device::send(g, buf, count, dtype, dst, stream); });
+  communicate(g, [&] { send(g.comm(), buf, count, dtype, dst, kTagPointToPoint); });
+}
+
+void group_recv(mpcomm_group_s &g, void *buf, size_t count, mpcomm_datatype_t dtype, int src,
+                void *stream) {
+  validate_datatype(dtype, "dtype");
+  flat_bytes(buf, count, dtype, "buf");
+  src = resolve_peer(g, src, -1, "src");
+  require_ready(g);
+  if (on_device(buf, "buf"))
+    return communicate(g, [&] { device::recv(g, buf, count, dtype, src, stream); });
+  communicate(g, [&] { recv(g.comm(), buf, count, dtype, src, kTagPointToPoint); });
+}
+
+void group_all_gather(mpcomm_group_s &g, const DLTensor *in_tensor, DLTensor *out_tensor, int dim,
+                      void *stream) {
+  const TensorView in = validate_tensor(in_tensor, "in");
+  const TensorView out = validate_tensor(out_tensor, "out");
+  const bool device = tensors_on_device(*in_tensor, *out_tensor);
+  const int d = check_gathered(in, out, dim, g.size());
+  require_ready(g);
+  if (device) {
+    return communicate(g, [&] {
+      device::all_gather(g, in.data, out.data, in.numel, in.dtype, stream,
+                         at_least_one(outer_extent(in, d)));
+    });
+  }
+  communicate(g, [&] { all_gather_tensor(g.comm(), in_tensor, out_tensor, d); });
+}
+
+void group_reduce_scatter(mpcomm_group_s &g, const DLTensor *in_tensor, DLTensor *out_tensor,
+                          int dim, mpcomm_op_t op, void *stream) {
+  validate_op(op, "op");
+  const TensorView in = validate_tensor(in_tensor, "in");
+  const TensorView out = validate_tensor(out_tensor, "out");
+  const bool device = tensors_on_device(*in_tensor, *out_tensor);
+  const int d = check_scattered(in, out, dim, g.size());
+  require_ready(g);
+  if (device) {
+    return communicate(g, [&] {
+      device::reduce_scatter(g, in.data, out.data, out.numel, in.dtype, op, stream,
+                             at_least_one(outer_extent(out, d)));
+    });
+  }
+  communicate(g, [&] { reduce_scatter_tensor(g.comm(), in_tensor, out_tensor, d, op); });
+}
+
+void group_gather(mpcomm_group_s &g, const DLTensor *in_tensor, DLTensor *out_tensor, int dst,
+                  int dim, void *stream) {
+  const TensorView in = validate_tensor(in_tensor, "in");
+  require_rank(g, dst, "dst");
+  const int d = normalize_dim(dim, in.ndim, "in");
+  const bool receiving = g.rank() == dst;
+  bool device = tensor_on_device(*in_tensor, "in");
+  TensorView out;
+  if (receiving) {
+    out = validate_tensor(out_tensor, "out");
+    device = tensors_on_device(*in_tensor, *out_tensor);
+    check_gathered(in, out, d, g.size());
+  }
+  require_ready(g);
+  if (device) {
+    return communicate(g, [&] {
+      device::gather(g, in.data, receiving ? out.data : nullptr, in.numel, in.dtype, dst, stream,
+                     at_least_one(outer_extent(in, d)));
+    });
+  }
+  communicate(g, [&] { gather_tensor(g.comm(), in_tensor, receiving ? out_tensor : nullptr, dst, d); });
+}
+
+}  // namespace mpcomm::dataplane

@@ -1,0 +1,78 @@
+#include "dataplane/host_allreduce.hpp"
+
+#include <cstring>
+
+#include "core/error.hpp"
+#include "core/mpi_call.hpp"
+#include "dataplane/buffer.hpp"
+#include "dataplane/dtype.hpp"
+#include "dataplane/host_collectives.hpp"
+#include "dataplane/reduce_op.hpp"
+
+namespace mpcomm::dataplane {
+
+HostAllreduce::HostAllreduce(MPI_Comm comm) {
+  try {
+    mpi_check(MPI_Comm_size(comm, &size_), "MPI_Comm_size");
+    mpi_check(MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node_),
+              "MPI_Comm_split_type(MPI_COMM_TYPE_SHARED)");
+    mpi_check(MPI_Comm_set_errhandler(node_, MPI_ERRORS_RETURN), "MPI_Comm_set_errhandler");
+    mpi_check(MPI_Comm_rank(node_, &node_rank_), "MPI_Comm_rank");
+    mpi_check(MPI_Comm_size(node_, &node_size_), "MPI_Comm_size");
+    mpi_check(MPI_Comm_split(comm, node_rank_ == 0 ? 0 : MPI_UNDEFINED, 0, &leaders_),
+              "MPI_Comm_split");
+    if (leaders_ != MPI_COMM_NULL)
+      mpi_check(MPI_Comm_set_errhandler(leaders_, MPI_ERRORS_RETURN), "MPI_Comm_set_errhandler");
+    // The layout must be known alike everywhere: every rank decides from it which
+    // implementation runs, and they must all take the same.
+    const int leader = node_rank_ == 0 ? 1 : 0;
+    mpi_check(MPI_Allreduce(&leader, &nodes_, 1, MPI_INT, MPI_SUM, comm), "MPI_Allreduce");
+    mpi_check(MPI_Allreduce(&node_size_, &largest_node_, 1, MPI_INT, MPI_MAX, comm),
+              "MPI_Allreduce");
+  } catch (...) {
+    close(0);
+    throw;
+  }
+}
+
+HostAllreduce::~HostAllreduce() { close(30); }
+
+void HostAllreduce::close(double timeout_s) {
+  if (shm_) shm_->close(timeout_s);
+  shm_.reset();
+  int finalized = 0;
+  MPI_Finalized(&finalized);
+  // MPI_Comm_free only marks a communicator for release: it does not wait for anyone.
+  if (!finalized && leaders_ != MPI_COMM_NULL) MPI_Comm_free(&leaders_);
+  if (!finalized && node_ != MPI_COMM_NULL) MPI_Comm_free(&node_);
+  leaders_ = node_ = MPI_COMM_NULL;
+}
+
+bool HostAllreduce::use_shm(const std::string &choice, size_t bytes,
+                            mpcomm_datatype_t dtype) const {
+  if (!ShmAllreduce::supports(dtype) || choice == "mpi") return false;
+  if (choice == "shm") return true;
+  return nodes_ == 1 && shm_allreduce_wins(bytes, dtype, largest_node_);
+}
+
+void HostAllreduce::all_reduce(const void *send, void *recv, size_t count,
+                               mpcomm_datatype_t dtype, mpcomm_op_t op, double timeout_s) {
+  require(node_ != MPI_COMM_NULL, MPCOMM_ERR_INTERNAL, "host allreduce used after close");
+  // AVG is a sum until every node's part is in, then one division by the whole size.
+  const mpcomm_op_t combine = op == MPCOMM_AVG ? MPCOMM_SUM : op;
+  const size_t bytes = checked_bytes(count, element_size(dtype), "count");
+  if (node_size_ > 1) {
+    if (!shm_) shm_ = std::make_unique<ShmAllreduce>(node_);  // collective over the node
+    shm_->all_reduce(send, recv, count, dtype, combine, timeout_s);
+  } else if (bytes > 0 && send != recv) {
+    std::memcpy(recv, send, bytes);
+  }
+  if (nodes_ > 1) {
+    if (leaders_ != MPI_COMM_NULL)
+      dataplane::all_reduce(leaders_, recv, recv, count, dtype, combine);
+    if (node_size_ > 1) dataplane::broadcast(node_, recv, count, dtype, 0);
+  }
+  if (op == MPCOMM_AVG) divide_in_place(recv, count, dtype, size_);
+}
+
+}  // namespace mpcomm::dataplane
