@@ -204,6 +204,7 @@ double per_rank_bytes(size_t bytes, int) { return static_cast<double>(bytes); }
 double all_ranks_bytes(size_t bytes, int np) { return static_cast<double>(bytes) * np; }
 double factor_one(int) { return 1.0; }
 double factor_all_gather(int np) { return np > 0 ? static_cast<double>(np - 1) / np : 0.0; }
+double factor_all_reduce(int np) { return np > 0 ? 2.0 * (np - 1) / np : 0.0; }
 
 }  // namespace
 
@@ -216,6 +217,16 @@ const std::vector<OpInfo> &all_ops() {
        make<AllGatherObject>},
       {"sendrecv_object", "char", "none", 0, true, 2, 2, per_rank_bytes, factor_one,
        make<SendRecvObject>},
+      // The data plane on host buffers of the -d type; sizes and bus bandwidths as nccl-tests
+      // (all_gather: the gathered output; reduce_scatter: the input).
+      {"all_reduce", nullptr, nullptr, -1, true, 1, 1, per_rank_bytes, factor_all_reduce,
+       make_all_reduce, run_device_all_reduce},
+      {"all_gather", nullptr, "none", -1, true, 1, 1, per_rank_bytes, factor_all_gather,
+       make_all_gather},
+      {"reduce_scatter", nullptr, nullptr, -1, true, 1, 1, per_rank_bytes, factor_all_gather,
+       make_reduce_scatter},
+      {"broadcast", nullptr, "none", 0, true, 1, 1, per_rank_bytes, factor_one, make_broadcast},
+      {"sendrecv", nullptr, "none", 0, true, 2, 2, per_rank_bytes, factor_one, make_sendrecv},
       {"state_create", "none", "none", -1, false, 1, 1, per_rank_bytes, factor_one,
        make_state_create},
       {"custom_allreduce_sim", nullptr, "sum", -1, true, 1, 1, per_rank_bytes, factor_one, nullptr,
