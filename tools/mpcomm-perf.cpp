@@ -54,7 +54,7 @@ int run_host(const perf::Options &o, const perf::OpInfo &op, const perf::Context
     row.algbw_gbps = op.sized ? algbw : 0;
     row.busbw_gbps = row.algbw_gbps * op.bus_factor(c.size);
     if (c.rank == 0) report.row(row);
-    if (c.rank == 0 && !op.sized) {
+    if (c.rank == 0 && !op.sized && !o.json) {
       char text[160];
       std::snprintf(text, sizeof text, "%s: %.3f ms per call", op.name, row.us / 1e3);
       std::string line = text;
