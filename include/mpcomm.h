@@ -365,6 +365,82 @@ mpcomm_status_t mpcomm_reduce_scatter(mpcomm_group_t group, const DLTensor *in, 
 /* mpcomm_all_gather delivered to group rank dst only; out is ignored (may be NULL) elsewhere. */
 mpcomm_status_t mpcomm_gather(mpcomm_group_t group, const DLTensor *in, DLTensor *out, int dst,
                               int dim, void *stream);
+/* -------------------------------- tensor dictionaries (mpcomm_tensor_dict(3)) */
+
+/* "No explicit rank": src and dst of the tensor-dict calls then mean vLLM's defaults (the
+ * previous member for a receive, the next for a send, group rank 0 for a broadcast). */
+#ifndef MPCOMM_RANK_DEFAULT
+#define MPCOMM_RANK_DEFAULT (-1)
+#endif
+
+/* A dictionary from string keys to tensors and small values, in insertion order (as a Python
+ * dict). Tensors set by the caller are borrowed (their data must stay valid while the dict is
+ * sent); tensors the library received are owned and freed with the dict. */
+typedef struct mpcomm_tensor_dict_s *mpcomm_tensor_dict_t;
+
+typedef enum {
+  MPCOMM_VALUE_TENSOR = 0,
+  MPCOMM_VALUE_INT = 1,    /* int64_t */
+  MPCOMM_VALUE_DOUBLE = 2, /* double */
+  MPCOMM_VALUE_BOOL = 3,   /* int, 0 or 1 */
+  MPCOMM_VALUE_STRING = 4, /* NUL-terminated, copied */
+  MPCOMM_VALUE_BYTES = 5   /* any bytes, copied */
+} mpcomm_value_kind_t;
+
+/* An empty dict into *dict. */
+mpcomm_status_t mpcomm_tensor_dict_create(mpcomm_tensor_dict_t *dict);
+/* Frees the dict (and the tensors it owns) and sets *dict = NULL; NULL or *dict == NULL is a
+ * no-op. */
+mpcomm_status_t mpcomm_tensor_dict_free(mpcomm_tensor_dict_t *dict);
+/* Setting a key that exists replaces its value in place (its position is kept). set_tensor
+ * copies the descriptor and the shape, not the data: a compact row-major tensor of a data-plane
+ * type in host (cpu, cuda_host) or CUDA (cuda, cuda_managed) memory. */
+mpcomm_status_t mpcomm_tensor_dict_set_tensor(mpcomm_tensor_dict_t dict, const char *key,
+                                              const DLTensor *tensor);
+mpcomm_status_t mpcomm_tensor_dict_set_int(mpcomm_tensor_dict_t dict, const char *key,
+                                           int64_t value);
+mpcomm_status_t mpcomm_tensor_dict_set_double(mpcomm_tensor_dict_t dict, const char *key,
+                                              double value);
+mpcomm_status_t mpcomm_tensor_dict_set_bool(mpcomm_tensor_dict_t dict, const char *key,
+                                            int value);
+mpcomm_status_t mpcomm_tensor_dict_set_string(mpcomm_tensor_dict_t dict, const char *key,
+                                              const char *value);
+mpcomm_status_t mpcomm_tensor_dict_set_bytes(mpcomm_tensor_dict_t dict, const char *key,
+                                             const void *data, size_t len);
+/* Getters: a missing key or a value of another kind is MPCOMM_ERR_INVALID_ARGUMENT. Pointers
+ * returned are borrowed: valid until the key is set again or the dict is freed or received
+ * into. */
+mpcomm_status_t mpcomm_tensor_dict_get_kind(mpcomm_tensor_dict_t dict, const char *key,
+                                            mpcomm_value_kind_t *kind);
+mpcomm_status_t mpcomm_tensor_dict_get_tensor(mpcomm_tensor_dict_t dict, const char *key,
+                                              const DLTensor **tensor);
+mpcomm_status_t mpcomm_tensor_dict_get_int(mpcomm_tensor_dict_t dict, const char *key,
+                                           int64_t *value);
+mpcomm_status_t mpcomm_tensor_dict_get_double(mpcomm_tensor_dict_t dict, const char *key,
+                                              double *value);
+mpcomm_status_t mpcomm_tensor_dict_get_bool(mpcomm_tensor_dict_t dict, const char *key,
+                                            int *value);
+mpcomm_status_t mpcomm_tensor_dict_get_string(mpcomm_tensor_dict_t dict, const char *key,
+                                              const char **value);
+mpcomm_status_t mpcomm_tensor_dict_get_bytes(mpcomm_tensor_dict_t dict, const char *key,
+                                             const void **data, size_t *len);
+/* Iteration in insertion order: *n keys, key number i (0 <= i < n). */
+mpcomm_status_t mpcomm_tensor_dict_size(mpcomm_tensor_dict_t dict, size_t *n);
+mpcomm_status_t mpcomm_tensor_dict_key_at(mpcomm_tensor_dict_t dict, size_t i, const char **key);
+
+/* Exchange (mpcomm_broadcast_tensor_dict(3)): the metadata (keys, kinds, dtypes, shapes,
+ * devices, small values) as one MessagePack object on the control plane, then the non-empty
+ * tensors in key order on the data plane. Received dicts are new (*dict NULL on entry) or
+ * replace the contents of *dict; their tensors are allocated by the library. */
+/* At src, *dict is sent; elsewhere it receives src's dict. Collective over the group. */
+mpcomm_status_t mpcomm_broadcast_tensor_dict(mpcomm_group_t group, mpcomm_tensor_dict_t *dict,
+                                             int src);
+/* With an all_gather_group (or NULL), each tensor whose element count it divides travels as
+ * the caller's 1/n slice and the receivers all-gather it over their all_gather_group. */
+mpcomm_status_t mpcomm_send_tensor_dict(mpcomm_group_t group, mpcomm_tensor_dict_t dict, int dst,
+                                        mpcomm_group_t all_gather_group);
+mpcomm_status_t mpcomm_recv_tensor_dict(mpcomm_group_t group, mpcomm_tensor_dict_t *dict, int src,
+                                        mpcomm_group_t all_gather_group);
 
 #ifdef __cplusplus
 }

@@ -202,3 +202,12 @@ endif
 MPI_TESTS += test/mpi/test_dataplane_api
 test_mpi_test_dataplane_api_SOURCES = test/mpi/test_dataplane_api.cpp test/mpi/group_test_util.hpp
 test_mpi_test_dataplane_api_LDADD = $(MPI_LDADD)
+
+# Tensor dicts: the dict API and the metadata codec (malformed metadata) without MPI; broadcast,
+# send/recv and the all_gather_group path at every rank count.
+UNIT_TESTS += test/unit/test_tensor_dict
+test_unit_test_tensor_dict_SOURCES = test/unit/test_tensor_dict.cpp
+test_unit_test_tensor_dict_LDADD = $(UNIT_LDADD)
+MPI_TESTS += test/mpi/test_tensor_dict
+test_mpi_test_tensor_dict_SOURCES = test/mpi/test_tensor_dict.cpp test/mpi/group_test_util.hpp
+test_mpi_test_tensor_dict_LDADD = $(MPI_LDADD)

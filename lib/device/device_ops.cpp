@@ -222,6 +222,28 @@ void recv(mpcomm_group_s &g, void *buf, size_t count, mpcomm_datatype_t dtype, i
   });
 }
 
+void require_available() { require_devices(); }
+
+void *allocate(mpcomm_group_s &g, size_t bytes, bool collective, int *device) {
+  require_devices();
+  require(collective || g.device_context() || g.size() == 2, MPCOMM_ERR_INVALID_USAGE,
+          "receiving device memory in a group of ", g.size(),
+          " needs the group's device context, which every member makes together: call "
+          "mpcomm_group_device_init first");
+  void *p = nullptr;
+  guarded(g, [&] {
+    DeviceContext &ctx = context(g, nullptr);
+    DeviceGuard guard(ctx.device());
+    cuda_check(cudaMalloc(&p, bytes), "cudaMalloc");
+    *device = ctx.device();
+  });
+  return p;
+}
+
+void release(void *p) noexcept {
+  if (p) cudaFree(p);
+}
+
 void all_gather(mpcomm_group_s &g, const void *in, void *out, size_t count_per_rank,
                 mpcomm_datatype_t dtype, void *stream, size_t outer) {
   dataplane::validate_datatype(dtype);

@@ -57,6 +57,17 @@ void reduce_scatter(mpcomm_group_s &g, const void *in, void *out, size_t count_p
 void gather(mpcomm_group_s &g, const void *in, void *out, size_t count_per_rank,
             mpcomm_datatype_t dtype, int dst, void *stream, size_t outer = 1);
 
+// Throws Error(NOT_SUPPORTED) unless device operations can run in this process (built with CUDA
+// and NCCL, and a GPU visible): the check a caller makes before it commits to a device transfer.
+void require_available();
+
+// Device memory of `bytes` on the CUDA device of g's context, for tensors the library receives;
+// *device is set to that device. The context is made here if it does not exist yet, which is
+// collective: `collective` says every member makes this call now (a broadcast); otherwise, as
+// for send and recv, only a group of two may make it here. Free with release().
+void *allocate(mpcomm_group_s &g, size_t bytes, bool collective, int *device);
+void release(void *p) noexcept;
+
 // The CUDA device the group's context uses (before it is made); < 0 restores the default.
 void set_device(mpcomm_group_s &g, int device);
 // Makes the group's device context now. Collective over the group; idempotent.

@@ -51,6 +51,9 @@ void gather(mpcomm_group_s &, const void *, void *, size_t, mpcomm_datatype_t, i
             size_t) {
   not_built("a device gather");
 }
+void require_available() { not_built("a device tensor"); }
+void *allocate(mpcomm_group_s &, size_t, bool, int *) { not_built("allocating device memory"); }
+void release(void *) noexcept {}
 void set_device(mpcomm_group_s &, int) { not_built("choosing a group's CUDA device"); }
 void init_context(mpcomm_group_s &) { not_built("a group's device context"); }
 DevicePath all_reduce_path(mpcomm_group_s &, size_t, mpcomm_datatype_t, mpcomm_op_t,

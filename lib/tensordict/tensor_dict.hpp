@@ -1,0 +1,96 @@
+// The dictionary behind mpcomm_tensor_dict_t: string keys in insertion order (as a Python dict)
+// mapping to a tensor, an int64, a double, a bool, a string or bytes. A tensor set by the caller
+// is borrowed (descriptor and shape copied, data not); a tensor the library received owns its
+// memory, host or device, and frees it with the entry.
+#pragma once
+
+#include <dlpack/dlpack.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <variant>
+#include <vector>
+
+#include "mpcomm.h"
+
+namespace mpcomm::tensordict {
+
+// Frees memory the library allocated for a received tensor: host (aligned) or CUDA.
+struct BufferDeleter {
+  bool device = false;
+  void operator()(void *p) const noexcept;
+};
+using OwnedBuffer = std::unique_ptr<void, BufferDeleter>;
+
+// Host memory of bytes, 64-byte aligned; nullptr for 0 bytes; Error(NO_MEMORY) on failure.
+OwnedBuffer allocate_host(size_t bytes);
+
+struct TensorValue {
+  DLTensor tensor{};           // shape points into `shape`; strides NULL (compact row-major)
+  std::vector<int64_t> shape;  // owned copy of the extents
+  OwnedBuffer owned;           // the data, when the library allocated it
+
+  TensorValue() = default;
+  TensorValue(TensorValue &&other) noexcept;
+  TensorValue &operator=(TensorValue &&other) noexcept;
+  TensorValue(const TensorValue &) = delete;
+  TensorValue &operator=(const TensorValue &) = delete;
+};
+
+using Bytes = std::vector<unsigned char>;
+// Alternatives in the order of mpcomm_value_kind_t, so that index() is the kind.
+using DictValue = std::variant<TensorValue, int64_t, double, bool, std::string, Bytes>;
+
+struct Entry {
+  std::string key;
+  DictValue value;
+  mpcomm_value_kind_t kind() const { return static_cast<mpcomm_value_kind_t>(value.index()); }
+};
+
+// "a tensor", "an int" ... for messages.
+const char *kind_phrase(mpcomm_value_kind_t kind);
+
+// A compact row-major tensor of a data-plane dtype in host or CUDA memory, copied as a borrowed
+// descriptor; INVALID_ARGUMENT naming `name` otherwise (tensor.hpp's rules, plus the device).
+TensorValue borrow_tensor(const DLTensor *tensor, const char *name);
+
+}  // namespace mpcomm::tensordict
+
+struct mpcomm_tensor_dict_s {
+ public:
+  using Entry = mpcomm::tensordict::Entry;
+
+  // The entry of key, or nullptr.
+  Entry *find(const std::string &key);
+  const Entry *find(const std::string &key) const;
+  // Sets key to value: in place when the key exists, else appended.
+  void set(const std::string &key, mpcomm::tensordict::DictValue value);
+  // The entry of key; INVALID_ARGUMENT "no key 'k'" when absent, "key 'k' holds an int, not a
+  // tensor" when it holds another kind than `kind`.
+  const Entry &get(const char *key, mpcomm_value_kind_t kind) const;
+
+  size_t size() const { return entries_.size(); }
+  const Entry &at(size_t i) const { return *entries_[i]; }
+  Entry &at(size_t i) { return *entries_[i]; }
+  void clear();
+  // Exchanges contents with other (a received dict replaces a caller's dict in one step).
+  void swap(mpcomm_tensor_dict_s &other) noexcept;
+
+  bool valid() const { return magic_ == kMagic; }
+  ~mpcomm_tensor_dict_s() { magic_ = 0; }
+
+ private:
+  static constexpr uint64_t kMagic = 0x6d70636f6d6d5444ULL;  // "mpcommTD"
+  uint64_t magic_ = kMagic;
+  // Entries live behind pointers so that descriptors handed out stay put as the dict grows.
+  std::vector<std::unique_ptr<Entry>> entries_;
+  std::unordered_map<std::string, size_t> index_;
+};
+
+namespace mpcomm {
+// The dict behind a C handle; INVALID_ARGUMENT naming `name` if NULL or not a dict.
+mpcomm_tensor_dict_s &dict_ref(mpcomm_tensor_dict_t dict, const char *name = "dict");
+}  // namespace mpcomm

@@ -1,0 +1,78 @@
+#include "tensordict/transfer.hpp"
+
+#include <algorithm>
+
+#include "core/deadline.hpp"
+#include "dataplane/dtype.hpp"
+#include "device/device_ops.hpp"
+#include "group/protocol.hpp"
+
+namespace mpcomm::tensordict {
+
+namespace {
+
+// Tags of tensor data on a group's communicator (group.hpp: other layers use 16 and up).
+constexpr auto kTagSend = static_cast<protocol::Tag>(40);
+constexpr auto kTagBroadcast = static_cast<protocol::Tag>(41);
+constexpr auto kTagAllGather = static_cast<protocol::Tag>(42);
+
+char *bytes_of(const Piece &piece) { return static_cast<char *>(piece.data); }
+
+}  // namespace
+
+size_t Piece::bytes() const { return count * dataplane::element_size(dtype); }
+
+void send_piece(mpcomm_group_s &g, const Piece &piece, int dst) {
+  if (piece.on_device) return device::send(g, piece.data, piece.count, piece.dtype, dst, nullptr);
+  protocol::send_chunks(g, bytes_of(piece), piece.bytes(), &dst, 1, kTagSend, Deadline(g.timeout()),
+                        "send_tensor_dict");
+}
+
+void recv_piece(mpcomm_group_s &g, const Piece &piece, int src) {
+  if (piece.on_device) return device::recv(g, piece.data, piece.count, piece.dtype, src, nullptr);
+  protocol::recv_chunks(g, bytes_of(piece), piece.bytes(), src, kTagSend, Deadline(g.timeout()),
+                        "recv_tensor_dict");
+}
+
+void broadcast_piece(mpcomm_group_s &g, const Piece &piece, int root) {
+  if (piece.on_device)
+    return device::broadcast(g, piece.data, piece.count, piece.dtype, root, nullptr);
+  const Deadline deadline(g.timeout());
+  // The root sends to every member directly, as broadcast_object does: bounded point-to-point.
+  if (g.rank() == root) {
+    const std::vector<int> &peers = g.peer_list();
+    protocol::send_chunks(g, bytes_of(piece), piece.bytes(), peers.data(), peers.size(),
+                          kTagBroadcast, deadline, "broadcast_tensor_dict");
+  } else {
+    protocol::recv_chunks(g, bytes_of(piece), piece.bytes(), root, kTagBroadcast, deadline,
+                          "broadcast_tensor_dict");
+  }
+}
+
+void all_gather_in_place(mpcomm_group_s &g, const Piece &whole, size_t slice_count) {
+  const size_t n = static_cast<size_t>(g.size()), me = static_cast<size_t>(g.rank());
+  if (whole.on_device) {
+    // NCCL's in-place form: the input is the caller's slice of the output.
+    const size_t element = dataplane::element_size(whole.dtype);
+    return device::all_gather(g, bytes_of(whole) + me * slice_count * element, whole.data,
+                              slice_count, whole.dtype, nullptr);
+  }
+  if (n == 1) return;
+  const size_t slice = slice_count * dataplane::element_size(whole.dtype);
+  const Deadline deadline(g.timeout());
+  Requests &requests = g.requests();
+  // Every member sends its slice to every other and receives theirs, one chunk step at a time:
+  // the bytes each member moves are those of a ring all-gather, and each step is bounded.
+  const size_t chunk = protocol::chunk_bytes();
+  for (size_t offset = 0; offset < slice; offset += chunk) {
+    const size_t len = std::min(chunk, slice - offset);
+    for (int peer : g.peer_list())
+      requests.recv(bytes_of(whole) + static_cast<size_t>(peer) * slice + offset, len, peer,
+                    kTagAllGather, g.comm());
+    for (int peer : g.peer_list())
+      requests.send(bytes_of(whole) + me * slice + offset, len, peer, kTagAllGather, g.comm());
+    protocol::finish(g, deadline, "the all-gather of recv_tensor_dict");
+  }
+}
+
+}  // namespace mpcomm::tensordict
