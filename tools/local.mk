@@ -11,6 +11,7 @@ tools_mpcomm_perf_SOURCES = tools/mpcomm-perf.cpp \
 	tools/perf/report.cpp tools/perf/report.hpp \
 	tools/perf/values.cpp tools/perf/values.hpp \
 	tools/perf/data_ops.cpp \
+	tools/perf/tensor_dict_op.cpp \
 	tools/perf/state_op.cpp \
 	tools/perf/device_modes.cpp
 tools_mpcomm_perf_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tools

@@ -39,7 +39,7 @@ done
 # The data plane on typed host buffers: the type and the operator are in every line.
 for spec in "all_reduce -d float32 -o sum" "all_reduce -d bfloat16 -o max" \
     "all_reduce -d int64 -o avg" "all_gather -d float16" "reduce_scatter -d float64 -o prod" \
-    "broadcast -d int8" "sendrecv -d float32"; do
+    "broadcast -d int8" "sendrecv -d float32" "tensor_dict -d bfloat16"; do
   # shellcheck disable=SC2086
   set -- $spec
   op=$1

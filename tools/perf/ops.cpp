@@ -227,6 +227,8 @@ const std::vector<OpInfo> &all_ops() {
        make_reduce_scatter},
       {"broadcast", nullptr, "none", 0, true, 1, 1, per_rank_bytes, factor_one, make_broadcast},
       {"sendrecv", nullptr, "none", 0, true, 2, 2, per_rank_bytes, factor_one, make_sendrecv},
+      // A typical dict broadcast from rank 0: three ints, a string, two tensors (the size).
+      {"tensor_dict", nullptr, "none", 0, true, 1, 1, per_rank_bytes, factor_one, make_tensor_dict},
       {"state_create", "none", "none", -1, false, 1, 1, per_rank_bytes, factor_one,
        make_state_create},
       {"custom_allreduce_sim", nullptr, "sum", -1, true, 1, 1, per_rank_bytes, factor_one, nullptr,

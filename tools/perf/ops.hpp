@@ -80,6 +80,7 @@ std::unique_ptr<Benchmark> make_all_gather(const Context &context);
 std::unique_ptr<Benchmark> make_reduce_scatter(const Context &context);
 std::unique_ptr<Benchmark> make_broadcast(const Context &context);
 std::unique_ptr<Benchmark> make_sendrecv(const Context &context);
+std::unique_ptr<Benchmark> make_tensor_dict(const Context &context);
 std::unique_ptr<Benchmark> make_state_create(const Context &context);
 int run_device_all_reduce(const Context &context, Reporter &report);
 int run_custom_allreduce_sim(const Context &context, Reporter &report);
