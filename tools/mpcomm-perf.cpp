@@ -127,6 +127,14 @@ int main(int argc, char **argv) {
     MPI_Finalize();
     return parsed ? 0 : 2;
   }
+  // The one check that needs the number of ranks.
+  if (options.op == "state_create" && size % (options.tp * options.pp) != 0) {
+    if (rank == 0)
+      std::fprintf(stderr, "mpcomm-perf: --tp %d x --pp %d does not divide the %d ranks\n%s",
+                   options.tp, options.pp, size, perf::usage().c_str());
+    MPI_Finalize();
+    return 2;
+  }
   int rc = 0;
   try {
     rc = run(options, *perf::find_op(options.op), rank, size);

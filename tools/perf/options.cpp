@@ -102,7 +102,7 @@ std::string usage() {
 
 bool parse_options(int argc, char **argv, Options *o, bool *help, std::string *error) {
   *help = false;
-  bool dtype_given = false, redop_given = false;
+  bool dtype_given = false, redop_given = false, layout_given = false;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     auto value = [&](std::string *out) {
@@ -180,6 +180,7 @@ bool parse_options(int argc, char **argv, Options *o, bool *help, std::string *e
       o->algo_given = true;
     } else if (arg == "--tp" || arg == "--pp") {
       if (!value(&v)) return false;
+      layout_given = true;
       if (!parse_int(v, 1, arg == "--tp" ? &o->tp : &o->pp)) {
         *error = arg + " takes an integer >= 1, got '" + v + "'";
         return false;
@@ -220,6 +221,10 @@ bool parse_options(int argc, char **argv, Options *o, bool *help, std::string *e
   }
   if (o->device == Device::Cuda && !op->on_device()) {
     *error = "--device cuda applies to all_reduce only, not to " + o->op;
+    return false;
+  }
+  if (layout_given && o->op != "state_create") {
+    *error = "--tp and --pp apply to state_create only, not to " + o->op;
     return false;
   }
   if (o->algo_given && o->device != Device::Cuda) {
