@@ -3,6 +3,7 @@
 #include <mpi.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -16,16 +17,41 @@
 
 namespace {
 
-// Mean seconds per call over a back-to-back loop, the maximum over ranks.
-double time_loop(perf::Benchmark &b, bool baseline, const perf::Options &o, MPI_Comm world) {
-  auto call = [&] { baseline ? b.baseline_once() : b.run_once(); };
-  for (int i = 0; i < o.warmup; ++i) call();
+// Mean seconds per call over a back-to-back loop of `calls` calls, the maximum over ranks.
+double time_block(perf::Benchmark &b, bool baseline, int calls, MPI_Comm world) {
   perf::mpi_ok(MPI_Barrier(world), "MPI_Barrier");
   const double t0 = MPI_Wtime();
-  for (int i = 0; i < o.iters; ++i) call();
-  double t = (MPI_Wtime() - t0) / o.iters;
+  for (int i = 0; i < calls; ++i) baseline ? b.baseline_once() : b.run_once();
+  double t = (MPI_Wtime() - t0) / calls;
   perf::mpi_ok(MPI_Allreduce(MPI_IN_PLACE, &t, 1, MPI_DOUBLE, MPI_MAX, world), "MPI_Allreduce");
   return t;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+// Seconds per call of the operation and, with a baseline, of the MPI equivalent: after the
+// warm-up calls, ITERS calls in kBlocks blocks, the blocks of mpcomm and of MPI alternating so
+// that both see the same load of a shared machine; each figure is the median over its blocks.
+constexpr int kBlocks = 5;
+void time_both(perf::Benchmark &b, const perf::Options &o, MPI_Comm world, double *t,
+               double *baseline_t) {
+  for (int i = 0; i < o.warmup; ++i) b.run_once();
+  if (o.baseline_mpi)
+    for (int i = 0; i < o.warmup; ++i) b.baseline_once();
+  const int blocks = std::min(kBlocks, o.iters);
+  std::vector<double> mine, theirs;
+  for (int k = 0; k < blocks; ++k) {
+    // The iterations spread over the blocks: the first ones take the remainder.
+    const int calls = o.iters / blocks + (k < o.iters % blocks ? 1 : 0);
+    mine.push_back(time_block(b, false, calls, world));
+    if (o.baseline_mpi) theirs.push_back(time_block(b, true, calls, world));
+  }
+  *t = median(mine);
+  *baseline_t = o.baseline_mpi ? median(theirs) : -1;
 }
 
 // The timed loop of a Benchmark at every size, with the baseline and the check; 1 when a check
@@ -38,10 +64,11 @@ int run_host(const perf::Options &o, const perf::OpInfo &op, const perf::Context
   for (size_t requested : perf::sizes_of(o, op.sized)) {
     perf::Row row;
     row.bytes = bench->setup(requested);
-    const double t = time_loop(*bench, false, o, MPI_COMM_WORLD) / op.trips_per_call;
+    double t = 0, baseline_t = 0;
+    time_both(*bench, o, MPI_COMM_WORLD, &t, &baseline_t);
+    t /= op.trips_per_call;
     row.us = t * 1e6;
-    if (o.baseline_mpi)
-      row.baseline_us = time_loop(*bench, true, o, MPI_COMM_WORLD) / op.trips_per_call * 1e6;
+    if (o.baseline_mpi) row.baseline_us = baseline_t / op.trips_per_call * 1e6;
     if (o.check) {
       unsigned long long wrong = bench->check(++round);
       perf::mpi_ok(

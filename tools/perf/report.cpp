@@ -29,7 +29,10 @@ void Reporter::header(const std::string &hosts) {
                options_.min_bytes, options_.max_bytes, options_.factor, options_.warmup,
                options_.iters, options_.check ? 1 : 0, options_.baseline_mpi ? "mpi" : "none");
   if (op_.standalone == nullptr && options_.device == Device::Host)
-    std::fprintf(out_, "#  time: mean per call of a back-to-back loop, the maximum over ranks%s\n",
+    std::fprintf(out_,
+                 "#  time: median over 5 blocks of the mean per call of a back-to-back loop, the "
+                 "maximum over ranks%s%s\n",
+                 options_.baseline_mpi ? "; mpcomm and MPI blocks alternate" : "",
                  op_.trips_per_call > 1 ? "; one-way (half a round trip)" : "");
   if (options_.baseline_mpi && op_.reduces() && mpcomm::dataplane::is_16bit_float(options_.dtype))
     std::fprintf(out_,
