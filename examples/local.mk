@@ -6,3 +6,15 @@ examples_tp_pp_mlp_LDADD = libmpcomm.la
 # make check runs it at 1, 2 and 4 ranks.
 TESTS += test/examples/tp-pp-mlp.sh
 EXTRA_DIST += test/examples/tp-pp-mlp.sh
+# Examples: C programs that use only the public C API. make check builds them and runs them under
+# mpirun at 1, 2 and 4 ranks (the .N.mpi runs of test/local.mk); their sources are installed with
+# the documentation.
+EXAMPLES = examples/c_state_allreduce
+examples_c_state_allreduce_SOURCES = examples/c_state_allreduce.c
+examples_c_state_allreduce_CFLAGS = -std=c99 -pedantic -Werror -Wall -Wextra $(MPCOMM_SAN_FLAGS)
+examples_c_state_allreduce_LDADD = libmpcomm.la
+check_PROGRAMS += $(EXAMPLES)
+TESTS += $(EXAMPLES:=.1.mpi) $(EXAMPLES:=.2.mpi) $(EXAMPLES:=.4.mpi)
+CLEANFILES += $(EXAMPLES:=.1.mpi) $(EXAMPLES:=.2.mpi) $(EXAMPLES:=.4.mpi)
+exampledir = $(docdir)/examples
+dist_example_DATA = examples/c_state_allreduce.c

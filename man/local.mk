@@ -58,3 +58,13 @@ dist_man_MANS += \
 	%reldir%/man3/mpcomm_group_device_init.3 \
 	%reldir%/man3/mpcomm_graph_capture_begin.3 \
 	%reldir%/man3/mpcomm_graph_capture_end.3
+
+# The data plane on groups: flat buffers and DLPack tensors.
+dist_man_MANS += \
+	%reldir%/man3/mpcomm_all_reduce.3 \
+	%reldir%/man3/mpcomm_broadcast.3 \
+	%reldir%/man3/mpcomm_send.3 \
+	%reldir%/man3/mpcomm_recv.3 \
+	%reldir%/man3/mpcomm_all_gather.3 \
+	%reldir%/man3/mpcomm_reduce_scatter.3 \
+	%reldir%/man3/mpcomm_gather.3

@@ -19,8 +19,9 @@ const std::vector<Variable> &variables() {
       {"MPCOMM_DEBUG_FILE", "", "log to this file instead of stderr; %h is the host, %p the pid"},
       {"MPCOMM_TIMEOUT", "300", "seconds a blocking control-plane call waits for its peers"},
       {"MPCOMM_HOST_ALLREDUCE", "auto",
-       "host allreduce of a group on one node: shm (shared-memory windows), mpi, or auto (by "
-       "size and type)"},
+       "host allreduce of float32/float16/bfloat16: shm (shared-memory windows in each node, MPI "
+       "between nodes), mpi, or auto (shm from 16 KiB in a group on one node); the same on "
+       "every rank"},
       {"MPCOMM_PP_LAYER_PARTITION", "",
        "comma-separated layer counts per pipeline stage, overriding the even split"},
       {"MPCOMM_CUSTOM_ALLREDUCE_ALGO", "auto",

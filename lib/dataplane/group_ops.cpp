@@ -45,8 +45,7 @@ void require_ready(const mpcomm_group_s &g) {
 
 // The bytes of count elements of a valid dtype at a buffer that must not be NULL with elements.
 size_t flat_bytes(const void *buf, size_t count, mpcomm_datatype_t dtype, const char *name) {
-  require_arg(buf != nullptr || count == 0, name, " must not be NULL when count (", count,
-              ") > 0");
+  require_arg(buf != nullptr || count == 0, name, " must not be NULL when count (", count, ") > 0");
   return checked_bytes(count, element_size(dtype), "count");
 }
 
@@ -62,8 +61,7 @@ int resolve_peer(const mpcomm_group_s &g, int peer, int step, const char *name) 
   if (by_default) peer = (g.rank() + step + g.size()) % g.size();
   require_arg(peer >= 0 && peer < g.size(), name, " (", peer, ") must be a rank in the group [0, ",
               g.size(), ") or MPCOMM_RANK_DEFAULT (", MPCOMM_RANK_DEFAULT, ")");
-  require_arg(peer != g.rank(), name, " (", peer,
-              by_default ? ", from MPCOMM_RANK_DEFAULT" : "",
+  require_arg(peer != g.rank(), name, " (", peer, by_default ? ", from MPCOMM_RANK_DEFAULT" : "",
               ") must be another member than the caller, group rank ", g.rank(),
               g.size() == 1 ? ": a group of one has no peer" : "");
   return peer;
@@ -110,8 +108,16 @@ void host_all_reduce(mpcomm_group_s &g, const void *send, void *recv, size_t cou
     // collective creation of the group's HostAllreduce.
     auto &shm = g.host_allreduce();
     if (!shm) shm = std::make_unique<HostAllreduce>(g.comm());
-    if (shm->use_shm(choice, bytes, dtype))
-      return shm->all_reduce(send, recv, count, dtype, op, g.timeout());
+    if (shm->use_shm(choice, bytes, dtype)) {
+      try {
+        return shm->all_reduce(send, recv, count, dtype, op, g.timeout());
+      } catch (const Error &e) {
+        if (e.status() != MPCOMM_ERR_TIMEOUT) throw;
+        throw Error(MPCOMM_ERR_TIMEOUT,
+                    concat("the shared-memory allreduce timed out after ", g.timeout(),
+                           " s: ", g.describe_ranks(shm->late_ranks()), " had not arrived"));
+      }
+    }
   }
   all_reduce(g.comm(), send, recv, count, dtype, op);
 }
@@ -225,7 +231,8 @@ void group_gather(mpcomm_group_s &g, const DLTensor *in_tensor, DLTensor *out_te
                      at_least_one(outer_extent(in, d)));
     });
   }
-  communicate(g, [&] { gather_tensor(g.comm(), in_tensor, receiving ? out_tensor : nullptr, dst, d); });
+  communicate(
+      g, [&] { gather_tensor(g.comm(), in_tensor, receiving ? out_tensor : nullptr, dst, d); });
 }
 
 }  // namespace mpcomm::dataplane

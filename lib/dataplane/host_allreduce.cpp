@@ -10,6 +10,25 @@
 #include "dataplane/reduce_op.hpp"
 
 namespace mpcomm::dataplane {
+namespace {
+
+// The rank in comm of each rank of node (a part of comm).
+std::vector<int> comm_ranks_of_node(MPI_Comm comm, MPI_Comm node, int node_size) {
+  MPI_Group comm_group = MPI_GROUP_NULL, node_group = MPI_GROUP_NULL;
+  std::vector<int> node_ranks(static_cast<size_t>(node_size)), comm_ranks(node_ranks.size());
+  for (int r = 0; r < node_size; ++r) node_ranks[static_cast<size_t>(r)] = r;
+  mpi_check(MPI_Comm_group(comm, &comm_group), "MPI_Comm_group");
+  int rc = MPI_Comm_group(node, &node_group);
+  if (rc == MPI_SUCCESS)
+    rc = MPI_Group_translate_ranks(node_group, node_size, node_ranks.data(), comm_group,
+                                   comm_ranks.data());
+  if (node_group != MPI_GROUP_NULL) MPI_Group_free(&node_group);
+  MPI_Group_free(&comm_group);
+  mpi_check(rc, "MPI_Group_translate_ranks");
+  return comm_ranks;
+}
+
+}  // namespace
 
 HostAllreduce::HostAllreduce(MPI_Comm comm) {
   try {
@@ -19,6 +38,7 @@ HostAllreduce::HostAllreduce(MPI_Comm comm) {
     mpi_check(MPI_Comm_set_errhandler(node_, MPI_ERRORS_RETURN), "MPI_Comm_set_errhandler");
     mpi_check(MPI_Comm_rank(node_, &node_rank_), "MPI_Comm_rank");
     mpi_check(MPI_Comm_size(node_, &node_size_), "MPI_Comm_size");
+    node_members_ = comm_ranks_of_node(comm, node_, node_size_);
     mpi_check(MPI_Comm_split(comm, node_rank_ == 0 ? 0 : MPI_UNDEFINED, 0, &leaders_),
               "MPI_Comm_split");
     if (leaders_ != MPI_COMM_NULL)
@@ -48,6 +68,13 @@ void HostAllreduce::close(double timeout_s) {
   leaders_ = node_ = MPI_COMM_NULL;
 }
 
+std::vector<int> HostAllreduce::late_ranks() const {
+  std::vector<int> late;
+  if (shm_)
+    for (int r : shm_->late_ranks()) late.push_back(node_members_.at(static_cast<size_t>(r)));
+  return late;
+}
+
 bool HostAllreduce::use_shm(const std::string &choice, size_t bytes,
                             mpcomm_datatype_t dtype) const {
   if (!ShmAllreduce::supports(dtype) || choice == "mpi") return false;
@@ -55,8 +82,8 @@ bool HostAllreduce::use_shm(const std::string &choice, size_t bytes,
   return nodes_ == 1 && shm_allreduce_wins(bytes, dtype, largest_node_);
 }
 
-void HostAllreduce::all_reduce(const void *send, void *recv, size_t count,
-                               mpcomm_datatype_t dtype, mpcomm_op_t op, double timeout_s) {
+void HostAllreduce::all_reduce(const void *send, void *recv, size_t count, mpcomm_datatype_t dtype,
+                               mpcomm_op_t op, double timeout_s) {
   require(node_ != MPI_COMM_NULL, MPCOMM_ERR_INTERNAL, "host allreduce used after close");
   // AVG is a sum until every node's part is in, then one division by the whole size.
   const mpcomm_op_t combine = op == MPCOMM_AVG ? MPCOMM_SUM : op;

@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "dataplane/shm_allreduce.hpp"
 #include "mpcomm.h"
@@ -33,6 +34,9 @@ class HostAllreduce {
   // other processes (a process that never comes leaves the window to MPI_Finalize). Idempotent.
   void close(double timeout_s);
 
+  // The ranks of comm that had not arrived when a call timed out.
+  std::vector<int> late_ranks() const;
+
   // The number of nodes comm spans, and the number of its ranks on the most populated one: the
   // same on every rank.
   int nodes() const { return nodes_; }
@@ -45,8 +49,9 @@ class HostAllreduce {
   bool use_shm(const std::string &choice, size_t bytes, mpcomm_datatype_t dtype) const;
 
   // recv = op over comm's ranks of send (send == recv: in place). Collective over comm. A node
-  // peer that does not arrive within timeout_s seconds is Error(TIMEOUT) naming it, and the
-  // object refuses later calls; MPI failures are Error(MPI).
+  // peer that does not arrive within timeout_s seconds is Error(TIMEOUT) (late_ranks() names
+  // them), and the object refuses later calls; MPI failures are Error(MPI). The MPI calls between
+  // nodes are not bounded.
   void all_reduce(const void *send, void *recv, size_t count, mpcomm_datatype_t dtype,
                   mpcomm_op_t op, double timeout_s);
 
@@ -56,6 +61,7 @@ class HostAllreduce {
   MPI_Comm leaders_ = MPI_COMM_NULL;  // node rank 0 of every node; null elsewhere
   int node_rank_ = 0, node_size_ = 1;
   int nodes_ = 1, largest_node_ = 1;
+  std::vector<int> node_members_;      // the rank in comm of each node rank
   std::unique_ptr<ShmAllreduce> shm_;  // made at the first shared-memory call
 };
 

@@ -177,10 +177,13 @@ void ShmAllreduce::barrier(double deadline) {
       if (++spins > 64) sched_yield();
       if ((spins & 1023) == 0 && MPI_Wtime() > deadline) {
         std::string missing;
-        for (int q = 0; q < size_; ++q)
+        for (int q = 0; q < size_; ++q) {
           if (__atomic_load_n(&controls_[static_cast<size_t>(q)]->arrived, __ATOMIC_ACQUIRE) <
-              sequence_)
+              sequence_) {
             missing += (missing.empty() ? "" : ", ") + std::to_string(q);
+            late_.push_back(q);
+          }
+        }
         broken_ = concat("shared-memory allreduce: node rank(s) ", missing,
                          " did not arrive before the timeout");
         throw Error(MPCOMM_ERR_TIMEOUT, broken_);

@@ -42,12 +42,14 @@ class ShmAllreduce {
 
   int size() const { return size_; }
   int rank() const { return rank_; }
+  // The node ranks that had not arrived when a call timed out (empty before a timeout).
+  const std::vector<int> &late_ranks() const { return late_; }
 
  private:
   struct Control;
   void barrier(double deadline);
-  void run_piece(const char *send, char *recv, size_t count, size_t esize,
-                 mpcomm_datatype_t dtype, mpcomm_op_t op, double deadline);
+  void run_piece(const char *send, char *recv, size_t count, size_t esize, mpcomm_datatype_t dtype,
+                 mpcomm_op_t op, double deadline);
 
   MPI_Comm comm_ = MPI_COMM_NULL;
   MPI_Win win_ = MPI_WIN_NULL;
@@ -58,6 +60,7 @@ class ShmAllreduce {
   uint64_t sequence_ = 0;            // barriers passed
   uint64_t calls_ = 0;               // pieces run, selects the half
   std::string broken_;
+  std::vector<int> late_;
 };
 
 // Which implementation MPCOMM_HOST_ALLREDUCE selects: "shm", "mpi" or "auto" (default).

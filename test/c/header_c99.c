@@ -150,6 +150,68 @@ static void check_gpu_plane(void) {
   CHECK(mpcomm_state_destroy(&state) == MPCOMM_SUCCESS);
 }
 
+/* Data plane on groups: bad arguments are refused, and a group of one copies and returns. */
+static void check_data_plane(void) {
+  mpcomm_group_t group = NULL;
+  float send[4] = {1, 2, 3, 4}, recv[4] = {0, 0, 0, 0};
+  int64_t in_shape[2] = {2, 2}, bad_shape[2] = {2, 3};
+  DLTensor in, out, bad;
+  int i;
+  memset(&in, 0, sizeof in);
+  in.data = send;
+  in.device.device_type = kDLCPU;
+  in.ndim = 2;
+  in.dtype.code = kDLFloat;
+  in.dtype.bits = 32;
+  in.dtype.lanes = 1;
+  in.shape = in_shape;
+  out = in;
+  out.data = recv;
+  bad = out;
+  bad.shape = bad_shape;
+  CHECK(mpcomm_all_reduce(NULL, send, recv, 4, MPCOMM_FLOAT32, MPCOMM_SUM, NULL) ==
+        MPCOMM_ERR_INVALID_ARGUMENT);
+  CHECK(strstr(mpcomm_last_error(), "mpcomm_all_reduce: group must not be NULL") != NULL);
+  CHECK(mpcomm_broadcast(NULL, send, 4, MPCOMM_FLOAT32, 0, NULL) == MPCOMM_ERR_INVALID_ARGUMENT);
+  CHECK(mpcomm_send(NULL, send, 4, MPCOMM_FLOAT32, MPCOMM_RANK_DEFAULT, NULL) ==
+        MPCOMM_ERR_INVALID_ARGUMENT);
+  CHECK(mpcomm_recv(NULL, recv, 4, MPCOMM_FLOAT32, MPCOMM_RANK_DEFAULT, NULL) ==
+        MPCOMM_ERR_INVALID_ARGUMENT);
+  CHECK(mpcomm_all_gather(NULL, &in, &out, -1, NULL) == MPCOMM_ERR_INVALID_ARGUMENT);
+  CHECK(mpcomm_reduce_scatter(NULL, &in, &out, 0, MPCOMM_SUM, NULL) == MPCOMM_ERR_INVALID_ARGUMENT);
+  CHECK(mpcomm_gather(NULL, &in, &out, 0, -1, NULL) == MPCOMM_ERR_INVALID_ARGUMENT);
+
+  CHECK(mpcomm_group_from_comm(MPI_COMM_SELF, &group) == MPCOMM_SUCCESS);
+  CHECK(mpcomm_all_reduce(group, NULL, recv, 4, MPCOMM_FLOAT32, MPCOMM_SUM, NULL) ==
+        MPCOMM_ERR_INVALID_ARGUMENT);
+  CHECK(mpcomm_all_reduce(group, send, recv, 4, (mpcomm_datatype_t)9, MPCOMM_SUM, NULL) ==
+        MPCOMM_ERR_INVALID_ARGUMENT);
+  CHECK(mpcomm_all_reduce(group, send, recv, 4, MPCOMM_FLOAT32, (mpcomm_op_t)7, NULL) ==
+        MPCOMM_ERR_INVALID_ARGUMENT);
+  CHECK(mpcomm_broadcast(group, send, 4, MPCOMM_FLOAT32, 1, NULL) == MPCOMM_ERR_INVALID_ARGUMENT);
+  CHECK(mpcomm_send(group, send, 4, MPCOMM_FLOAT32, MPCOMM_RANK_DEFAULT, NULL) ==
+        MPCOMM_ERR_INVALID_ARGUMENT);
+  CHECK(strstr(mpcomm_last_error(), "a group of one has no peer") != NULL);
+  CHECK(mpcomm_recv(group, recv, 4, MPCOMM_FLOAT32, 0, NULL) == MPCOMM_ERR_INVALID_ARGUMENT);
+  CHECK(mpcomm_all_gather(group, &in, &bad, -1, NULL) == MPCOMM_ERR_INVALID_ARGUMENT);
+  CHECK(strstr(mpcomm_last_error(), "out.shape[1] (3)") != NULL);
+  CHECK(mpcomm_all_gather(group, &in, &out, 2, NULL) == MPCOMM_ERR_INVALID_ARGUMENT);
+  CHECK(mpcomm_reduce_scatter(group, &in, NULL, 0, MPCOMM_SUM, NULL) ==
+        MPCOMM_ERR_INVALID_ARGUMENT);
+  CHECK(mpcomm_gather(group, &in, &out, 1, 0, NULL) == MPCOMM_ERR_INVALID_ARGUMENT);
+
+  CHECK(mpcomm_all_reduce(group, send, recv, 4, MPCOMM_FLOAT32, MPCOMM_AVG, NULL) ==
+        MPCOMM_SUCCESS);
+  for (i = 0; i < 4; ++i) CHECK(recv[i] == send[i]);
+  CHECK(mpcomm_broadcast(group, send, 4, MPCOMM_FLOAT32, 0, NULL) == MPCOMM_SUCCESS);
+  memset(recv, 0, sizeof recv);
+  CHECK(mpcomm_all_gather(group, &in, &out, -1, NULL) == MPCOMM_SUCCESS);
+  for (i = 0; i < 4; ++i) CHECK(recv[i] == send[i]);
+  CHECK(mpcomm_reduce_scatter(group, &in, &out, -2, MPCOMM_MAX, NULL) == MPCOMM_SUCCESS);
+  CHECK(mpcomm_gather(group, &in, &out, 0, 0, NULL) == MPCOMM_SUCCESS);
+  CHECK(mpcomm_group_free(&group) == MPCOMM_SUCCESS);
+}
+
 int main(void) {
   check_core();
   check_parallel_config();
@@ -157,6 +219,7 @@ int main(void) {
   check_groups();
   check_group_join();
   check_gpu_plane();
+  check_data_plane();
   MPI_Finalize();
   printf("# mpcomm-test: passed=%d failed=%d skipped=0\n", failures ? 0 : 1, failures ? 1 : 0);
   return failures ? 1 : 0;

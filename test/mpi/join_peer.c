@@ -36,6 +36,34 @@ static int fail(const char *what, mpcomm_status_t status) {
   return 1;
 }
 
+/* The data plane across jobs: a 64 KiB all_reduce of floats, which the group's processes on one
+ * node reduce through a shared-memory window (MPCOMM_HOST_ALLREDUCE=auto), and MPI's. */
+static int prove_all_reduce(mpcomm_group_t group, int rank, int size) {
+  static float v[16384];
+  int i, round;
+  mpcomm_status_t s;
+  for (round = 0; round < 2; ++round) {
+    const mpcomm_datatype_t dtype = round == 0 ? MPCOMM_FLOAT32 : MPCOMM_FLOAT64;
+    double d[4] = {0, 0, 0, 0};
+    for (i = 0; i < 16384; ++i) v[i] = (float)(rank + i % 5);
+    for (i = 0; i < 4; ++i) d[i] = rank;
+    s = round == 0 ? mpcomm_all_reduce(group, v, v, 16384, dtype, MPCOMM_SUM, NULL)
+                   : mpcomm_all_reduce(group, d, d, 4, dtype, MPCOMM_MAX, NULL);
+    if (s != MPCOMM_SUCCESS) return fail("mpcomm_all_reduce", s);
+    for (i = 0; round == 0 && i < 16384; ++i) {
+      if (v[i] != (float)(size * (size - 1) / 2 + size * (i % 5))) {
+        printf("all_reduce: v[%d] = %g\n", i, v[i]);
+        return 1;
+      }
+    }
+    if (round == 1 && d[3] != size - 1) {
+      printf("all_reduce: max = %g\n", d[3]);
+      return 1;
+    }
+  }
+  return 0;
+}
+
 /* Every rank contributes "rank R"; each checks the whole list, then they meet at a barrier. */
 static int prove(mpcomm_group_t group, int rank, int size) {
   char mine[32], all[32 * 64];
@@ -57,7 +85,7 @@ static int prove(mpcomm_group_t group, int rank, int size) {
   }
   s = mpcomm_barrier(group, 30);
   if (s != MPCOMM_SUCCESS) return fail("mpcomm_barrier", s);
-  return 0;
+  return prove_all_reduce(group, rank, size);
 }
 
 int main(int argc, char **argv) {

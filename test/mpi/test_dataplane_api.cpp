@@ -113,10 +113,14 @@ double reduce_reference(mpcomm_op_t op, mpcomm_datatype_t dtype, int size, size_
   double r = input_value(op, dtype, 0, i);
   for (int rank = 1; rank < size; ++rank) {
     const double v = input_value(op, dtype, rank, i);
-    if (op == MPCOMM_PROD) r *= v;
-    else if (op == MPCOMM_MAX) r = v > r ? v : r;
-    else if (op == MPCOMM_MIN) r = v < r ? v : r;
-    else r += v;
+    if (op == MPCOMM_PROD)
+      r *= v;
+    else if (op == MPCOMM_MAX)
+      r = v > r ? v : r;
+    else if (op == MPCOMM_MIN)
+      r = v < r ? v : r;
+    else
+      r += v;
   }
   if (op != MPCOMM_AVG) return r;
   if (is_integer(dtype)) return static_cast<double>(static_cast<int64_t>(r) / size);
@@ -134,8 +138,8 @@ int expected_nodes() {
 }
 
 // Checks one all_reduce of every op on group g of size `size`, in and out of place.
-void check_all_reduce(mpcomm_group_t g, int size, int rank, mpcomm_datatype_t dtype,
-                      mpcomm_op_t op, size_t count) {
+void check_all_reduce(mpcomm_group_t g, int size, int rank, mpcomm_datatype_t dtype, mpcomm_op_t op,
+                      size_t count) {
   Typed send(dtype, count), recv(dtype, count);
   for (size_t i = 0; i < count; ++i) send.put(i, input_value(op, dtype, rank, i));
   Typed inplace = send;
@@ -184,8 +188,8 @@ TEST(AllReduceDispatch, SharedMemoryOnlyWhenChosen) {
   {
     ScopedEnv env("MPCOMM_HOST_ALLREDUCE", "mpi");
     WorldGroup world;
-    ASSERT_EQ(mpcomm_all_reduce(world.g, v.data(), v.data(), v.size(), MPCOMM_FLOAT32,
-                                MPCOMM_SUM, nullptr),
+    ASSERT_EQ(mpcomm_all_reduce(world.g, v.data(), v.data(), v.size(), MPCOMM_FLOAT32, MPCOMM_SUM,
+                                nullptr),
               MPCOMM_SUCCESS);
     EXPECT_FALSE(world.g->host_allreduce());
   }
@@ -197,8 +201,8 @@ TEST(AllReduceDispatch, SharedMemoryOnlyWhenChosen) {
                                 MPCOMM_SUM, nullptr),
               MPCOMM_SUCCESS);
     EXPECT_FALSE(world.g->host_allreduce()) << "integers never take shared memory";
-    ASSERT_EQ(mpcomm_all_reduce(world.g, v.data(), v.data(), v.size(), MPCOMM_FLOAT32,
-                                MPCOMM_SUM, nullptr),
+    ASSERT_EQ(mpcomm_all_reduce(world.g, v.data(), v.data(), v.size(), MPCOMM_FLOAT32, MPCOMM_SUM,
+                                nullptr),
               MPCOMM_SUCCESS);
     EXPECT_EQ(static_cast<bool>(world.g->host_allreduce()), size > 1) << "a group of one returns";
     if (size > 1) {
@@ -230,6 +234,43 @@ TEST(AllReduceDispatch, BadChoiceIsRefused) {
       << "an argument error leaves the group usable: " << last_error();
 }
 
+// A member that does not come is a timeout naming it, bounded by the group's timeout, and
+// breaks the group; freeing the group afterwards does not hang.
+TEST(AllReduce, AMissingMemberIsATimeoutAndBreaksTheGroup) {
+  const int size = world_size(), rank = world_rank();
+  if (size < 2) GTEST_SKIP() << "needs 2 ranks";
+  if (expected_nodes() > 1) GTEST_SKIP() << "between nodes the MPI part is not bounded";
+  ScopedEnv env("MPCOMM_HOST_ALLREDUCE", "shm");
+  WorldGroup world;
+  std::vector<float> v(4096, 1.0f);
+  // The first call makes the windows, collectively.
+  ASSERT_EQ(
+      mpcomm_all_reduce(world.g, v.data(), v.data(), v.size(), MPCOMM_FLOAT32, MPCOMM_SUM, nullptr),
+      MPCOMM_SUCCESS)
+      << last_error();
+  ASSERT_EQ(mpcomm_group_set_timeout(world.g, 0.5), MPCOMM_SUCCESS);
+  if (rank != size - 1) {
+    EXPECT_EQ(mpcomm_all_reduce(world.g, v.data(), v.data(), v.size(), MPCOMM_FLOAT32, MPCOMM_SUM,
+                                nullptr),
+              MPCOMM_ERR_TIMEOUT);
+    EXPECT_NE(last_error().find(mpcomm::concat("mpcomm_all_reduce: the shared-memory allreduce "
+                                               "timed out after 0.5 s: group rank ",
+                                               size - 1, " (global rank ", size - 1,
+                                               ") had not arrived")),
+              std::string::npos)
+        << last_error();
+    EXPECT_EQ(mpcomm_all_reduce(world.g, v.data(), v.data(), v.size(), MPCOMM_FLOAT32, MPCOMM_SUM,
+                                nullptr),
+              MPCOMM_ERR_BROKEN);
+    EXPECT_NE(last_error().find("broken since an earlier failure: the shared-memory allreduce"),
+              std::string::npos)
+        << last_error();
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+  // Every member frees the group (and its window) together.
+  ASSERT_EQ(mpcomm_group_set_timeout(world.g, 30), MPCOMM_SUCCESS);
+}
+
 TEST(AllReduce, GroupOfOneCopiesAndReturns) {
   GroupHolder self;
   ASSERT_EQ(mpcomm_group_from_comm(MPI_COMM_SELF, &self.g), MPCOMM_SUCCESS);
@@ -252,8 +293,7 @@ TEST(Broadcast, EveryDtypeFromEverySource) {
         Typed buf(dtype, count);
         for (size_t i = 0; i < count; ++i)
           buf.put(i, rank == src ? static_cast<double>((i + src) % 50) : 99.0);
-        ASSERT_EQ(mpcomm_broadcast(world.g, buf.data(), count, dtype, src, nullptr),
-                  MPCOMM_SUCCESS)
+        ASSERT_EQ(mpcomm_broadcast(world.g, buf.data(), count, dtype, src, nullptr), MPCOMM_SUCCESS)
             << last_error();
         for (size_t i = 0; i < count; ++i)
           ASSERT_EQ(buf.get(i), static_cast<double>((i + src) % 50))
@@ -376,7 +416,8 @@ TEST(AllGather, AlongEveryDimIncludingNegative) {
     for (int dim : kDims) {
       const int d = dim < 0 ? dim + 3 : dim;
       Tensor in(dtype, kInShape);
-      for_each_index(in.shape, [&](const auto &at) { in.buf.put(in.index(at), shaped_value(rank, at)); });
+      for_each_index(in.shape,
+                     [&](const auto &at) { in.buf.put(in.index(at), shaped_value(rank, at)); });
       std::vector<int64_t> out_shape = kInShape;
       out_shape[static_cast<size_t>(d)] *= size;
       Tensor out(dtype, out_shape);
@@ -410,8 +451,9 @@ TEST(Gather, ToEveryDestinationAlongEveryDim) {
         out_shape[static_cast<size_t>(d)] *= size;
         Tensor out(dtype, out_shape);
         // Elsewhere than at dst, out is not looked at: NULL is fine.
-        ASSERT_EQ(mpcomm_gather(world.g, &in.dl, rank == dst ? &out.dl : nullptr, dst, dim, nullptr),
-                  MPCOMM_SUCCESS)
+        ASSERT_EQ(
+            mpcomm_gather(world.g, &in.dl, rank == dst ? &out.dl : nullptr, dst, dim, nullptr),
+            MPCOMM_SUCCESS)
             << last_error();
         if (rank != dst) continue;
         for_each_index(out.shape, [&](const auto &at) {
@@ -442,8 +484,7 @@ TEST(ReduceScatter, EveryDtypeAndOpAlongEveryDim) {
           in.buf.put(in.index(at), input_value(op, dtype, rank, in.index(at)));
         });
         Tensor out(dtype, kInShape);
-        ASSERT_EQ(mpcomm_reduce_scatter(world.g, &in.dl, &out.dl, dim, op, nullptr),
-                  MPCOMM_SUCCESS)
+        ASSERT_EQ(mpcomm_reduce_scatter(world.g, &in.dl, &out.dl, dim, op, nullptr), MPCOMM_SUCCESS)
             << last_error();
         // out[.., j, ..] = op over ranks of in[.., rank * extent + j, ..]
         for_each_index(out.shape, [&](const auto &at) {
@@ -477,7 +518,9 @@ TEST(Shaped, GroupOfOneCopies) {
 // Every call below fails before any communication, on every rank alike, naming the argument.
 class ArgumentErrors : public ::testing::Test {
  protected:
-  void SetUp() override { ASSERT_EQ(mpcomm_group_from_comm(MPI_COMM_WORLD, &world_.g), MPCOMM_SUCCESS); }
+  void SetUp() override {
+    ASSERT_EQ(mpcomm_group_from_comm(MPI_COMM_WORLD, &world_.g), MPCOMM_SUCCESS);
+  }
   void expect(mpcomm_status_t got, mpcomm_status_t status, const std::vector<std::string> &pieces) {
     EXPECT_EQ(got, status) << last_error();
     for (const auto &piece : pieces)
@@ -563,8 +606,8 @@ TEST_F(ArgumentErrors, ShapedOperations) {
   // out's gathered extent wrong: gathering along 1 needs [2, 3 * size, 4].
   Tensor long_out(MPCOMM_FLOAT32, {2, 3 * size + 1, 4});
   expect(mpcomm_all_gather(g(), &in.dl, &long_out.dl, 1, nullptr), arg,
-         {mpcomm::concat("out.shape[1] (", 3 * size + 1, ") must be in.shape[dim] * size = ",
-                         3 * size),
+         {mpcomm::concat("out.shape[1] (", 3 * size + 1,
+                         ") must be in.shape[dim] * size = ", 3 * size),
           "in has shape [2, 3, 4]"});
   Tensor wrong_other(MPCOMM_FLOAT32, {2, 5, 4 * size});
   expect(mpcomm_all_gather(g(), &in.dl, &wrong_other.dl, -1, nullptr), arg,
@@ -591,7 +634,8 @@ TEST_F(ArgumentErrors, ShapedOperations) {
 
   // Unsupported element types and lanes.
   in.dl.dtype = {kDLFloat, 32, 2};
-  expect(mpcomm_all_gather(g(), &in.dl, &out.dl, -1, nullptr), arg, {"in.dtype.lanes must be 1, got 2"});
+  expect(mpcomm_all_gather(g(), &in.dl, &out.dl, -1, nullptr), arg,
+         {"in.dtype.lanes must be 1, got 2"});
   in.dl.dtype = {kDLComplex, 64, 1};
   expect(mpcomm_all_gather(g(), &in.dl, &out.dl, -1, nullptr), arg, {"in.dtype (code 5, bits 64)"});
   in.dl.dtype = {kDLFloat, 32, 1};
