@@ -68,3 +68,27 @@ dist_man_MANS += \
 	%reldir%/man3/mpcomm_all_gather.3 \
 	%reldir%/man3/mpcomm_reduce_scatter.3 \
 	%reldir%/man3/mpcomm_gather.3
+
+# Tensor dictionaries.
+dist_man_MANS += \
+	%reldir%/man3/mpcomm_tensor_dict.3 \
+	%reldir%/man3/mpcomm_tensor_dict_create.3 \
+	%reldir%/man3/mpcomm_tensor_dict_free.3 \
+	%reldir%/man3/mpcomm_tensor_dict_set_tensor.3 \
+	%reldir%/man3/mpcomm_tensor_dict_set_int.3 \
+	%reldir%/man3/mpcomm_tensor_dict_set_double.3 \
+	%reldir%/man3/mpcomm_tensor_dict_set_bool.3 \
+	%reldir%/man3/mpcomm_tensor_dict_set_string.3 \
+	%reldir%/man3/mpcomm_tensor_dict_set_bytes.3 \
+	%reldir%/man3/mpcomm_tensor_dict_get_kind.3 \
+	%reldir%/man3/mpcomm_tensor_dict_get_tensor.3 \
+	%reldir%/man3/mpcomm_tensor_dict_get_int.3 \
+	%reldir%/man3/mpcomm_tensor_dict_get_double.3 \
+	%reldir%/man3/mpcomm_tensor_dict_get_bool.3 \
+	%reldir%/man3/mpcomm_tensor_dict_get_string.3 \
+	%reldir%/man3/mpcomm_tensor_dict_get_bytes.3 \
+	%reldir%/man3/mpcomm_tensor_dict_size.3 \
+	%reldir%/man3/mpcomm_tensor_dict_key_at.3 \
+	%reldir%/man3/mpcomm_broadcast_tensor_dict.3 \
+	%reldir%/man3/mpcomm_send_tensor_dict.3 \
+	%reldir%/man3/mpcomm_recv_tensor_dict.3

@@ -24,8 +24,6 @@ namespace mpcomm::tensordict {
 
 namespace {
 
-using protocol::Tag;
-
 void require_peer(const mpcomm_group_s &g, int peer, const char *name) {
   require_arg(peer >= 0 && peer < g.size(), name, " must be a rank in the group [0, ", g.size(),
               ") or MPCOMM_RANK_DEFAULT, got ", peer);

@@ -71,9 +71,6 @@ TensorValue borrow_tensor(const DLTensor *tensor, const char *name) {
 
 }  // namespace mpcomm::tensordict
 
-using mpcomm::concat;
-using mpcomm::Error;
-
 mpcomm_tensor_dict_s::Entry *mpcomm_tensor_dict_s::find(const std::string &key) {
   auto it = index_.find(key);
   return it == index_.end() ? nullptr : entries_[it->second].get();

@@ -210,6 +210,71 @@ static void check_data_plane(void) {
   CHECK(mpcomm_reduce_scatter(group, &in, &out, -2, MPCOMM_MAX, NULL) == MPCOMM_SUCCESS);
   CHECK(mpcomm_gather(group, &in, &out, 0, 0, NULL) == MPCOMM_SUCCESS);
   CHECK(mpcomm_group_free(&group) == MPCOMM_SUCCESS);
+/* Tensor dicts: every setter and getter, the errors, and the exchange on a group of one (which,
+ * as in vLLM, sends and receives nothing). */
+static void check_tensor_dict(void) {
+  mpcomm_tensor_dict_t d = NULL, received = NULL;
+  mpcomm_group_t self = NULL;
+  mpcomm_value_kind_t kind = MPCOMM_VALUE_BYTES;
+  float data[6] = {1, 2, 3, 4, 5, 6};
+  int64_t shape[2] = {2, 3};
+  DLTensor t;
+  const DLTensor *got = NULL;
+  const char *s = NULL;
+  const void *bytes = NULL;
+  size_t len = 0, n = 0;
+  int64_t i = 0;
+  double x = 0;
+  int b = -1;
+
+  memset(&t, 0, sizeof t);
+  t.data = data;
+  t.device.device_type = kDLCPU;
+  t.ndim = 2;
+  t.dtype.code = kDLFloat;
+  t.dtype.bits = 32;
+  t.dtype.lanes = 1;
+  t.shape = shape;
+  CHECK(MPCOMM_RANK_DEFAULT == -1);
+  CHECK(mpcomm_tensor_dict_create(NULL) == MPCOMM_ERR_INVALID_ARGUMENT);
+  CHECK(mpcomm_tensor_dict_create(&d) == MPCOMM_SUCCESS);
+  CHECK(mpcomm_tensor_dict_set_tensor(d, "t", &t) == MPCOMM_SUCCESS);
+  CHECK(mpcomm_tensor_dict_set_int(d, "i", -5) == MPCOMM_SUCCESS);
+  CHECK(mpcomm_tensor_dict_set_double(d, "x", 0.25) == MPCOMM_SUCCESS);
+  CHECK(mpcomm_tensor_dict_set_bool(d, "b", 7) == MPCOMM_SUCCESS);
+  CHECK(mpcomm_tensor_dict_set_string(d, "s", "text") == MPCOMM_SUCCESS);
+  CHECK(mpcomm_tensor_dict_set_bytes(d, "y", "\0\1", 2) == MPCOMM_SUCCESS);
+  CHECK(mpcomm_tensor_dict_get_tensor(d, "t", &got) == MPCOMM_SUCCESS && got->shape[1] == 3);
+  CHECK(mpcomm_tensor_dict_get_int(d, "i", &i) == MPCOMM_SUCCESS && i == -5);
+  CHECK(mpcomm_tensor_dict_get_double(d, "x", &x) == MPCOMM_SUCCESS && x == 0.25);
+  CHECK(mpcomm_tensor_dict_get_bool(d, "b", &b) == MPCOMM_SUCCESS && b == 1);
+  CHECK(mpcomm_tensor_dict_get_string(d, "s", &s) == MPCOMM_SUCCESS && strcmp(s, "text") == 0);
+  CHECK(mpcomm_tensor_dict_get_bytes(d, "y", &bytes, &len) == MPCOMM_SUCCESS && len == 2 &&
+        ((const char *)bytes)[1] == 1);
+  CHECK(mpcomm_tensor_dict_get_kind(d, "x", &kind) == MPCOMM_SUCCESS &&
+        kind == MPCOMM_VALUE_DOUBLE);
+  CHECK(mpcomm_tensor_dict_size(d, &n) == MPCOMM_SUCCESS && n == 6);
+  CHECK(mpcomm_tensor_dict_key_at(d, 5, &s) == MPCOMM_SUCCESS && strcmp(s, "y") == 0);
+  CHECK(mpcomm_tensor_dict_key_at(d, 6, &s) == MPCOMM_ERR_INVALID_ARGUMENT);
+  CHECK(mpcomm_tensor_dict_get_int(d, "missing", &i) == MPCOMM_ERR_INVALID_ARGUMENT);
+  CHECK(strstr(mpcomm_last_error(), "no key 'missing'") != NULL);
+  CHECK(mpcomm_tensor_dict_get_tensor(d, "i", &got) == MPCOMM_ERR_INVALID_ARGUMENT);
+  CHECK(strstr(mpcomm_last_error(), "key 'i' holds an int, not a tensor") != NULL);
+  CHECK(mpcomm_tensor_dict_set_int(NULL, "k", 1) == MPCOMM_ERR_INVALID_ARGUMENT);
+  CHECK(mpcomm_tensor_dict_set_int(d, NULL, 1) == MPCOMM_ERR_INVALID_ARGUMENT);
+
+  CHECK(mpcomm_group_from_comm(MPI_COMM_SELF, &self) == MPCOMM_SUCCESS);
+  CHECK(mpcomm_broadcast_tensor_dict(self, &d, MPCOMM_RANK_DEFAULT) == MPCOMM_SUCCESS);
+  CHECK(mpcomm_send_tensor_dict(self, d, MPCOMM_RANK_DEFAULT, NULL) == MPCOMM_SUCCESS);
+  CHECK(mpcomm_recv_tensor_dict(self, &received, MPCOMM_RANK_DEFAULT, self) == MPCOMM_SUCCESS);
+  CHECK(received == NULL);
+  CHECK(mpcomm_send_tensor_dict(self, d, 1, NULL) == MPCOMM_ERR_INVALID_ARGUMENT);
+  CHECK(mpcomm_recv_tensor_dict(self, NULL, 0, NULL) == MPCOMM_ERR_INVALID_ARGUMENT);
+  CHECK(mpcomm_group_free(&self) == MPCOMM_SUCCESS);
+
+  CHECK(mpcomm_tensor_dict_free(&d) == MPCOMM_SUCCESS && d == NULL);
+  CHECK(mpcomm_tensor_dict_free(&d) == MPCOMM_SUCCESS);
+  CHECK(mpcomm_tensor_dict_free(NULL) == MPCOMM_SUCCESS);
 }
 
 int main(void) {
@@ -220,6 +285,7 @@ int main(void) {
   check_group_join();
   check_gpu_plane();
   check_data_plane();
+  check_tensor_dict();
   MPI_Finalize();
   printf("# mpcomm-test: passed=%d failed=%d skipped=0\n", failures ? 0 : 1, failures ? 1 : 0);
   return failures ? 1 : 0;
