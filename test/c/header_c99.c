@@ -210,6 +210,8 @@ static void check_data_plane(void) {
   CHECK(mpcomm_reduce_scatter(group, &in, &out, -2, MPCOMM_MAX, NULL) == MPCOMM_SUCCESS);
   CHECK(mpcomm_gather(group, &in, &out, 0, 0, NULL) == MPCOMM_SUCCESS);
   CHECK(mpcomm_group_free(&group) == MPCOMM_SUCCESS);
+}
+
 /* Tensor dicts: every setter and getter, the errors, and the exchange on a group of one (which,
  * as in vLLM, sends and receives nothing). */
 static void check_tensor_dict(void) {
