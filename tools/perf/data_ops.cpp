@@ -22,22 +22,6 @@ namespace {
 
 using mpcomm::dataplane::element_size;
 
-// A one-dimensional host tensor over a TypedBuffer.
-struct Tensor1d {
-  int64_t shape[1] = {0};
-  DLTensor t{};
-  void wrap(TypedBuffer &buf, mpcomm_datatype_t dtype) {
-    shape[0] = static_cast<int64_t>(buf.count());
-    t.data = buf.data();
-    t.device = DLDevice{kDLCPU, 0};
-    t.ndim = 1;
-    t.dtype = mpcomm::dataplane::to_dl(dtype);
-    t.shape = shape;
-    t.strides = nullptr;
-    t.byte_offset = 0;
-  }
-};
-
 // What the typed benchmarks share: the context, the type, the operator, and the count of
 // elements that one rank contributes.
 class Typed : public Benchmark {

@@ -36,13 +36,7 @@ class TensorDict : public Benchmark {
     count_ = std::max<size_t>(1, bytes / 2 / es_);
     for (int k = 0; k < 2; ++k) {
       tensors_[k].resize(count_, dtype_);
-      shapes_[k] = static_cast<int64_t>(count_);
-      dl_[k] = DLTensor{};
-      dl_[k].data = tensors_[k].data();
-      dl_[k].device = DLDevice{kDLCPU, 0};
-      dl_[k].ndim = 1;
-      dl_[k].dtype = mpcomm::dataplane::to_dl(dtype_);
-      dl_[k].shape = &shapes_[k];
+      dl_[k].wrap(tensors_[k], dtype_);
     }
     if (c_.rank == 0) fill_dict(0);
     size_t meta = std::strlen("name") + sizeof kName;
@@ -97,7 +91,7 @@ class TensorDict : public Benchmark {
     if (dict_ == nullptr) ok(mpcomm_tensor_dict_create(&dict_), "mpcomm_tensor_dict_create");
     for (int k = 0; k < 2; ++k) {
       fill_values(tensors_[k].data(), count_, 0, dtype_, k, round, MPCOMM_SUM, c_.size);
-      ok(mpcomm_tensor_dict_set_tensor(dict_, kTensorKeys[k], &dl_[k]),
+      ok(mpcomm_tensor_dict_set_tensor(dict_, kTensorKeys[k], &dl_[k].t),
          "mpcomm_tensor_dict_set_tensor");
     }
     ok(mpcomm_tensor_dict_set_int(dict_, "step", round), "mpcomm_tensor_dict_set_int");
@@ -113,8 +107,7 @@ class TensorDict : public Benchmark {
   size_t count_ = 0;  // elements per tensor
   mpcomm_tensor_dict_t dict_ = nullptr;
   TypedBuffer tensors_[2];
-  int64_t shapes_[2] = {0, 0};
-  DLTensor dl_[2]{};
+  Tensor1d dl_[2];
   std::vector<char> packed_;
 };
 

@@ -136,4 +136,14 @@ void TypedBuffer::resize(size_t count, mpcomm_datatype_t dtype) {
   count_ = count;
 }
 
+void Tensor1d::wrap(TypedBuffer &buf, mpcomm_datatype_t dtype) {
+  shape[0] = static_cast<int64_t>(buf.count());
+  t = DLTensor{};
+  t.data = buf.data();
+  t.device = DLDevice{kDLCPU, 0};
+  t.ndim = 1;
+  t.dtype = mpcomm::dataplane::to_dl(dtype);
+  t.shape = shape;
+}
+
 }  // namespace perf

@@ -1,12 +1,14 @@
-// The element values of the typed operations' checks, and the MPI types of their baselines.
-// Inputs are small integers (1 to 5, or 1 and 2 for a product), so that every dtype holds
-// them, and their sums, products, maxima and minima over many ranks, exactly; only an average
-// rounds.
+// The element values of the typed operations' checks, the MPI types of their baselines, and the
+// host buffers and tensors they run on. Inputs are small integers (1 to 5, or 1 and 2 for a
+// product), so that every dtype holds them, and their sums, products, maxima and minima over
+// many ranks, exactly; only an average rounds.
 #pragma once
 
+#include <dlpack/dlpack.h>
 #include <mpi.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <vector>
 
 #include "mpcomm.h"
@@ -52,6 +54,13 @@ class TypedBuffer {
  private:
   std::vector<unsigned long long> words_;
   size_t count_ = 0;
+};
+
+// A one-dimensional host tensor over a TypedBuffer (wrap again after a resize).
+struct Tensor1d {
+  int64_t shape[1] = {0};
+  DLTensor t{};
+  void wrap(TypedBuffer &buf, mpcomm_datatype_t dtype);
 };
 
 }  // namespace perf
