@@ -34,15 +34,23 @@ class Typed : public Benchmark {
   size_t count_for(size_t bytes, int parts) const {
     return std::max<size_t>(1, bytes / es_ / static_cast<size_t>(parts));
   }
-  size_t wrong_in(const TypedBuffer &buf, size_t count, size_t offset, int rank, unsigned round,
-                  mpcomm_op_t op) const {
+  // Elements of got that differ from rank's input of `round` (data movement).
+  size_t wrong_moved(const void *got, size_t count, int rank, unsigned round) const {
     TypedBuffer want;
     want.resize(count, dtype_);
-    fill_values(want.data(), count, offset, dtype_, rank, round, op, c_.size);
+    fill_values(want.data(), count, 0, dtype_, rank, round, MPCOMM_SUM, c_.size);
     size_t wrong = 0;
     for (size_t i = 0; i < count; ++i)
-      if (!same_value(element_value(buf.data(), i, dtype_), element_value(want.data(), i, dtype_),
-                      dtype_))
+      if (!same_value(element_value(got, i, dtype_), element_value(want.data(), i, dtype_), dtype_))
+        ++wrong;
+    return wrong;
+  }
+  // Elements of got that differ from the reduction of elements offset.. of every rank's input.
+  size_t wrong_reduced(const void *got, size_t count, size_t offset, unsigned round) const {
+    size_t wrong = 0;
+    for (size_t i = 0; i < count; ++i)
+      if (!same_value(element_value(got, i, dtype_),
+                      reduced_value(offset + i, c_.size, round, op_, dtype_), dtype_))
         ++wrong;
     return wrong;
   }
@@ -77,12 +85,7 @@ class AllReduce : public Typed {
     fill_values(send_.data(), count_, 0, dtype_, c_.rank, round, op_, c_.size);
     std::memset(recv_.data(), 0, count_ * es_);
     run_once();
-    size_t wrong = 0;
-    for (size_t i = 0; i < count_; ++i)
-      if (!same_value(element_value(recv_.data(), i, dtype_),
-                      reduced_value(i, c_.size, round, op_, dtype_), dtype_))
-        ++wrong;
-    return wrong;
+    return wrong_reduced(recv_.data(), count_, 0, round);
   }
 
  private:
@@ -117,12 +120,8 @@ class AllGather : public Typed {
     std::memset(out_.data(), 0, out_.count() * es_);
     run_once();
     size_t wrong = 0;
-    TypedBuffer block;
-    block.resize(count_, dtype_);
-    for (int r = 0; r < c_.size; ++r) {
-      std::memcpy(block.data(), static_cast<char *>(out_.data()) + r * count_ * es_, count_ * es_);
-      wrong += wrong_in(block, count_, 0, r, round, MPCOMM_SUM);
-    }
+    for (int r = 0; r < c_.size; ++r)
+      wrong += wrong_moved(static_cast<char *>(out_.data()) + r * count_ * es_, count_, r, round);
     return wrong;
   }
 
@@ -159,13 +158,7 @@ class ReduceScatter : public Typed {
     fill_values(in_.data(), in_.count(), 0, dtype_, c_.rank, round, op_, c_.size);
     std::memset(out_.data(), 0, count_ * es_);
     run_once();
-    size_t wrong = 0;
-    const size_t offset = static_cast<size_t>(c_.rank) * count_;
-    for (size_t i = 0; i < count_; ++i)
-      if (!same_value(element_value(out_.data(), i, dtype_),
-                      reduced_value(offset + i, c_.size, round, op_, dtype_), dtype_))
-        ++wrong;
-    return wrong;
+    return wrong_reduced(out_.data(), count_, static_cast<size_t>(c_.rank) * count_, round);
   }
 
  private:
@@ -197,7 +190,7 @@ class Broadcast : public Typed {
     else
       std::memset(buf_.data(), 0, count_ * es_);
     run_once();
-    return wrong_in(buf_, count_, 0, 0, round, MPCOMM_SUM);
+    return wrong_moved(buf_.data(), count_, 0, round);
   }
 
  private:
@@ -244,11 +237,11 @@ class SendRecv : public Typed {
       ok(mpcomm_send(c_.group, buf_.data(), count_, dtype_, 1, nullptr), "mpcomm_send");
       std::memset(buf_.data(), 0, count_ * es_);
       ok(mpcomm_recv(c_.group, buf_.data(), count_, dtype_, 1, nullptr), "mpcomm_recv");
-      wrong = wrong_in(buf_, count_, 0, 1, round, MPCOMM_SUM);
+      wrong = wrong_moved(buf_.data(), count_, 1, round);
     } else if (c_.rank == 1) {
       std::memset(buf_.data(), 0, count_ * es_);
       ok(mpcomm_recv(c_.group, buf_.data(), count_, dtype_, 0, nullptr), "mpcomm_recv");
-      wrong = wrong_in(buf_, count_, 0, 0, round, MPCOMM_SUM);
+      wrong = wrong_moved(buf_.data(), count_, 0, round);
       fill_values(buf_.data(), count_, 0, dtype_, 1, round, MPCOMM_SUM, c_.size);
       ok(mpcomm_send(c_.group, buf_.data(), count_, dtype_, 0, nullptr), "mpcomm_send");
     }
