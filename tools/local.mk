@@ -10,6 +10,12 @@ bin_PROGRAMS += tools/mpcomm-perf
 tools_mpcomm_perf_SOURCES = tools/mpcomm-perf.cpp \
 	tools/perf/options.cpp tools/perf/options.hpp \
 	tools/perf/ops.cpp tools/perf/ops.hpp \
-	tools/perf/report.cpp tools/perf/report.hpp
+	tools/perf/report.cpp tools/perf/report.hpp \
+	tools/perf/values.cpp tools/perf/values.hpp \
+	tools/perf/data_ops.cpp \
+	tools/perf/tensor_dict_op.cpp \
+	tools/perf/state_op.cpp \
+	tools/perf/device_modes.cpp
 tools_mpcomm_perf_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tools
-tools_mpcomm_perf_LDADD = libmpcomm.la
+# The GPU modes allocate device buffers themselves (nothing without CUDA).
+tools_mpcomm_perf_LDADD = libmpcomm.la $(CUDA_LDFLAGS) $(CUDA_LIBS)

@@ -3,6 +3,7 @@
 #include <mpi.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <exception>
@@ -16,16 +17,82 @@
 
 namespace {
 
-// Mean seconds per call over a back-to-back loop, the maximum over ranks.
-double time_loop(perf::Benchmark &b, bool baseline, const perf::Options &o, MPI_Comm world) {
-  auto call = [&] { baseline ? b.baseline_once() : b.run_once(); };
-  for (int i = 0; i < o.warmup; ++i) call();
+// Mean seconds per call over a back-to-back loop of `calls` calls, the maximum over ranks.
+double time_block(perf::Benchmark &b, bool baseline, int calls, MPI_Comm world) {
   perf::mpi_ok(MPI_Barrier(world), "MPI_Barrier");
   const double t0 = MPI_Wtime();
-  for (int i = 0; i < o.iters; ++i) call();
-  double t = (MPI_Wtime() - t0) / o.iters;
+  for (int i = 0; i < calls; ++i) baseline ? b.baseline_once() : b.run_once();
+  double t = (MPI_Wtime() - t0) / calls;
   perf::mpi_ok(MPI_Allreduce(MPI_IN_PLACE, &t, 1, MPI_DOUBLE, MPI_MAX, world), "MPI_Allreduce");
   return t;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+// Seconds per call of the operation and, with a baseline, of the MPI equivalent: after the
+// warm-up calls, ITERS calls in kBlocks blocks, the blocks of mpcomm and of MPI alternating so
+// that both see the same load of a shared machine; each figure is the median over its blocks.
+constexpr int kBlocks = 5;
+void time_both(perf::Benchmark &b, const perf::Options &o, MPI_Comm world, double *t,
+               double *baseline_t) {
+  for (int i = 0; i < o.warmup; ++i) b.run_once();
+  if (o.baseline_mpi)
+    for (int i = 0; i < o.warmup; ++i) b.baseline_once();
+  const int blocks = std::min(kBlocks, o.iters);
+  std::vector<double> mine, theirs;
+  for (int k = 0; k < blocks; ++k) {
+    // The iterations spread over the blocks: the first ones take the remainder.
+    const int calls = o.iters / blocks + (k < o.iters % blocks ? 1 : 0);
+    mine.push_back(time_block(b, false, calls, world));
+    if (o.baseline_mpi) theirs.push_back(time_block(b, true, calls, world));
+  }
+  *t = median(mine);
+  *baseline_t = o.baseline_mpi ? median(theirs) : -1;
+}
+
+// The timed loop of a Benchmark at every size, with the baseline and the check; 1 when a check
+// found a wrong value.
+int run_host(const perf::Options &o, const perf::OpInfo &op, const perf::Context &c,
+             perf::Reporter &report) {
+  auto bench = op.make(c);
+  size_t total_wrong = 0;
+  unsigned round = 0;
+  for (size_t requested : perf::sizes_of(o, op.sized)) {
+    perf::Row row;
+    row.bytes = bench->setup(requested);
+    double t = 0, baseline_t = 0;
+    time_both(*bench, o, MPI_COMM_WORLD, &t, &baseline_t);
+    t /= op.trips_per_call;
+    row.us = t * 1e6;
+    if (o.baseline_mpi) row.baseline_us = baseline_t / op.trips_per_call * 1e6;
+    if (o.check) {
+      unsigned long long wrong = bench->check(++round);
+      perf::mpi_ok(
+          MPI_Allreduce(MPI_IN_PLACE, &wrong, 1, MPI_UNSIGNED_LONG_LONG, MPI_SUM, MPI_COMM_WORLD),
+          "MPI_Allreduce");
+      row.wrong = static_cast<size_t>(wrong);
+      total_wrong += row.wrong;
+    }
+    const double algbw = t > 0 ? op.algbw_bytes(row.bytes, c.size) / t / 1e9 : 0;
+    row.algbw_gbps = op.sized ? algbw : 0;
+    row.busbw_gbps = row.algbw_gbps * op.bus_factor(c.size);
+    if (c.rank == 0) report.row(row);
+    if (c.rank == 0 && !op.sized && !o.json) {
+      char text[160];
+      std::snprintf(text, sizeof text, "%s: %.3f ms per call", op.name, row.us / 1e3);
+      std::string line = text;
+      if (row.baseline_us >= 0) {
+        std::snprintf(text, sizeof text, ", MPI baseline %.3f ms", row.baseline_us / 1e3);
+        line += text;
+      }
+      report.note(line);
+    }
+  }
+  return total_wrong == 0 ? 0 : 1;
 }
 
 std::string describe_ranks(int size) {
@@ -44,55 +111,28 @@ int run(const perf::Options &o, const perf::OpInfo &op, int rank, int size) {
   perf::Context c;
   c.rank = rank;
   c.size = size;
+  c.options = &o;
   perf::ok(mpcomm_group_from_comm(MPI_COMM_WORLD, &c.group), "mpcomm_group_from_comm");
   perf::mpi_ok(MPI_Comm_dup(MPI_COMM_WORLD, &c.baseline_comm), "MPI_Comm_dup");
   perf::Reporter report(stdout, o, op, size);
   const std::string hosts = describe_ranks(size);
   if (rank == 0) report.header(hosts);
-  size_t total_wrong = 0;
+  int rc = 0;
   if (size < op.min_ranks) {
     if (rank == 0)
       report.note(std::string(op.name) + " needs at least " + std::to_string(op.min_ranks) +
                   " ranks; nothing measured");
+  } else if (op.standalone != nullptr) {
+    rc = op.standalone(c, report);
+  } else if (o.device == perf::Device::Cuda) {
+    rc = op.device_run(c, report);
   } else {
-    auto bench = op.make(c);
-    std::vector<size_t> sizes;
-    if (!op.sized) {
-      sizes.push_back(0);
-    } else {
-      for (size_t b = o.min_bytes;; b *= o.factor) {
-        sizes.push_back(b);
-        if (b == 0 || b > o.max_bytes / o.factor) break;
-      }
-      if (o.min_bytes == 0) sizes = {0};
-    }
-    unsigned round = 0;
-    for (size_t bytes : sizes) {
-      bench->setup(bytes);
-      perf::Row row;
-      row.bytes = bytes;
-      const double t = time_loop(*bench, false, o, MPI_COMM_WORLD) / op.trips_per_call;
-      row.us = t * 1e6;
-      if (o.baseline_mpi)
-        row.baseline_us = time_loop(*bench, true, o, MPI_COMM_WORLD) / op.trips_per_call * 1e6;
-      if (o.check) {
-        unsigned long long wrong = bench->check(++round);
-        perf::mpi_ok(
-            MPI_Allreduce(MPI_IN_PLACE, &wrong, 1, MPI_UNSIGNED_LONG_LONG, MPI_SUM, MPI_COMM_WORLD),
-            "MPI_Allreduce");
-        row.wrong = static_cast<size_t>(wrong);
-        total_wrong += row.wrong;
-      }
-      const double algbw = t > 0 ? op.algbw_bytes(bytes, size) / t / 1e9 : 0;
-      row.algbw_gbps = op.sized ? algbw : 0;
-      row.busbw_gbps = row.algbw_gbps * op.bus_factor(size);
-      if (rank == 0) report.row(row);
-    }
+    rc = run_host(o, op, c, report);
   }
   if (rank == 0) report.footer();
   MPI_Comm_free(&c.baseline_comm);
   perf::ok(mpcomm_group_free(&c.group), "mpcomm_group_free");
-  return total_wrong == 0 ? 0 : 1;
+  return rc;
 }
 
 }  // namespace
@@ -113,6 +153,14 @@ int main(int argc, char **argv) {
     }
     MPI_Finalize();
     return parsed ? 0 : 2;
+  }
+  // The one check that needs the number of ranks.
+  if (options.op == "state_create" && size % (options.tp * options.pp) != 0) {
+    if (rank == 0)
+      std::fprintf(stderr, "mpcomm-perf: --tp %d x --pp %d does not divide the %d ranks\n%s",
+                   options.tp, options.pp, size, perf::usage().c_str());
+    MPI_Finalize();
+    return 2;
   }
   int rc = 0;
   try {

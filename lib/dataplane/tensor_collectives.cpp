@@ -45,13 +45,15 @@ void require_out_shape(const TensorView &in, const TensorView &out, int dim, int
                        const char *rule) {
   require_arg(out.dtype == in.dtype, "out.dtype (", datatype_name(out.dtype),
               ") must equal in.dtype (", datatype_name(in.dtype), ")");
-  require_arg(out.ndim == in.ndim, "out.ndim (", out.ndim, ") must equal in.ndim (", in.ndim,
-              "): in has shape ", shape_string(in), ", out ", shape_string(out));
+  // The shape strings are made only on failure: formatting them costs microseconds per call.
+  if (out.ndim != in.ndim)
+    require_arg(false, "out.ndim (", out.ndim, ") must equal in.ndim (", in.ndim,
+                "): in has shape ", shape_string(in), ", out ", shape_string(out));
   for (int i = 0; i < in.ndim; ++i) {
     if (i == dim) {
-      require_arg(out.shape[i] == out_extent, "out.shape[", i, "] (", out.shape[i], ") must be ",
-                  rule, " = ", out_extent, ": in has shape ", shape_string(in), ", out ",
-                  shape_string(out));
+      if (out.shape[i] != out_extent)
+        require_arg(false, "out.shape[", i, "] (", out.shape[i], ") must be ", rule, " = ",
+                    out_extent, ": in has shape ", shape_string(in), ", out ", shape_string(out));
     } else {
       require_arg(out.shape[i] == in.shape[i], "out.shape[", i, "] (", out.shape[i],
                   ") must equal in.shape[", i, "] (", in.shape[i], ")");

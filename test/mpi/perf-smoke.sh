@@ -1,7 +1,8 @@
 #!/bin/sh
 # perf-smoke.sh: mpcomm-perf runs every operation at 2 ranks (a few iterations) and its --json
-# lines have the documented keys and sane values; a bad option prints usage and exits 2.
-# Checks behaviour, not speed. Skips (77) without mpirun.
+# lines have the documented keys and sane values; the GPU modes measure or say "# skipped:" and
+# exit 0; a bad option prints usage and exits 2. Checks behaviour, not speed. Skips (77) without
+# mpirun.
 perf=${MPCOMM_TEST_BUILDDIR:-.}/tools/mpcomm-perf
 if test -z "$MPIRUN"; then echo "SKIP: no mpirun was found by configure"; exit 77; fi
 if ! test -x "$perf"; then echo "FAIL: $perf is not built"; exit 1; fi
@@ -35,6 +36,60 @@ for op in barrier broadcast_object all_gather_object sendrecv_object; do
   echo "ok: $op: $(wc -l <"$out") JSON line(s)"
 done
 
+# The data plane on typed host buffers: the type and the operator are in every line.
+for spec in "all_reduce -d float32 -o sum" "all_reduce -d bfloat16 -o max" \
+    "all_reduce -d int64 -o avg" "all_gather -d float16" "reduce_scatter -d float64 -o prod" \
+    "broadcast -d int8" "sendrecv -d float32" "tensor_dict -d bfloat16"; do
+  # shellcheck disable=SC2086
+  set -- $spec
+  op=$1
+  dtype=$3
+  redop=${5:-none}
+  # shellcheck disable=SC2086
+  if ! timeout --kill-after=5 120 "$MPIRUN" $preload -np 2 "$perf" $spec -n 5 -w 1 -b 64 -e 256 \
+      --json --baseline mpi >"$out" 2>&1; then
+    fail "$spec: mpcomm-perf failed"; cat "$out"; continue
+  fi
+  got=$(sed -n 's/.*"bytes":\([0-9]*\),.*/\1/p' "$out" | tr '\n' ' ' | sed 's/ $//')
+  test "$got" = "64 128 256" || fail "$spec: sizes '$got', expected '64 128 256'"
+  pattern="^\{\"op\":\"$op\",\"np\":2,\"bytes\":[0-9]+,\"us\":$num,\"algbw_GBps\":$num,\"busbw_GBps\":$num,\"type\":\"$dtype\",\"redop\":\"$redop\",\"baseline_us\":$num,\"wrong\":0\}$"
+  bad=$(grep -v -E "$pattern" "$out")
+  test -z "$bad" || fail "$spec: lines that do not match the JSON format: $bad"
+  test $failures -eq 0 && passed=$((passed + 1))
+  echo "ok: $spec: $(wc -l <"$out") JSON line(s)"
+done
+
+# all_reduce: nccl-tests' bus bandwidth, 2 (n - 1) / n x algbw = algbw at 2 ranks.
+# shellcheck disable=SC2086
+timeout --kill-after=5 120 "$MPIRUN" $preload -np 2 "$perf" all_reduce -n 2 -w 0 -b 1K -e 1K \
+  >"$out" 2>&1 || fail "all_reduce table run failed"
+grep -q -E '^ +1024 +256 +float32 +sum +-1 +[0-9.]+ +([0-9.]+) +\1 +0$' "$out" ||
+  { fail "all_reduce table row for 1K (count 256, busbw = algbw)"; cat "$out"; }
+
+# state_create: one row, and the time in milliseconds.
+# shellcheck disable=SC2086
+timeout --kill-after=5 120 "$MPIRUN" $preload -np 2 "$perf" state_create --tp 2 -n 2 -w 1 \
+  --baseline mpi >"$out" 2>&1 || fail "state_create failed"
+grep -q -E '^# state_create: [0-9.]+ ms per call, MPI baseline [0-9.]+ ms$' "$out" ||
+  { fail "state_create: no time in ms"; cat "$out"; }
+grep -q '^# Out of bounds values : 0 OK' "$out" || fail "state_create: the groups are wrong"
+
+# The GPU modes: a table, or one "# skipped:" line where there is no GPU; exit 0 either way.
+for spec in "all_reduce --device cuda --algo auto" "custom_allreduce_sim -d bfloat16"; do
+  # shellcheck disable=SC2086
+  if ! timeout --kill-after=5 300 "$MPIRUN" $preload -np 2 "$perf" $spec -n 2 -w 1 -b 4K -e 4K \
+      >"$out" 2>&1; then
+    fail "$spec: exit status not 0"; cat "$out"; continue
+  fi
+  if grep -q '^# skipped: ' "$out"; then
+    echo "ok: $spec: $(grep '^# skipped: ' "$out")"
+  elif grep -q -E '^ +4096 ' "$out"; then
+    echo "ok: $spec: measured"
+  else
+    fail "$spec: neither a row nor a skipped line"; cat "$out"
+  fi
+done
+
 # The table: nccl-tests' columns, and the baseline's.
 # shellcheck disable=SC2086
 timeout --kill-after=5 120 "$MPIRUN" $preload -np 2 "$perf" broadcast_object -n 2 -w 0 -b 1K -e 1K \
@@ -45,7 +100,10 @@ grep -q -E '^ +1024 +1024 +char +none +0 ' "$out" || { fail "table row for 1K"; 
 grep -q '^# Out of bounds values : 0 OK' "$out" || fail "table footer"
 
 # Bad command lines: usage on stderr, exit status 2.
-for args in "-n 0 barrier" "bogus_op" "barrier -b 4K -e 1K" "barrier --baseline nccl" "barrier -x"; do
+for args in "-n 0 barrier" "bogus_op" "barrier -b 4K -e 1K" "barrier --baseline nccl" "barrier -x" \
+    "all_reduce -d bogus" "all_gather -o avg" "broadcast_object -d float32" \
+    "broadcast --device cuda" "all_reduce --algo nccl" "all_reduce --device gpu" \
+    "state_create --tp 0" "all_reduce --tp 2" "state_create --tp 2 --pp 2"; do
   # shellcheck disable=SC2086
   timeout --kill-after=5 60 "$MPIRUN" $preload -np 1 "$perf" $args >"$out" 2>&1
   rc=$?

@@ -348,4 +348,57 @@ TEST(HalfCombine, SumRoundsOnceFromFloat32) {
   EXPECT_EQ(float16_to_float(inout), 2052.0f);  // 2051 ties to even 2052
 }
 
+// reduce_rows (the shared-memory allreduce's slice) against a left fold in float32 over three
+// rows, written over the middle row (as a rank reduces into its own segment), with NaNs.
+template <class Format, class Combine>
+void check_reduce_rows(bool portable, uint16_t (*narrow)(float), float (*widen)(uint16_t),
+                       float (*scalar)(float, float), const char *name) {
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<float> dist(-100.0f, 100.0f);
+  for (const size_t n : {size_t{0}, size_t{1}, size_t{7}, size_t{8}, size_t{9}, size_t{255},
+                         size_t{256}, size_t{257}, size_t{1000}}) {
+    std::vector<uint16_t> rows[3], expected(n);
+    for (auto &row : rows) {
+      row.resize(n);
+      for (auto &v : row) v = narrow(dist(rng));
+    }
+    if (n > 5) {
+      rows[0][3] = narrow(NAN);
+      rows[2][5] = narrow(NAN);
+    }
+    for (size_t i = 0; i < n; ++i)
+      expected[i] = narrow(scalar(scalar(widen(rows[0][i]), widen(rows[1][i])), widen(rows[2][i])));
+    const uint16_t *srcs[3] = {rows[0].data(), rows[1].data(), rows[2].data()};
+    if (portable)
+      mpcomm::half::reduce_rows_portable<Format, Combine>(srcs, 3, rows[1].data(), n);
+    else
+      mpcomm::half::reduce_rows<Format, Combine>(srcs, 3, rows[1].data(), n);
+    for (size_t i = 0; i < n; ++i) {
+      if (std::isnan(widen(expected[i])))
+        ASSERT_TRUE(std::isnan(widen(rows[1][i]))) << name << " n " << n << " i " << i;
+      else
+        ASSERT_EQ(rows[1][i], expected[i]) << name << " n " << n << " i " << i;
+    }
+  }
+}
+
+TEST(HalfCombine, ReduceRowsMatchesALeftFoldInFloat32) {
+  using namespace mpcomm::half;
+  for (const bool portable : {true, false}) {  // the portable loop, and the dispatched one
+    check_reduce_rows<Float16, Sum>(portable, float_to_float16, float16_to_float, sum, "f16 sum");
+    check_reduce_rows<Float16, Prod>(portable, float_to_float16, float16_to_float, prod,
+                                     "f16 prod");
+    check_reduce_rows<Float16, Max>(portable, float_to_float16, float16_to_float, max, "f16 max");
+    check_reduce_rows<Float16, Min>(portable, float_to_float16, float16_to_float, min, "f16 min");
+    check_reduce_rows<BFloat16, Sum>(portable, float_to_bfloat16, bfloat16_to_float, sum,
+                                     "bf16 sum");
+    check_reduce_rows<BFloat16, Prod>(portable, float_to_bfloat16, bfloat16_to_float, prod,
+                                      "bf16 prod");
+    check_reduce_rows<BFloat16, Max>(portable, float_to_bfloat16, bfloat16_to_float, max,
+                                     "bf16 max");
+    check_reduce_rows<BFloat16, Min>(portable, float_to_bfloat16, bfloat16_to_float, min,
+                                     "bf16 min");
+  }
+}
+
 }  // namespace

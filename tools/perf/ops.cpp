@@ -35,7 +35,7 @@ size_t count_wrong(const char *got, size_t got_len, size_t bytes, int rank, unsi
 class Barrier : public Benchmark {
  public:
   explicit Barrier(const Context &c) : c_(c) {}
-  void setup(size_t) override {}
+  size_t setup(size_t) override { return 0; }
   void run_once() override { ok(mpcomm_barrier(c_.group, 300), "mpcomm_barrier"); }
   void baseline_once() override { mpi_ok(MPI_Barrier(c_.baseline_comm), "MPI_Barrier"); }
   size_t check(unsigned) override {
@@ -51,10 +51,11 @@ class Barrier : public Benchmark {
 class BroadcastObject : public Benchmark {
  public:
   explicit BroadcastObject(const Context &c) : c_(c) {}
-  void setup(size_t bytes) override {
+  size_t setup(size_t bytes) override {
     bytes_ = bytes;
     buf_.assign(bytes ? bytes : 1, 0);
     if (c_.rank == 0) fill(buf_, bytes, 0, 0);
+    return bytes;
   }
   void run_once() override {
     size_t len = bytes_;
@@ -90,11 +91,12 @@ class AllGatherObject : public Benchmark {
  public:
   explicit AllGatherObject(const Context &c)
       : c_(c), lens_(static_cast<size_t>(c.size)), counts_(lens_.size()), displs_(lens_.size()) {}
-  void setup(size_t bytes) override {
+  size_t setup(size_t bytes) override {
     bytes_ = bytes;
     mine_.assign(bytes ? bytes : 1, 0);
     fill(mine_, bytes, c_.rank, 0);
     out_.assign(bytes * lens_.size() + 1, 0);
+    return bytes;
   }
   void run_once() override {
     ok(mpcomm_all_gather_object(c_.group, mine_.data(), bytes_, out_.data(), out_.size(),
@@ -140,10 +142,11 @@ class AllGatherObject : public Benchmark {
 class SendRecvObject : public Benchmark {
  public:
   explicit SendRecvObject(const Context &c) : c_(c) {}
-  void setup(size_t bytes) override {
+  size_t setup(size_t bytes) override {
     bytes_ = bytes;
     buf_.assign(bytes ? bytes : 1, 0);
     fill(buf_, bytes, 0, 0);
+    return bytes;
   }
   void run_once() override {
     size_t len = 0;
@@ -201,6 +204,7 @@ double per_rank_bytes(size_t bytes, int) { return static_cast<double>(bytes); }
 double all_ranks_bytes(size_t bytes, int np) { return static_cast<double>(bytes) * np; }
 double factor_one(int) { return 1.0; }
 double factor_all_gather(int np) { return np > 0 ? static_cast<double>(np - 1) / np : 0.0; }
+double factor_all_reduce(int np) { return np > 0 ? 2.0 * (np - 1) / np : 0.0; }
 
 }  // namespace
 
@@ -213,8 +217,34 @@ const std::vector<OpInfo> &all_ops() {
        make<AllGatherObject>},
       {"sendrecv_object", "char", "none", 0, true, 2, 2, per_rank_bytes, factor_one,
        make<SendRecvObject>},
+      // The data plane on host buffers of the -d type; sizes and bus bandwidths as nccl-tests
+      // (all_gather: the gathered output; reduce_scatter: the input).
+      {"all_reduce", nullptr, nullptr, -1, true, 1, 1, per_rank_bytes, factor_all_reduce,
+       make_all_reduce, run_device_all_reduce},
+      {"all_gather", nullptr, "none", -1, true, 1, 1, per_rank_bytes, factor_all_gather,
+       make_all_gather},
+      {"reduce_scatter", nullptr, nullptr, -1, true, 1, 1, per_rank_bytes, factor_all_gather,
+       make_reduce_scatter},
+      {"broadcast", nullptr, "none", 0, true, 1, 1, per_rank_bytes, factor_one, make_broadcast},
+      {"sendrecv", nullptr, "none", 0, true, 2, 2, per_rank_bytes, factor_one, make_sendrecv},
+      // A typical dict broadcast from rank 0: three ints, a string, two tensors (the size).
+      {"tensor_dict", nullptr, "none", 0, true, 1, 1, per_rank_bytes, factor_one, make_tensor_dict},
+      {"state_create", "none", "none", -1, false, 1, 1, per_rank_bytes, factor_one,
+       make_state_create},
+      {"custom_allreduce_sim", nullptr, "sum", -1, true, 1, 1, per_rank_bytes, factor_one, nullptr,
+       nullptr, run_custom_allreduce_sim},
   };
   return ops;
+}
+
+std::vector<size_t> sizes_of(const Options &o, bool sized) {
+  if (!sized || o.min_bytes == 0) return {0};
+  std::vector<size_t> sizes;
+  for (size_t b = o.min_bytes;; b *= o.factor) {
+    sizes.push_back(b);
+    if (b > o.max_bytes / o.factor) break;
+  }
+  return sizes;
 }
 
 const OpInfo *find_op(const std::string &name) {

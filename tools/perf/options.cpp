@@ -5,9 +5,39 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "dataplane/dtype.hpp"
+#include "dataplane/reduce_op.hpp"
 #include "perf/ops.hpp"
 
 namespace perf {
+
+bool parse_datatype(const std::string &text, mpcomm_datatype_t *dtype) {
+  // nccl-tests' names too, so that its command lines carry over.
+  struct Alias {
+    const char *name;
+    mpcomm_datatype_t dtype;
+  };
+  static const Alias aliases[] = {
+      {"int8", MPCOMM_INT8},     {"uint8", MPCOMM_UINT8},       {"int32", MPCOMM_INT32},
+      {"int", MPCOMM_INT32},     {"int64", MPCOMM_INT64},       {"float16", MPCOMM_FLOAT16},
+      {"half", MPCOMM_FLOAT16},  {"bfloat16", MPCOMM_BFLOAT16}, {"float32", MPCOMM_FLOAT32},
+      {"float", MPCOMM_FLOAT32}, {"float64", MPCOMM_FLOAT64},   {"double", MPCOMM_FLOAT64}};
+  for (const Alias &a : aliases)
+    if (text == a.name) {
+      *dtype = a.dtype;
+      return true;
+    }
+  return false;
+}
+
+bool parse_redop(const std::string &text, mpcomm_op_t *op) {
+  for (int i = 0; i < MPCOMM_NUM_OPS; ++i)
+    if (text == mpcomm::dataplane::op_name(static_cast<mpcomm_op_t>(i))) {
+      *op = static_cast<mpcomm_op_t>(i);
+      return true;
+    }
+  return false;
+}
 
 bool parse_size(const std::string &text, size_t *bytes) {
   if (text.empty() || text[0] == '-') return false;
@@ -47,7 +77,8 @@ std::string usage() {
   std::string ops;
   for (const auto &op : all_ops()) ops += std::string(ops.empty() ? "" : ", ") + op.name;
   return "usage: mpirun -np N mpcomm-perf OP [-b MIN] [-e MAX] [-f FACTOR] [-n ITERS] "
-         "[-w WARMUP] [-c 0|1] [--json] [--baseline mpi]\n"
+         "[-w WARMUP] [-c 0|1] [-d TYPE] [-o REDOP] [--json] [--baseline mpi]\n"
+         "       [--device host|cuda] [--algo auto|custom|nccl] [--tp N] [--pp N]\n"
          "  OP          " +
          ops +
          "\n"
@@ -59,11 +90,19 @@ std::string usage() {
          "  -c 0|1      check the results of each size (default 1)\n"
          "  --json      one JSON object per line instead of the table\n"
          "  --baseline mpi  also time the plain MPI equivalent, for the ratio\n"
+         "  -d TYPE     element type of the data operations: int8, uint8, int32, int64,\n"
+         "              float16, bfloat16, float32 (default), float64\n"
+         "  -o REDOP    reduction of all_reduce and reduce_scatter: sum (default), prod, max,\n"
+         "              min, avg\n"
+         "  --device D  host (default) or cuda (all_reduce only, through the GPU data plane)\n"
+         "  --algo A    with --device cuda: auto (default), custom or nccl\n"
+         "  --tp N, --pp N  tensor- and pipeline-parallel sizes of state_create (default 1)\n"
          "See mpcomm-perf(1).\n";
 }
 
 bool parse_options(int argc, char **argv, Options *o, bool *help, std::string *error) {
   *help = false;
+  bool dtype_given = false, redop_given = false, layout_given = false;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     auto value = [&](std::string *out) {
@@ -108,6 +147,44 @@ bool parse_options(int argc, char **argv, Options *o, bool *help, std::string *e
                  ", got '" + v + "'";
         return false;
       }
+    } else if (arg == "-d") {
+      if (!value(&v)) return false;
+      if (!parse_datatype(v, &o->dtype)) {
+        *error =
+            "-d takes int8, uint8, int32, int64, float16, bfloat16, float32 or float64, got '" + v +
+            "'";
+        return false;
+      }
+      dtype_given = true;
+    } else if (arg == "-o") {
+      if (!value(&v)) return false;
+      if (!parse_redop(v, &o->redop)) {
+        *error = "-o takes sum, prod, max, min or avg, got '" + v + "'";
+        return false;
+      }
+      redop_given = true;
+    } else if (arg == "--device") {
+      if (!value(&v)) return false;
+      if (v != "host" && v != "cuda") {
+        *error = "--device takes host or cuda, got '" + v + "'";
+        return false;
+      }
+      o->device = v == "cuda" ? Device::Cuda : Device::Host;
+    } else if (arg == "--algo") {
+      if (!value(&v)) return false;
+      if (v != "auto" && v != "custom" && v != "nccl") {
+        *error = "--algo takes auto, custom or nccl, got '" + v + "'";
+        return false;
+      }
+      o->algo = v;
+      o->algo_given = true;
+    } else if (arg == "--tp" || arg == "--pp") {
+      if (!value(&v)) return false;
+      layout_given = true;
+      if (!parse_int(v, 1, arg == "--tp" ? &o->tp : &o->pp)) {
+        *error = arg + " takes an integer >= 1, got '" + v + "'";
+        return false;
+      }
     } else if (arg == "-c") {
       if (!value(&v)) return false;
       if (v != "0" && v != "1") {
@@ -129,8 +206,29 @@ bool parse_options(int argc, char **argv, Options *o, bool *help, std::string *e
     *error = "no OP given";
     return false;
   }
-  if (find_op(o->op) == nullptr) {
+  const OpInfo *op = find_op(o->op);
+  if (op == nullptr) {
     *error = "unknown OP '" + o->op + "'";
+    return false;
+  }
+  if (dtype_given && !op->typed()) {
+    *error = "-d does not apply to " + o->op + " (its objects are bytes)";
+    return false;
+  }
+  if (redop_given && !op->reduces()) {
+    *error = "-o does not apply to " + o->op + " (it reduces nothing)";
+    return false;
+  }
+  if (o->device == Device::Cuda && !op->on_device()) {
+    *error = "--device cuda applies to all_reduce only, not to " + o->op;
+    return false;
+  }
+  if (layout_given && o->op != "state_create") {
+    *error = "--tp and --pp apply to state_create only, not to " + o->op;
+    return false;
+  }
+  if (o->algo_given && o->device != Device::Cuda) {
+    *error = "--algo needs --device cuda";
     return false;
   }
   if (o->min_bytes > o->max_bytes) {

@@ -1,11 +1,16 @@
 // mpcomm-perf's command line: OP [-b MIN] [-e MAX] [-f FACTOR] [-n ITERS] [-w WARMUP] [-c 0|1]
-// [--json] [--baseline mpi], in nccl-tests' manner (sizes take K, M, G suffixes).
+// [-d TYPE] [-o OP] [--json] [--baseline mpi] [--device host|cuda] [--algo auto|custom|nccl]
+// [--tp N] [--pp N], in nccl-tests' manner (sizes take K, M, G suffixes).
 #pragma once
 
 #include <cstddef>
 #include <string>
 
+#include "mpcomm.h"
+
 namespace perf {
+
+enum class Device { Host, Cuda };
 
 struct Options {
   std::string op;
@@ -17,6 +22,12 @@ struct Options {
   bool check = true;
   bool json = false;
   bool baseline_mpi = false;
+  mpcomm_datatype_t dtype = MPCOMM_FLOAT32;  // -d: the element type of the data operations
+  mpcomm_op_t redop = MPCOMM_SUM;            // -o: the reduction of all_reduce, reduce_scatter
+  Device device = Device::Host;              // --device: where the buffers live
+  std::string algo = "auto";                 // --algo: the device all_reduce path
+  bool algo_given = false;
+  int tp = 1, pp = 1;  // --tp, --pp: the parallel state of state_create
 };
 
 // Parses argv; on a bad command line returns false and sets *error (the caller prints usage
@@ -25,6 +36,11 @@ bool parse_options(int argc, char **argv, Options *options, bool *help, std::str
 
 // "1K" -> 1024, "4M", "1G", "64"; false on junk, overflow or an unknown suffix.
 bool parse_size(const std::string &text, size_t *bytes);
+
+// "float32" (or nccl-tests' "float"), "bfloat16", "half"...; false for an unknown name.
+bool parse_datatype(const std::string &text, mpcomm_datatype_t *dtype);
+// "sum", "prod", "max", "min", "avg"; false for anything else.
+bool parse_redop(const std::string &text, mpcomm_op_t *op);
 
 std::string usage();
 

@@ -1,6 +1,21 @@
 #include "perf/report.hpp"
 
+#include "dataplane/dtype.hpp"
+#include "dataplane/reduce_op.hpp"
+
 namespace perf {
+
+const char *Reporter::type_name() const {
+  return op_.typed() ? mpcomm::dataplane::datatype_name(options_.dtype) : op_.type;
+}
+
+const char *Reporter::redop_name() const {
+  return op_.reduces() ? mpcomm::dataplane::op_name(options_.redop) : op_.redop;
+}
+
+size_t Reporter::element_bytes() const {
+  return op_.typed() ? mpcomm::dataplane::element_size(options_.dtype) : 1;
+}
 
 Reporter::Reporter(FILE *out, const Options &options, const OpInfo &op, int np)
     : out_(out), options_(options), op_(op), np_(np) {}
@@ -13,13 +28,31 @@ void Reporter::header(const std::string &hosts) {
                "validation: %d baseline: %s\n",
                options_.min_bytes, options_.max_bytes, options_.factor, options_.warmup,
                options_.iters, options_.check ? 1 : 0, options_.baseline_mpi ? "mpi" : "none");
-  std::fprintf(out_, "#  time: mean per call of a back-to-back loop, the maximum over ranks%s\n",
-               op_.trips_per_call > 1 ? "; one-way (half a round trip)" : "");
+  if (op_.standalone == nullptr && options_.device == Device::Host)
+    std::fprintf(out_,
+                 "#  time: median over 5 blocks of the mean per call of a back-to-back loop, the "
+                 "maximum over ranks%s%s\n",
+                 options_.baseline_mpi ? "; mpcomm and MPI blocks alternate" : "",
+                 op_.trips_per_call > 1 ? "; one-way (half a round trip)" : "");
+  if (options_.baseline_mpi && op_.reduces() && mpcomm::dataplane::is_16bit_float(options_.dtype))
+    std::fprintf(out_,
+                 "#  baseline: MPI has no %s; it reduces the same bytes as MPI_FLOAT, so the ratio "
+                 "is %s against float32 of the same byte count\n",
+                 type_name(), type_name());
+  if (options_.baseline_mpi && op_.reduces() && options_.redop == MPCOMM_AVG)
+    std::fprintf(out_, "#  baseline: MPI has no average; it sums (MPI_SUM)\n");
+  if (options_.device == Device::Cuda)
+    std::fprintf(out_,
+                 "#  device: cuda, algo %s; time: mean per call between two CUDA events on one "
+                 "stream, the maximum over ranks\n",
+                 options_.algo.c_str());
   std::fprintf(out_, "#  ranks: %s\n#\n", hosts.c_str());
+  if (op_.standalone != nullptr) return;  // its own columns
   const bool base = options_.baseline_mpi;
-  std::fprintf(out_, "#%11s  %12s  %8s  %6s  %6s  %9s  %7s  %7s  %6s%s\n", "size", "count", "type",
-               "redop", "root", "time", "algbw", "busbw", "#wrong",
-               base ? "   baseline    ratio" : "");
+  const bool device = options_.device == Device::Cuda;
+  std::fprintf(out_, "#%11s  %12s  %8s  %6s  %6s  %9s  %7s  %7s  %6s%s%s\n", "size", "count",
+               "type", "redop", "root", "time", "algbw", "busbw", "#wrong",
+               base ? "   baseline    ratio" : "", device ? "  path" : "");
   std::fprintf(out_, "#%11s  %12s  %8s  %6s  %6s  %9s  %7s  %7s  %6s%s\n", "(B)", "(elements)", "",
                "", "", "(us)", "(GB/s)", "(GB/s)", "", base ? "       (us)         " : "");
   std::fflush(out_);
@@ -34,23 +67,27 @@ void Reporter::row(const Row &r) {
                  "{\"op\":\"%s\",\"np\":%d,\"bytes\":%zu,\"us\":%.3f,\"algbw_GBps\":%.6f,"
                  "\"busbw_GBps\":%.6f",
                  op_.name, np_, r.bytes, r.us, r.algbw_gbps, r.busbw_gbps);
+    if (op_.typed() || op_.reduces())
+      std::fprintf(out_, ",\"type\":\"%s\",\"redop\":\"%s\"", type_name(), redop_name());
+    if (!r.path.empty()) std::fprintf(out_, ",\"path\":\"%s\"", r.path.c_str());
     if (r.baseline_us >= 0) std::fprintf(out_, ",\"baseline_us\":%.3f", r.baseline_us);
     std::fprintf(out_, ",\"wrong\":%zu}\n", r.wrong);
   } else {
     std::string wrong = options_.check ? std::to_string(r.wrong) : "N/A";
     std::fprintf(out_, " %11zu  %12zu  %8s  %6s  %6d  %9.2f  %7.3f  %7.3f  %6s", r.bytes,
-                 op_.sized ? r.bytes : 0, op_.type, op_.redop, op_.root, r.us, r.algbw_gbps,
-                 r.busbw_gbps, wrong.c_str());
+                 op_.sized ? r.bytes / element_bytes() : 0, type_name(), redop_name(), op_.root,
+                 r.us, r.algbw_gbps, r.busbw_gbps, wrong.c_str());
     if (r.baseline_us >= 0)
       std::fprintf(out_, "  %9.2f  %7.2f", r.baseline_us,
                    r.baseline_us > 0 ? r.us / r.baseline_us : 0.0);
+    if (!r.path.empty()) std::fprintf(out_, "  %s", r.path.c_str());
     std::fprintf(out_, "\n");
   }
   std::fflush(out_);
 }
 
 void Reporter::footer() {
-  if (options_.json) return;
+  if (options_.json || op_.standalone != nullptr) return;
   std::fprintf(out_, "# Out of bounds values : %zu %s\n", wrong_total_,
                wrong_total_ == 0 ? "OK" : "FAILED");
   std::fprintf(out_, "# Avg bus bandwidth    : %g\n#\n", rows_ ? busbw_sum_ / rows_ : 0.0);

@@ -18,6 +18,7 @@ struct Row {
   double busbw_gbps = 0;
   size_t wrong = 0;         // summed over ranks; 0 when not checked
   double baseline_us = -1;  // < 0: not measured
+  std::string path;         // --device cuda: how the call travelled ("custom", "nccl", "copy")
 };
 
 class Reporter {
@@ -28,6 +29,10 @@ class Reporter {
   void footer();
   // A line the table shows as a comment and JSON skips (printed to stderr there).
   void note(const std::string &text);
+  // The type and redop columns: the operation's, or the -d and -o of the command line.
+  const char *type_name() const;
+  const char *redop_name() const;
+  size_t element_bytes() const;
 
  private:
   FILE *out_;
