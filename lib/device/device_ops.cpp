@@ -125,7 +125,15 @@ void dim_to_rank_major(const char *src, char *dst, int size, size_t outer, size_
 }  // namespace
 
 bool is_device_pointer(const void *p) {
-  if (p == nullptr) return false;
+  // Every host call asks this; without a usable device (no driver, no GPU) the answer is
+  // always no, known after one question to the runtime.
+  static const bool have_device = [] {
+    int count = 0;
+    const bool ok = cudaGetDeviceCount(&count) == cudaSuccess && count > 0;
+    if (!ok) cudaGetLastError();
+    return ok;
+  }();
+  if (p == nullptr || !have_device) return false;
   cudaPointerAttributes attr{};
   if (cudaPointerGetAttributes(&attr, p) != cudaSuccess) {
     cudaGetLastError();
