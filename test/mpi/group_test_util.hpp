@@ -9,8 +9,11 @@
 #include <vector>
 
 #include "mpcomm.h"
+#include "scoped_env.hpp"
 
 namespace grouptest {
+
+using mpcomm::test::ScopedEnv;
 
 inline int world_rank() {
   int r = 0;
@@ -31,27 +34,6 @@ struct GroupHolder {
   GroupHolder(const GroupHolder &) = delete;
   GroupHolder &operator=(const GroupHolder &) = delete;
   ~GroupHolder() { mpcomm_group_free(&g); }
-};
-
-// Sets an environment variable for the life of the object.
-class ScopedEnv {
- public:
-  ScopedEnv(const char *name, const char *value) : name_(name) {
-    const char *old = std::getenv(name);
-    if (old) old_ = old, had_ = true;
-    setenv(name, value, 1);
-  }
-  ~ScopedEnv() {
-    if (had_)
-      setenv(name_, old_.c_str(), 1);
-    else
-      unsetenv(name_);
-  }
-
- private:
-  const char *name_;
-  std::string old_;
-  bool had_ = false;
 };
 
 // The bytes of object `id` of length len: every byte depends on id and position.

@@ -14,31 +14,13 @@
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "mpcomm.h"
+#include "scoped_env.hpp"
 
 using mpcomm::Error;
 
 namespace {
 
-// Sets an environment variable for the life of the object, then restores it.
-class ScopedEnv {
- public:
-  ScopedEnv(const char *name, const char *value) : name_(name) {
-    const char *old = std::getenv(name);
-    had_ = old != nullptr;
-    if (had_) old_ = old;
-    if (value) setenv(name, value, 1); else unsetenv(name);
-    mpcomm::log::reconfigure();
-  }
-  ~ScopedEnv() {
-    if (had_) setenv(name_, old_.c_str(), 1); else unsetenv(name_);
-    mpcomm::log::reconfigure();
-  }
-
- private:
-  const char *name_;
-  bool had_ = false;
-  std::string old_;
-};
+using mpcomm::test::ScopedEnv;
 
 }  // namespace
 

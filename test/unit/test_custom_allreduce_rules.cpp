@@ -11,37 +11,15 @@
 #include "core/error.hpp"
 #include "device/custom_allreduce_algo.hpp"
 #include "kernels/custom_allreduce_rules.h"
+#include "scoped_env.hpp"
 
 using namespace mpcomm::kernels;
 
 namespace {
 
+using mpcomm::test::ScopedEnv;
+
 constexpr std::size_t KiB = 1024, MiB = 1024 * 1024;
-
-// Sets (or, with NULL, unsets) an environment variable for the life of the object.
-class ScopedEnv {
- public:
-  ScopedEnv(const char *name, const char *value) : name_(name) {
-    const char *old = std::getenv(name);
-    had_ = old != nullptr;
-    if (had_) old_ = old;
-    if (value)
-      setenv(name, value, 1);
-    else
-      unsetenv(name);
-  }
-  ~ScopedEnv() {
-    if (had_)
-      setenv(name_, old_.c_str(), 1);
-    else
-      unsetenv(name_);
-  }
-
- private:
-  const char *name_;
-  bool had_ = false;
-  std::string old_;
-};
 
 // Fake device addresses: the checks compare and align them, never dereference them.
 template <class T = void>

@@ -9,38 +9,15 @@
 
 #include "core/error.hpp"
 #include "device/custom_allreduce_eligibility.hpp"
+#include "scoped_env.hpp"
 
 using namespace mpcomm::device;
 
 namespace {
 
+using mpcomm::test::ScopedEnv;
+
 constexpr size_t MiB = size_t{1} << 20;
-
-class ScopedEnv {
- public:
-  ScopedEnv(const char *name, const char *value) : name_(name) {
-    const char *old = std::getenv(name);
-    had_ = old != nullptr;
-    if (had_) old_ = old;
-    if (value)
-      setenv(name, value, 1);
-    else
-      unsetenv(name);
-  }
-  ~ScopedEnv() {
-    if (had_)
-      setenv(name_, old_.c_str(), 1);
-    else
-      unsetenv(name_);
-  }
-  ScopedEnv(const ScopedEnv &) = delete;
-  ScopedEnv &operator=(const ScopedEnv &) = delete;
-
- private:
-  const char *name_;
-  bool had_ = false;
-  std::string old_;
-};
 
 // Facts of a group that passes every check: 4 GPUs on one node, all NVLink, P2P verified.
 EligibilityFacts good_facts(int world_size = 4) {
