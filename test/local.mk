@@ -10,7 +10,8 @@ AM_TESTS_ENVIRONMENT = LSAN_OPTIONS=suppressions=$(abs_top_srcdir)/test/lsan.sup
 # The two test mains are built once, as small libraries; every test program names one of
 # UNIT_LDADD (no MPI) or MPI_LDADD (under mpirun) as its _LDADD.
 check_LIBRARIES = test/common/libunitmain.a test/common/libmpimain.a
-test_common_libunitmain_a_SOURCES = test/common/unit_main.cpp test/common/test_summary.hpp test/common/scoped_env.hpp
+test_common_libunitmain_a_SOURCES = test/common/unit_main.cpp test/common/test_summary.hpp test/common/scoped_env.hpp \
+	test/common/expect_error.hpp
 test_common_libmpimain_a_SOURCES = test/common/mpi_main.cpp test/common/test_summary.hpp
 UNIT_LDADD = test/common/libunitmain.a libmpcomm.la $(GTEST_LIBS)
 MPI_LDADD = test/common/libmpimain.a libmpcomm.la $(GTEST_LIBS)

@@ -19,6 +19,7 @@
 #include "dataplane/mpi_count.hpp"
 #include "dataplane/reduce_op.hpp"
 #include "dataplane/tensor_collectives.hpp"
+#include "expect_error.hpp"
 
 namespace {
 
@@ -177,19 +178,7 @@ std::string what(mpcomm_datatype_t dtype, mpcomm_op_t op, size_t count) {
   return mpcomm::concat(datatype_name(dtype), " ", op_name(op), " count ", count);
 }
 
-// Runs fn, expects an Error with `status` whose message contains every piece.
-void expect_error(const std::function<void()> &fn, mpcomm_status_t status,
-                  std::initializer_list<const char *> pieces) {
-  try {
-    fn();
-    ADD_FAILURE() << "no error thrown";
-  } catch (const mpcomm::Error &e) {
-    EXPECT_EQ(e.status(), status) << e.what();
-    for (const char *piece : pieces)
-      EXPECT_NE(std::string(e.what()).find(piece), std::string::npos)
-          << "\"" << piece << "\" not in: " << e.what();
-  }
-}
+using mpcomm::test::expect_error;
 
 // Forces a tiny per-call count limit for the life of the object.
 class SmallCountLimit {

@@ -14,24 +14,13 @@
 #include "dataplane/half.hpp"
 #include "dataplane/reduce_op.hpp"
 #include "dataplane/tensor.hpp"
+#include "expect_error.hpp"
 
 namespace {
 
 using namespace mpcomm::dataplane;
 
-// Runs fn, expects an Error with `status` whose message contains every piece.
-void expect_error(const std::function<void()> &fn, mpcomm_status_t status,
-                  std::initializer_list<const char *> pieces) {
-  try {
-    fn();
-    ADD_FAILURE() << "no error thrown";
-  } catch (const mpcomm::Error &e) {
-    EXPECT_EQ(e.status(), status) << e.what();
-    for (const char *piece : pieces)
-      EXPECT_NE(std::string(e.what()).find(piece), std::string::npos)
-          << "\"" << piece << "\" not in: " << e.what();
-  }
-}
+using mpcomm::test::expect_error;
 
 // A tensor over its own storage, with shape and strides kept alive.
 struct TestTensor {
