@@ -7,6 +7,7 @@ libmpcomm_la_SOURCES += \
 libmpcomm_la_SOURCES += %reldir%/sha256.cpp %reldir%/sha256.hpp
 
 # Deadlines and MPI return codes for the control plane.
-libmpcomm_la_SOURCES += %reldir%/deadline.cpp %reldir%/deadline.hpp %reldir%/mpi_call.hpp
+libmpcomm_la_SOURCES += %reldir%/deadline.cpp %reldir%/deadline.hpp %reldir%/mpi_call.hpp \
+	%reldir%/mpi_running.cpp
 # Bounded freeing of MPI shared-memory windows (message queue, shared-memory allreduce).
 libmpcomm_la_SOURCES += %reldir%/shared_window.cpp %reldir%/shared_window.hpp

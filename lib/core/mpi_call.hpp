@@ -22,13 +22,9 @@ inline void mpi_check(int code, const char *call) {
     throw Error(MPCOMM_ERR_MPI, concat(call, " failed: ", mpi_error_text(code)));
 }
 
-// MPI_Init has run and MPI_Finalize has not; otherwise Error(MPCOMM_ERR_INVALID_USAGE).
-inline void require_mpi_running() {
-  int initialized = 0, finalized = 0;
-  MPI_Initialized(&initialized);
-  MPI_Finalized(&finalized);
-  require(initialized && !finalized, MPCOMM_ERR_INVALID_USAGE,
-          finalized ? "MPI has been finalized" : "MPI is not initialized (call MPI_Init first)");
-}
+// MPI_Init has run and MPI_Finalize has not begun; otherwise Error(MPCOMM_ERR_INVALID_USAGE).
+// Asks MPI once; then an attribute on MPI_COMM_SELF, which MPI_Finalize deletes first of all,
+// tells when finalization starts (every call checks this, so it must cost nothing).
+void require_mpi_running();
 
 }  // namespace mpcomm

@@ -8,16 +8,15 @@ namespace {
 
 struct DatatypeInfo {
   const char *name;
-  size_t size;
   DLDataType dl;  // code, bits, lanes
 };
 
 // Indexed by mpcomm_datatype_t.
 constexpr DatatypeInfo kDatatypes[MPCOMM_NUM_DATATYPES] = {
-    {"int8", 1, {kDLInt, 8, 1}},       {"uint8", 1, {kDLUInt, 8, 1}},
-    {"int32", 4, {kDLInt, 32, 1}},     {"int64", 8, {kDLInt, 64, 1}},
-    {"float16", 2, {kDLFloat, 16, 1}}, {"bfloat16", 2, {kDLBfloat, 16, 1}},
-    {"float32", 4, {kDLFloat, 32, 1}}, {"float64", 8, {kDLFloat, 64, 1}},
+    {"int8", {kDLInt, 8, 1}},       {"uint8", {kDLUInt, 8, 1}},
+    {"int32", {kDLInt, 32, 1}},     {"int64", {kDLInt, 64, 1}},
+    {"float16", {kDLFloat, 16, 1}}, {"bfloat16", {kDLBfloat, 16, 1}},
+    {"float32", {kDLFloat, 32, 1}}, {"float64", {kDLFloat, 64, 1}},
 };
 
 bool known(mpcomm_datatype_t dtype) { return dtype >= MPCOMM_INT8 && dtype < MPCOMM_NUM_DATATYPES; }
@@ -27,15 +26,21 @@ const DatatypeInfo &info(mpcomm_datatype_t dtype) {
   return kDatatypes[dtype];
 }
 
+constexpr bool sizes_agree() {
+  for (int i = 0; i < MPCOMM_NUM_DATATYPES; ++i)
+    if (kElementSize[i] * 8 != kDatatypes[i].dl.bits) return false;
+  return true;
+}
+static_assert(sizes_agree(), "a datatype's size and its DLPack bits disagree");
+
 }  // namespace
 
-void validate_datatype(mpcomm_datatype_t dtype, const char *argument) {
-  require_arg(known(dtype), argument, " (", static_cast<int>(dtype),
-              ") is not an mpcomm_datatype_t (MPCOMM_INT8 .. MPCOMM_FLOAT64 = 0 .. ",
-              MPCOMM_NUM_DATATYPES - 1, ")");
+void throw_bad_datatype(mpcomm_datatype_t dtype, const char *argument) {
+  throw Error(MPCOMM_ERR_INVALID_ARGUMENT,
+              concat(argument, " (", static_cast<int>(dtype),
+                     ") is not an mpcomm_datatype_t (MPCOMM_INT8 .. MPCOMM_FLOAT64 = 0 .. ",
+                     MPCOMM_NUM_DATATYPES - 1, ")"));
 }
-
-size_t element_size(mpcomm_datatype_t dtype) { return info(dtype).size; }
 
 const char *datatype_name(mpcomm_datatype_t dtype) {
   return known(dtype) ? kDatatypes[dtype].name : "unknown";

@@ -11,11 +11,23 @@
 
 namespace mpcomm::dataplane {
 
+// INVALID_ARGUMENT naming `argument` and the value of a dtype outside the enum.
+[[noreturn]] void throw_bad_datatype(mpcomm_datatype_t dtype, const char *argument);
+
 // Throws INVALID_ARGUMENT naming `argument` and the value unless dtype is a known enumerator.
-void validate_datatype(mpcomm_datatype_t dtype, const char *argument = "datatype");
+// Inline, as element_size(): every data-plane call checks its types several times.
+inline void validate_datatype(mpcomm_datatype_t dtype, const char *argument = "datatype") {
+  if (dtype < MPCOMM_INT8 || dtype >= MPCOMM_NUM_DATATYPES) throw_bad_datatype(dtype, argument);
+}
+
+// Bytes per element, indexed by mpcomm_datatype_t.
+inline constexpr size_t kElementSize[MPCOMM_NUM_DATATYPES] = {1, 1, 4, 8, 2, 2, 4, 8};
 
 // Bytes per element of a valid dtype.
-size_t element_size(mpcomm_datatype_t dtype);
+inline size_t element_size(mpcomm_datatype_t dtype) {
+  validate_datatype(dtype);
+  return kElementSize[dtype];
+}
 // "float32", "bfloat16" ...; "unknown" for a value outside the enum.
 const char *datatype_name(mpcomm_datatype_t dtype);
 

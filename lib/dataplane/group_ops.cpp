@@ -94,16 +94,50 @@ bool tensor_on_device(const DLTensor &t, const char *name) {
 bool tensors_on_device(const DLTensor &in, const DLTensor &out) {
   const bool device = tensor_on_device(in, "in");
   tensor_on_device(out, "out");
-  require_arg(same_device(in, out), "in is on ", device_string(in.device), " but out is on ",
-              device_string(out.device), ": both must be on one device (or both in host memory)");
+  if (!same_device(in, out))  // the device strings are made only on failure: they allocate
+    throw Error(
+        MPCOMM_ERR_INVALID_ARGUMENT,
+        concat("in is on ", device_string(in.device), " but out is on ", device_string(out.device),
+               ": both must be on one device (or both in host memory)"));
   return device;
+}
+
+// The group's MPCOMM_HOST_ALLREDUCE: read at its first host all_reduce and agreed on by every
+// member with one MPI_Allreduce. Reading it at every call would cost a tenth of a 4 KiB
+// allreduce, and members that read different values would enter different collectives and hang.
+// A failure is not kept: the next call reads the variable again.
+HostAllreduceChoice agreed_choice(mpcomm_group_s &g) {
+  HostAllreduceChoice &agreed = g.host_allreduce_choice();
+  if (agreed != HostAllreduceChoice::kUnread) return agreed;
+  HostAllreduceChoice mine = HostAllreduceChoice::kUnread;  // stays so for an invalid value
+  std::string invalid;
+  try {
+    mine = host_allreduce_choice();
+  } catch (const Error &e) {
+    invalid = e.what();
+  }
+  // The largest and (negated) the smallest value any member read.
+  const int local[2] = {static_cast<int>(mine), -static_cast<int>(mine)};
+  int extremes[2] = {0, 0};
+  mpi_check(MPI_Allreduce(local, extremes, 2, MPI_INT, MPI_MAX, g.comm()), "MPI_Allreduce");
+  if (!invalid.empty()) throw Error(MPCOMM_ERR_INVALID_ARGUMENT, invalid);
+  const auto largest = static_cast<HostAllreduceChoice>(extremes[0]);
+  const auto smallest = static_cast<HostAllreduceChoice>(-extremes[1]);
+  require_arg(smallest != HostAllreduceChoice::kUnread,
+              "MPCOMM_HOST_ALLREDUCE is invalid on another member of the group");
+  require_arg(largest == smallest,
+              "MPCOMM_HOST_ALLREDUCE must be the same on every member of the group: this member "
+              "has ",
+              host_allreduce_choice_name(mine), ", another ",
+              host_allreduce_choice_name(mine == largest ? smallest : largest));
+  return agreed = mine;
 }
 
 // The host all_reduce of a group of two or more: shared memory or MPI_Allreduce.
 void host_all_reduce(mpcomm_group_s &g, const void *send, void *recv, size_t count,
                      mpcomm_datatype_t dtype, mpcomm_op_t op, size_t bytes) {
-  const std::string choice = host_allreduce_choice();
-  if (choice != "mpi" && ShmAllreduce::supports(dtype)) {
+  const HostAllreduceChoice choice = agreed_choice(g);
+  if (choice != HostAllreduceChoice::kMpi && ShmAllreduce::supports(dtype)) {
     // Every member gets here at the same call (same choice, dtype and group): the one
     // collective creation of the group's HostAllreduce.
     auto &shm = g.host_allreduce();
@@ -123,6 +157,11 @@ void host_all_reduce(mpcomm_group_s &g, const void *send, void *recv, size_t cou
 }
 
 size_t at_least_one(size_t n) { return std::max<size_t>(n, 1); }
+
+// A group of one: out (checked to have in's size) receives a copy of in.
+void copy_whole(const TensorView &in, const TensorView &out) {
+  if (in.nbytes > 0) std::memcpy(out.data, in.data, in.nbytes);
+}
 
 }  // namespace
 
@@ -191,7 +230,8 @@ void group_all_gather(mpcomm_group_s &g, const DLTensor *in_tensor, DLTensor *ou
                          at_least_one(outer_extent(in, d)));
     });
   }
-  communicate(g, [&] { all_gather_tensor(g.comm(), in_tensor, out_tensor, d); });
+  if (g.size() == 1) return copy_whole(in, out);
+  communicate(g, [&] { all_gather_checked(g.comm(), g.size(), in, out, d); });
 }
 
 void group_reduce_scatter(mpcomm_group_s &g, const DLTensor *in_tensor, DLTensor *out_tensor,
@@ -208,7 +248,8 @@ void group_reduce_scatter(mpcomm_group_s &g, const DLTensor *in_tensor, DLTensor
                              at_least_one(outer_extent(out, d)));
     });
   }
-  communicate(g, [&] { reduce_scatter_tensor(g.comm(), in_tensor, out_tensor, d, op); });
+  if (g.size() == 1) return copy_whole(in, out);
+  communicate(g, [&] { reduce_scatter_checked(g.comm(), g.size(), in, out, d, op); });
 }
 
 void group_gather(mpcomm_group_s &g, const DLTensor *in_tensor, DLTensor *out_tensor, int dst,
@@ -231,8 +272,8 @@ void group_gather(mpcomm_group_s &g, const DLTensor *in_tensor, DLTensor *out_te
                      at_least_one(outer_extent(in, d)));
     });
   }
-  communicate(
-      g, [&] { gather_tensor(g.comm(), in_tensor, receiving ? out_tensor : nullptr, dst, d); });
+  if (g.size() == 1) return copy_whole(in, out);
+  communicate(g, [&] { gather_checked(g.comm(), g.size(), g.rank(), in, out, dst, d); });
 }
 
 }  // namespace mpcomm::dataplane

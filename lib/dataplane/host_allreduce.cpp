@@ -75,10 +75,10 @@ std::vector<int> HostAllreduce::late_ranks() const {
   return late;
 }
 
-bool HostAllreduce::use_shm(const std::string &choice, size_t bytes,
+bool HostAllreduce::use_shm(HostAllreduceChoice choice, size_t bytes,
                             mpcomm_datatype_t dtype) const {
-  if (!ShmAllreduce::supports(dtype) || choice == "mpi") return false;
-  if (choice == "shm") return true;
+  if (!ShmAllreduce::supports(dtype) || choice == HostAllreduceChoice::kMpi) return false;
+  if (choice == HostAllreduceChoice::kShm) return true;
   return nodes_ == 1 && shm_allreduce_wins(bytes, dtype, largest_node_);
 }
 

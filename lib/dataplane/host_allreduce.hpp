@@ -42,11 +42,10 @@ class HostAllreduce {
   int nodes() const { return nodes_; }
   int largest_node() const { return largest_node_; }
 
-  // Whether an all_reduce of `bytes` of dtype runs through shared memory under `choice` (the
-  // value of MPCOMM_HOST_ALLREDUCE): "shm" always for a dtype ShmAllreduce supports; "auto" when
-  // comm lies on one node and shm_allreduce_wins(); "mpi" never. The same on every rank when the
-  // arguments are.
-  bool use_shm(const std::string &choice, size_t bytes, mpcomm_datatype_t dtype) const;
+  // Whether an all_reduce of `bytes` of dtype runs through shared memory under `choice`: kShm
+  // always for a dtype ShmAllreduce supports; kAuto when comm lies on one node and
+  // shm_allreduce_wins(); kMpi never. The same on every rank when the arguments are.
+  bool use_shm(HostAllreduceChoice choice, size_t bytes, mpcomm_datatype_t dtype) const;
 
   // recv = op over comm's ranks of send (send == recv: in place). Collective over comm. A node
   // peer that does not arrive within timeout_s seconds is Error(TIMEOUT) (late_ranks() names

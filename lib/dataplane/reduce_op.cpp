@@ -34,9 +34,11 @@ void divide_16bit(void *buf, size_t count, int divisor) {
 
 }  // namespace
 
-void validate_op(mpcomm_op_t op, const char *argument) {
-  require_arg(op >= MPCOMM_SUM && op < MPCOMM_NUM_OPS, argument, " (", static_cast<int>(op),
-              ") is not an mpcomm_op_t (MPCOMM_SUM .. MPCOMM_AVG = 0 .. ", MPCOMM_NUM_OPS - 1, ")");
+void throw_bad_op(mpcomm_op_t op, const char *argument) {
+  throw Error(
+      MPCOMM_ERR_INVALID_ARGUMENT,
+      concat(argument, " (", static_cast<int>(op),
+             ") is not an mpcomm_op_t (MPCOMM_SUM .. MPCOMM_AVG = 0 .. ", MPCOMM_NUM_OPS - 1, ")"));
 }
 
 const char *op_name(mpcomm_op_t op) {

@@ -10,8 +10,13 @@
 
 namespace mpcomm::dataplane {
 
+// INVALID_ARGUMENT naming `argument` and the value of an op outside the enum.
+[[noreturn]] void throw_bad_op(mpcomm_op_t op, const char *argument);
+
 // Throws INVALID_ARGUMENT naming `argument` and the value unless op is a known enumerator.
-void validate_op(mpcomm_op_t op, const char *argument = "op");
+inline void validate_op(mpcomm_op_t op, const char *argument = "op") {
+  if (op < MPCOMM_SUM || op >= MPCOMM_NUM_OPS) throw_bad_op(op, argument);
+}
 // "sum", "prod", "max", "min", "avg"; "unknown" for a value outside the enum.
 const char *op_name(mpcomm_op_t op);
 

@@ -128,8 +128,9 @@ ShmAllreduce::ShmAllreduce(MPI_Comm node_comm, size_t capacity)
   MPI_Info_create(&info);
   MPI_Info_set(info, "alloc_shared_noncontig", "true");
   void *mine = nullptr;
-  int rc = MPI_Win_allocate_shared(static_cast<MPI_Aint>(kControlBytes + 2 * capacity_ + kCacheLine), 1, info,
-                                   comm_, &mine, &win_);
+  int rc =
+      MPI_Win_allocate_shared(static_cast<MPI_Aint>(kControlBytes + 2 * capacity_ + kCacheLine), 1,
+                              info, comm_, &mine, &win_);
   MPI_Info_free(&info);
   if (rc != MPI_SUCCESS) {
     MPI_Comm_free(&comm_);
@@ -244,8 +245,21 @@ void ShmAllreduce::all_reduce(const void *send, void *recv, size_t count, mpcomm
   if (op == MPCOMM_AVG) divide_in_place(recv, count, dtype, size_);
 }
 
-std::string host_allreduce_choice() {
-  return env::choice("MPCOMM_HOST_ALLREDUCE", "auto", {"auto", "shm", "mpi"});
+HostAllreduceChoice host_allreduce_choice() {
+  const std::string value = env::choice("MPCOMM_HOST_ALLREDUCE", "auto", {"auto", "shm", "mpi"});
+  if (value == "shm") return HostAllreduceChoice::kShm;
+  if (value == "mpi") return HostAllreduceChoice::kMpi;
+  return HostAllreduceChoice::kAuto;
+}
+
+const char *host_allreduce_choice_name(HostAllreduceChoice choice) {
+  switch (choice) {
+    case HostAllreduceChoice::kAuto: return "auto";
+    case HostAllreduceChoice::kShm: return "shm";
+    case HostAllreduceChoice::kMpi: return "mpi";
+    case HostAllreduceChoice::kUnread: break;
+  }
+  return "unread";
 }
 
 bool shm_allreduce_wins(size_t bytes, mpcomm_datatype_t dtype, int node_size) {

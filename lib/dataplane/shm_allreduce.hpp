@@ -63,8 +63,14 @@ class ShmAllreduce {
   std::vector<int> late_;
 };
 
-// Which implementation MPCOMM_HOST_ALLREDUCE selects: "shm", "mpi" or "auto" (default).
-std::string host_allreduce_choice();
+// The host allreduce implementation MPCOMM_HOST_ALLREDUCE selects ("auto", the default, "shm" or
+// "mpi"). kUnread is a group's value before its first host all_reduce reads the variable.
+enum class HostAllreduceChoice : int { kUnread = 0, kAuto, kShm, kMpi };
+
+// This process's MPCOMM_HOST_ALLREDUCE; Error(INVALID_ARGUMENT) naming a value that is none of
+// them.
+HostAllreduceChoice host_allreduce_choice();
+const char *host_allreduce_choice_name(HostAllreduceChoice choice);
 
 // Whether auto picks shared memory for this call: supported dtype and at least the size from
 // which it beats MPI_Allreduce here (see mpcomm-perf all_reduce --baseline mpi).

@@ -56,8 +56,9 @@ std::string device_string(DLDevice device) {
 }
 
 void require_on_host(const DLTensor &tensor, const char *name) {
-  require_arg(on_host(tensor), name, " is on ", device_string(tensor.device),
-              ", not in host memory (cpu or cuda_host)");
+  if (!on_host(tensor))  // the device string is made only on failure: it may allocate
+    throw Error(MPCOMM_ERR_INVALID_ARGUMENT, concat(name, " is on ", device_string(tensor.device),
+                                                    ", not in host memory (cpu or cuda_host)"));
 }
 
 TensorView validate_tensor(const DLTensor *tensor, const char *name) {

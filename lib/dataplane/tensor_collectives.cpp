@@ -118,6 +118,34 @@ size_t outer_extent(const TensorView &view, int dim) {
   return outer;
 }
 
+void all_gather_checked(MPI_Comm comm, int size, const TensorView &in, const TensorView &out,
+                        int dim) {
+  const Split s = split_at(in, dim);
+  if (s.outer == 1) return all_gather(comm, in.data, out.data, in.numel, in.dtype);
+  auto staging = staging_buffer(out.nbytes);
+  all_gather(comm, in.data, staging.get(), in.numel, in.dtype);
+  rank_major_to_dim(staging.get(), out.data, s, size);
+}
+
+void reduce_scatter_checked(MPI_Comm comm, int size, const TensorView &in, const TensorView &out,
+                            int dim, mpcomm_op_t op) {
+  const Split s = split_at(out, dim);  // slabs of one rank's share
+  if (s.outer == 1) return reduce_scatter(comm, in.data, out.data, out.numel, in.dtype, op);
+  auto staging = staging_buffer(in.nbytes);
+  dim_to_rank_major(in.data, staging.get(), s, size);
+  reduce_scatter(comm, staging.get(), out.data, out.numel, in.dtype, op);
+}
+
+void gather_checked(MPI_Comm comm, int size, int rank, const TensorView &in, const TensorView &out,
+                    int dst, int dim) {
+  if (rank != dst) return gather(comm, in.data, nullptr, in.numel, in.dtype, dst);
+  const Split s = split_at(in, dim);
+  if (s.outer == 1) return gather(comm, in.data, out.data, in.numel, in.dtype, dst);
+  auto staging = staging_buffer(out.nbytes);
+  gather(comm, in.data, staging.get(), in.numel, in.dtype, dst);
+  rank_major_to_dim(staging.get(), out.data, s, size);
+}
+
 void all_gather_tensor(MPI_Comm comm, const DLTensor *in_tensor, DLTensor *out_tensor, int dim) {
   const TensorView in = host_tensor(in_tensor, "in");
   const TensorView out = host_tensor(out_tensor, "out");
@@ -127,11 +155,7 @@ void all_gather_tensor(MPI_Comm comm, const DLTensor *in_tensor, DLTensor *out_t
     if (in.nbytes > 0) std::memcpy(out.data, in.data, in.nbytes);
     return;
   }
-  const Split s = split_at(in, d);
-  if (s.outer == 1) return all_gather(comm, in.data, out.data, in.numel, in.dtype);
-  auto staging = staging_buffer(out.nbytes);
-  all_gather(comm, in.data, staging.get(), in.numel, in.dtype);
-  rank_major_to_dim(staging.get(), out.data, s, size);
+  all_gather_checked(comm, size, in, out, d);
 }
 
 void reduce_scatter_tensor(MPI_Comm comm, const DLTensor *in_tensor, DLTensor *out_tensor, int dim,
@@ -145,11 +169,7 @@ void reduce_scatter_tensor(MPI_Comm comm, const DLTensor *in_tensor, DLTensor *o
     if (in.nbytes > 0) std::memcpy(out.data, in.data, in.nbytes);
     return;
   }
-  const Split s = split_at(out, d);  // slabs of one rank's share
-  if (s.outer == 1) return reduce_scatter(comm, in.data, out.data, out.numel, in.dtype, op);
-  auto staging = staging_buffer(in.nbytes);
-  dim_to_rank_major(in.data, staging.get(), s, size);
-  reduce_scatter(comm, staging.get(), out.data, out.numel, in.dtype, op);
+  reduce_scatter_checked(comm, size, in, out, d, op);
 }
 
 void gather_tensor(MPI_Comm comm, const DLTensor *in_tensor, DLTensor *out_tensor, int dst,
@@ -158,19 +178,16 @@ void gather_tensor(MPI_Comm comm, const DLTensor *in_tensor, DLTensor *out_tenso
   const int d = normalize_dim(dim, in.ndim, "in");
   const int size = comm_size(comm), rank = comm_rank(comm);
   require_arg(dst >= 0 && dst < size, "dst (", dst, ") must be in [0, ", size, ")");
-  if (rank != dst) return gather(comm, in.data, nullptr, in.numel, in.dtype, dst);
-
-  const TensorView out = host_tensor(out_tensor, "out");
-  check_gathered(in, out, d, size);
-  if (size == 1) {
-    if (in.nbytes > 0) std::memcpy(out.data, in.data, in.nbytes);
-    return;
+  TensorView out;
+  if (rank == dst) {
+    out = host_tensor(out_tensor, "out");
+    check_gathered(in, out, d, size);
+    if (size == 1) {
+      if (in.nbytes > 0) std::memcpy(out.data, in.data, in.nbytes);
+      return;
+    }
   }
-  const Split s = split_at(in, d);
-  if (s.outer == 1) return gather(comm, in.data, out.data, in.numel, in.dtype, dst);
-  auto staging = staging_buffer(out.nbytes);
-  gather(comm, in.data, staging.get(), in.numel, in.dtype, dst);
-  rank_major_to_dim(staging.get(), out.data, s, size);
+  gather_checked(comm, size, rank, in, out, dst, d);
 }
 
 }  // namespace mpcomm::dataplane

@@ -40,4 +40,15 @@ void reduce_scatter_tensor(MPI_Comm comm, const DLTensor *in, DLTensor *out, int
 // NULL) on the other ranks.
 void gather_tensor(MPI_Comm comm, const DLTensor *in, DLTensor *out, int dst, int dim);
 
+// The three above on host tensors already validated, with dim normalised and the shapes checked
+// by check_gathered or check_scattered for size = comm's size (2 or more): for callers that
+// checked them once already (the group operations), so that a call checks nothing twice.
+void all_gather_checked(MPI_Comm comm, int size, const TensorView &in, const TensorView &out,
+                        int dim);
+void reduce_scatter_checked(MPI_Comm comm, int size, const TensorView &in, const TensorView &out,
+                            int dim, mpcomm_op_t op);
+// out is read at dst only.
+void gather_checked(MPI_Comm comm, int size, int rank, const TensorView &in, const TensorView &out,
+                    int dst, int dim);
+
 }  // namespace mpcomm::dataplane

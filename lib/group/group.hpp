@@ -23,7 +23,8 @@ class MessageQueue;
 }
 namespace mpcomm::dataplane {
 class HostAllreduce;
-}
+enum class HostAllreduceChoice : int;
+}  // namespace mpcomm::dataplane
 namespace mpcomm::device {
 // The group's device data plane (NCCL communicator, custom allreduce); lib/device defines it, and
 // the deleter, for the build with CUDA and NCCL and for the one without.
@@ -95,13 +96,16 @@ struct mpcomm_group_s {
   // The shared-memory host allreduce (dataplane/host_allreduce.hpp), or nullptr until the
   // group's first host all_reduce that may take it; made collectively by the data plane.
   std::unique_ptr<mpcomm::dataplane::HostAllreduce> &host_allreduce() { return host_allreduce_; }
+  // The MPCOMM_HOST_ALLREDUCE its members agreed on at the group's first host all_reduce
+  // (zero, kUnread, before); set by the data plane.
+  mpcomm::dataplane::HostAllreduceChoice &host_allreduce_choice() { return host_allreduce_choice_; }
 
   // Checks that a handle looks like a live group (catches NULL and most freed handles).
   bool valid() const { return magic_ == kMagic; }
 
   // The device data plane (lib/device): made on first use by lib/device, freed with the group.
-  std::unique_ptr<mpcomm::device::DeviceContext, mpcomm::device::DeviceContextDeleter> &
-  device_context() {
+  std::unique_ptr<mpcomm::device::DeviceContext, mpcomm::device::DeviceContextDeleter>
+      &device_context() {
     return device_context_;
   }
   // The CUDA device asked for with mpcomm_group_set_device, or -1 for the default.
@@ -131,6 +135,7 @@ struct mpcomm_group_s {
   mpcomm::Requests requests_;
   std::unique_ptr<mpcomm::MessageQueue> message_queue_;
   std::unique_ptr<mpcomm::dataplane::HostAllreduce> host_allreduce_;
+  mpcomm::dataplane::HostAllreduceChoice host_allreduce_choice_{};
   int requested_device_ = -1;
   std::string custom_allreduce_off_;
   // Reset first in the destructor, while the communicator still exists.

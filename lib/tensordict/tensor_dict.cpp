@@ -57,9 +57,11 @@ const char *kind_phrase(mpcomm_value_kind_t kind) {
 
 TensorValue borrow_tensor(const DLTensor *tensor, const char *name) {
   const dataplane::TensorView view = dataplane::validate_tensor(tensor, name);
-  require_arg(dataplane::on_host(*tensor) || dataplane::on_cuda_device(*tensor), name, " is on ",
-              dataplane::device_string(tensor->device),
-              "; a tensor dict holds host (cpu, cuda_host) or CUDA (cuda, cuda_managed) tensors");
+  if (!dataplane::on_host(*tensor) && !dataplane::on_cuda_device(*tensor))
+    throw Error(MPCOMM_ERR_INVALID_ARGUMENT,
+                concat(name, " is on ", dataplane::device_string(tensor->device),
+                       "; a tensor dict holds host (cpu, cuda_host) or CUDA (cuda, cuda_managed) "
+                       "tensors"));
   TensorValue value;
   value.shape.assign(tensor->shape, tensor->shape + tensor->ndim);
   value.tensor = *tensor;

@@ -206,15 +206,17 @@ TEST(AllReduceDispatch, SharedMemoryOnlyWhenChosen) {
               MPCOMM_SUCCESS);
     EXPECT_EQ(static_cast<bool>(world.g->host_allreduce()), size > 1) << "a group of one returns";
     if (size > 1) {
+      using mpcomm::dataplane::HostAllreduceChoice;
       const auto &shm = *world.g->host_allreduce();
       EXPECT_EQ(shm.nodes(), expected_nodes());
       EXPECT_EQ(shm.largest_node(), size / expected_nodes());
-      EXPECT_TRUE(shm.use_shm("shm", 4, MPCOMM_FLOAT32));
-      EXPECT_FALSE(shm.use_shm("mpi", size_t{1} << 24, MPCOMM_FLOAT32));
-      EXPECT_FALSE(shm.use_shm("shm", 4, MPCOMM_FLOAT64));
+      EXPECT_TRUE(shm.use_shm(HostAllreduceChoice::kShm, 4, MPCOMM_FLOAT32));
+      EXPECT_FALSE(shm.use_shm(HostAllreduceChoice::kMpi, size_t{1} << 24, MPCOMM_FLOAT32));
+      EXPECT_FALSE(shm.use_shm(HostAllreduceChoice::kShm, 4, MPCOMM_FLOAT64));
       // auto: shared memory for large calls on one node only.
-      EXPECT_FALSE(shm.use_shm("auto", 64, MPCOMM_FLOAT32));
-      EXPECT_EQ(shm.use_shm("auto", size_t{1} << 24, MPCOMM_BFLOAT16), expected_nodes() == 1);
+      EXPECT_FALSE(shm.use_shm(HostAllreduceChoice::kAuto, 64, MPCOMM_FLOAT32));
+      EXPECT_EQ(shm.use_shm(HostAllreduceChoice::kAuto, size_t{1} << 24, MPCOMM_BFLOAT16),
+                expected_nodes() == 1);
     }
   }
   for (float x : v) EXPECT_EQ(x, static_cast<float>(size * size));
@@ -232,6 +234,40 @@ TEST(AllReduceDispatch, BadChoiceIsRefused) {
   EXPECT_EQ(mpcomm_all_reduce(world.g, &v, &v, 1, MPCOMM_FLOAT32, MPCOMM_SUM, nullptr),
             MPCOMM_SUCCESS)
       << "an argument error leaves the group usable: " << last_error();
+}
+
+// Members that read different values would enter different collectives and hang: the first host
+// all_reduce agrees on the value and refuses a mismatch on every member, and a bad value on one
+// member fails all of them. Neither is kept: the call after the fix runs.
+TEST(AllReduceDispatch, MembersMustAgreeOnTheChoice) {
+  if (world_size() == 1) GTEST_SKIP() << "a group of one does not read the variable";
+  const bool first = world_rank() == 0;
+  WorldGroup world;
+  float v = 1;
+  {
+    ScopedEnv env("MPCOMM_HOST_ALLREDUCE", first ? "shm" : "mpi");
+    EXPECT_EQ(mpcomm_all_reduce(world.g, &v, &v, 1, MPCOMM_FLOAT32, MPCOMM_SUM, nullptr),
+              MPCOMM_ERR_INVALID_ARGUMENT);
+    EXPECT_NE(last_error().find(first ? "this member has shm, another mpi"
+                                      : "this member has mpi, another shm"),
+              std::string::npos)
+        << last_error();
+  }
+  {
+    ScopedEnv env("MPCOMM_HOST_ALLREDUCE", first ? "fast" : "auto");
+    EXPECT_EQ(mpcomm_all_reduce(world.g, &v, &v, 1, MPCOMM_FLOAT32, MPCOMM_SUM, nullptr),
+              MPCOMM_ERR_INVALID_ARGUMENT);
+    EXPECT_NE(last_error().find(first ? "MPCOMM_HOST_ALLREDUCE='fast'"
+                                      : "MPCOMM_HOST_ALLREDUCE is invalid on another member"),
+              std::string::npos)
+        << last_error();
+  }
+  ScopedEnv fixed("MPCOMM_HOST_ALLREDUCE", "mpi");
+  ASSERT_EQ(mpcomm_all_reduce(world.g, &v, &v, 1, MPCOMM_FLOAT32, MPCOMM_SUM, nullptr),
+            MPCOMM_SUCCESS)
+      << last_error();
+  EXPECT_EQ(v, static_cast<float>(world_size()));
+  EXPECT_FALSE(world.g->host_allreduce()) << "mpi, agreed, makes no shared-memory allreduce";
 }
 
 // A member that does not come is a timeout naming it, bounded by the group's timeout, and
