@@ -19,7 +19,8 @@ class Deadline {
   bool expired() const {
     const Clock::time_point now = Clock::now();
     if (!started_) {
-      end_ = now + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds_));
+      end_ = now +
+             std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds_));
       started_ = true;
     }
     return now >= end_;
@@ -37,6 +38,10 @@ class Deadline {
 // a core of its own (a yield costs more than the wait), few when processes outnumber cores
 // (spinning would take the core from the peer being waited for).
 unsigned spin_polls();
+
+// Whether this node runs more processes than it has cores, as the launcher tells (false when it
+// does not say): then a process that waits must give its core away.
+bool node_oversubscribed();
 
 // Calls done() until it returns true (then true) or the deadline passes (then false). The first
 // polls spin, so a message already on its way costs no system call; after that every miss

@@ -1,11 +1,12 @@
 #include "core/env.hpp"
 
+#include <strings.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
-#include <strings.h>
 
 #include "core/error.hpp"
 
@@ -20,8 +21,8 @@ const std::vector<Variable> &variables() {
       {"MPCOMM_TIMEOUT", "300", "seconds a blocking control-plane call waits for its peers"},
       {"MPCOMM_HOST_ALLREDUCE", "auto",
        "host allreduce of float32/float16/bfloat16: shm (shared-memory windows in each node, MPI "
-       "between nodes), mpi, or auto (shm from 16 KiB in a group on one node); the same on "
-       "every rank"},
+       "between nodes), mpi, or auto (shm in a group on one node; from 1 KiB when oversubscribed); "
+       "the same on every rank"},
       {"MPCOMM_PP_LAYER_PARTITION", "",
        "comma-separated layer counts per pipeline stage, overriding the even split"},
       {"MPCOMM_CUSTOM_ALLREDUCE_ALGO", "auto",
@@ -108,11 +109,10 @@ std::optional<std::vector<long>> integer_list(const char *name) {
   size_t start = 0;
   while (true) {
     size_t comma = value->find(',', start);
-    std::string item = value->substr(start, comma == std::string::npos ? std::string::npos
-                                                                      : comma - start);
+    std::string item =
+        value->substr(start, comma == std::string::npos ? std::string::npos : comma - start);
     long v = 0;
-    if (!parse_long(item, &v))
-      bad_value(name, *value, concat("'", item, "' is not an integer"));
+    if (!parse_long(item, &v)) bad_value(name, *value, concat("'", item, "' is not an integer"));
     out.push_back(v);
     if (comma == std::string::npos) break;
     start = comma + 1;

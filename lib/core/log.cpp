@@ -69,9 +69,21 @@ std::string expand_file_pattern(const std::string &pattern) {
   for (size_t i = 0; i < pattern.size(); ++i) {
     if (pattern[i] == '%' && i + 1 < pattern.size()) {
       char c = pattern[i + 1];
-      if (c == 'h') { out += host_name(); ++i; continue; }
-      if (c == 'p') { out += std::to_string(getpid()); ++i; continue; }
-      if (c == '%') { out += '%'; ++i; continue; }
+      if (c == 'h') {
+        out += host_name();
+        ++i;
+        continue;
+      }
+      if (c == 'p') {
+        out += std::to_string(getpid());
+        ++i;
+        continue;
+      }
+      if (c == '%') {
+        out += '%';
+        ++i;
+        continue;
+      }
     }
     out += pattern[i];
   }

@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "core/deadline.hpp"
 #include "core/error.hpp"
 #include "core/mpi_call.hpp"
 #include "dataplane/buffer.hpp"
@@ -47,8 +48,11 @@ HostAllreduce::HostAllreduce(MPI_Comm comm) {
     // implementation runs, and they must all take the same.
     const int leader = node_rank_ == 0 ? 1 : 0;
     mpi_check(MPI_Allreduce(&leader, &nodes_, 1, MPI_INT, MPI_SUM, comm), "MPI_Allreduce");
-    mpi_check(MPI_Allreduce(&node_size_, &largest_node_, 1, MPI_INT, MPI_MAX, comm),
-              "MPI_Allreduce");
+    const int local[2] = {node_size_, node_oversubscribed() ? 1 : 0};
+    int largest[2] = {0, 0};
+    mpi_check(MPI_Allreduce(local, largest, 2, MPI_INT, MPI_MAX, comm), "MPI_Allreduce");
+    largest_node_ = largest[0];
+    oversubscribed_ = largest[1] != 0;
   } catch (...) {
     close(0);
     throw;
@@ -79,7 +83,7 @@ bool HostAllreduce::use_shm(HostAllreduceChoice choice, size_t bytes,
                             mpcomm_datatype_t dtype) const {
   if (!ShmAllreduce::supports(dtype) || choice == HostAllreduceChoice::kMpi) return false;
   if (choice == HostAllreduceChoice::kShm) return true;
-  return nodes_ == 1 && shm_allreduce_wins(bytes, dtype, largest_node_);
+  return nodes_ == 1 && shm_allreduce_wins(bytes, dtype, largest_node_, oversubscribed_);
 }
 
 void HostAllreduce::all_reduce(const void *send, void *recv, size_t count, mpcomm_datatype_t dtype,

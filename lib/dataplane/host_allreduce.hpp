@@ -41,6 +41,8 @@ class HostAllreduce {
   // same on every rank.
   int nodes() const { return nodes_; }
   int largest_node() const { return largest_node_; }
+  // Whether any node comm spans runs more processes than it has cores.
+  bool oversubscribed() const { return oversubscribed_; }
 
   // Whether an all_reduce of `bytes` of dtype runs through shared memory under `choice`: kShm
   // always for a dtype ShmAllreduce supports; kAuto when comm lies on one node and
@@ -60,6 +62,7 @@ class HostAllreduce {
   MPI_Comm leaders_ = MPI_COMM_NULL;  // node rank 0 of every node; null elsewhere
   int node_rank_ = 0, node_size_ = 1;
   int nodes_ = 1, largest_node_ = 1;
+  bool oversubscribed_ = false;
   std::vector<int> node_members_;      // the rank in comm of each node rank
   std::unique_ptr<ShmAllreduce> shm_;  // made at the first shared-memory call
 };

@@ -1,10 +1,11 @@
 // Allreduce through MPI shared-memory windows, for the processes of one node: the CPU twin of
-// the custom GPU allreduce. Each rank copies its input into its own segment of a window; after
-// a flag barrier rank r reduces slice r by direct loads from every segment, in rank order, into
-// its segment; after a second barrier every rank copies the reduced slices out. Segments are
-// double-buffered, so a call needs two barriers and the next call's copy-in cannot overwrite
-// what a slow peer still reads. float32, float16 and bfloat16 (accumulated in float32); sum,
-// prod, max, min and avg.
+// the custom GPU allreduce. The buffer is cut into one slice per rank. Each rank copies the
+// slices of its input that its peers reduce into its own segment of a window; after a flag
+// barrier rank r reduces slice r by direct loads from every segment (its own input slice from
+// its send buffer), in rank order, into its segment and its output; after a second barrier every
+// rank copies the peers' reduced slices out. Segments are double-buffered, so a call needs two
+// barriers and the next call's copy-in cannot overwrite what a slow peer still reads. float32,
+// float16 and bfloat16 (accumulated in float32); sum, prod, max, min and avg.
 #pragma once
 
 #include <mpi.h>
@@ -14,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "core/deadline.hpp"
 #include "mpcomm.h"
 
 namespace mpcomm::dataplane {
@@ -22,7 +24,7 @@ class ShmAllreduce {
  public:
   // Collective over node_comm, whose processes must share memory (MPI_COMM_TYPE_SHARED).
   // capacity: bytes per segment half; larger calls run in pieces of this size.
-  explicit ShmAllreduce(MPI_Comm node_comm, size_t capacity = size_t{1} << 21);
+  explicit ShmAllreduce(MPI_Comm node_comm, size_t capacity = size_t{1} << 18);
   // close(30).
   ~ShmAllreduce();
   // Frees the window once every process of the node has come to free it too, waiting at most
@@ -47,9 +49,9 @@ class ShmAllreduce {
 
  private:
   struct Control;
-  void barrier(double deadline);
+  void barrier(const Deadline &deadline);
   void run_piece(const char *send, char *recv, size_t count, size_t esize, mpcomm_datatype_t dtype,
-                 mpcomm_op_t op, double deadline);
+                 mpcomm_op_t op, const Deadline &deadline);
 
   MPI_Comm comm_ = MPI_COMM_NULL;
   MPI_Win win_ = MPI_WIN_NULL;
@@ -72,8 +74,10 @@ enum class HostAllreduceChoice : int { kUnread = 0, kAuto, kShm, kMpi };
 HostAllreduceChoice host_allreduce_choice();
 const char *host_allreduce_choice_name(HostAllreduceChoice choice);
 
-// Whether auto picks shared memory for this call: supported dtype and at least the size from
-// which it beats MPI_Allreduce here (see mpcomm-perf all_reduce --baseline mpi).
-bool shm_allreduce_wins(size_t bytes, mpcomm_datatype_t dtype, int node_size);
+// Whether auto picks shared memory for this call: a supported dtype in a node of two or more
+// ranks, at any size when every rank has a core, from 1 KiB when the node is oversubscribed
+// (below that, the spinning barriers' yields cost more than MPI_Allreduce; see mpcomm-perf
+// all_reduce --baseline mpi).
+bool shm_allreduce_wins(size_t bytes, mpcomm_datatype_t dtype, int node_size, bool oversubscribed);
 
 }  // namespace mpcomm::dataplane

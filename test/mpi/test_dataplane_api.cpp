@@ -213,8 +213,12 @@ TEST(AllReduceDispatch, SharedMemoryOnlyWhenChosen) {
       EXPECT_TRUE(shm.use_shm(HostAllreduceChoice::kShm, 4, MPCOMM_FLOAT32));
       EXPECT_FALSE(shm.use_shm(HostAllreduceChoice::kMpi, size_t{1} << 24, MPCOMM_FLOAT32));
       EXPECT_FALSE(shm.use_shm(HostAllreduceChoice::kShm, 4, MPCOMM_FLOAT64));
-      // auto: shared memory for large calls on one node only.
-      EXPECT_FALSE(shm.use_shm(HostAllreduceChoice::kAuto, 64, MPCOMM_FLOAT32));
+      // auto: on one node only, and small calls only where every rank has a core.
+      EXPECT_EQ(shm.use_shm(HostAllreduceChoice::kAuto, 64, MPCOMM_FLOAT32),
+                expected_nodes() == 1 && !shm.oversubscribed())
+          << "small calls go to MPI when ranks share cores";
+      EXPECT_EQ(shm.use_shm(HostAllreduceChoice::kAuto, 1024, MPCOMM_FLOAT32),
+                expected_nodes() == 1);
       EXPECT_EQ(shm.use_shm(HostAllreduceChoice::kAuto, size_t{1} << 24, MPCOMM_BFLOAT16),
                 expected_nodes() == 1);
     }
