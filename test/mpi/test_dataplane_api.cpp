@@ -170,7 +170,7 @@ TEST_P(AllReduceChoice, EveryDtypeAndOpInAndOutOfPlace) {
         check_all_reduce(world.g, world_size(), world_rank(), dtype, op, count);
 }
 
-// Larger than one piece of the shared-memory window (2 MiB): the pieces join up.
+// Larger than one piece of the shared-memory window (256 KiB): the pieces join up.
 TEST_P(AllReduceChoice, SpansWindowPieces) {
   ScopedEnv env("MPCOMM_HOST_ALLREDUCE", GetParam());
   WorldGroup world;
