@@ -153,7 +153,7 @@ void host_all_reduce(mpcomm_group_s &g, const void *send, void *recv, size_t cou
       }
     }
   }
-  all_reduce(g.comm(), send, recv, count, dtype, op);
+  checked::all_reduce(g.comm(), g.size(), send, recv, count, dtype, op);
 }
 
 size_t at_least_one(size_t n) { return std::max<size_t>(n, 1); }
@@ -192,7 +192,7 @@ void group_broadcast(mpcomm_group_s &g, void *buf, size_t count, mpcomm_datatype
   if (on_device(buf, "buf"))
     return communicate(g, [&] { device::broadcast(g, buf, count, dtype, src, stream); });
   if (g.size() == 1) return;
-  communicate(g, [&] { broadcast(g.comm(), buf, count, dtype, src); });
+  communicate(g, [&] { checked::broadcast(g.comm(), buf, count, dtype, src); });
 }
 
 void group_send(mpcomm_group_s &g, const void *buf, size_t count, mpcomm_datatype_t dtype, int dst,
@@ -203,7 +203,7 @@ void group_send(mpcomm_group_s &g, const void *buf, size_t count, mpcomm_datatyp
   require_ready(g);
   if (on_device(buf, "buf"))
     return communicate(g, [&] { device::send(g, buf, count, dtype, dst, stream); });
-  communicate(g, [&] { send(g.comm(), buf, count, dtype, dst, kTagPointToPoint); });
+  communicate(g, [&] { checked::send(g.comm(), buf, count, dtype, dst, kTagPointToPoint); });
 }
 
 void group_recv(mpcomm_group_s &g, void *buf, size_t count, mpcomm_datatype_t dtype, int src,
@@ -214,7 +214,7 @@ void group_recv(mpcomm_group_s &g, void *buf, size_t count, mpcomm_datatype_t dt
   require_ready(g);
   if (on_device(buf, "buf"))
     return communicate(g, [&] { device::recv(g, buf, count, dtype, src, stream); });
-  communicate(g, [&] { recv(g.comm(), buf, count, dtype, src, kTagPointToPoint); });
+  communicate(g, [&] { checked::recv(g.comm(), buf, count, dtype, src, kTagPointToPoint); });
 }
 
 void group_all_gather(mpcomm_group_s &g, const DLTensor *in_tensor, DLTensor *out_tensor, int dim,

@@ -40,6 +40,13 @@ const unsigned char *at(const void *buf, size_t elements, size_t element_bytes) 
   return static_cast<const unsigned char *>(buf) + elements * element_bytes;
 }
 
+// dst or src of a point-to-point call: another rank of comm.
+void require_peer(MPI_Comm comm, int peer, const char *name) {
+  const int size = comm_size(comm), rank = comm_rank(comm);
+  require_rank(peer, size, name);
+  require_arg(peer != rank, name, " (", peer, ") must not be the caller's own rank");
+}
+
 }  // namespace
 
 int comm_size(MPI_Comm comm) {
@@ -56,19 +63,12 @@ int comm_rank(MPI_Comm comm) {
   return rank;
 }
 
-void all_reduce(MPI_Comm comm, const void *send, void *recv, size_t count, mpcomm_datatype_t dtype,
-                mpcomm_op_t op) {
-  validate_datatype(dtype, "dtype");
-  validate_op(op, "op");
-  require_buffer(send, count, "send");
-  require_buffer(recv, count, "recv");
-  const size_t es = element_size(dtype);
-  const size_t bytes = checked_bytes(count, es, "count");
-  const bool in_place = send == recv;
-  if (!in_place) require_disjoint(send, bytes, "send", recv, bytes, "recv");
-  const int size = comm_size(comm);
-  if (size == 1) return copy_bytes(recv, send, bytes);
+namespace checked {
 
+void all_reduce(MPI_Comm comm, int size, const void *send, void *recv, size_t count,
+                mpcomm_datatype_t dtype, mpcomm_op_t op) {
+  const size_t es = element_size(dtype);
+  const bool in_place = send == recv;
   const MPI_Datatype type = mpi_datatype(dtype);
   const MPI_Op mpi_operator = mpi_op(dtype, op);
   for_each_chunk(count, [&](size_t offset, int n) {
@@ -80,34 +80,16 @@ void all_reduce(MPI_Comm comm, const void *send, void *recv, size_t count, mpcom
 }
 
 void broadcast(MPI_Comm comm, void *buf, size_t count, mpcomm_datatype_t dtype, int root) {
-  validate_datatype(dtype, "dtype");
-  require_buffer(buf, count, "buf");
-  checked_bytes(count, element_size(dtype), "count");
-  const int size = comm_size(comm);
-  require_rank(root, size, "root");
-  if (size == 1) return;
   const MpiCount c(count, mpi_datatype(dtype));
   mpi_check(MPI_Bcast(buf, c.count(), c.type(), root, comm), "MPI_Bcast");
 }
 
 void send(MPI_Comm comm, const void *buf, size_t count, mpcomm_datatype_t dtype, int dst, int tag) {
-  validate_datatype(dtype, "dtype");
-  require_buffer(buf, count, "buf");
-  checked_bytes(count, element_size(dtype), "count");
-  const int size = comm_size(comm), rank = comm_rank(comm);
-  require_rank(dst, size, "dst");
-  require_arg(dst != rank, "dst (", dst, ") must not be the caller's own rank");
   const MpiCount c(count, mpi_datatype(dtype));
   mpi_check(MPI_Send(buf, c.count(), c.type(), dst, tag, comm), "MPI_Send");
 }
 
 void recv(MPI_Comm comm, void *buf, size_t count, mpcomm_datatype_t dtype, int src, int tag) {
-  validate_datatype(dtype, "dtype");
-  require_buffer(buf, count, "buf");
-  checked_bytes(count, element_size(dtype), "count");
-  const int size = comm_size(comm), rank = comm_rank(comm);
-  require_rank(src, size, "src");
-  require_arg(src != rank, "src (", src, ") must not be the caller's own rank");
   const MpiCount c(count, mpi_datatype(dtype));
   MPI_Status status;
   mpi_check(MPI_Recv(buf, c.count(), c.type(), src, tag, comm, &status), "MPI_Recv");
@@ -119,33 +101,14 @@ void recv(MPI_Comm comm, void *buf, size_t count, mpcomm_datatype_t dtype, int s
 
 void all_gather(MPI_Comm comm, const void *in, void *out, size_t count_per_rank,
                 mpcomm_datatype_t dtype) {
-  validate_datatype(dtype, "dtype");
-  require_buffer(in, count_per_rank, "in");
-  require_buffer(out, count_per_rank, "out");
-  const size_t es = element_size(dtype);
-  const size_t in_bytes = checked_bytes(count_per_rank, es, "count_per_rank");
-  const int size = comm_size(comm);
-  const size_t out_bytes = checked_bytes(in_bytes, static_cast<size_t>(size), "out");
-  require_disjoint(in, in_bytes, "in", out, out_bytes, "out");
-  if (size == 1) return copy_bytes(out, in, in_bytes);
   const MpiCount c(count_per_rank, mpi_datatype(dtype));
   mpi_check(MPI_Allgather(in, c.count(), c.type(), out, c.count(), c.type(), comm),
             "MPI_Allgather");
 }
 
-void reduce_scatter(MPI_Comm comm, const void *in, void *out, size_t count_per_rank,
+void reduce_scatter(MPI_Comm comm, int size, const void *in, void *out, size_t count_per_rank,
                     mpcomm_datatype_t dtype, mpcomm_op_t op) {
-  validate_datatype(dtype, "dtype");
-  validate_op(op, "op");
-  require_buffer(in, count_per_rank, "in");
-  require_buffer(out, count_per_rank, "out");
   const size_t es = element_size(dtype);
-  const size_t out_bytes = checked_bytes(count_per_rank, es, "count_per_rank");
-  const int size = comm_size(comm);
-  const size_t in_bytes = checked_bytes(out_bytes, static_cast<size_t>(size), "in");
-  require_disjoint(in, in_bytes, "in", out, out_bytes, "out");
-  if (size == 1) return copy_bytes(out, in, out_bytes);
-
   const MPI_Datatype type = mpi_datatype(dtype);
   const MPI_Op mpi_operator = mpi_op(dtype, op);
   if (count_per_rank <= max_count_per_call()) {
@@ -165,6 +128,84 @@ void reduce_scatter(MPI_Comm comm, const void *in, void *out, size_t count_per_r
   if (op == MPCOMM_AVG) divide_in_place(out, count_per_rank, dtype, size);
 }
 
+void gather(MPI_Comm comm, bool receiving, const void *in, void *out, size_t count_per_rank,
+            mpcomm_datatype_t dtype, int root) {
+  const MpiCount c(count_per_rank, mpi_datatype(dtype));
+  mpi_check(MPI_Gather(in, c.count(), c.type(), receiving ? out : nullptr, c.count(), c.type(),
+                       root, comm),
+            "MPI_Gather");
+}
+
+}  // namespace checked
+
+void all_reduce(MPI_Comm comm, const void *send, void *recv, size_t count, mpcomm_datatype_t dtype,
+                mpcomm_op_t op) {
+  validate_datatype(dtype, "dtype");
+  validate_op(op, "op");
+  require_buffer(send, count, "send");
+  require_buffer(recv, count, "recv");
+  const size_t bytes = checked_bytes(count, element_size(dtype), "count");
+  if (send != recv) require_disjoint(send, bytes, "send", recv, bytes, "recv");
+  const int size = comm_size(comm);
+  if (size == 1) return copy_bytes(recv, send, bytes);
+  checked::all_reduce(comm, size, send, recv, count, dtype, op);
+}
+
+void broadcast(MPI_Comm comm, void *buf, size_t count, mpcomm_datatype_t dtype, int root) {
+  validate_datatype(dtype, "dtype");
+  require_buffer(buf, count, "buf");
+  checked_bytes(count, element_size(dtype), "count");
+  const int size = comm_size(comm);
+  require_rank(root, size, "root");
+  if (size == 1) return;
+  checked::broadcast(comm, buf, count, dtype, root);
+}
+
+void send(MPI_Comm comm, const void *buf, size_t count, mpcomm_datatype_t dtype, int dst, int tag) {
+  validate_datatype(dtype, "dtype");
+  require_buffer(buf, count, "buf");
+  checked_bytes(count, element_size(dtype), "count");
+  require_peer(comm, dst, "dst");
+  checked::send(comm, buf, count, dtype, dst, tag);
+}
+
+void recv(MPI_Comm comm, void *buf, size_t count, mpcomm_datatype_t dtype, int src, int tag) {
+  validate_datatype(dtype, "dtype");
+  require_buffer(buf, count, "buf");
+  checked_bytes(count, element_size(dtype), "count");
+  require_peer(comm, src, "src");
+  checked::recv(comm, buf, count, dtype, src, tag);
+}
+
+void all_gather(MPI_Comm comm, const void *in, void *out, size_t count_per_rank,
+                mpcomm_datatype_t dtype) {
+  validate_datatype(dtype, "dtype");
+  require_buffer(in, count_per_rank, "in");
+  require_buffer(out, count_per_rank, "out");
+  const size_t es = element_size(dtype);
+  const size_t in_bytes = checked_bytes(count_per_rank, es, "count_per_rank");
+  const int size = comm_size(comm);
+  const size_t out_bytes = checked_bytes(in_bytes, static_cast<size_t>(size), "out");
+  require_disjoint(in, in_bytes, "in", out, out_bytes, "out");
+  if (size == 1) return copy_bytes(out, in, in_bytes);
+  checked::all_gather(comm, in, out, count_per_rank, dtype);
+}
+
+void reduce_scatter(MPI_Comm comm, const void *in, void *out, size_t count_per_rank,
+                    mpcomm_datatype_t dtype, mpcomm_op_t op) {
+  validate_datatype(dtype, "dtype");
+  validate_op(op, "op");
+  require_buffer(in, count_per_rank, "in");
+  require_buffer(out, count_per_rank, "out");
+  const size_t es = element_size(dtype);
+  const size_t out_bytes = checked_bytes(count_per_rank, es, "count_per_rank");
+  const int size = comm_size(comm);
+  const size_t in_bytes = checked_bytes(out_bytes, static_cast<size_t>(size), "in");
+  require_disjoint(in, in_bytes, "in", out, out_bytes, "out");
+  if (size == 1) return copy_bytes(out, in, out_bytes);
+  checked::reduce_scatter(comm, size, in, out, count_per_rank, dtype, op);
+}
+
 void gather(MPI_Comm comm, const void *in, void *out, size_t count_per_rank,
             mpcomm_datatype_t dtype, int root) {
   validate_datatype(dtype, "dtype");
@@ -180,10 +221,7 @@ void gather(MPI_Comm comm, const void *in, void *out, size_t count_per_rank,
     require_disjoint(in, in_bytes, "in", out, out_bytes, "out");
   }
   if (size == 1) return copy_bytes(out, in, in_bytes);
-  const MpiCount c(count_per_rank, mpi_datatype(dtype));
-  mpi_check(MPI_Gather(in, c.count(), c.type(), receiving ? out : nullptr, c.count(), c.type(),
-                       root, comm),
-            "MPI_Gather");
+  checked::gather(comm, receiving, in, out, count_per_rank, dtype, root);
 }
 
 }  // namespace mpcomm::dataplane

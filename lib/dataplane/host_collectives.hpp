@@ -43,6 +43,24 @@ void reduce_scatter(MPI_Comm comm, const void *in, void *out, size_t count_per_r
 void gather(MPI_Comm comm, const void *in, void *out, size_t count_per_rank,
             mpcomm_datatype_t dtype, int root);
 
+// The MPI part of each function above, for callers that made the same checks already (the group
+// operations check their arguments once): comm has `size` >= 2 processes, the ranks are other
+// valid ranks, the buffers are valid for their counts and do not overlap (but for in-place
+// all_reduce). MPI failures are Error(MPCOMM_ERR_MPI) as above.
+namespace checked {
+void all_reduce(MPI_Comm comm, int size, const void *send, void *recv, size_t count,
+                mpcomm_datatype_t dtype, mpcomm_op_t op);
+void broadcast(MPI_Comm comm, void *buf, size_t count, mpcomm_datatype_t dtype, int root);
+void send(MPI_Comm comm, const void *buf, size_t count, mpcomm_datatype_t dtype, int dst, int tag);
+void recv(MPI_Comm comm, void *buf, size_t count, mpcomm_datatype_t dtype, int src, int tag);
+void all_gather(MPI_Comm comm, const void *in, void *out, size_t count_per_rank,
+                mpcomm_datatype_t dtype);
+void reduce_scatter(MPI_Comm comm, int size, const void *in, void *out, size_t count_per_rank,
+                    mpcomm_datatype_t dtype, mpcomm_op_t op);
+void gather(MPI_Comm comm, bool receiving, const void *in, void *out, size_t count_per_rank,
+            mpcomm_datatype_t dtype, int root);
+}  // namespace checked
+
 // The number of processes in comm and the caller's rank (INVALID_ARGUMENT for MPI_COMM_NULL).
 int comm_size(MPI_Comm comm);
 int comm_rank(MPI_Comm comm);

@@ -31,19 +31,6 @@ bool is_contiguous(const DLTensor &tensor) {
   return true;
 }
 
-bool on_host(const DLTensor &tensor) {
-  return tensor.device.device_type == kDLCPU || tensor.device.device_type == kDLCUDAHost;
-}
-
-bool on_cuda_device(const DLTensor &tensor) {
-  return tensor.device.device_type == kDLCUDA || tensor.device.device_type == kDLCUDAManaged;
-}
-
-bool same_device(const DLTensor &a, const DLTensor &b) {
-  if (on_host(a) || on_host(b)) return on_host(a) && on_host(b);
-  return a.device.device_type == b.device.device_type && a.device.device_id == b.device.device_id;
-}
-
 std::string device_string(DLDevice device) {
   switch (device.device_type) {
     case kDLCPU: return "cpu";
@@ -61,7 +48,35 @@ void require_on_host(const DLTensor &tensor, const char *name) {
                                                     ", not in host memory (cpu or cuda_host)"));
 }
 
-TensorView validate_tensor(const DLTensor *tensor, const char *name) {
+namespace {
+
+// The dtype of a DLPack type the data plane moves, or -1.
+int dtype_of(DLDataType type) {
+  if (type.lanes != 1) return -1;
+  switch (type.code) {
+    case kDLInt:
+      switch (type.bits) {
+        case 8: return MPCOMM_INT8;
+        case 32: return MPCOMM_INT32;
+        case 64: return MPCOMM_INT64;
+        default: return -1;
+      }
+    case kDLUInt: return type.bits == 8 ? MPCOMM_UINT8 : -1;
+    case kDLFloat:
+      switch (type.bits) {
+        case 16: return MPCOMM_FLOAT16;
+        case 32: return MPCOMM_FLOAT32;
+        case 64: return MPCOMM_FLOAT64;
+        default: return -1;
+      }
+    case kDLBfloat: return type.bits == 16 ? MPCOMM_BFLOAT16 : -1;
+    default: return -1;
+  }
+}
+
+// Throws the error that says what is wrong with a tensor that failed validate_tensor's checks:
+// the first rule it breaks, with the numbers. Kept apart so that the checks build no message.
+[[noreturn]] void explain_invalid(const DLTensor *tensor, const char *name) {
   require_arg(tensor != nullptr, name, " must not be NULL");
   const DLTensor &t = *tensor;
   require_arg(t.ndim >= 0, name, ".ndim must be >= 0, got ", t.ndim);
@@ -81,17 +96,46 @@ TensorView validate_tensor(const DLTensor *tensor, const char *name) {
     n *= extent;
   }
   require_arg(empty || !overflow, name, " has more elements than a size_t counts");
-  view.numel = n;
-  view.nbytes = checked_bytes(n, element_size(view.dtype), name);
+  checked_bytes(n, element_size(view.dtype), name);
   require_arg(t.data != nullptr || n == 0, name, ".data must not be NULL: it has ", n, " elements");
-  view.data = t.data == nullptr ? nullptr : static_cast<unsigned char *>(t.data) + t.byte_offset;
-  if (!is_contiguous(t)) {
-    std::string strides = "[";
-    for (int i = 0; i < t.ndim; ++i) strides += concat(i ? ", " : "", t.strides[i]);
-    throw Error(MPCOMM_ERR_INVALID_ARGUMENT,
-                concat(name, " is not contiguous (strides ", strides, "] for shape ",
-                       shape_string(view), "): the data plane moves compact row-major tensors"));
+  std::string strides = "[";
+  for (int i = 0; i < t.ndim && t.strides != nullptr; ++i)
+    strides += concat(i ? ", " : "", t.strides[i]);
+  throw Error(MPCOMM_ERR_INVALID_ARGUMENT,
+              concat(name, " is not contiguous (strides ", strides, "] for shape ",
+                     shape_string(view), "): the data plane moves compact row-major tensors"));
+}
+
+}  // namespace
+
+TensorView validate_tensor(const DLTensor *tensor, const char *name) {
+  // Every rule is checked without a message first; explain_invalid() says which one broke.
+  if (tensor == nullptr || tensor->ndim < 0 || (tensor->ndim > 0 && tensor->shape == nullptr))
+    explain_invalid(tensor, name);
+  const DLTensor &t = *tensor;
+  const int dtype = dtype_of(t.dtype);
+  if (dtype < 0) explain_invalid(tensor, name);
+  size_t n = 1;
+  bool overflow = false, empty = false, negative = false;
+  for (int i = 0; i < t.ndim; ++i) {
+    const int64_t extent = t.shape[i];
+    negative |= extent < 0;
+    empty |= extent == 0;
+    overflow |= __builtin_mul_overflow(n, static_cast<size_t>(extent), &n);
   }
+  if (empty) n = 0;
+  const size_t es = kElementSize[dtype];
+  size_t bytes = 0;
+  if (negative || (overflow && !empty) || __builtin_mul_overflow(n, es, &bytes) ||
+      (t.data == nullptr && n > 0) || !is_contiguous(t))
+    explain_invalid(tensor, name);
+  TensorView view;
+  view.dtype = static_cast<mpcomm_datatype_t>(dtype);
+  view.ndim = t.ndim;
+  view.shape = t.ndim > 0 ? t.shape : nullptr;
+  view.numel = n;
+  view.nbytes = bytes;
+  view.data = t.data == nullptr ? nullptr : static_cast<unsigned char *>(t.data) + t.byte_offset;
   return view;
 }
 

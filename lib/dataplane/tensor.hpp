@@ -37,11 +37,18 @@ size_t nbytes(const DLTensor &tensor);
 bool is_contiguous(const DLTensor &tensor);
 
 // Host memory the host data plane can use directly: kDLCPU and kDLCUDAHost (pinned).
-bool on_host(const DLTensor &tensor);
+inline bool on_host(const DLTensor &tensor) {
+  return tensor.device.device_type == kDLCPU || tensor.device.device_type == kDLCUDAHost;
+}
 // GPU memory, for the device data plane: kDLCUDA and kDLCUDAManaged.
-bool on_cuda_device(const DLTensor &tensor);
+inline bool on_cuda_device(const DLTensor &tensor) {
+  return tensor.device.device_type == kDLCUDA || tensor.device.device_type == kDLCUDAManaged;
+}
 // Both in host memory (any kind), or both on the same CUDA device.
-bool same_device(const DLTensor &a, const DLTensor &b);
+inline bool same_device(const DLTensor &a, const DLTensor &b) {
+  if (on_host(a) || on_host(b)) return on_host(a) && on_host(b);
+  return a.device.device_type == b.device.device_type && a.device.device_id == b.device.device_id;
+}
 // "cpu", "cuda:1", "cuda_host" ... for messages.
 std::string device_string(DLDevice device);
 // INVALID_ARGUMENT naming `name` and its device unless on_host(tensor).

@@ -121,28 +121,29 @@ size_t outer_extent(const TensorView &view, int dim) {
 void all_gather_checked(MPI_Comm comm, int size, const TensorView &in, const TensorView &out,
                         int dim) {
   const Split s = split_at(in, dim);
-  if (s.outer == 1) return all_gather(comm, in.data, out.data, in.numel, in.dtype);
+  if (s.outer == 1) return checked::all_gather(comm, in.data, out.data, in.numel, in.dtype);
   auto staging = staging_buffer(out.nbytes);
-  all_gather(comm, in.data, staging.get(), in.numel, in.dtype);
+  checked::all_gather(comm, in.data, staging.get(), in.numel, in.dtype);
   rank_major_to_dim(staging.get(), out.data, s, size);
 }
 
 void reduce_scatter_checked(MPI_Comm comm, int size, const TensorView &in, const TensorView &out,
                             int dim, mpcomm_op_t op) {
   const Split s = split_at(out, dim);  // slabs of one rank's share
-  if (s.outer == 1) return reduce_scatter(comm, in.data, out.data, out.numel, in.dtype, op);
+  if (s.outer == 1)
+    return checked::reduce_scatter(comm, size, in.data, out.data, out.numel, in.dtype, op);
   auto staging = staging_buffer(in.nbytes);
   dim_to_rank_major(in.data, staging.get(), s, size);
-  reduce_scatter(comm, staging.get(), out.data, out.numel, in.dtype, op);
+  checked::reduce_scatter(comm, size, staging.get(), out.data, out.numel, in.dtype, op);
 }
 
 void gather_checked(MPI_Comm comm, int size, int rank, const TensorView &in, const TensorView &out,
                     int dst, int dim) {
-  if (rank != dst) return gather(comm, in.data, nullptr, in.numel, in.dtype, dst);
+  if (rank != dst) return checked::gather(comm, false, in.data, nullptr, in.numel, in.dtype, dst);
   const Split s = split_at(in, dim);
-  if (s.outer == 1) return gather(comm, in.data, out.data, in.numel, in.dtype, dst);
+  if (s.outer == 1) return checked::gather(comm, true, in.data, out.data, in.numel, in.dtype, dst);
   auto staging = staging_buffer(out.nbytes);
-  gather(comm, in.data, staging.get(), in.numel, in.dtype, dst);
+  checked::gather(comm, true, in.data, staging.get(), in.numel, in.dtype, dst);
   rank_major_to_dim(staging.get(), out.data, s, size);
 }
 
