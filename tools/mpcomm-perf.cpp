@@ -113,6 +113,8 @@ int run(const perf::Options &o, const perf::OpInfo &op, int rank, int size) {
   c.size = size;
   c.options = &o;
   perf::ok(mpcomm_group_from_comm(MPI_COMM_WORLD, &c.group), "mpcomm_group_from_comm");
+  if (o.message_queue)
+    perf::ok(mpcomm_group_enable_message_queue(c.group, 0, 0), "mpcomm_group_enable_message_queue");
   perf::mpi_ok(MPI_Comm_dup(MPI_COMM_WORLD, &c.baseline_comm), "MPI_Comm_dup");
   perf::Reporter report(stdout, o, op, size);
   const std::string hosts = describe_ranks(size);

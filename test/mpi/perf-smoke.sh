@@ -99,11 +99,21 @@ grep -q -E '^# +size +count +type +redop +root +time +algbw +busbw +#wrong +base
 grep -q -E '^ +1024 +1024 +char +none +0 ' "$out" || { fail "table row for 1K"; cat "$out"; }
 grep -q '^# Out of bounds values : 0 OK' "$out" || fail "table footer"
 
+# The message-queue broadcaster: the header says so, and the objects arrive intact.
+# shellcheck disable=SC2086
+timeout --kill-after=5 120 "$MPIRUN" $preload -np 2 "$perf" broadcast_object --message-queue \
+  -n 20 -w 2 -b 64 -e 4K --baseline mpi >"$out" 2>&1 || fail "broadcast_object --message-queue failed"
+grep -q '^#  group: with a message-queue broadcaster' "$out" ||
+  { fail "broadcast_object --message-queue: no header line"; cat "$out"; }
+grep -q '^# Out of bounds values : 0 OK' "$out" ||
+  { fail "broadcast_object --message-queue: wrong bytes"; cat "$out"; }
+
 # Bad command lines: usage on stderr, exit status 2.
 for args in "-n 0 barrier" "bogus_op" "barrier -b 4K -e 1K" "barrier --baseline nccl" "barrier -x" \
     "all_reduce -d bogus" "all_gather -o avg" "broadcast_object -d float32" \
     "broadcast --device cuda" "all_reduce --algo nccl" "all_reduce --device gpu" \
-    "state_create --tp 0" "all_reduce --tp 2" "state_create --tp 2 --pp 2"; do
+    "state_create --tp 0" "all_reduce --tp 2" "state_create --tp 2 --pp 2" \
+    "all_reduce --message-queue"; do
   # shellcheck disable=SC2086
   timeout --kill-after=5 60 "$MPIRUN" $preload -np 1 "$perf" $args >"$out" 2>&1
   rc=$?

@@ -78,7 +78,8 @@ std::string usage() {
   for (const auto &op : all_ops()) ops += std::string(ops.empty() ? "" : ", ") + op.name;
   return "usage: mpirun -np N mpcomm-perf OP [-b MIN] [-e MAX] [-f FACTOR] [-n ITERS] "
          "[-w WARMUP] [-c 0|1] [-d TYPE] [-o REDOP] [--json] [--baseline mpi]\n"
-         "       [--device host|cuda] [--algo auto|custom|nccl] [--tp N] [--pp N]\n"
+         "       [--device host|cuda] [--algo auto|custom|nccl] [--tp N] [--pp N] "
+         "[--message-queue]\n"
          "  OP          " +
          ops +
          "\n"
@@ -97,6 +98,8 @@ std::string usage() {
          "  --device D  host (default) or cuda (all_reduce only, through the GPU data plane)\n"
          "  --algo A    with --device cuda: auto (default), custom or nccl\n"
          "  --tp N, --pp N  tensor- and pipeline-parallel sizes of state_create (default 1)\n"
+         "  --message-queue  give the group a message-queue broadcaster, as TP groups have\n"
+         "              (broadcast_object and tensor_dict only)\n"
          "See mpcomm-perf(1).\n";
 }
 
@@ -185,6 +188,8 @@ bool parse_options(int argc, char **argv, Options *o, bool *help, std::string *e
         *error = arg + " takes an integer >= 1, got '" + v + "'";
         return false;
       }
+    } else if (arg == "--message-queue") {
+      o->message_queue = true;
     } else if (arg == "-c") {
       if (!value(&v)) return false;
       if (v != "0" && v != "1") {
@@ -225,6 +230,10 @@ bool parse_options(int argc, char **argv, Options *o, bool *help, std::string *e
   }
   if (layout_given && o->op != "state_create") {
     *error = "--tp and --pp apply to state_create only, not to " + o->op;
+    return false;
+  }
+  if (o->message_queue && o->op != "broadcast_object" && o->op != "tensor_dict") {
+    *error = "--message-queue applies to broadcast_object and tensor_dict only, not to " + o->op;
     return false;
   }
   if (o->algo_given && o->device != Device::Cuda) {

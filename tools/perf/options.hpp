@@ -1,6 +1,6 @@
 // mpcomm-perf's command line: OP [-b MIN] [-e MAX] [-f FACTOR] [-n ITERS] [-w WARMUP] [-c 0|1]
 // [-d TYPE] [-o OP] [--json] [--baseline mpi] [--device host|cuda] [--algo auto|custom|nccl]
-// [--tp N] [--pp N], in nccl-tests' manner (sizes take K, M, G suffixes).
+// [--tp N] [--pp N] [--message-queue], in nccl-tests' manner (sizes take K, M, G suffixes).
 #pragma once
 
 #include <cstddef>
@@ -27,7 +27,8 @@ struct Options {
   Device device = Device::Host;              // --device: where the buffers live
   std::string algo = "auto";                 // --algo: the device all_reduce path
   bool algo_given = false;
-  int tp = 1, pp = 1;  // --tp, --pp: the parallel state of state_create
+  int tp = 1, pp = 1;          // --tp, --pp: the parallel state of state_create
+  bool message_queue = false;  // --message-queue: the group broadcasts through shared memory
 };
 
 // Parses argv; on a bad command line returns false and sets *error (the caller prints usage

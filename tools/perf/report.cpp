@@ -28,6 +28,8 @@ void Reporter::header(const std::string &hosts) {
                "validation: %d baseline: %s\n",
                options_.min_bytes, options_.max_bytes, options_.factor, options_.warmup,
                options_.iters, options_.check ? 1 : 0, options_.baseline_mpi ? "mpi" : "none");
+  if (options_.message_queue)
+    std::fprintf(out_, "#  group: with a message-queue broadcaster (shared-memory ring)\n");
   if (op_.standalone == nullptr && options_.device == Device::Host)
     std::fprintf(out_,
                  "#  time: median over 5 blocks of the mean per call of a back-to-back loop, the "
