@@ -99,52 +99,107 @@ Piece whole_piece(const TensorValue &t, const TensorMeta &meta) {
   return p;
 }
 
-// MPI may still write into the buffers of receives abandoned on a failure: they are given up,
-// never freed (the group is broken by then, so this happens once per group at most).
-void abandon_buffers(mpcomm_tensor_dict_s &d) {
-  for (size_t i = 0; i < d.size(); ++i)
-    if (auto *t = std::get_if<TensorValue>(&d.at(i).value)) static_cast<void>(t->owned.release());
+// The entry of *existing whose buffer a received host tensor described by meta can land in: the
+// same key (looked up at the same position first), a tensor in host memory the library
+// allocated (never a caller's borrowed tensor), of the same dtype and shape. nullptr otherwise.
+Entry *reusable_entry(mpcomm_tensor_dict_s *existing, size_t position, const std::string &key,
+                      const TensorMeta &meta) {
+  if (existing == nullptr || meta.on_device || meta.nbytes == 0) return nullptr;
+  Entry *e = position < existing->size() && existing->at(position).key == key
+                 ? &existing->at(position)
+                 : existing->find(key);
+  if (e == nullptr) return nullptr;
+  auto *t = std::get_if<TensorValue>(&e->value);
+  if (t == nullptr || !t->owned || t->owned.get_deleter().device) return nullptr;
+  const DLDataType want = dataplane::to_dl(meta.dtype);
+  if (t->tensor.dtype.code != want.code || t->tensor.dtype.bits != want.bits ||
+      t->tensor.dtype.lanes != want.lanes || t->shape != meta.shape)
+    return nullptr;
+  return e;
 }
 
-// Receives the tensors of `items` into a new dict: small values as they are, tensors allocated
-// and filled by receive(tensor index, whole piece, metadata) in key order.
+// Receives the tensors of `items` for the caller's dict *dict (NULL: a new dict): small values
+// as they are; each tensor into a buffer *dict already owns for the same key, dtype and shape
+// (reusable_entry), else into one allocated here, filled by receive(whole piece, metadata) in key
+// order. On success *dict holds exactly the received entries.
+//
+// On failure nothing MPI may still write into is freed: the buffer of the tensor in transfer
+// (and every device buffer of the call, which NCCL fills asynchronously) is abandoned. *dict
+// loses the tensors whose buffers the call had begun to overwrite (reused buffers up to the
+// tensor in transfer); everything else in it is as it was.
 template <class Receive>
-std::unique_ptr<mpcomm_tensor_dict_s> receive_dict(mpcomm_group_s &g, std::vector<MetaItem> &items,
-                                                   bool collective, Receive &&receive) {
-  auto dict = std::make_unique<mpcomm_tensor_dict_s>();
+void receive_dict(mpcomm_group_s &g, std::vector<MetaItem> &items, bool collective,
+                  mpcomm_tensor_dict_t *dict, Receive &&receive) {
+  mpcomm_tensor_dict_s *existing = *dict;
+  struct Slot {
+    Entry *reused = nullptr;  // the entry of *dict whose buffer the tensor lands in
+    TensorValue fresh;        // else the tensor allocated here
+  };
+  std::vector<Slot> slots(items.size());
+  constexpr size_t kNone = static_cast<size_t>(-1);
+  size_t in_transfer = kNone;  // the item being received; items.size() once all are
   try {
-    for (MetaItem &item : items) {
-      if (item.kind() != MPCOMM_VALUE_TENSOR) {
-        DictValue value;
-        std::visit(
-            [&](auto &&v) {
-              using T = std::decay_t<decltype(v)>;
-              if constexpr (!std::is_same_v<T, TensorMeta>) value.emplace<T>(std::move(v));
-            },
-            item.value);
-        dict->set(item.key, std::move(value));
-        continue;
-      }
-      const TensorMeta &meta = std::get<TensorMeta>(item.value);
-      TensorValue t = allocate_tensor(g, meta, collective);
-      const Piece whole = whole_piece(t, meta);
-      dict->set(item.key, DictValue(std::move(t)));
-      if (meta.numel > 0) receive(whole, meta);  // empty tensors: metadata only
+    for (size_t i = 0; i < items.size(); ++i) {
+      if (items[i].kind() != MPCOMM_VALUE_TENSOR) continue;
+      const TensorMeta &meta = std::get<TensorMeta>(items[i].value);
+      slots[i].reused = reusable_entry(existing, i, items[i].key, meta);
+      if (slots[i].reused == nullptr) slots[i].fresh = allocate_tensor(g, meta, collective);
+    }
+    for (size_t i = 0; i < items.size(); ++i) {
+      if (items[i].kind() != MPCOMM_VALUE_TENSOR) continue;
+      const TensorMeta &meta = std::get<TensorMeta>(items[i].value);
+      if (meta.numel == 0) continue;  // empty tensors: metadata only
+      in_transfer = i;
+      const TensorValue &target =
+          slots[i].reused ? std::get<TensorValue>(slots[i].reused->value) : slots[i].fresh;
+      receive(whole_piece(target, meta), meta);
+    }
+    in_transfer = items.size();
+    // Every entry first (this allocates), then the reused buffers move in (this cannot fail).
+    auto received = std::make_unique<mpcomm_tensor_dict_s>();
+    for (size_t i = 0; i < items.size(); ++i) {
+      MetaItem &item = items[i];
+      DictValue value;
+      std::visit(
+          [&](auto &&v) {
+            using T = std::decay_t<decltype(v)>;
+            if constexpr (std::is_same_v<T, TensorMeta>) {
+              if (slots[i].reused == nullptr) value.emplace<TensorValue>(std::move(slots[i].fresh));
+            } else {
+              value.emplace<T>(std::move(v));
+            }
+          },
+          item.value);
+      received->set(item.key, std::move(value));
+    }
+    for (size_t i = 0; i < items.size(); ++i)
+      if (slots[i].reused)
+        std::get<TensorValue>(received->at(i).value) =
+            std::move(std::get<TensorValue>(slots[i].reused->value));
+    if (existing == nullptr) {
+      *dict = received.release();
+    } else {
+      existing->swap(*received);
     }
   } catch (...) {
-    abandon_buffers(*dict);
+    if (in_transfer == kNone) throw;  // nothing was received: *dict is as it was
+    for (size_t i = 0; i < slots.size() && i <= in_transfer; ++i) {
+      if (slots[i].reused) {
+        if (i == in_transfer)
+          static_cast<void>(std::get<TensorValue>(slots[i].reused->value).owned.release());
+        continue;
+      }
+      OwnedBuffer &owned = slots[i].fresh.owned;
+      if (i == in_transfer || owned.get_deleter().device) static_cast<void>(owned.release());
+    }
+    if (existing) {
+      existing->erase_if([&](const Entry &e) {
+        for (size_t i = 0; i < slots.size() && i <= in_transfer; ++i)
+          if (slots[i].reused == &e) return true;
+        return false;
+      });
+    }
     throw;
-  }
-  return dict;
-}
-
-// Hands a received dict to the caller: a new handle into *dict, or the contents of the dict
-// *dict already names replaced.
-void deliver(std::unique_ptr<mpcomm_tensor_dict_s> received, mpcomm_tensor_dict_t *dict) {
-  if (*dict == nullptr) {
-    *dict = received.release();
-  } else {
-    (*dict)->swap(*received);
   }
 }
 
@@ -206,10 +261,8 @@ extern "C" mpcomm_status_t mpcomm_broadcast_tensor_dict(mpcomm_group_t group,
         if (item.kind() == MPCOMM_VALUE_TENSOR)
           require(std::get<TensorMeta>(item.value).slices == 1, MPCOMM_ERR_MALFORMED,
                   "tensor dict metadata: tensor '", item.key, "' of a broadcast comes in slices");
-      deliver(receive_dict(
-                  g, items, true,
-                  [&](const Piece &whole, const TensorMeta &) { broadcast_piece(g, whole, src); }),
-              dict);
+      receive_dict(g, items, true, dict,
+                   [&](const Piece &whole, const TensorMeta &) { broadcast_piece(g, whole, src); });
     });
   });
 }
@@ -289,22 +342,19 @@ extern "C" mpcomm_status_t mpcomm_recv_tensor_dict(mpcomm_group_t group, mpcomm_
                 "all_gather_group ",
                 ag ? concat("has ", ag->size(), " members") : std::string("is NULL"));
       }
-      deliver(receive_dict(g, items, false,
-                           [&](const Piece &whole, const TensorMeta &meta) {
-                             if (meta.slices == 1) return recv_piece(g, whole, src);
-                             // This member's slice from the sender, then the others' from
-                             // the all_gather_group.
-                             const size_t slice_count = whole.count / meta.slices;
-                             Piece mine = whole;
-                             mine.count = slice_count;
-                             mine.data = static_cast<char *>(whole.data) +
-                                         static_cast<size_t>(ag->rank()) * slice_count *
-                                             dataplane::element_size(whole.dtype);
-                             recv_piece(g, mine, src);
-                             protocol::run_operation(
-                                 *ag, [&] { all_gather_in_place(*ag, whole, slice_count); });
-                           }),
-              dict);
+      receive_dict(g, items, false, dict, [&](const Piece &whole, const TensorMeta &meta) {
+        if (meta.slices == 1) return recv_piece(g, whole, src);
+        // This member's slice from the sender, then the others' from
+        // the all_gather_group.
+        const size_t slice_count = whole.count / meta.slices;
+        Piece mine = whole;
+        mine.count = slice_count;
+        mine.data = static_cast<char *>(whole.data) + static_cast<size_t>(ag->rank()) *
+                                                          slice_count *
+                                                          dataplane::element_size(whole.dtype);
+        recv_piece(g, mine, src);
+        protocol::run_operation(*ag, [&] { all_gather_in_place(*ag, whole, slice_count); });
+      });
     });
   });
 }

@@ -76,6 +76,9 @@ struct mpcomm_tensor_dict_s {
   const Entry &at(size_t i) const { return *entries_[i]; }
   Entry &at(size_t i) { return *entries_[i]; }
   void clear();
+  // Removes the entries for which drop(entry) is true, keeping the others in order.
+  template <class Drop>
+  void erase_if(Drop &&drop);
   // Exchanges contents with other (a received dict replaces a caller's dict in one step).
   void swap(mpcomm_tensor_dict_s &other) noexcept;
 
@@ -89,6 +92,23 @@ struct mpcomm_tensor_dict_s {
   std::vector<std::unique_ptr<Entry>> entries_;
   std::unordered_map<std::string, size_t> index_;
 };
+
+template <class Drop>
+void mpcomm_tensor_dict_s::erase_if(Drop &&drop) {
+  size_t kept = 0;
+  for (size_t i = 0; i < entries_.size(); ++i) {
+    if (drop(static_cast<const Entry &>(*entries_[i]))) {
+      index_.erase(entries_[i]->key);
+      continue;
+    }
+    if (kept != i) {
+      entries_[kept] = std::move(entries_[i]);
+      index_[entries_[kept]->key] = kept;
+    }
+    ++kept;
+  }
+  entries_.resize(kept);
+}
 
 namespace mpcomm {
 // The dict behind a C handle; INVALID_ARGUMENT naming `name` if NULL or not a dict.

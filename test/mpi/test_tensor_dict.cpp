@@ -274,6 +274,106 @@ TEST_F(TensorDict, OnlyEmptyTensorsAndNoEntries) {
   }
 }
 
+// The tensors of one key of a received dict.
+const DLTensor *tensor_of(mpcomm_tensor_dict_t d, const char *key) {
+  const DLTensor *t = nullptr;
+  EXPECT_EQ(mpcomm_tensor_dict_get_tensor(d, key, &t), MPCOMM_SUCCESS)
+      << key << ": " << last_error();
+  return t;
+}
+
+// A dict of `count` float32 "a" (values from `seed`), an int64 [2, 3] "b" and an int "step".
+struct ReuseSource {
+  std::vector<float> a;
+  std::vector<int64_t> b = std::vector<int64_t>(6);
+  int64_t a_shape[1] = {0}, b_shape[2] = {2, 3};
+  DictHolder dict;
+  ReuseSource(size_t count, unsigned seed, DLDataType a_type = kTypes[6]) : a(count) {
+    for (size_t i = 0; i < count; ++i) a[i] = static_cast<float>(seed * 1000 + i);
+    for (size_t i = 0; i < b.size(); ++i) b[i] = static_cast<int64_t>(seed) * 7 + int64_t(i);
+    a_shape[0] = static_cast<int64_t>(a_type.bits == 32 ? count : count / 2);
+    EXPECT_EQ(mpcomm_tensor_dict_create(&dict.d), MPCOMM_SUCCESS);
+    const DLTensor ta = cpu_tensor(a.data(), a_shape, 1, a_type);
+    const DLTensor tb = cpu_tensor(b.data(), b_shape, 2, kTypes[3]);
+    EXPECT_EQ(mpcomm_tensor_dict_set_tensor(dict.d, "a", &ta), MPCOMM_SUCCESS);
+    EXPECT_EQ(mpcomm_tensor_dict_set_tensor(dict.d, "b", &tb), MPCOMM_SUCCESS);
+    EXPECT_EQ(mpcomm_tensor_dict_set_int(dict.d, "step", seed), MPCOMM_SUCCESS);
+  }
+  // got holds this source's values.
+  void expect_in(mpcomm_tensor_dict_t got) const {
+    const DLTensor *ta = tensor_of(got, "a"), *tb = tensor_of(got, "b");
+    ASSERT_TRUE(ta && tb);
+    ASSERT_EQ(ta->shape[0], a_shape[0]);
+    EXPECT_EQ(std::memcmp(ta->data, a.data(), a.size() * sizeof(float)), 0);
+    EXPECT_EQ(std::memcmp(tb->data, b.data(), b.size() * sizeof(int64_t)), 0);
+  }
+};
+
+// vLLM's hot loop receives the same structure every step into the same dict: the buffers the
+// dict owns are reused (same data pointers, fresh contents); a tensor whose shape or dtype
+// changed gets a new buffer; a tensor the caller set (borrowed) is never written into.
+TEST_F(TensorDict, ReceiveReusesTheBuffersOfTheSameStructure) {
+  if (size < 2) GTEST_SKIP() << "needs 2 ranks";
+  for (size_t count : {size_t{16}, size_t{1} << 18}) {  // small dicts and 1 MiB tensors
+    for (bool broadcast : {true, false}) {
+      DictHolder got;
+      const bool receiver = broadcast ? rank != 0 : rank == 1;
+      auto exchange = [&](const ReuseSource &src) {
+        if (broadcast) {
+          mpcomm_tensor_dict_t *arg =
+              rank == 0 ? const_cast<mpcomm_tensor_dict_t *>(&src.dict.d) : &got.d;
+          ASSERT_EQ(mpcomm_broadcast_tensor_dict(world.g, arg, 0), MPCOMM_SUCCESS) << last_error();
+        } else if (rank == 0) {
+          ASSERT_EQ(mpcomm_send_tensor_dict(world.g, src.dict.d, 1, nullptr), MPCOMM_SUCCESS)
+              << last_error();
+        } else if (rank == 1) {
+          ASSERT_EQ(mpcomm_recv_tensor_dict(world.g, &got.d, 0, nullptr), MPCOMM_SUCCESS)
+              << last_error();
+        }
+      };
+      ReuseSource first(count, 1), second(count, 2), third(count, 3);
+      ReuseSource retyped(count, 4, kTypes[7]);  // "a" as float64 of half the elements
+      ReuseSource reshaped(count * 2, 5);
+      exchange(first);
+      const void *a = nullptr, *b = nullptr;
+      if (receiver) {
+        first.expect_in(got.d);
+        a = tensor_of(got.d, "a")->data;
+        b = tensor_of(got.d, "b")->data;
+      }
+      exchange(second);
+      if (receiver) {
+        second.expect_in(got.d);
+        EXPECT_EQ(tensor_of(got.d, "a")->data, a) << "same structure: the buffer is reused";
+        EXPECT_EQ(tensor_of(got.d, "b")->data, b);
+      }
+      exchange(retyped);
+      if (receiver) {
+        retyped.expect_in(got.d);
+        EXPECT_EQ(tensor_of(got.d, "a")->dtype.bits, 64);
+        EXPECT_NE(tensor_of(got.d, "a")->data, a) << "a new dtype: a new buffer";
+        a = tensor_of(got.d, "a")->data;
+      }
+      exchange(reshaped);
+      // A tensor the caller set under "b" is borrowed: the library never writes into it.
+      std::vector<int64_t> mine(6, -1);
+      int64_t shape[2] = {2, 3};
+      const DLTensor t = cpu_tensor(mine.data(), shape, 2, kTypes[3]);
+      if (receiver) {
+        reshaped.expect_in(got.d);
+        EXPECT_NE(tensor_of(got.d, "a")->data, a) << "a new shape: a new buffer";
+        ASSERT_EQ(mpcomm_tensor_dict_set_tensor(got.d, "b", &t), MPCOMM_SUCCESS);
+      }
+      exchange(third);
+      if (receiver) {
+        third.expect_in(got.d);
+        EXPECT_EQ(mine, std::vector<int64_t>(6, -1));
+        EXPECT_NE(tensor_of(got.d, "b")->data, static_cast<void *>(mine.data()));
+      }
+    }
+  }
+}
+
 // vLLM's send-allgather between pipeline stages: stage 0 sends to stage 1 over the PP group with
 // the TP group as all_gather_group. Each sender fills only its own slice correctly, so the
 // receivers' tensors are right only if the slices went to the right places and were gathered.
