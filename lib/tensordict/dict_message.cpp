@@ -45,11 +45,18 @@ bool packed_tensor_bytes(const mpcomm_tensor_dict_s &dict, const int64_t *slices
 
 }  // namespace
 
-size_t pack_limit() {
-  const size_t forced = forced_pack_limit.load(std::memory_order_relaxed);
-  static const size_t from_environment = static_cast<size_t>(
-      env::integer("MPCOMM_TENSOR_DICT_PACK_LIMIT", kDefaultPackLimit, 0, long{1} << 30));
-  return std::min(forced == kEnvironment ? from_environment : forced, protocol::chunk_bytes());
+size_t pack_limit(mpcomm_group_s &g) {
+  size_t limit = forced_pack_limit.load(std::memory_order_relaxed);
+  if (limit == kEnvironment) {
+    Workspace &ws = workspace(g);
+    if (!ws.pack_limit_read) {
+      ws.pack_limit = static_cast<size_t>(
+          env::integer("MPCOMM_TENSOR_DICT_PACK_LIMIT", kDefaultPackLimit, 0, long{1} << 30));
+      ws.pack_limit_read = true;
+    }
+    limit = ws.pack_limit;
+  }
+  return std::min(limit, protocol::chunk_bytes());
 }
 
 void set_pack_limit_for_testing(size_t bytes) { forced_pack_limit.store(bytes); }
@@ -69,7 +76,7 @@ OutgoingDict::OutgoingDict(mpcomm_group_s &g, const mpcomm_tensor_dict_s &dict,
   header_.magic = kMessageMagic;
   header_.metadata_bytes = encode_metadata_to(scratch_ + kHeaderBytes, bound, dict, slices);
   size_t tensor_bytes = 0;
-  const size_t limit = pack_limit();
+  const size_t limit = pack_limit(g);
   const size_t chunk = protocol::chunk_bytes();
   if (packed_tensor_bytes(dict, slices, &tensor_bytes) &&
       kHeaderBytes + header_.metadata_bytes <= limit &&

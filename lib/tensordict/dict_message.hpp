@@ -51,9 +51,10 @@ inline size_t align_tensor(size_t offset) {
   return (offset + kTensorAlign - 1) & ~(kTensorAlign - 1);
 }
 
-// The largest packed message, in bytes (MPCOMM_TENSOR_DICT_PACK_LIMIT, read once per process),
-// never more than a chunk of the object protocol (protocol::chunk_bytes()).
-size_t pack_limit();
+// The largest packed message of g's dicts, in bytes: MPCOMM_TENSOR_DICT_PACK_LIMIT, read at the
+// group's first send (Error(INVALID_ARGUMENT) naming a bad value, read again next time), never
+// more than a chunk of the object protocol (protocol::chunk_bytes()).
+size_t pack_limit(mpcomm_group_s &g);
 // Test knob: force the limit (0 never packs); SIZE_MAX restores the environment's.
 void set_pack_limit_for_testing(size_t bytes);
 
@@ -77,7 +78,7 @@ class OutgoingDict {
 };
 
 // The size of the packed message of dict, or 0 when it cannot be packed (a non-empty CUDA
-// tensor); whether it is packed also depends on pack_limit(). For tests and tools.
+// tensor); whether it is packed also depends on pack_limit(g). For tests and tools.
 size_t packed_message_bytes(const mpcomm_tensor_dict_s &dict);
 
 // The header of a received first message of `bytes` bytes, checked against that size:

@@ -42,12 +42,12 @@ Piece piece_of(const TensorValue &t, int64_t slices, int part) {
 
 // Before any communication: device tensors need a device plane here, and the packing limit
 // must be readable (a bad MPCOMM_TENSOR_DICT_PACK_LIMIT is the caller's error, not the group's).
-void check_sendable(const mpcomm_tensor_dict_s &d) {
+void check_sendable(mpcomm_group_s &g, const mpcomm_tensor_dict_s &d) {
   for (size_t i = 0; i < d.size(); ++i) {
     const auto *t = std::get_if<TensorValue>(&d.at(i).value);
     if (t && t->nbytes > 0 && dataplane::on_cuda_device(t->tensor)) device::require_available();
   }
-  static_cast<void>(pack_limit());
+  static_cast<void>(pack_limit(g));
 }
 
 }  // namespace
@@ -66,7 +66,7 @@ extern "C" mpcomm_status_t mpcomm_broadcast_tensor_dict(mpcomm_group_t group,
     const bool root = g.rank() == src;
     if (root) {
       require_arg(*dict != nullptr, "*dict must be a tensor dict at src (group rank ", src, ")");
-      check_sendable(dict_ref(*dict, "*dict"));
+      check_sendable(g, dict_ref(*dict, "*dict"));
     } else if (*dict != nullptr) {
       dict_ref(*dict, "*dict");
     }
@@ -114,7 +114,7 @@ extern "C" mpcomm_status_t mpcomm_send_tensor_dict(mpcomm_group_t group, mpcomm_
     require_peer(g, dst, "dst");
     if (g.size() == 1) return;  // as vLLM: no one to send to
     require_arg(dst != g.rank(), "dst must not be the caller's own rank ", dst);
-    check_sendable(d);
+    check_sendable(g, d);
     if (ag) ag->require_usable();
     require_mpi_running();
     protocol::run_operation(g, [&] {

@@ -320,7 +320,8 @@ void receive_dict(mpcomm_group_s &g, mpcomm_tensor_dict_t *dict, const ReceiveSp
   protocol::probe(g, spec.src, spec.tag, deadline, spec.what, &message, &bytes);
 
   mpcomm_tensor_dict_s *existing = *dict;
-  const bool into_block = existing != nullptr && existing->block().capacity >= bytes;
+  const bool into_block =
+      existing != nullptr && existing->block().capacity > 0 && existing->block().capacity >= bytes;
   ReceiveBlock fresh;
   if (!into_block) fresh = allocate_block(bytes);
   ReceiveBlock &block = into_block ? existing->block() : fresh;

@@ -45,9 +45,11 @@ class BlockType {
 
 class Workspace {
  public:
-  DecodedMetadata decoded;      // the metadata of the dict being received
-  BlockType message_type;       // the blocks of a one-message dict being sent
-  std::vector<int64_t> slices;  // per entry of a dict being sent with an all_gather_group
+  DecodedMetadata decoded;       // the metadata of the dict being received
+  BlockType message_type;        // the blocks of a one-message dict being sent
+  std::vector<int64_t> slices;   // per entry of a dict being sent with an all_gather_group
+  bool pack_limit_read = false;  // pack_limit(): MPCOMM_TENSOR_DICT_PACK_LIMIT, once read
+  size_t pack_limit = 0;
 };
 
 // The group's workspace, made on first use.

@@ -715,6 +715,43 @@ TEST_F(TensorDict, OneMessageAtAndJustOverTheLimit) {
   }
 }
 
+// A bad MPCOMM_TENSOR_DICT_PACK_LIMIT is the sender's INVALID_ARGUMENT, before any message: the
+// group stays in step, and the variable is read again at the next send; a valid one is obeyed.
+TEST_F(TensorDict, ABadPackLimitIsRefusedBeforeAnyMessage) {
+  if (size < 2) GTEST_SKIP() << "needs 2 ranks";
+  GroupHolder g;
+  ASSERT_EQ(mpcomm_group_from_comm(MPI_COMM_WORLD, &g.g), MPCOMM_SUCCESS);
+  ASSERT_EQ(mpcomm_group_set_timeout(g.g, 20), MPCOMM_SUCCESS);
+  ReuseSource src(1000, 8);  // a message of about 4 KiB
+  for (const char *bad : {"lots", "-1", "2000000000"}) {
+    ScopedEnv env("MPCOMM_TENSOR_DICT_PACK_LIMIT", bad);
+    if (rank == 0) {
+      EXPECT_EQ(mpcomm_send_tensor_dict(g.g, src.dict.d, 1, nullptr), MPCOMM_ERR_INVALID_ARGUMENT);
+      EXPECT_NE(last_error().find("MPCOMM_TENSOR_DICT_PACK_LIMIT"), std::string::npos)
+          << last_error();
+      EXPECT_EQ(mpcomm_broadcast_tensor_dict(g.g, &src.dict.d, 0), MPCOMM_ERR_INVALID_ARGUMENT);
+    }
+  }
+  // 100 bytes: too few to pack this dict, so its first message holds the metadata only.
+  ScopedEnv env("MPCOMM_TENSOR_DICT_PACK_LIMIT", "100");
+  if (rank == 0) {
+    ASSERT_EQ(mpcomm_send_tensor_dict(g.g, src.dict.d, 1, nullptr), MPCOMM_SUCCESS) << last_error();
+  } else if (rank == 1) {
+    MPI_Status status;
+    int found = 0, count = 0;
+    const auto start = std::chrono::steady_clock::now();
+    while (!found && std::chrono::steady_clock::now() - start < std::chrono::seconds(20))
+      MPI_Iprobe(0, td::kTagSendMessage, g.g->comm(), &found, &status);
+    ASSERT_TRUE(found);
+    MPI_Get_count(&status, MPI_BYTE, &count);
+    EXPECT_LT(count, 1000);  // packed, it would be over 4000
+    DictHolder got;
+    ASSERT_EQ(mpcomm_recv_tensor_dict(g.g, &got.d, 0, nullptr), MPCOMM_SUCCESS) << last_error();
+    src.expect_in(got.d);
+  }
+  ASSERT_EQ(mpcomm_barrier(g.g, 20), MPCOMM_SUCCESS) << last_error();
+}
+
 // Empty tensors travel as metadata only, between non-empty ones of odd sizes, both ways; a second
 // dict of the same structure lands at the same places.
 TEST_F(TensorDict, EmptyAndNonEmptyTensorsMixed) {
