@@ -1,5 +1,6 @@
 #include "tensordict/dict_message.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <limits>
@@ -83,7 +84,7 @@ OutgoingDict::OutgoingDict(mpcomm_group_s &g, const mpcomm_tensor_dict_s &dict,
       tensor_bytes <= limit - kHeaderBytes - header_.metadata_bytes) {
     header_.flags = kPacked;
     header_.tensor_bytes = tensor_bytes;
-  } else if (header_.metadata_bytes > chunk - kHeaderBytes) {
+  } else if (kHeaderBytes + header_.metadata_bytes > chunk) {
     header_.flags = kMetadataFollows;
   }
   std::memset(scratch_, 0, kHeaderBytes);
