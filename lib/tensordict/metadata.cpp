@@ -73,6 +73,12 @@ class Writer {
   void map(uint64_t n) { length_header(n, 0x80, 15, 0, 0xde, 0xdf); }
   void array(uint64_t n) { length_header(n, 0x90, 15, 0, 0xdc, 0xdd); }
   void str(std::string_view s) {
+    if (s.size() <= 31 && static_cast<size_t>(end_ - p_) > s.size()) {  // a fixstr: most keys
+      *p_++ = static_cast<char>(0xa0 | s.size());
+      std::memcpy(p_, s.data(), s.size());
+      p_ += s.size();
+      return;
+    }
     length_header(s.size(), 0xa0, 31, 0xd9, 0xda, 0xdb);
     raw(s.data(), s.size());
   }
@@ -87,6 +93,13 @@ class Writer {
     be(0xcb, bits, 8);
   }
   void integer(int64_t i) {
+    if (i >= 0 && i <= 0x7f && p_ != end_) {  // a positive fixint: dtypes, most extents
+      *p_++ = static_cast<char>(i);
+      return;
+    }
+    wide_integer(i);
+  }
+  void wide_integer(int64_t i) {
     if (i >= 0) {
       const auto u = static_cast<uint64_t>(i);
       if (u <= 0x7f)
@@ -126,8 +139,10 @@ class Writer {
 
  private:
   void need(size_t n) const {
-    if (static_cast<size_t>(end_ - p_) < n)
-      throw Error(MPCOMM_ERR_INTERNAL, "tensor dict metadata outgrew its computed bound");
+    if (static_cast<size_t>(end_ - p_) < n) outgrown();
+  }
+  [[noreturn, gnu::cold, gnu::noinline]] static void outgrown() {
+    throw Error(MPCOMM_ERR_INTERNAL, "tensor dict metadata outgrew its computed bound");
   }
   char *p_;
   char *begin_;
@@ -168,8 +183,16 @@ void write_small(Writer &w, const Variant &v) {
 
 // ------------------------------------------------------------------ decoding
 
-[[noreturn]] void malformed(const std::string &why) {
-  throw Error(MPCOMM_ERR_MALFORMED, concat("tensor dict metadata: ", why));
+// Every failure builds its message here, out of the decoder's way.
+template <class... Parts>
+[[noreturn, gnu::cold, gnu::noinline]] void malformed(const Parts &...parts) {
+  throw Error(MPCOMM_ERR_MALFORMED, concat("tensor dict metadata: ", parts...));
+}
+
+bool has_nul(std::string_view s) {
+  for (char c : s)
+    if (c == '\0') return true;
+  return false;
 }
 
 // The start of one MessagePack value: its kind and what its header says. A str or bin has been
@@ -199,14 +222,22 @@ class MetaReader {
   size_t left() const { return static_cast<size_t>(end_ - p_); }
   bool at_end() const { return p_ == end_; }
 
+  // The fixed forms inline (what the encoder writes for keys, dtypes, small extents and
+  // containers), the others in next_wide().
   Head next() {
     Head h;
-    const unsigned char tag = byte();
+    if (p_ == end_) fail("a value is missing");
+    const unsigned char tag = *p_++;
     if (tag <= 0x7f) return integer(h, tag);
-    if (tag >= 0xe0) return integer(h, static_cast<int8_t>(tag));
     if ((tag & 0xe0) == 0xa0) return chars(h, Type::String, tag & 0x1f);
-    if ((tag & 0xf0) == 0x90) return container(h, Type::Array, tag & 0x0f);
     if ((tag & 0xf0) == 0x80) return container(h, Type::Map, tag & 0x0f);
+    if ((tag & 0xf0) == 0x90) return container(h, Type::Array, tag & 0x0f);
+    return next_wide(tag);
+  }
+
+  [[gnu::noinline]] Head next_wide(unsigned char tag) {
+    Head h;
+    if (tag >= 0xe0) return integer(h, static_cast<int8_t>(tag));
     switch (tag) {
       case 0xc0: return h;
       case 0xc2:
@@ -250,26 +281,23 @@ class MetaReader {
     }
     --p_;  // report the offset of the type byte
     if (tag == 0xc1) fail("byte 0xc1 is never used by MessagePack");
-    fail(concat("extension types are not supported (type byte ", static_cast<unsigned>(tag), ")"));
+    fail("extension types are not supported (type byte ", static_cast<unsigned>(tag), ")");
   }
 
   // Skips the items of a container whose head was read (values of unknown fields).
   void skip_items(const Head &h, int depth) {
     if (h.type != Type::Array && h.type != Type::Map) return;
-    if (depth > kMaxDepth) fail(concat("nesting deeper than ", kMaxDepth, " levels"));
+    if (depth > kMaxDepth) fail("nesting deeper than ", kMaxDepth, " levels");
     const uint64_t values = h.type == Type::Map ? 2 * h.n : h.n;
     for (uint64_t k = 0; k < values; ++k) skip_items(next(), depth + 1);
   }
 
-  [[noreturn]] void fail(const std::string &why) const {
-    malformed(concat(why, " at byte ", p_ - begin_));
+  template <class... Parts>
+  [[noreturn, gnu::cold, gnu::noinline]] void fail(const Parts &...parts) const {
+    malformed(parts..., " at byte ", p_ - begin_);
   }
 
  private:
-  unsigned char byte() {
-    if (p_ == end_) fail("a value is missing");
-    return *p_++;
-  }
   uint64_t uint(int bytes) {
     if (left() < static_cast<size_t>(bytes)) fail("a number is cut short");
     uint64_t v = 0;
@@ -290,8 +318,8 @@ class MetaReader {
   }
   Head chars(Head &h, Type type, uint64_t n) {
     if (n > left())
-      fail(concat(type == Type::String ? "a string" : "a byte string", " of ", n,
-                  " bytes but only ", left(), " remain"));
+      fail(type == Type::String ? "a string" : "a byte string", " of ", n, " bytes but only ",
+           left(), " remain");
     h.type = type;
     h.data = p_;
     h.n = n;
@@ -301,8 +329,7 @@ class MetaReader {
   // Every item takes at least one byte: a count beyond the bytes left is a lie.
   Head container(Head &h, Type type, uint64_t n) {
     if ((type == Type::Map ? 2 * n : n) > left())
-      fail(concat(type == Type::Map ? "a map of " : "an array of ", n, " items in ", left(),
-                  " bytes"));
+      fail(type == Type::Map ? "a map of " : "an array of ", n, " items in ", left(), " bytes");
     h.type = type;
     h.n = n;
     return h;
@@ -363,9 +390,8 @@ void DecodedMetadata::decode(const void *data, size_t len) {
   static const unsigned char nothing = 0;
   MetaReader r(data ? static_cast<const unsigned char *>(data) : &nothing, len);
   const Head top = r.next();
-  if (top.type != Type::Map)
-    malformed(concat("the message is a ", type_name(top.type), ", not a map"));
-  if (top.n != 3) malformed(concat("the message has ", top.n, " fields, not 3"));
+  if (top.type != Type::Map) malformed("the message is a ", type_name(top.type), ", not a map");
+  if (top.n != 3) malformed("the message has ", top.n, " fields, not 3");
   bool format = false, version = false, items = false;
   bool format_ok = false, version_ok = false;
   for (int k = 0; k < 3; ++k) {
@@ -390,10 +416,10 @@ void DecodedMetadata::decode(const void *data, size_t len) {
   const bool seen[3] = {format, version, items};
   static const char *const kFields[3] = {"mpcomm", "version", "items"};
   for (int k = 0; k < 3; ++k)
-    if (!seen[k]) malformed(concat("the message has no field '", kFields[k], "'"));
+    if (!seen[k]) malformed("the message has no field '", kFields[k], "'");
   if (!format_ok)
     malformed("the message is not a tensor dict (field 'mpcomm' is not \"tensor_dict\")");
-  if (!version_ok) malformed(concat("the message is not of version ", kVersion));
+  if (!version_ok) malformed("the message is not of version ", kVersion);
   check_unique_keys();
 }
 
@@ -404,7 +430,7 @@ void DecodedMetadata::decode_items(MetaReader &r, size_t count) {
     const Head key = r.next();
     if (key.type != Type::String) malformed("a key is not a string");
     const std::string_view name = key.text();
-    if (name.find('\0') != std::string_view::npos) malformed("a key holds a NUL byte");
+    if (has_nul(name)) malformed("a key holds a NUL byte");
     const Head v = r.next();
     ItemView item;
     item.key = name;
@@ -413,8 +439,7 @@ void DecodedMetadata::decode_items(MetaReader &r, size_t count) {
       case Type::Float: item.value.emplace<double>(v.d); break;
       case Type::Bool: item.value.emplace<bool>(v.b); break;
       case Type::String:
-        if (v.text().find('\0') != std::string_view::npos)
-          malformed(concat("the string of key '", name, "' holds a NUL byte"));
+        if (has_nul(v.text())) malformed("the string of key '", name, "' holds a NUL byte");
         item.value.emplace<std::string_view>(v.text());
         break;
       case Type::Bytes:
@@ -429,15 +454,15 @@ void DecodedMetadata::decode_items(MetaReader &r, size_t count) {
         break;
       }
       default:
-        malformed(concat("key '", name, "' holds a ", type_name(v.type),
-                         ", which no tensor dict value encodes to"));
+        malformed("key '", name, "' holds a ", type_name(v.type),
+                  ", which no tensor dict value encodes to");
     }
     items_.push_back(item);
   }
 }
 
 TensorMetaView DecodedMetadata::decode_tensor(MetaReader &r, size_t fields, std::string_view key) {
-  if (fields != 4) malformed(concat("tensor '", key, "' has ", fields, " fields, not 4"));
+  if (fields != 4) malformed("tensor '", key, "' has ", fields, " fields, not 4");
   TensorMetaView t;
   t.first_extent = extents_.size();
   bool seen[4] = {false, false, false, false};
@@ -450,19 +475,18 @@ TensorMetaView DecodedMetadata::decode_tensor(MetaReader &r, size_t fields, std:
     if (name.is("dtype") && !seen[0]) {
       seen[0] = true;
       if (v.type != Type::Int || v.i < 0 || v.i >= MPCOMM_NUM_DATATYPES)
-        malformed(concat("tensor '", key, "' has no valid dtype"));
+        malformed("tensor '", key, "' has no valid dtype");
       t.dtype = static_cast<mpcomm_datatype_t>(v.i);
     } else if (name.is("shape") && !seen[1]) {
       seen[1] = true;
-      if (v.type != Type::Array)
-        malformed(concat("tensor '", key, "' has a shape that is not an array"));
+      if (v.type != Type::Array) malformed("tensor '", key, "' has a shape that is not an array");
       if (v.n > static_cast<uint64_t>(kMaxDims))
-        malformed(concat("tensor '", key, "' has ", v.n, " dimensions, more than ", kMaxDims));
+        malformed("tensor '", key, "' has ", v.n, " dimensions, more than ", kMaxDims);
       t.ndim = static_cast<int>(v.n);
       for (int d = 0; d < t.ndim; ++d) {
         const Head extent = r.next();
         if (extent.type != Type::Int || extent.i < 0)
-          malformed(concat("tensor '", key, "' has an extent that is not an int >= 0"));
+          malformed("tensor '", key, "' has an extent that is not an int >= 0");
         const auto e = static_cast<uint64_t>(extent.i);
         if (e == 0) empty = true;
         if (e != 0 && numel > std::numeric_limits<size_t>::max() / e) overflow = true;
@@ -472,13 +496,12 @@ TensorMetaView DecodedMetadata::decode_tensor(MetaReader &r, size_t fields, std:
     } else if (name.is("device") && !seen[2]) {
       seen[2] = true;
       if (!v.is("cpu") && !v.is("cuda"))
-        malformed(concat("tensor '", key, "' has a device that is neither \"cpu\" nor \"cuda\""));
+        malformed("tensor '", key, "' has a device that is neither \"cpu\" nor \"cuda\"");
       t.on_device = v.is("cuda");
     } else if (name.is("slices") && !seen[3]) {
       seen[3] = true;
       if (v.type != Type::Int || v.i < 1 || v.i > INT_MAX)
-        malformed(
-            concat("tensor '", key, "' has a slice count that is not an int in [1, INT_MAX]"));
+        malformed("tensor '", key, "' has a slice count that is not an int in [1, INT_MAX]");
       t.slices = v.i;
     } else {
       r.skip_items(v, 2);
@@ -486,19 +509,17 @@ TensorMetaView DecodedMetadata::decode_tensor(MetaReader &r, size_t fields, std:
   }
   static const char *const kFields[4] = {"dtype", "shape", "device", "slices"};
   for (int k = 0; k < 4; ++k)
-    if (!seen[k]) malformed(concat("tensor '", key, "' has no field '", kFields[k], "'"));
+    if (!seen[k]) malformed("tensor '", key, "' has no field '", kFields[k], "'");
   // An extent of 0 empties the tensor whatever the others say.
-  if (!empty && overflow)
-    malformed(concat("tensor '", key, "' has more elements than a size_t counts"));
+  if (!empty && overflow) malformed("tensor '", key, "' has more elements than a size_t counts");
   if (empty) numel = 0;
   const size_t element = dataplane::kElementSize[t.dtype];
   if (numel > std::numeric_limits<size_t>::max() / element)
-    malformed(concat("tensor '", key, "' has more bytes than a size_t counts"));
+    malformed("tensor '", key, "' has more bytes than a size_t counts");
   t.numel = numel;
   t.nbytes = numel * element;
   if (t.slices != 1 && (numel == 0 || numel % static_cast<size_t>(t.slices) != 0))
-    malformed(concat("tensor '", key, "' of ", numel, " elements cannot travel in ", t.slices,
-                     " slices"));
+    malformed("tensor '", key, "' of ", numel, " elements cannot travel in ", t.slices, " slices");
   return t;
 }
 
@@ -508,15 +529,14 @@ void DecodedMetadata::check_unique_keys() {
   if (n <= kPairwise) {
     for (size_t a = 1; a < n; ++a)
       for (size_t b = 0; b < a; ++b)
-        if (items_[a].key == items_[b].key)
-          malformed(concat("key '", items_[a].key, "' appears twice"));
+        if (items_[a].key == items_[b].key) malformed("key '", items_[a].key, "' appears twice");
     return;
   }
   sorted_keys_.clear();
   for (const ItemView &item : items_) sorted_keys_.push_back(item.key);
   std::sort(sorted_keys_.begin(), sorted_keys_.end());
   const auto twice = std::adjacent_find(sorted_keys_.begin(), sorted_keys_.end());
-  if (twice != sorted_keys_.end()) malformed(concat("key '", *twice, "' appears twice"));
+  if (twice != sorted_keys_.end()) malformed("key '", *twice, "' appears twice");
 }
 
 // ------------------------------------------------------------------ owning form
