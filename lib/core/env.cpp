@@ -30,6 +30,9 @@ const std::vector<Variable> &variables() {
       {"MPCOMM_CUSTOM_ALLREDUCE_MAX_SIZE", "8388608",
        "bytes (a multiple of 16): device all_reduce calls below this size may take the custom "
        "allreduce; also the size of its staging and scratch buffers"},
+      {"MPCOMM_TENSOR_DICT_PACK_LIMIT", "67108864",
+       "bytes: a host-only tensor dict whose tensors and metadata fit in this many bytes travels "
+       "as one MPI message; 0 sends the metadata and each tensor apart"},
   };
   return all;
 }

@@ -33,6 +33,13 @@ struct DeviceContextDeleter {
   void operator()(DeviceContext *context) const noexcept;
 };
 }  // namespace mpcomm::device
+namespace mpcomm::tensordict {
+// What a group's tensor dict exchanges reuse from call to call (lib/tensordict/workspace.hpp).
+class Workspace;
+struct WorkspaceDeleter {
+  void operator()(Workspace *workspace) const noexcept;
+};
+}  // namespace mpcomm::tensordict
 
 struct mpcomm_group_s {
  public:
@@ -108,6 +115,12 @@ struct mpcomm_group_s {
       &device_context() {
     return device_context_;
   }
+  // The tensor dict layer's buffers and derived type cache: made on first use by lib/tensordict.
+  std::unique_ptr<mpcomm::tensordict::Workspace, mpcomm::tensordict::WorkspaceDeleter>
+      &tensor_dict_workspace() {
+    return tensor_dict_workspace_;
+  }
+
   // The CUDA device asked for with mpcomm_group_set_device, or -1 for the default.
   int requested_device() const { return requested_device_; }
   void set_requested_device(int device) { requested_device_ = device; }
@@ -138,6 +151,8 @@ struct mpcomm_group_s {
   mpcomm::dataplane::HostAllreduceChoice host_allreduce_choice_{};
   int requested_device_ = -1;
   std::string custom_allreduce_off_;
+  std::unique_ptr<mpcomm::tensordict::Workspace, mpcomm::tensordict::WorkspaceDeleter>
+      tensor_dict_workspace_;
   // Reset first in the destructor, while the communicator still exists.
   std::unique_ptr<mpcomm::device::DeviceContext, mpcomm::device::DeviceContextDeleter>
       device_context_;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/error.hpp"
+#include "core/mpi_call.hpp"
 
 namespace mpcomm::protocol {
 
@@ -60,6 +61,26 @@ void finish(mpcomm_group_s &g, const Deadline &deadline, const char *what) {
                                      " s: ", g.describe_ranks(missing), " had not arrived");
   g.mark_broken(message);
   throw Error(MPCOMM_ERR_TIMEOUT, message);
+}
+
+void probe(mpcomm_group_s &g, int src, Tag tag, const Deadline &deadline, const char *what,
+           MPI_Message *message, size_t *bytes) {
+  MPI_Status status;
+  int found = 0, code = MPI_SUCCESS;
+  const bool arrived = poll_until(deadline, [&] {
+    code = MPI_Improbe(src, tag, g.comm(), &found, message, &status);
+    return found != 0 || code != MPI_SUCCESS;
+  });
+  mpi_check(code, "MPI_Improbe");
+  if (!arrived) {
+    const std::string cause = concat(what, " timed out after ", deadline.seconds(),
+                                     " s: ", g.describe_rank(src), " had not arrived");
+    g.mark_broken(cause);
+    throw Error(MPCOMM_ERR_TIMEOUT, cause);
+  }
+  int count = 0;
+  mpi_check(MPI_Get_count(&status, MPI_BYTE, &count), "MPI_Get_count");
+  *bytes = count < 0 ? 0 : static_cast<size_t>(count);
 }
 
 void send_chunks(mpcomm_group_s &g, const char *data, size_t len, const int *peers, size_t npeers,

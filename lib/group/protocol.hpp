@@ -59,6 +59,12 @@ inline bool is_inline(uint64_t len) { return len <= kInlineBytes; }
 // Error(MPCOMM_ERR_TIMEOUT) naming the ranks still pending: "<what> timed out after T s: ...".
 void finish(mpcomm_group_s &g, const Deadline &deadline, const char *what);
 
+// Waits, bounded by deadline, for the next message from src on tag and matches it
+// (MPI_Improbe): *message for Requests::mrecv and *bytes its size. On expiry marks the group
+// broken and throws Error(MPCOMM_ERR_TIMEOUT) as finish() does.
+void probe(mpcomm_group_s &g, int src, Tag tag, const Deadline &deadline, const char *what,
+           MPI_Message *message, size_t *bytes);
+
 // Sends len bytes at data in chunks to every rank in [peers, peers+npeers) on tag.
 void send_chunks(mpcomm_group_s &g, const char *data, size_t len, const int *peers, size_t npeers,
                  Tag tag, const Deadline &deadline, const char *what);
@@ -70,9 +76,8 @@ void recv_chunks(mpcomm_group_s &g, char *data, size_t len, int src, Tag tag,
 [[noreturn]] void truncated(uint64_t needed, size_t capacity, const char *what);
 
 // Sends one object to each of peers: the eager message, then the chunks of a large object.
-void send_object_to(mpcomm_group_s &g, const void *buf, size_t len, const int *peers,
-                    size_t npeers, Tag tag, Tag data_tag, const Deadline &deadline,
-                    const char *what);
+void send_object_to(mpcomm_group_s &g, const void *buf, size_t len, const int *peers, size_t npeers,
+                    Tag tag, Tag data_tag, const Deadline &deadline, const char *what);
 
 // Receives one object sent by send_object_to from src. An object that does not fit in capacity
 // is kept in the group (key: tag, src) and returned by the next call; *len is set before a

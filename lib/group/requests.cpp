@@ -35,6 +35,24 @@ void Requests::send(const void *buf, size_t count, int peer, int tag, MPI_Comm c
   is_recv_.push_back(false);
 }
 
+void Requests::send_typed(const void *buf, int count, MPI_Datatype type, int peer, int tag,
+                          MPI_Comm comm) {
+  MPI_Request request = MPI_REQUEST_NULL;
+  mpi_check(MPI_Isend(buf, count, type, peer, tag, comm, &request), "MPI_Isend");
+  requests_.push_back(request);
+  peers_.push_back(peer);
+  is_recv_.push_back(false);
+}
+
+void Requests::mrecv(void *buf, size_t count, MPI_Message *message, int peer) {
+  require(count <= INT_MAX, MPCOMM_ERR_INTERNAL, "receive of ", count, " bytes in one message");
+  MPI_Request request = MPI_REQUEST_NULL;
+  mpi_check(MPI_Imrecv(buf, static_cast<int>(count), MPI_BYTE, message, &request), "MPI_Imrecv");
+  requests_.push_back(request);
+  peers_.push_back(peer);
+  is_recv_.push_back(true);
+}
+
 void Requests::post_token(int peer, int tag, MPI_Comm comm) {
   static char token;  // an empty message never touches its buffer
   MPI_Request request = MPI_REQUEST_NULL;

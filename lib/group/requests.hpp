@@ -23,6 +23,10 @@ class Requests {
   // Posts MPI_Irecv / MPI_Isend of count bytes (count <= INT_MAX) with peer as rank in comm.
   void recv(void *buf, size_t count, int peer, int tag, MPI_Comm comm);
   void send(const void *buf, size_t count, int peer, int tag, MPI_Comm comm);
+  // MPI_Isend of count elements of a (committed) type, e.g. a derived type over MPI_BOTTOM.
+  void send_typed(const void *buf, int count, MPI_Datatype type, int peer, int tag, MPI_Comm comm);
+  // MPI_Imrecv of count bytes (count <= INT_MAX) of a message matched by MPI_Improbe from peer.
+  void mrecv(void *buf, size_t count, MPI_Message *message, int peer);
 
   // Posts an empty message and lets it complete on its own (no request to wait for): for
   // arrival tokens, where only the receiving side waits.

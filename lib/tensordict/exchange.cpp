@@ -1,9 +1,8 @@
-// broadcast, send and recv of tensor dicts, as vLLM's GroupCoordinator does them: the metadata as
-// one object on the control plane (the same object stream as mpcomm_broadcast_object and
-// mpcomm_send_object), then each non-empty tensor, in key order, on the data plane
-// (transfer.hpp). Everything the caller passed is checked before the first message; received
-// tensors are allocated here and owned by the received dict.
-#include <memory>
+// broadcast, send and recv of tensor dicts, as vLLM's GroupCoordinator does them: each dict starts
+// with one message on the operation's own tag (dict_message.hpp) that carries the metadata and,
+// for a small host-only dict, the tensors too; otherwise each non-empty tensor follows, in key
+// order, on the data plane (transfer.hpp). Everything the caller passed is checked before the
+// first message; receivers land the dict in the caller's dict as receive.hpp describes.
 #include <utility>
 #include <vector>
 
@@ -14,11 +13,12 @@
 #include "dataplane/tensor.hpp"
 #include "device/device_ops.hpp"
 #include "group/group.hpp"
-#include "group/message_queue.hpp"
 #include "group/protocol.hpp"
-#include "tensordict/metadata.hpp"
+#include "tensordict/dict_message.hpp"
+#include "tensordict/receive.hpp"
 #include "tensordict/tensor_dict.hpp"
 #include "tensordict/transfer.hpp"
+#include "tensordict/workspace.hpp"
 
 namespace mpcomm::tensordict {
 
@@ -31,121 +31,23 @@ void require_peer(const mpcomm_group_s &g, int peer, const char *name) {
 
 // The piece of a dict entry's tensor to send: the whole tensor, or slice `part` of `slices`.
 Piece piece_of(const TensorValue &t, int64_t slices, int part) {
-  const dataplane::TensorView view = dataplane::validate_tensor(&t.tensor, "tensor");
   Piece p;
-  p.dtype = view.dtype;
+  p.dtype = t.dtype;
   p.on_device = dataplane::on_cuda_device(t.tensor);
-  p.count = view.numel / static_cast<size_t>(slices);
-  p.data = view.data + static_cast<size_t>(part) * p.count * dataplane::element_size(view.dtype);
+  p.count = t.nbytes / dataplane::kElementSize[t.dtype] / static_cast<size_t>(slices);
+  p.data = static_cast<char *>(t.tensor.data) + t.tensor.byte_offset +
+           static_cast<size_t>(part) * p.count * dataplane::kElementSize[t.dtype];
   return p;
 }
 
-// Before any communication: device tensors need a device plane here.
-void check_sendable(const mpcomm_tensor_dict_s &d) {
+// Before any communication: device tensors need a device plane here, and the packing limit
+// must be readable (a bad MPCOMM_TENSOR_DICT_PACK_LIMIT is the caller's error, not the group's).
+void check_sendable(mpcomm_group_s &g, const mpcomm_tensor_dict_s &d) {
   for (size_t i = 0; i < d.size(); ++i) {
-    const Entry &e = d.at(i);
-    if (e.kind() != MPCOMM_VALUE_TENSOR) continue;
-    const DLTensor &t = std::get<TensorValue>(e.value).tensor;
-    if (dataplane::on_cuda_device(t) && dataplane::numel(t) > 0) device::require_available();
+    const auto *t = std::get_if<TensorValue>(&d.at(i).value);
+    if (t && t->nbytes > 0 && dataplane::on_cuda_device(t->tensor)) device::require_available();
   }
-}
-
-// The next object of the object stream, whatever its length: a first try into a small buffer,
-// then, when it did not fit, the object the protocol kept for the retry (no communication).
-template <class Receive>
-std::vector<char> receive_any(Receive &&receive) {
-  std::vector<char> buf(4096);
-  size_t len = 0;
-  try {
-    receive(buf.data(), buf.size(), &len);
-    buf.resize(len);
-    return buf;
-  } catch (const Error &e) {
-    if (e.status() != MPCOMM_ERR_TRUNCATED) throw;
-  }
-  buf.resize(len);
-  receive(buf.data(), buf.size(), &len);
-  buf.resize(len);
-  return buf;
-}
-
-// A received tensor: allocated here (host, or the group's CUDA device), not yet filled.
-TensorValue allocate_tensor(mpcomm_group_s &g, const TensorMeta &meta, bool collective) {
-  TensorValue t;
-  t.shape = meta.shape;
-  t.tensor.ndim = static_cast<int>(meta.shape.size());
-  t.tensor.shape = t.shape.empty() ? nullptr : t.shape.data();
-  t.tensor.dtype = dataplane::to_dl(meta.dtype);
-  if (meta.on_device) {
-    int device = 0;
-    t.owned =
-        OwnedBuffer(meta.nbytes ? device::allocate(g, meta.nbytes, collective, &device) : nullptr,
-                    BufferDeleter{true});
-    t.tensor.device = DLDevice{kDLCUDA, device};
-  } else {
-    t.owned = allocate_host(meta.nbytes);
-    t.tensor.device = DLDevice{kDLCPU, 0};
-  }
-  t.tensor.data = t.owned.get();
-  return t;
-}
-
-Piece whole_piece(const TensorValue &t, const TensorMeta &meta) {
-  Piece p;
-  p.data = t.tensor.data;
-  p.count = meta.numel;
-  p.dtype = meta.dtype;
-  p.on_device = meta.on_device;
-  return p;
-}
-
-// MPI may still write into the buffers of receives abandoned on a failure: they are given up,
-// never freed (the group is broken by then, so this happens once per group at most).
-void abandon_buffers(mpcomm_tensor_dict_s &d) {
-  for (size_t i = 0; i < d.size(); ++i)
-    if (auto *t = std::get_if<TensorValue>(&d.at(i).value)) static_cast<void>(t->owned.release());
-}
-
-// Receives the tensors of `items` into a new dict: small values as they are, tensors allocated
-// and filled by receive(tensor index, whole piece, metadata) in key order.
-template <class Receive>
-std::unique_ptr<mpcomm_tensor_dict_s> receive_dict(mpcomm_group_s &g, std::vector<MetaItem> &items,
-                                                   bool collective, Receive &&receive) {
-  auto dict = std::make_unique<mpcomm_tensor_dict_s>();
-  try {
-    for (MetaItem &item : items) {
-      if (item.kind() != MPCOMM_VALUE_TENSOR) {
-        DictValue value;
-        std::visit(
-            [&](auto &&v) {
-              using T = std::decay_t<decltype(v)>;
-              if constexpr (!std::is_same_v<T, TensorMeta>) value.emplace<T>(std::move(v));
-            },
-            item.value);
-        dict->set(item.key, std::move(value));
-        continue;
-      }
-      const TensorMeta &meta = std::get<TensorMeta>(item.value);
-      TensorValue t = allocate_tensor(g, meta, collective);
-      const Piece whole = whole_piece(t, meta);
-      dict->set(item.key, DictValue(std::move(t)));
-      if (meta.numel > 0) receive(whole, meta);  // empty tensors: metadata only
-    }
-  } catch (...) {
-    abandon_buffers(*dict);
-    throw;
-  }
-  return dict;
-}
-
-// Hands a received dict to the caller: a new handle into *dict, or the contents of the dict
-// *dict already names replaced.
-void deliver(std::unique_ptr<mpcomm_tensor_dict_s> received, mpcomm_tensor_dict_t *dict) {
-  if (*dict == nullptr) {
-    *dict = received.release();
-  } else {
-    (*dict)->swap(*received);
-  }
+  static_cast<void>(pack_limit(g));
 }
 
 }  // namespace
@@ -164,7 +66,7 @@ extern "C" mpcomm_status_t mpcomm_broadcast_tensor_dict(mpcomm_group_t group,
     const bool root = g.rank() == src;
     if (root) {
       require_arg(*dict != nullptr, "*dict must be a tensor dict at src (group rank ", src, ")");
-      check_sendable(dict_ref(*dict, "*dict"));
+      check_sendable(g, dict_ref(*dict, "*dict"));
     } else if (*dict != nullptr) {
       dict_ref(*dict, "*dict");
     }
@@ -172,44 +74,29 @@ extern "C" mpcomm_status_t mpcomm_broadcast_tensor_dict(mpcomm_group_t group,
     require_mpi_running();
     protocol::run_operation(g, [&] {
       const char *what = "broadcast_tensor_dict";
-      // The metadata, as mpcomm_broadcast_object sends objects (message queue included).
-      auto broadcast_object = [&](void *buf, size_t capacity, size_t *len) {
-        const Deadline deadline(g.timeout());
-        if (src == 0 && g.message_queue() != nullptr) {
-          g.message_queue()->broadcast(g, buf, capacity, len, deadline);
-        } else if (root) {
-          const std::vector<int> &peers = g.peer_list();
-          protocol::send_object_to(g, buf, *len, peers.data(), peers.size(),
-                                   protocol::kTagBroadcast, protocol::kTagBroadcastData, deadline,
-                                   what);
-        } else {
-          protocol::receive_object(g, buf, capacity, len, src, protocol::kTagBroadcast,
-                                   protocol::kTagBroadcastData, deadline, what);
-        }
-      };
       if (root) {
         const mpcomm_tensor_dict_s &d = **dict;
-        std::vector<char> metadata = encode_metadata(d);
-        size_t len = metadata.size();
-        broadcast_object(metadata.data(), len, &len);
+        const OutgoingDict out(g, d, nullptr);
+        const std::vector<int> &peers = g.peer_list();
+        out.send(g, peers.data(), peers.size(), kTagBroadcastMessage, kTagBroadcastData,
+                 Deadline(g.timeout()), what);
+        if (out.packed()) return;
         for (size_t i = 0; i < d.size(); ++i) {
           const auto *t = std::get_if<TensorValue>(&d.at(i).value);
-          if (t == nullptr) continue;
-          const Piece piece = piece_of(*t, 1, 0);
-          if (piece.count > 0) broadcast_piece(g, piece, src);
+          if (t && t->nbytes > 0) broadcast_piece(g, piece_of(*t, 1, 0), src);
         }
         return;
       }
-      const std::vector<char> metadata = receive_any(broadcast_object);
-      std::vector<MetaItem> items = decode_metadata(metadata.data(), metadata.size());
-      for (const MetaItem &item : items)
-        if (item.kind() == MPCOMM_VALUE_TENSOR)
-          require(std::get<TensorMeta>(item.value).slices == 1, MPCOMM_ERR_MALFORMED,
-                  "tensor dict metadata: tensor '", item.key, "' of a broadcast comes in slices");
-      deliver(receive_dict(
-                  g, items, true,
-                  [&](const Piece &whole, const TensorMeta &) { broadcast_piece(g, whole, src); }),
-              dict);
+      ReceiveSpec spec;
+      spec.src = src;
+      spec.tag = kTagBroadcastMessage;
+      spec.data_tag = kTagBroadcastData;
+      spec.what = what;
+      spec.broadcast = true;
+      auto receive = [&](const Piece &whole, const TensorMetaView &) {
+        broadcast_piece(g, whole, src);
+      };
+      receive_dict(g, dict, spec, TensorSink(receive));
     });
   });
 }
@@ -227,28 +114,34 @@ extern "C" mpcomm_status_t mpcomm_send_tensor_dict(mpcomm_group_t group, mpcomm_
     require_peer(g, dst, "dst");
     if (g.size() == 1) return;  // as vLLM: no one to send to
     require_arg(dst != g.rank(), "dst must not be the caller's own rank ", dst);
-    check_sendable(d);
+    check_sendable(g, d);
     if (ag) ag->require_usable();
     require_mpi_running();
-    // As vLLM: with an all_gather_group of n, a tensor whose element count n divides travels as
-    // the caller's 1/n part (row ag rank of tensor.reshape(n, -1)).
-    const int64_t n = ag ? ag->size() : 1;
-    const int part = ag ? ag->rank() : 0;
-    std::vector<int64_t> slices(d.size(), 1);
-    for (size_t i = 0; i < d.size(); ++i)
-      if (const auto *t = std::get_if<TensorValue>(&d.at(i).value)) {
-        const size_t numel = dataplane::numel(t->tensor);
-        if (numel > 0 && numel % static_cast<size_t>(n) == 0) slices[i] = n;
-      }
     protocol::run_operation(g, [&] {
-      const std::vector<char> metadata = encode_metadata(d, slices);
-      protocol::send_object_to(g, metadata.data(), metadata.size(), &dst, 1, protocol::kTagSend,
-                               protocol::kTagSendData, Deadline(g.timeout()), "send_tensor_dict");
+      // As vLLM: with an all_gather_group of n, a tensor whose element count n divides travels
+      // as the caller's 1/n part (row ag rank of tensor.reshape(n, -1)).
+      const int64_t n = ag ? ag->size() : 1;
+      const int part = ag ? ag->rank() : 0;
+      const int64_t *slices = nullptr;
+      if (n > 1) {
+        std::vector<int64_t> &per_entry = workspace(g).slices;
+        per_entry.assign(d.size(), 1);
+        for (size_t i = 0; i < d.size(); ++i)
+          if (const auto *t = std::get_if<TensorValue>(&d.at(i).value)) {
+            const size_t numel = t->nbytes / dataplane::kElementSize[t->dtype];
+            if (numel > 0 && numel % static_cast<size_t>(n) == 0) per_entry[i] = n;
+          }
+        slices = per_entry.data();
+      }
+      const OutgoingDict out(g, d, slices);
+      out.send(g, &dst, 1, kTagSendMessage, kTagSendData, Deadline(g.timeout()),
+               "send_tensor_dict");
+      if (out.packed()) return;
       for (size_t i = 0; i < d.size(); ++i) {
         const auto *t = std::get_if<TensorValue>(&d.at(i).value);
-        if (t == nullptr) continue;
-        const Piece piece = piece_of(*t, slices[i], slices[i] > 1 ? part : 0);
-        if (piece.count > 0) send_piece(g, piece, dst);
+        if (t == nullptr || t->nbytes == 0) continue;
+        const int64_t s = slices ? slices[i] : 1;
+        send_piece(g, piece_of(*t, s, s > 1 ? part : 0), dst);
       }
     });
   });
@@ -271,40 +164,25 @@ extern "C" mpcomm_status_t mpcomm_recv_tensor_dict(mpcomm_group_t group, mpcomm_
     if (ag) ag->require_usable();
     require_mpi_running();
     protocol::run_operation(g, [&] {
-      const char *what = "recv_tensor_dict";
-      const std::vector<char> metadata = receive_any([&](void *buf, size_t capacity, size_t *len) {
-        protocol::receive_object(g, buf, capacity, len, src, protocol::kTagSend,
-                                 protocol::kTagSendData, Deadline(g.timeout()), what);
-      });
-      std::vector<MetaItem> items = decode_metadata(metadata.data(), metadata.size());
-      // Sliced tensors need this side's all_gather_group to have as many members as the
-      // sender's: checked for every tensor before any data is received.
-      for (const MetaItem &item : items) {
-        if (item.kind() != MPCOMM_VALUE_TENSOR) continue;
-        const int64_t slices = std::get<TensorMeta>(item.value).slices;
-        if (slices == 1) continue;
-        require(ag != nullptr && ag->size() == slices, MPCOMM_ERR_INVALID_USAGE, "tensor '",
-                item.key, "' was sent in ", slices,
-                " slices for an all_gather_group of as many members, but this receiver's "
-                "all_gather_group ",
-                ag ? concat("has ", ag->size(), " members") : std::string("is NULL"));
-      }
-      deliver(receive_dict(g, items, false,
-                           [&](const Piece &whole, const TensorMeta &meta) {
-                             if (meta.slices == 1) return recv_piece(g, whole, src);
-                             // This member's slice from the sender, then the others' from
-                             // the all_gather_group.
-                             const size_t slice_count = whole.count / meta.slices;
-                             Piece mine = whole;
-                             mine.count = slice_count;
-                             mine.data = static_cast<char *>(whole.data) +
-                                         static_cast<size_t>(ag->rank()) * slice_count *
-                                             dataplane::element_size(whole.dtype);
-                             recv_piece(g, mine, src);
-                             protocol::run_operation(
-                                 *ag, [&] { all_gather_in_place(*ag, whole, slice_count); });
-                           }),
-              dict);
+      ReceiveSpec spec;
+      spec.src = src;
+      spec.tag = kTagSendMessage;
+      spec.data_tag = kTagSendData;
+      spec.what = "recv_tensor_dict";
+      spec.all_gather_group = ag;
+      auto receive = [&](const Piece &whole, const TensorMetaView &meta) {
+        if (meta.slices == 1) return recv_piece(g, whole, src);
+        // This member's slice from the sender, then the others' from the all_gather_group.
+        const size_t slice_count = whole.count / static_cast<size_t>(meta.slices);
+        Piece mine = whole;
+        mine.count = slice_count;
+        mine.data = static_cast<char *>(whole.data) + static_cast<size_t>(ag->rank()) *
+                                                          slice_count *
+                                                          dataplane::element_size(whole.dtype);
+        recv_piece(g, mine, src);
+        protocol::run_operation(*ag, [&] { all_gather_in_place(*ag, whole, slice_count); });
+      };
+      receive_dict(g, dict, spec, TensorSink(receive));
     });
   });
 }

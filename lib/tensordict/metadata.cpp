@@ -1,11 +1,11 @@
-// Metadata of a tensor dict to and from MessagePack, with the project's bounds-checked codec
-// (mpcomm::Value of the C++ API, header-only).
+// Metadata of a tensor dict to and from MessagePack, streaming: the encoder writes the bytes
+// from the dict directly, the decoder checks each value as it reads it and keeps views.
 #include "tensordict/metadata.hpp"
 
+#include <algorithm>
 #include <climits>
 #include <cstring>
 #include <limits>
-#include <unordered_set>
 #include <utility>
 
 #include "core/error.hpp"
@@ -16,188 +16,599 @@ namespace mpcomm::tensordict {
 
 namespace {
 
-constexpr const char *kFormat = "tensor_dict";
+using Type = mpcomm::Value::Type;  // MessagePack's kinds, named as the C++ API names them
+
+constexpr std::string_view kFormat = "tensor_dict";
 constexpr int64_t kVersion = 1;
+constexpr int kMaxDepth = 64;  // nesting of values skipped in unknown fields
 
-using Msg = mpcomm::Value;  // a MessagePack value
+// ------------------------------------------------------------------ encoding
 
-Msg tensor_map(const TensorMeta &t) {
-  Msg::Array shape;
-  for (int64_t extent : t.shape) shape.emplace_back(static_cast<long long>(extent));
-  return Msg(Msg::Map{{Msg("dtype"), Msg(static_cast<int>(t.dtype))},
-                      {Msg("shape"), Msg(std::move(shape))},
-                      {Msg("device"), Msg(t.on_device ? "cuda" : "cpu")},
-                      {Msg("slices"), Msg(static_cast<long long>(t.slices))}});
+// The fixed start of every message: a map of 3, "mpcomm": "tensor_dict", "version": 1, "items".
+constexpr char kPrologue[] = "\x83\xa6mpcomm\xabtensor_dict\xa7version\x01\xa5items";
+// The fixed start of a tensor: a map of 4 and its first key.
+constexpr char kTensorPrologue[] =
+    "\x84\xa5"
+    "dtype";
+
+// Writes MessagePack into a buffer sized by metadata_bound(); a bound too small is a bug here.
+class Writer {
+ public:
+  Writer(char *out, size_t capacity) : p_(out), begin_(out), end_(out + capacity) {}
+
+  size_t length() const { return static_cast<size_t>(p_ - begin_); }
+
+  void raw(const void *data, size_t n) {
+    need(n);
+    if (n) std::memcpy(p_, data, n);
+    p_ += n;
+  }
+  void byte(unsigned char b) {
+    need(1);
+    *p_++ = static_cast<char>(b);
+  }
+  // A type byte, then v big-endian in n bytes.
+  void be(unsigned char tag, uint64_t v, int n) {
+    need(1 + static_cast<size_t>(n));
+    *p_++ = static_cast<char>(tag);
+    for (int i = n - 1; i >= 0; --i) *p_++ = static_cast<char>((v >> (8 * i)) & 0xff);
+  }
+  // The header of a str, bin or container of n items, in the smallest format (fix 0: none).
+  void length_header(uint64_t n, unsigned char fix, uint64_t fix_max, unsigned char f8,
+                     unsigned char f16, unsigned char f32) {
+    if (fix && n <= fix_max) {
+      byte(static_cast<unsigned char>(fix | n));
+    } else if (f8 && n <= 0xff) {
+      be(f8, n, 1);
+    } else if (n <= 0xffff) {
+      be(f16, n, 2);
+    } else if (n <= 0xffffffffULL) {
+      be(f32, n, 4);
+    } else {
+      throw Error(MPCOMM_ERR_INVALID_ARGUMENT, concat("a tensor dict value of ", n,
+                                                      " items or bytes exceeds MessagePack's "
+                                                      "2^32-1"));
+    }
+  }
+  void map(uint64_t n) { length_header(n, 0x80, 15, 0, 0xde, 0xdf); }
+  void array(uint64_t n) { length_header(n, 0x90, 15, 0, 0xdc, 0xdd); }
+  void str(std::string_view s) {
+    if (s.size() <= 31 && static_cast<size_t>(end_ - p_) > s.size()) {  // a fixstr: most keys
+      *p_++ = static_cast<char>(0xa0 | s.size());
+      std::memcpy(p_, s.data(), s.size());
+      p_ += s.size();
+      return;
+    }
+    length_header(s.size(), 0xa0, 31, 0xd9, 0xda, 0xdb);
+    raw(s.data(), s.size());
+  }
+  void bin(const void *data, size_t n) {
+    length_header(n, 0, 0, 0xc4, 0xc5, 0xc6);
+    raw(data, n);
+  }
+  void boolean(bool b) { byte(b ? 0xc3 : 0xc2); }
+  void f64(double d) {
+    uint64_t bits;
+    std::memcpy(&bits, &d, sizeof bits);
+    be(0xcb, bits, 8);
+  }
+  void integer(int64_t i) {
+    if (i >= 0 && i <= 0x7f && p_ != end_) {  // a positive fixint: dtypes, most extents
+      *p_++ = static_cast<char>(i);
+      return;
+    }
+    wide_integer(i);
+  }
+  void wide_integer(int64_t i) {
+    if (i >= 0) {
+      const auto u = static_cast<uint64_t>(i);
+      if (u <= 0x7f)
+        byte(static_cast<unsigned char>(u));
+      else if (u <= 0xff)
+        be(0xcc, u, 1);
+      else if (u <= 0xffff)
+        be(0xcd, u, 2);
+      else if (u <= 0xffffffffULL)
+        be(0xce, u, 4);
+      else
+        be(0xcf, u, 8);
+    } else if (i >= -32) {
+      byte(static_cast<unsigned char>(i & 0xff));
+    } else if (i >= INT8_MIN) {
+      be(0xd0, static_cast<uint64_t>(i), 1);
+    } else if (i >= INT16_MIN) {
+      be(0xd1, static_cast<uint64_t>(i), 2);
+    } else if (i >= INT32_MIN) {
+      be(0xd2, static_cast<uint64_t>(i), 4);
+    } else {
+      be(0xd3, static_cast<uint64_t>(i), 8);
+    }
+  }
+  void tensor(mpcomm_datatype_t dtype, const int64_t *shape, size_t ndim, bool on_device,
+              int64_t slices) {
+    raw(kTensorPrologue, sizeof kTensorPrologue - 1);
+    integer(dtype);
+    str("shape");
+    array(ndim);
+    for (size_t d = 0; d < ndim; ++d) integer(shape[d]);
+    str("device");
+    str(on_device ? "cuda" : "cpu");
+    str("slices");
+    integer(slices);
+  }
+
+ private:
+  void need(size_t n) const {
+    if (static_cast<size_t>(end_ - p_) < n) outgrown();
+  }
+  [[noreturn, gnu::cold, gnu::noinline]] static void outgrown() {
+    throw Error(MPCOMM_ERR_INTERNAL, "tensor dict metadata outgrew its computed bound");
+  }
+  char *p_;
+  char *begin_;
+  char *end_;
+};
+
+// Bytes of the header and payload of a str or bin of n bytes, at most.
+constexpr size_t kLengthHeader = 5;
+constexpr size_t kNumber = 9;
+// A tensor's map without its extents: prologue, dtype, 3 keys, array header, device, slices.
+constexpr size_t kTensorFixed =
+    sizeof kTensorPrologue + kNumber + 3 * (1 + 6) + kLengthHeader + (1 + 4) + kNumber;
+
+size_t value_bound(const DictValue &v) {
+  switch (static_cast<mpcomm_value_kind_t>(v.index())) {
+    case MPCOMM_VALUE_TENSOR:
+      return kTensorFixed + kNumber * static_cast<size_t>(std::get<TensorValue>(v).tensor.ndim);
+    case MPCOMM_VALUE_STRING: return kLengthHeader + std::get<std::string>(v).size();
+    case MPCOMM_VALUE_BYTES: return kLengthHeader + std::get<Bytes>(v).size();
+    default: return kNumber;
+  }
 }
 
-// A value of one of the small kinds; DictValue and MetaValue share the alternatives 1 to 5.
+// A small value: DictValue and MetaValue share the alternatives 1 to 5.
 template <class Variant>
-Msg small_value(const Variant &v) {
-  switch (v.index()) {
-    case MPCOMM_VALUE_INT: return Msg(static_cast<long long>(std::get<int64_t>(v)));
-    case MPCOMM_VALUE_DOUBLE: return Msg(std::get<double>(v));
-    case MPCOMM_VALUE_BOOL: return Msg(std::get<bool>(v));
-    case MPCOMM_VALUE_STRING: return Msg(std::get<std::string>(v));
-    default: return Msg(Msg::Bytes(std::get<Bytes>(v)));
+void write_small(Writer &w, const Variant &v) {
+  switch (static_cast<mpcomm_value_kind_t>(v.index())) {
+    case MPCOMM_VALUE_INT: w.integer(std::get<int64_t>(v)); break;
+    case MPCOMM_VALUE_DOUBLE: w.f64(std::get<double>(v)); break;
+    case MPCOMM_VALUE_BOOL: w.boolean(std::get<bool>(v)); break;
+    case MPCOMM_VALUE_STRING: w.str(std::get<std::string>(v)); break;
+    default: {
+      const Bytes &b = std::get<Bytes>(v);
+      w.bin(b.data(), b.size());
+    }
   }
 }
 
-std::vector<char> encode_items(Msg::Map items) {
-  const Msg top(Msg::Map{{Msg("mpcomm"), Msg(kFormat)},
-                         {Msg("version"), Msg(static_cast<long long>(kVersion))},
-                         {Msg("items"), Msg(std::move(items))}});
-  try {
-    return mpcomm::encode(top);
-  } catch (const mpcomm::Exception &e) {
-    throw Error(e.status(), e.what());
+// ------------------------------------------------------------------ decoding
+
+// Every failure builds its message here, out of the decoder's way.
+template <class... Parts>
+[[noreturn, gnu::cold, gnu::noinline]] void malformed(const Parts &...parts) {
+  throw Error(MPCOMM_ERR_MALFORMED, concat("tensor dict metadata: ", parts...));
+}
+
+bool has_nul(std::string_view s) {
+  for (char c : s)
+    if (c == '\0') return true;
+  return false;
+}
+
+// The start of one MessagePack value: its kind and what its header says. A str or bin has been
+// consumed (data, n); a container's items follow (n); numbers are in i, u or d.
+struct Head {
+  Type type = Type::Nil;
+  int64_t i = 0;
+  uint64_t u = 0;
+  double d = 0;
+  bool b = false;
+  const unsigned char *data = nullptr;
+  uint64_t n = 0;
+
+  std::string_view text() const {
+    return {reinterpret_cast<const char *>(data), static_cast<size_t>(n)};
   }
-}
-
-[[noreturn]] void malformed(const std::string &why) {
-  throw Error(MPCOMM_ERR_MALFORMED, concat("tensor dict metadata: ", why));
-}
-
-void expect(bool cond, const std::string &why) {
-  if (!cond) malformed(why);
-}
-
-bool is_int(const Msg &m) { return m.type() == Msg::Type::Int; }
-
-// The fields of a map with exactly the given string keys; MALFORMED otherwise.
-std::vector<const Msg *> fields(const Msg &map, const std::vector<const char *> &names,
-                                const std::string &what) {
-  expect(map.type() == Msg::Type::Map,
-         concat(what, " is a ", Msg::type_name(map.type()), ", not a map"));
-  expect(map.as_map().size() == names.size(),
-         concat(what, " has ", map.as_map().size(), " fields, not ", names.size()));
-  std::vector<const Msg *> out;
-  for (const char *name : names) {
-    const Msg *field = map.find(name);
-    expect(field != nullptr, concat(what, " has no field '", name, "'"));
-    out.push_back(field);
-  }
-  return out;
-}
-
-TensorMeta decode_tensor(const Msg &m, const std::string &key) {
-  const std::string what = concat("tensor '", key, "'");
-  const auto f = fields(m, {"dtype", "shape", "device", "slices"}, what);
-  TensorMeta t;
-  expect(is_int(*f[0]) && f[0]->as_int() >= 0 && f[0]->as_int() < MPCOMM_NUM_DATATYPES,
-         concat(what, " has no valid dtype"));
-  t.dtype = static_cast<mpcomm_datatype_t>(f[0]->as_int());
-  expect(f[1]->type() == Msg::Type::Array, concat(what, " has a shape that is not an array"));
-  const auto &shape = f[1]->as_array();
-  expect(shape.size() <= static_cast<size_t>(kMaxDims),
-         concat(what, " has ", shape.size(), " dimensions, more than ", kMaxDims));
-  size_t numel = 1;
-  bool overflow = false, empty = false;
-  for (const Msg &extent : shape) {
-    expect(is_int(extent) && extent.as_int() >= 0,
-           concat(what, " has an extent that is not an int >= 0"));
-    const auto e = static_cast<uint64_t>(extent.as_int());
-    if (e == 0) empty = true;
-    if (e != 0 && numel > std::numeric_limits<size_t>::max() / e) overflow = true;
-    numel *= static_cast<size_t>(e);
-    t.shape.push_back(extent.as_int());
-  }
-  // An extent of 0 empties the tensor whatever the others say.
-  expect(empty || !overflow, concat(what, " has more elements than a size_t counts"));
-  if (empty) numel = 0;
-  const size_t element = dataplane::element_size(t.dtype);
-  expect(numel <= std::numeric_limits<size_t>::max() / element,
-         concat(what, " has more bytes than a size_t counts"));
-  t.numel = numel;
-  t.nbytes = numel * element;
-  expect(f[2]->type() == Msg::Type::String &&
-             (f[2]->as_string() == "cpu" || f[2]->as_string() == "cuda"),
-         concat(what, " has a device that is neither \"cpu\" nor \"cuda\""));
-  t.on_device = f[2]->as_string() == "cuda";
-  expect(is_int(*f[3]) && f[3]->as_int() >= 1 && f[3]->as_int() <= INT_MAX,
-         concat(what, " has a slice count that is not an int in [1, INT_MAX]"));
-  t.slices = f[3]->as_int();
-  expect(t.slices == 1 || (numel > 0 && numel % static_cast<size_t>(t.slices) == 0),
-         concat(what, " of ", numel, " elements cannot travel in ", t.slices, " slices"));
-  return t;
-}
-
-MetaValue decode_value(const Msg &m, const std::string &key) {
-  switch (m.type()) {
-    case Msg::Type::Int: return MetaValue(std::in_place_type<int64_t>, m.as_int());
-    case Msg::Type::Float: return MetaValue(std::in_place_type<double>, m.as_double());
-    case Msg::Type::Bool: return MetaValue(std::in_place_type<bool>, m.as_bool());
-    case Msg::Type::String:
-      expect(std::memchr(m.as_string().data(), '\0', m.as_string().size()) == nullptr,
-             concat("the string of key '", key, "' holds a NUL byte"));
-      return MetaValue(std::in_place_type<std::string>, m.as_string());
-    case Msg::Type::Bytes: return MetaValue(std::in_place_type<Bytes>, m.as_bytes());
-    case Msg::Type::Map: return MetaValue(std::in_place_type<TensorMeta>, decode_tensor(m, key));
-    default: break;
-  }
-  malformed(concat("key '", key, "' holds a ", Msg::type_name(m.type()),
-                   ", which no tensor dict value encodes to"));
-}
+  bool is(std::string_view s) const { return type == Type::String && text() == s; }
+};
 
 }  // namespace
 
-std::vector<char> encode_metadata(const std::vector<MetaItem> &items) {
-  Msg::Map map;
-  for (const MetaItem &item : items)
-    map.emplace_back(Msg(item.key), item.kind() == MPCOMM_VALUE_TENSOR
-                                        ? tensor_map(std::get<TensorMeta>(item.value))
-                                        : small_value(item.value));
-  return encode_items(std::move(map));
+// A bounds-checked reader over untrusted bytes.
+class MetaReader {
+ public:
+  MetaReader(const unsigned char *data, size_t len) : p_(data), begin_(data), end_(data + len) {}
+
+  size_t left() const { return static_cast<size_t>(end_ - p_); }
+  bool at_end() const { return p_ == end_; }
+
+  // The fixed forms inline (what the encoder writes for keys, dtypes, small extents and
+  // containers), the others in next_wide().
+  Head next() {
+    Head h;
+    if (p_ == end_) fail("a value is missing");
+    const unsigned char tag = *p_++;
+    if (tag <= 0x7f) return integer(h, tag);
+    if ((tag & 0xe0) == 0xa0) return chars(h, Type::String, tag & 0x1f);
+    if ((tag & 0xf0) == 0x80) return container(h, Type::Map, tag & 0x0f);
+    if ((tag & 0xf0) == 0x90) return container(h, Type::Array, tag & 0x0f);
+    return next_wide(tag);
+  }
+
+  [[gnu::noinline]] Head next_wide(unsigned char tag) {
+    Head h;
+    if (tag >= 0xe0) return integer(h, static_cast<int8_t>(tag));
+    switch (tag) {
+      case 0xc0: return h;
+      case 0xc2:
+      case 0xc3:
+        h.type = Type::Bool;
+        h.b = tag == 0xc3;
+        return h;
+      case 0xc4: return chars(h, Type::Bytes, uint(1));
+      case 0xc5: return chars(h, Type::Bytes, uint(2));
+      case 0xc6: return chars(h, Type::Bytes, uint(4));
+      case 0xca: {
+        const auto bits = static_cast<uint32_t>(uint(4));
+        float f;
+        std::memcpy(&f, &bits, sizeof f);
+        h.type = Type::Float;
+        h.d = f;
+        return h;
+      }
+      case 0xcb: {
+        const uint64_t bits = uint(8);
+        std::memcpy(&h.d, &bits, sizeof h.d);
+        h.type = Type::Float;
+        return h;
+      }
+      case 0xcc: return unsigned_integer(h, uint(1));
+      case 0xcd: return unsigned_integer(h, uint(2));
+      case 0xce: return unsigned_integer(h, uint(4));
+      case 0xcf: return unsigned_integer(h, uint(8));
+      case 0xd0: return integer(h, static_cast<int8_t>(uint(1)));
+      case 0xd1: return integer(h, static_cast<int16_t>(uint(2)));
+      case 0xd2: return integer(h, static_cast<int32_t>(uint(4)));
+      case 0xd3: return integer(h, static_cast<int64_t>(uint(8)));
+      case 0xd9: return chars(h, Type::String, uint(1));
+      case 0xda: return chars(h, Type::String, uint(2));
+      case 0xdb: return chars(h, Type::String, uint(4));
+      case 0xdc: return container(h, Type::Array, uint(2));
+      case 0xdd: return container(h, Type::Array, uint(4));
+      case 0xde: return container(h, Type::Map, uint(2));
+      case 0xdf: return container(h, Type::Map, uint(4));
+      default: break;
+    }
+    --p_;  // report the offset of the type byte
+    if (tag == 0xc1) fail("byte 0xc1 is never used by MessagePack");
+    fail("extension types are not supported (type byte ", static_cast<unsigned>(tag), ")");
+  }
+
+  // Skips the items of a container whose head was read (values of unknown fields).
+  void skip_items(const Head &h, int depth) {
+    if (h.type != Type::Array && h.type != Type::Map) return;
+    if (depth > kMaxDepth) fail("nesting deeper than ", kMaxDepth, " levels");
+    const uint64_t values = h.type == Type::Map ? 2 * h.n : h.n;
+    for (uint64_t k = 0; k < values; ++k) skip_items(next(), depth + 1);
+  }
+
+  template <class... Parts>
+  [[noreturn, gnu::cold, gnu::noinline]] void fail(const Parts &...parts) const {
+    malformed(parts..., " at byte ", p_ - begin_);
+  }
+
+ private:
+  uint64_t uint(int bytes) {
+    if (left() < static_cast<size_t>(bytes)) fail("a number is cut short");
+    uint64_t v = 0;
+    for (int k = 0; k < bytes; ++k) v = (v << 8) | *p_++;
+    return v;
+  }
+  static Head integer(Head &h, int64_t v) {
+    h.type = Type::Int;
+    h.i = v;
+    return h;
+  }
+  // Unsigned values that fit in int64 are ints, as mpcomm::Value reads them.
+  static Head unsigned_integer(Head &h, uint64_t v) {
+    if (v <= static_cast<uint64_t>(INT64_MAX)) return integer(h, static_cast<int64_t>(v));
+    h.type = Type::UInt;
+    h.u = v;
+    return h;
+  }
+  Head chars(Head &h, Type type, uint64_t n) {
+    if (n > left())
+      fail(type == Type::String ? "a string" : "a byte string", " of ", n, " bytes but only ",
+           left(), " remain");
+    h.type = type;
+    h.data = p_;
+    h.n = n;
+    p_ += n;
+    return h;
+  }
+  // Every item takes at least one byte: a count beyond the bytes left is a lie.
+  Head container(Head &h, Type type, uint64_t n) {
+    if ((type == Type::Map ? 2 * n : n) > left())
+      fail(type == Type::Map ? "a map of " : "an array of ", n, " items in ", left(), " bytes");
+    h.type = type;
+    h.n = n;
+    return h;
+  }
+
+  const unsigned char *p_;
+  const unsigned char *begin_;
+  const unsigned char *end_;
+};
+
+namespace {
+
+const char *type_name(Type t) { return mpcomm::Value::type_name(t); }
+
+}  // namespace
+
+// ------------------------------------------------------------------ streaming API
+
+size_t metadata_bound(const mpcomm_tensor_dict_s &dict) {
+  size_t bound = sizeof kPrologue + kLengthHeader;
+  for (size_t i = 0; i < dict.size(); ++i) {
+    const Entry &e = dict.at(i);
+    bound += kLengthHeader + e.key.size() + value_bound(e.value);
+  }
+  return bound;
 }
+
+size_t encode_metadata_to(char *out, size_t capacity, const mpcomm_tensor_dict_s &dict,
+                          const int64_t *slices) {
+  Writer w(out, capacity);
+  w.raw(kPrologue, sizeof kPrologue - 1);
+  w.map(dict.size());
+  for (size_t i = 0; i < dict.size(); ++i) {
+    const Entry &e = dict.at(i);
+    w.str(e.key);
+    if (e.kind() != MPCOMM_VALUE_TENSOR) {
+      write_small(w, e.value);
+      continue;
+    }
+    const TensorValue &t = std::get<TensorValue>(e.value);
+    w.tensor(
+        t.dtype, t.shape.data(), t.shape.size(),
+        t.tensor.device.device_type == kDLCUDA || t.tensor.device.device_type == kDLCUDAManaged,
+        slices ? slices[i] : 1);
+  }
+  return w.length();
+}
+
+bool DecodedMetadata::same_shape(const TensorMetaView &t, const std::vector<int64_t> &shape) const {
+  return shape.size() == static_cast<size_t>(t.ndim) &&
+         std::equal(shape.begin(), shape.end(), extents_.begin() + t.first_extent);
+}
+
+void DecodedMetadata::decode(const void *data, size_t len) {
+  items_.clear();
+  extents_.clear();
+  if (data == nullptr && len > 0) malformed("no bytes");
+  static const unsigned char nothing = 0;
+  MetaReader r(data ? static_cast<const unsigned char *>(data) : &nothing, len);
+  const Head top = r.next();
+  if (top.type != Type::Map) malformed("the message is a ", type_name(top.type), ", not a map");
+  if (top.n != 3) malformed("the message has ", top.n, " fields, not 3");
+  bool format = false, version = false, items = false;
+  bool format_ok = false, version_ok = false;
+  for (int k = 0; k < 3; ++k) {
+    const Head key = r.next();
+    r.skip_items(key, 1);
+    const Head value = r.next();
+    if (key.is("mpcomm") && !format) {
+      format = true;
+      format_ok = value.is(kFormat);
+    } else if (key.is("version") && !version) {
+      version = true;
+      version_ok = value.type == Type::Int && value.i == kVersion;
+    } else if (key.is("items") && !items) {
+      items = true;
+      if (value.type != Type::Map) malformed("field 'items' is not a map");
+      decode_items(r, static_cast<size_t>(value.n));
+      continue;
+    }
+    r.skip_items(value, 1);
+  }
+  if (!r.at_end()) r.fail("trailing bytes after the value");
+  const bool seen[3] = {format, version, items};
+  static const char *const kFields[3] = {"mpcomm", "version", "items"};
+  for (int k = 0; k < 3; ++k)
+    if (!seen[k]) malformed("the message has no field '", kFields[k], "'");
+  if (!format_ok)
+    malformed("the message is not a tensor dict (field 'mpcomm' is not \"tensor_dict\")");
+  if (!version_ok) malformed("the message is not of version ", kVersion);
+  check_unique_keys();
+}
+
+void DecodedMetadata::decode_items(MetaReader &r, size_t count) {
+  items_.reserve(count);  // the reader checked count against the bytes left
+  size_t total_bytes = 0;
+  for (size_t k = 0; k < count; ++k) {
+    const Head key = r.next();
+    if (key.type != Type::String) malformed("a key is not a string");
+    const std::string_view name = key.text();
+    if (has_nul(name)) malformed("a key holds a NUL byte");
+    const Head v = r.next();
+    ItemView item;
+    item.key = name;
+    switch (v.type) {
+      case Type::Int: item.value.emplace<int64_t>(v.i); break;
+      case Type::Float: item.value.emplace<double>(v.d); break;
+      case Type::Bool: item.value.emplace<bool>(v.b); break;
+      case Type::String:
+        if (has_nul(v.text())) malformed("the string of key '", name, "' holds a NUL byte");
+        item.value.emplace<std::string_view>(v.text());
+        break;
+      case Type::Bytes:
+        item.value.emplace<BytesView>(BytesView{v.data, static_cast<size_t>(v.n)});
+        break;
+      case Type::Map: {
+        const TensorMetaView t = decode_tensor(r, static_cast<size_t>(v.n), name);
+        if (total_bytes > std::numeric_limits<size_t>::max() - t.nbytes)
+          malformed("the tensors' bytes add up beyond size_t");
+        total_bytes += t.nbytes;
+        item.value.emplace<TensorMetaView>(t);
+        break;
+      }
+      default:
+        malformed("key '", name, "' holds a ", type_name(v.type),
+                  ", which no tensor dict value encodes to");
+    }
+    items_.push_back(item);
+  }
+}
+
+TensorMetaView DecodedMetadata::decode_tensor(MetaReader &r, size_t fields, std::string_view key) {
+  if (fields != 4) malformed("tensor '", key, "' has ", fields, " fields, not 4");
+  TensorMetaView t;
+  t.first_extent = extents_.size();
+  bool seen[4] = {false, false, false, false};
+  size_t numel = 1;
+  bool overflow = false, empty = false;
+  for (int k = 0; k < 4; ++k) {
+    const Head name = r.next();
+    r.skip_items(name, 2);
+    const Head v = r.next();
+    if (name.is("dtype") && !seen[0]) {
+      seen[0] = true;
+      if (v.type != Type::Int || v.i < 0 || v.i >= MPCOMM_NUM_DATATYPES)
+        malformed("tensor '", key, "' has no valid dtype");
+      t.dtype = static_cast<mpcomm_datatype_t>(v.i);
+    } else if (name.is("shape") && !seen[1]) {
+      seen[1] = true;
+      if (v.type != Type::Array) malformed("tensor '", key, "' has a shape that is not an array");
+      if (v.n > static_cast<uint64_t>(kMaxDims))
+        malformed("tensor '", key, "' has ", v.n, " dimensions, more than ", kMaxDims);
+      t.ndim = static_cast<int>(v.n);
+      for (int d = 0; d < t.ndim; ++d) {
+        const Head extent = r.next();
+        if (extent.type != Type::Int || extent.i < 0)
+          malformed("tensor '", key, "' has an extent that is not an int >= 0");
+        const auto e = static_cast<uint64_t>(extent.i);
+        if (e == 0) empty = true;
+        if (e != 0 && numel > std::numeric_limits<size_t>::max() / e) overflow = true;
+        numel *= static_cast<size_t>(e);
+        extents_.push_back(extent.i);
+      }
+    } else if (name.is("device") && !seen[2]) {
+      seen[2] = true;
+      if (!v.is("cpu") && !v.is("cuda"))
+        malformed("tensor '", key, "' has a device that is neither \"cpu\" nor \"cuda\"");
+      t.on_device = v.is("cuda");
+    } else if (name.is("slices") && !seen[3]) {
+      seen[3] = true;
+      if (v.type != Type::Int || v.i < 1 || v.i > INT_MAX)
+        malformed("tensor '", key, "' has a slice count that is not an int in [1, INT_MAX]");
+      t.slices = v.i;
+    } else {
+      r.skip_items(v, 2);
+    }
+  }
+  static const char *const kFields[4] = {"dtype", "shape", "device", "slices"};
+  for (int k = 0; k < 4; ++k)
+    if (!seen[k]) malformed("tensor '", key, "' has no field '", kFields[k], "'");
+  // An extent of 0 empties the tensor whatever the others say.
+  if (!empty && overflow) malformed("tensor '", key, "' has more elements than a size_t counts");
+  if (empty) numel = 0;
+  const size_t element = dataplane::kElementSize[t.dtype];
+  if (numel > std::numeric_limits<size_t>::max() / element)
+    malformed("tensor '", key, "' has more bytes than a size_t counts");
+  t.numel = numel;
+  t.nbytes = numel * element;
+  if (t.slices != 1 && (numel == 0 || numel % static_cast<size_t>(t.slices) != 0))
+    malformed("tensor '", key, "' of ", numel, " elements cannot travel in ", t.slices, " slices");
+  return t;
+}
+
+void DecodedMetadata::check_unique_keys() {
+  const size_t n = items_.size();
+  constexpr size_t kPairwise = 16;  // below this, comparing every pair is cheapest
+  if (n <= kPairwise) {
+    for (size_t a = 1; a < n; ++a)
+      for (size_t b = 0; b < a; ++b)
+        if (items_[a].key == items_[b].key) malformed("key '", items_[a].key, "' appears twice");
+    return;
+  }
+  sorted_keys_.clear();
+  for (const ItemView &item : items_) sorted_keys_.push_back(item.key);
+  std::sort(sorted_keys_.begin(), sorted_keys_.end());
+  const auto twice = std::adjacent_find(sorted_keys_.begin(), sorted_keys_.end());
+  if (twice != sorted_keys_.end()) malformed("key '", *twice, "' appears twice");
+}
+
+// ------------------------------------------------------------------ owning form
 
 std::vector<char> encode_metadata(const mpcomm_tensor_dict_s &dict,
                                   const std::vector<int64_t> &slices) {
-  Msg::Map map;
-  for (size_t i = 0; i < dict.size(); ++i) {
-    const Entry &e = dict.at(i);
-    if (e.kind() != MPCOMM_VALUE_TENSOR) {
-      map.emplace_back(Msg(e.key), small_value(e.value));
-      continue;
-    }
-    const DLTensor &t = std::get<TensorValue>(e.value).tensor;
-    TensorMeta meta;
-    meta.dtype = dataplane::from_dl(t.dtype, "tensor");
-    meta.shape.assign(t.shape, t.shape + t.ndim);
-    meta.on_device = t.device.device_type == kDLCUDA || t.device.device_type == kDLCUDAManaged;
-    meta.slices = slices.empty() ? 1 : slices[i];
-    map.emplace_back(Msg(e.key), tensor_map(meta));
+  std::vector<char> out(metadata_bound(dict));
+  out.resize(
+      encode_metadata_to(out.data(), out.size(), dict, slices.empty() ? nullptr : slices.data()));
+  return out;
+}
+
+std::vector<char> encode_metadata(const std::vector<MetaItem> &items) {
+  size_t bound = sizeof kPrologue + kLengthHeader;
+  for (const MetaItem &item : items) {
+    bound += kLengthHeader + item.key.size();
+    if (const auto *t = std::get_if<TensorMeta>(&item.value))
+      bound += kTensorFixed + kNumber * t->shape.size();
+    else if (const auto *s = std::get_if<std::string>(&item.value))
+      bound += kLengthHeader + s->size();
+    else if (const auto *b = std::get_if<Bytes>(&item.value))
+      bound += kLengthHeader + b->size();
+    else
+      bound += kNumber;
   }
-  return encode_items(std::move(map));
+  std::vector<char> out(bound);
+  Writer w(out.data(), out.size());
+  w.raw(kPrologue, sizeof kPrologue - 1);
+  w.map(items.size());
+  for (const MetaItem &item : items) {
+    w.str(item.key);
+    if (const auto *t = std::get_if<TensorMeta>(&item.value))
+      w.tensor(t->dtype, t->shape.data(), t->shape.size(), t->on_device, t->slices);
+    else
+      write_small(w, item.value);
+  }
+  out.resize(w.length());
+  return out;
 }
 
 std::vector<MetaItem> decode_metadata(const void *data, size_t len) {
-  expect(data != nullptr || len == 0, "no bytes");
-  Msg top;
-  try {
-    top = mpcomm::decode(data, len);
-  } catch (const mpcomm::Exception &e) {
-    malformed(e.what());
-  }
-  const auto f = fields(top, {"mpcomm", "version", "items"}, "the message");
-  expect(f[0]->type() == Msg::Type::String && f[0]->as_string() == kFormat,
-         "the message is not a tensor dict (field 'mpcomm' is not \"tensor_dict\")");
-  expect(is_int(*f[1]) && f[1]->as_int() == kVersion,
-         concat("the message is not of version ", kVersion));
-  expect(f[2]->type() == Msg::Type::Map, "field 'items' is not a map");
-
+  DecodedMetadata md;
+  md.decode(data, len);
   std::vector<MetaItem> items;
-  std::unordered_set<std::string> seen;
-  size_t total_bytes = 0;
-  for (const auto &kv : f[2]->as_map()) {
-    expect(kv.first.type() == Msg::Type::String, "a key is not a string");
-    const std::string &key = kv.first.as_string();
-    expect(std::memchr(key.data(), '\0', key.size()) == nullptr, "a key holds a NUL byte");
-    expect(seen.insert(key).second, concat("key '", key, "' appears twice"));
-    MetaItem item{key, decode_value(kv.second, key)};
-    if (item.kind() == MPCOMM_VALUE_TENSOR) {
-      const size_t bytes = std::get<TensorMeta>(item.value).nbytes;
-      expect(total_bytes <= std::numeric_limits<size_t>::max() - bytes,
-             "the tensors' bytes add up beyond size_t");
-      total_bytes += bytes;
+  items.reserve(md.items().size());
+  for (const ItemView &view : md.items()) {
+    MetaItem item;
+    item.key = std::string(view.key);
+    switch (view.kind()) {
+      case MPCOMM_VALUE_TENSOR: {
+        const auto &v = std::get<TensorMetaView>(view.value);
+        TensorMeta t;
+        t.dtype = v.dtype;
+        t.shape.assign(md.shape(v), md.shape(v) + v.ndim);
+        t.on_device = v.on_device;
+        t.slices = v.slices;
+        t.numel = v.numel;
+        t.nbytes = v.nbytes;
+        item.value = std::move(t);
+        break;
+      }
+      case MPCOMM_VALUE_INT: item.value = std::get<int64_t>(view.value); break;
+      case MPCOMM_VALUE_DOUBLE: item.value = std::get<double>(view.value); break;
+      case MPCOMM_VALUE_BOOL: item.value = std::get<bool>(view.value); break;
+      case MPCOMM_VALUE_STRING:
+        item.value = std::string(std::get<std::string_view>(view.value));
+        break;
+      case MPCOMM_VALUE_BYTES: {
+        const BytesView b = std::get<BytesView>(view.value);
+        item.value = Bytes(b.data, b.data + b.size);
+        break;
+      }
     }
     items.push_back(std::move(item));
   }

@@ -38,8 +38,14 @@ TensorValue &TensorValue::operator=(TensorValue &&other) noexcept {
   tensor = other.tensor;
   shape = std::move(other.shape);
   owned = std::move(other.owned);
+  dtype = other.dtype;
+  nbytes = other.nbytes;
+  received = other.received;
+  in_block = other.in_block;
   tensor.shape = shape.empty() ? nullptr : shape.data();
   other.tensor = DLTensor{};
+  other.nbytes = 0;
+  other.in_block = false;
   return *this;
 }
 
@@ -68,6 +74,8 @@ TensorValue borrow_tensor(const DLTensor *tensor, const char *name) {
   value.tensor.dtype = dataplane::to_dl(view.dtype);
   value.tensor.shape = value.shape.empty() ? nullptr : value.shape.data();
   value.tensor.strides = nullptr;  // checked compact: strides no longer matter
+  value.dtype = view.dtype;
+  value.nbytes = view.nbytes;
   return value;
 }
 

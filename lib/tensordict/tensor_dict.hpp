@@ -1,7 +1,9 @@
 // The dictionary behind mpcomm_tensor_dict_t: string keys in insertion order (as a Python dict)
 // mapping to a tensor, an int64, a double, a bool, a string or bytes. A tensor set by the caller
-// is borrowed (descriptor and shape copied, data not); a tensor the library received owns its
-// memory, host or device, and frees it with the entry.
+// is borrowed (descriptor and shape copied, data not). A tensor the library received owns its
+// memory, host or device, and frees it with the entry, or lives in the dict's receive block:
+// the one buffer a dict that arrived as one message landed in, which the dict owns and the next
+// such receive lands in again.
 #pragma once
 
 #include <dlpack/dlpack.h>
@@ -31,7 +33,11 @@ OwnedBuffer allocate_host(size_t bytes);
 struct TensorValue {
   DLTensor tensor{};           // shape points into `shape`; strides NULL (compact row-major)
   std::vector<int64_t> shape;  // owned copy of the extents
-  OwnedBuffer owned;           // the data, when the library allocated it
+  OwnedBuffer owned;           // the data, when the library allocated it for this tensor
+  mpcomm_datatype_t dtype = MPCOMM_UINT8;  // tensor.dtype, checked
+  size_t nbytes = 0;                       // of the data at tensor.data + tensor.byte_offset
+  bool received = false;                   // made by the library for a received dict
+  bool in_block = false;                   // the data lies in the dict's receive block
 
   TensorValue() = default;
   TensorValue(TensorValue &&other) noexcept;
@@ -72,11 +78,23 @@ struct mpcomm_tensor_dict_s {
   // tensor" when it holds another kind than `kind`.
   const Entry &get(const char *key, mpcomm_value_kind_t kind) const;
 
+  // The buffer one-message receives land in (capacity 0: none yet). Tensors with in_block
+  // point into it.
+  struct ReceiveBlock {
+    mpcomm::tensordict::OwnedBuffer data;
+    size_t capacity = 0;
+  };
+  ReceiveBlock &block() { return block_; }
+
   size_t size() const { return entries_.size(); }
   const Entry &at(size_t i) const { return *entries_[i]; }
   Entry &at(size_t i) { return *entries_[i]; }
   void clear();
-  // Exchanges contents with other (a received dict replaces a caller's dict in one step).
+  // Removes the entries for which drop(entry) is true, keeping the others in order.
+  template <class Drop>
+  void erase_if(Drop &&drop);
+  // Exchanges entries with other (a received dict replaces a caller's dict in one step); the
+  // receive blocks stay where they are.
   void swap(mpcomm_tensor_dict_s &other) noexcept;
 
   bool valid() const { return magic_ == kMagic; }
@@ -88,7 +106,25 @@ struct mpcomm_tensor_dict_s {
   // Entries live behind pointers so that descriptors handed out stay put as the dict grows.
   std::vector<std::unique_ptr<Entry>> entries_;
   std::unordered_map<std::string, size_t> index_;
+  ReceiveBlock block_;
 };
+
+template <class Drop>
+void mpcomm_tensor_dict_s::erase_if(Drop &&drop) {
+  size_t kept = 0;
+  for (size_t i = 0; i < entries_.size(); ++i) {
+    if (drop(static_cast<const Entry &>(*entries_[i]))) {
+      index_.erase(entries_[i]->key);
+      continue;
+    }
+    if (kept != i) {
+      entries_[kept] = std::move(entries_[i]);
+      index_[entries_[kept]->key] = kept;
+    }
+    ++kept;
+  }
+  entries_.resize(kept);
+}
 
 namespace mpcomm {
 // The dict behind a C handle; INVALID_ARGUMENT naming `name` if NULL or not a dict.

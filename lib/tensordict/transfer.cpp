@@ -11,11 +11,6 @@ namespace mpcomm::tensordict {
 
 namespace {
 
-// Tags of tensor data on a group's communicator (group.hpp: other layers use 16 and up).
-constexpr auto kTagSend = static_cast<protocol::Tag>(40);
-constexpr auto kTagBroadcast = static_cast<protocol::Tag>(41);
-constexpr auto kTagAllGather = static_cast<protocol::Tag>(42);
-
 char *bytes_of(const Piece &piece) { return static_cast<char *>(piece.data); }
 
 }  // namespace
@@ -24,13 +19,13 @@ size_t Piece::bytes() const { return count * dataplane::element_size(dtype); }
 
 void send_piece(mpcomm_group_s &g, const Piece &piece, int dst) {
   if (piece.on_device) return device::send(g, piece.data, piece.count, piece.dtype, dst, nullptr);
-  protocol::send_chunks(g, bytes_of(piece), piece.bytes(), &dst, 1, kTagSend, Deadline(g.timeout()),
-                        "send_tensor_dict");
+  protocol::send_chunks(g, bytes_of(piece), piece.bytes(), &dst, 1, kTagSendData,
+                        Deadline(g.timeout()), "send_tensor_dict");
 }
 
 void recv_piece(mpcomm_group_s &g, const Piece &piece, int src) {
   if (piece.on_device) return device::recv(g, piece.data, piece.count, piece.dtype, src, nullptr);
-  protocol::recv_chunks(g, bytes_of(piece), piece.bytes(), src, kTagSend, Deadline(g.timeout()),
+  protocol::recv_chunks(g, bytes_of(piece), piece.bytes(), src, kTagSendData, Deadline(g.timeout()),
                         "recv_tensor_dict");
 }
 
@@ -42,9 +37,9 @@ void broadcast_piece(mpcomm_group_s &g, const Piece &piece, int root) {
   if (g.rank() == root) {
     const std::vector<int> &peers = g.peer_list();
     protocol::send_chunks(g, bytes_of(piece), piece.bytes(), peers.data(), peers.size(),
-                          kTagBroadcast, deadline, "broadcast_tensor_dict");
+                          kTagBroadcastData, deadline, "broadcast_tensor_dict");
   } else {
-    protocol::recv_chunks(g, bytes_of(piece), piece.bytes(), root, kTagBroadcast, deadline,
+    protocol::recv_chunks(g, bytes_of(piece), piece.bytes(), root, kTagBroadcastData, deadline,
                           "broadcast_tensor_dict");
   }
 }
@@ -68,9 +63,9 @@ void all_gather_in_place(mpcomm_group_s &g, const Piece &whole, size_t slice_cou
     const size_t len = std::min(chunk, slice - offset);
     for (int peer : g.peer_list())
       requests.recv(bytes_of(whole) + static_cast<size_t>(peer) * slice + offset, len, peer,
-                    kTagAllGather, g.comm());
+                    kTagAllGatherData, g.comm());
     for (int peer : g.peer_list())
-      requests.send(bytes_of(whole) + me * slice + offset, len, peer, kTagAllGather, g.comm());
+      requests.send(bytes_of(whole) + me * slice + offset, len, peer, kTagAllGatherData, g.comm());
     protocol::finish(g, deadline, "the all-gather of recv_tensor_dict");
   }
 }

@@ -1,15 +1,22 @@
 // How a tensor dict's tensors move: host memory over the group's own MPI point-to-point traffic,
 // every wait bounded by the group's timeout (a missing peer is MPCOMM_ERR_TIMEOUT and a broken
 // group, as on the control plane); CUDA memory through the device data plane (NCCL, on the
-// legacy default stream). Tags 40 to 42 on a group's communicator belong to tensor dicts.
+// legacy default stream). Tags 40 to 44 on a group's communicator belong to tensor dicts: 40 to
+// 42 carry tensor data (and metadata that follows in chunks), 43 and 44 a dict's first message
+// (dict_message.hpp).
 #pragma once
 
 #include <cstddef>
 
 #include "group/group.hpp"
+#include "group/protocol.hpp"
 #include "mpcomm.h"
 
 namespace mpcomm::tensordict {
+
+constexpr auto kTagSendData = static_cast<protocol::Tag>(40);
+constexpr auto kTagBroadcastData = static_cast<protocol::Tag>(41);
+constexpr auto kTagAllGatherData = static_cast<protocol::Tag>(42);
 
 // count elements of dtype at data, in host or in CUDA memory.
 struct Piece {

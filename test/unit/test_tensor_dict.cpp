@@ -1,7 +1,8 @@
 // Tensor dicts without MPI: the dict API (every kind set and read back, overwrites that keep
-// their place, insertion order, every error), and the metadata codec: a round trip, then
-// malformed metadata (random bytes, every truncation, wrong types, lying sizes) refused with
-// MPCOMM_ERR_MALFORMED.
+// their place, insertion order, every error), and the streaming metadata codec: a round trip,
+// the encoder's bound at the extremes, fields in any order and any MessagePack width, one decoder
+// reused for different messages, then malformed metadata (random bytes, every truncation, wrong
+// types, lying sizes, deep nesting) refused with MPCOMM_ERR_MALFORMED.
 #include <gtest/gtest.h>
 
 #include <climits>
@@ -294,6 +295,97 @@ TEST(TensorDictMetadata, FromADictInOrder) {
   EXPECT_EQ(std::get<bool>(items[2].value), false);
 }
 
+// The encoder writes into a buffer of metadata_bound() bytes: extreme values must fit.
+TEST(TensorDictMetadata, TheEncoderStaysWithinItsBound) {
+  DictHolder h;
+  std::vector<int64_t> shape(mpcomm::tensordict::kMaxDims, 1);
+  shape[0] = INT64_MAX;
+  shape[1] = 0;  // empty: any other extent is fine
+  DLTensor t = host_tensor(nullptr, shape.data(), static_cast<int>(shape.size()), kFloat32);
+  const std::string long_key(70000, 'k');
+  ASSERT_EQ(mpcomm_tensor_dict_set_tensor(h.d, long_key.c_str(), &t), MPCOMM_SUCCESS)
+      << last_error();
+  for (int64_t v : {int64_t{0}, int64_t{-1}, int64_t{-33}, int64_t{-129}, int64_t{-40000},
+                    int64_t{INT32_MIN} - 1, INT64_MIN, int64_t{127}, int64_t{128}, int64_t{65536},
+                    int64_t{1} << 40, INT64_MAX}) {
+    const std::string key = "i" + std::to_string(v);
+    ASSERT_EQ(mpcomm_tensor_dict_set_int(h.d, key.c_str(), v), MPCOMM_SUCCESS);
+  }
+  const std::string long_value(300000, 'v');
+  ASSERT_EQ(mpcomm_tensor_dict_set_string(h.d, "s", long_value.c_str()), MPCOMM_SUCCESS);
+  ASSERT_EQ(mpcomm_tensor_dict_set_bytes(h.d, "b", long_value.data(), 256), MPCOMM_SUCCESS);
+  ASSERT_EQ(mpcomm_tensor_dict_set_double(h.d, "d", -0.0), MPCOMM_SUCCESS);
+  const auto &d = mpcomm::dict_ref(h.d);
+  std::vector<char> exact(mpcomm::tensordict::metadata_bound(d));
+  const size_t len = mpcomm::tensordict::encode_metadata_to(exact.data(), exact.size(), d, nullptr);
+  EXPECT_LE(len, exact.size());
+  // The codec of the C++ API reads it as the same MessagePack.
+  const Msg back = mpcomm::decode(exact.data(), len);
+  const Msg &items = back.at("items");
+  ASSERT_EQ(items.as_map().size(), d.size());
+  EXPECT_EQ(items.as_map()[1].second.as_int(), 0);
+  EXPECT_EQ(items.find("i-9223372036854775808")->as_int(), INT64_MIN);
+  EXPECT_EQ(items.find("i9223372036854775807")->as_int(), INT64_MAX);
+  EXPECT_EQ(items.find("s")->as_string(), long_value);
+  const auto decoded = decode_metadata(exact.data(), len);
+  const auto &meta = std::get<TensorMeta>(decoded[0].value);
+  EXPECT_EQ(decoded[0].key, long_key);
+  EXPECT_EQ(meta.shape, shape);
+  EXPECT_EQ(meta.numel, 0u);
+}
+
+// Any valid MessagePack spelling decodes: fields in another order, ints in wider formats than
+// needed, a float32 double; and one decoder, reused, keeps nothing of an earlier message.
+TEST(TensorDictMetadata, AnySpellingAndAReusedDecoder) {
+  std::vector<char> spelled = {'\x83', '\xa5', 'i',    't',    'e',
+                               'm',    's',          // "items" first
+                               '\x82', '\xa1', 't',  // {"t": tensor, "x": 1.5f}
+                               '\x84',               // the tensor's fields backwards
+                               '\xa6', 's',    'l',    'i',    'c',
+                               'e',    's',    '\xcd', '\x00', '\x01',  // uint16 1
+                               '\xa6', 'd',    'e',    'v',    'i',
+                               'c',    'e',    '\xa3', 'c',    'p',
+                               'u',    '\xa5', 's',    'h',    'a',
+                               'p',    'e',    '\xdc', '\x00', '\x02',
+                               '\xd0', '\x03', '\xce', '\x00', '\x00',
+                               '\x00', '\x02',  // [int8 3, uint32 2]
+                               '\xa5', 'd',    't',    'y',    'p',
+                               'e',    '\xd3', 0,      0,      0,
+                               0,      0,      0,      0,      MPCOMM_FLOAT64,  // int64
+                               '\xa1', 'x',    '\xca', '\x3f', '\xc0',
+                               '\x00', '\x00',  // 1.5f
+                               '\xa7', 'v',    'e',    'r',    's',
+                               'i',    'o',    'n',    '\x01', '\xa6',
+                               'm',    'p',    'c',    'o',    'm',
+                               'm',    '\xab', 't',    'e',    'n',
+                               's',    'o',    'r',    '_',    'd',
+                               'i',    'c',    't'};
+  mpcomm::tensordict::DecodedMetadata md;
+  md.decode(spelled.data(), spelled.size());
+  ASSERT_EQ(md.items().size(), 2u);
+  const auto &t = std::get<mpcomm::tensordict::TensorMetaView>(md.items()[0].value);
+  EXPECT_EQ(t.dtype, MPCOMM_FLOAT64);
+  EXPECT_EQ(t.ndim, 2);
+  EXPECT_EQ(md.shape(t)[0], 3);
+  EXPECT_EQ(md.shape(t)[1], 2);
+  EXPECT_EQ(t.nbytes, 48u);
+  EXPECT_EQ(std::get<double>(md.items()[1].value), 1.5);
+  // The same decoder on another message: only that message's items.
+  std::vector<MetaItem> other = {{"n", int64_t{5}}, {"u", TensorMeta{}}};
+  std::get<TensorMeta>(other[1].value).shape = {7};
+  const std::vector<char> bytes = encode_metadata(other);
+  md.decode(bytes.data(), bytes.size());
+  ASSERT_EQ(md.items().size(), 2u);
+  EXPECT_EQ(md.items()[0].key, "n");
+  const auto &u = std::get<mpcomm::tensordict::TensorMetaView>(md.items()[1].value);
+  EXPECT_EQ(u.ndim, 1);
+  EXPECT_EQ(md.shape(u)[0], 7);
+  // A failed decode leaves nothing that a later one could mistake for its own.
+  EXPECT_THROW(md.decode("\xc1", 1), mpcomm::Error);
+  md.decode(bytes.data(), bytes.size());
+  EXPECT_EQ(md.items().size(), 2u);
+}
+
 void expect_malformed(const std::vector<char> &bytes, const std::string &piece = "") {
   try {
     decode_metadata(bytes.data(), bytes.size());
@@ -403,6 +495,17 @@ TEST(TensorDictMetadata, BadTensorsAreMalformed) {
   Msg missing = tensor(Msg(0), shape_of({1}));
   missing.as_map().pop_back();
   expect_malformed(top(one("t", missing)), "tensor 't' has 3 fields, not 4");
+  // Many keys (the duplicate check sorts them) and a duplicate among them.
+  Msg::Map many;
+  for (int k = 0; k < 40; ++k) many.emplace_back(Msg("k" + std::to_string(k)), Msg(k));
+  many.emplace_back(Msg("k17"), Msg(1));
+  expect_malformed(top(Msg(many)), "key 'k17' appears twice");
+  // An unknown field nested deeper than the decoder follows.
+  Msg deep = Msg(Msg::Array{});
+  for (int k = 0; k < 70; ++k) deep = Msg(Msg::Array{deep});
+  Msg nested = tensor(Msg(0), shape_of({1}));
+  nested.as_map()[3] = {Msg("other"), deep};
+  expect_malformed(top(one("t", nested)), "nesting deeper than 64 levels");
   Msg renamed = tensor(Msg(0), shape_of({1}));
   renamed.as_map()[3].first = Msg("slice");
   expect_malformed(top(one("t", renamed)), "tensor 't' has no field 'slices'");

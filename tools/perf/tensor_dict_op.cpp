@@ -1,8 +1,8 @@
 // tensor_dict: mpcomm_broadcast_tensor_dict from group rank 0 of a typical dict, as vLLM
 // broadcasts its intermediate tensors and scheduler metadata: three ints, a string and two
 // tensors of the -d type ("hidden_states" and "residual", half of the size each). Receivers
-// keep their dict between calls (the library replaces its contents). The baseline is one
-// MPI_Bcast of a packed buffer of the same bytes: the tensors, the keys and the values (8 bytes
+// keep their dict between calls (the library updates it, reusing its memory). The baseline is
+// one MPI_Bcast of a packed buffer of the same bytes: the tensors, the keys and the values (8 bytes
 // per int and per dimension), i.e. what a program that knew the layout in advance would send.
 #include <mpi.h>
 
