@@ -6,6 +6,7 @@
 #include <memory>
 #include <vector>
 
+#include "core/abandoned.hpp"
 #include "core/deadline.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
@@ -31,7 +32,7 @@ std::unique_ptr<std::vector<char>> wait_or_break(mpcomm_group_s &g, MPI_Request 
   mpi_check(code, what);
   if (done) return buffers;
   MPI_Request_free(&request);
-  static_cast<void>(buffers.release());  // deliberately kept: MPI may still write into them
+  keep_until_exit(buffers.release());  // MPI may still write into them
   const std::string cause = concat("timed out after ", g.timeout(), " s in ", what,
                                    ": not every member of the group made the same device call");
   g.mark_broken(cause);

@@ -1,16 +1,17 @@
 // The group object and the C functions that read it or free it.
 #include "group/group.hpp"
-#include "group/message_queue.hpp"
 
 #include <cmath>
 #include <cstdlib>
 #include <memory>
 
+#include "core/abandoned.hpp"
 #include "core/env.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/mpi_call.hpp"
 #include "dataplane/host_allreduce.hpp"
+#include "group/message_queue.hpp"
 #include "group/node_rank.hpp"
 
 mpcomm_group_s::mpcomm_group_s(MPI_Comm comm) : comm_(comm) {
@@ -76,6 +77,7 @@ mpcomm_group_s::~mpcomm_group_s() {
   if (scratch_leaked_) {
     mpcomm::log::info("keeping ", scratch_bytes_,
                       " bytes of a broken group's scratch: MPI may still write into them");
+    mpcomm::keep_until_exit(scratch_);
   } else {
     std::free(scratch_);
   }

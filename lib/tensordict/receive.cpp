@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/abandoned.hpp"
 #include "core/deadline.hpp"
 #include "core/error.hpp"
 #include "dataplane/dtype.hpp"
@@ -37,9 +38,15 @@ bool in_block(const Entry &e) {
   return t != nullptr && t->in_block;
 }
 
+// A buffer MPI (or NCCL) may still write into: never freed; host memory stays referenced.
+void abandon(OwnedBuffer &buffer) {
+  void *memory = buffer.release();
+  if (!buffer.get_deleter().device) keep_until_exit(memory);
+}
+
 // MPI may still write into the dict's block: it is given up, and its tensors leave the dict.
 void abandon_block(mpcomm_tensor_dict_s &d) {
-  static_cast<void>(d.block().data.release());
+  keep_until_exit(d.block().data.release());
   d.block().capacity = 0;
   d.erase_if(in_block);
 }
@@ -250,12 +257,11 @@ void receive_unpacked(mpcomm_group_s &g, mpcomm_tensor_dict_t *dict, const Decod
     if (in_transfer == kNone) throw;  // no tensor data arrived: *dict is as it was
     for (size_t i = 0; i < slots.size() && i <= in_transfer; ++i) {
       if (slots[i].reused) {
-        if (i == in_transfer)
-          static_cast<void>(std::get<TensorValue>(slots[i].reused->value).owned.release());
+        if (i == in_transfer) abandon(std::get<TensorValue>(slots[i].reused->value).owned);
         continue;
       }
       OwnedBuffer &owned = slots[i].fresh.owned;
-      if (i == in_transfer || owned.get_deleter().device) static_cast<void>(owned.release());
+      if (i == in_transfer || owned.get_deleter().device) abandon(owned);
     }
     if (existing) {
       existing->erase_if([&](const Entry &e) {
@@ -333,7 +339,7 @@ void receive_dict(mpcomm_group_s &g, mpcomm_tensor_dict_t *dict, const ReceiveSp
     if (into_block)
       abandon_block(*existing);
     else
-      static_cast<void>(fresh.data.release());
+      keep_until_exit(fresh.data.release());
     throw;
   }
   // The message overwrote the block: on a failure its tensors leave *dict.
