@@ -113,7 +113,7 @@ for args in "-n 0 barrier" "bogus_op" "barrier -b 4K -e 1K" "barrier --baseline 
     "all_reduce -d bogus" "all_gather -o avg" "broadcast_object -d float32" \
     "broadcast --device cuda" "all_reduce --algo nccl" "all_reduce --device gpu" \
     "state_create --tp 0" "all_reduce --tp 2" "state_create --tp 2 --pp 2" \
-    "all_reduce --message-queue"; do
+    "all_reduce --message-queue" "tensor_dict --message-queue"; do
   # shellcheck disable=SC2086
   timeout --kill-after=5 60 "$MPIRUN" $preload -np 1 "$perf" $args >"$out" 2>&1
   rc=$?

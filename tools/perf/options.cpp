@@ -99,7 +99,7 @@ std::string usage() {
          "  --algo A    with --device cuda: auto (default), custom or nccl\n"
          "  --tp N, --pp N  tensor- and pipeline-parallel sizes of state_create (default 1)\n"
          "  --message-queue  give the group a message-queue broadcaster, as TP groups have\n"
-         "              (broadcast_object and tensor_dict only)\n"
+         "              (broadcast_object only)\n"
          "See mpcomm-perf(1).\n";
 }
 
@@ -232,8 +232,8 @@ bool parse_options(int argc, char **argv, Options *o, bool *help, std::string *e
     *error = "--tp and --pp apply to state_create only, not to " + o->op;
     return false;
   }
-  if (o->message_queue && o->op != "broadcast_object" && o->op != "tensor_dict") {
-    *error = "--message-queue applies to broadcast_object and tensor_dict only, not to " + o->op;
+  if (o->message_queue && o->op != "broadcast_object") {
+    *error = "--message-queue applies to broadcast_object only, not to " + o->op;
     return false;
   }
   if (o->algo_given && o->device != Device::Cuda) {

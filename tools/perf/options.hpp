@@ -28,7 +28,7 @@ struct Options {
   std::string algo = "auto";                 // --algo: the device all_reduce path
   bool algo_given = false;
   int tp = 1, pp = 1;          // --tp, --pp: the parallel state of state_create
-  bool message_queue = false;  // --message-queue: the group broadcasts through shared memory
+  bool message_queue = false;  // --message-queue: broadcast_object through shared memory
 };
 
 // Parses argv; on a bad command line returns false and sets *error (the caller prints usage
