@@ -11,7 +11,6 @@ namespace {
 std::atomic<bool> running{false};
 std::atomic<bool> finalizing{false};
 std::mutex watch_mutex;
-bool watching = false;  // the attribute is set: `running` follows MPI from now on
 
 int finalize_begins(MPI_Comm, int keyval, void *, void *) {
   finalizing.store(true, std::memory_order_release);
@@ -25,6 +24,7 @@ int finalize_begins(MPI_Comm, int keyval, void *, void *) {
 void require_mpi_running() {
   if (running.load(std::memory_order_acquire)) return;
   std::lock_guard<std::mutex> lock(watch_mutex);
+  if (running.load(std::memory_order_acquire)) return;  // another thread set the watch
   int initialized = 0, finalized = 0;
   MPI_Initialized(&initialized);
   MPI_Finalized(&finalized);
@@ -32,7 +32,6 @@ void require_mpi_running() {
   if (finalizing.load(std::memory_order_acquire)) finalized = 1;
   require(initialized && !finalized, MPCOMM_ERR_INVALID_USAGE,
           finalized ? "MPI has been finalized" : "MPI is not initialized (call MPI_Init first)");
-  if (watching) return;
   int keyval = MPI_KEYVAL_INVALID;
   if (MPI_Comm_create_keyval(MPI_COMM_NULL_COPY_FN, finalize_begins, &keyval, nullptr) !=
       MPI_SUCCESS)
@@ -41,7 +40,6 @@ void require_mpi_running() {
     MPI_Comm_free_keyval(&keyval);
     return;
   }
-  watching = true;
   running.store(true, std::memory_order_release);
 }
 

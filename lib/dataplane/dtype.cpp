@@ -26,6 +26,39 @@ const DatatypeInfo &info(mpcomm_datatype_t dtype) {
   return kDatatypes[dtype];
 }
 
+// The dtype of a single-lane DLPack type, or -1: a switch, since every tensor argument of every
+// data-plane call is looked up.
+constexpr int dtype_of(DLDataType type) {
+  if (type.lanes != 1) return -1;
+  switch (type.code) {
+    case kDLInt:
+      switch (type.bits) {
+        case 8: return MPCOMM_INT8;
+        case 32: return MPCOMM_INT32;
+        case 64: return MPCOMM_INT64;
+        default: return -1;
+      }
+    case kDLUInt: return type.bits == 8 ? MPCOMM_UINT8 : -1;
+    case kDLFloat:
+      switch (type.bits) {
+        case 16: return MPCOMM_FLOAT16;
+        case 32: return MPCOMM_FLOAT32;
+        case 64: return MPCOMM_FLOAT64;
+        default: return -1;
+      }
+    case kDLBfloat: return type.bits == 16 ? MPCOMM_BFLOAT16 : -1;
+    default: return -1;
+  }
+}
+
+// The switch and the table say the same.
+constexpr bool lookup_agrees() {
+  for (int i = 0; i < MPCOMM_NUM_DATATYPES; ++i)
+    if (dtype_of(kDatatypes[i].dl) != i) return false;
+  return true;
+}
+static_assert(lookup_agrees(), "dtype_of and kDatatypes disagree");
+
 constexpr bool sizes_agree() {
   for (int i = 0; i < MPCOMM_NUM_DATATYPES; ++i)
     if (kElementSize[i] * 8 != kDatatypes[i].dl.bits) return false;
@@ -59,10 +92,8 @@ DLDataType to_dl(mpcomm_datatype_t dtype) { return info(dtype).dl; }
 
 mpcomm_datatype_t from_dl(DLDataType type, const char *tensor) {
   require_arg(type.lanes == 1, tensor, ".dtype.lanes must be 1, got ", type.lanes);
-  for (int i = 0; i < MPCOMM_NUM_DATATYPES; ++i) {
-    const DLDataType &dl = kDatatypes[i].dl;
-    if (dl.code == type.code && dl.bits == type.bits) return static_cast<mpcomm_datatype_t>(i);
-  }
+  const int dtype = dtype_of(type);
+  if (dtype >= 0) return static_cast<mpcomm_datatype_t>(dtype);
   throw Error(MPCOMM_ERR_INVALID_ARGUMENT,
               concat(tensor, ".dtype (code ", static_cast<int>(type.code), ", bits ",
                      static_cast<int>(type.bits),

@@ -50,30 +50,6 @@ void require_on_host(const DLTensor &tensor, const char *name) {
 
 namespace {
 
-// The dtype of a DLPack type the data plane moves, or -1.
-int dtype_of(DLDataType type) {
-  if (type.lanes != 1) return -1;
-  switch (type.code) {
-    case kDLInt:
-      switch (type.bits) {
-        case 8: return MPCOMM_INT8;
-        case 32: return MPCOMM_INT32;
-        case 64: return MPCOMM_INT64;
-        default: return -1;
-      }
-    case kDLUInt: return type.bits == 8 ? MPCOMM_UINT8 : -1;
-    case kDLFloat:
-      switch (type.bits) {
-        case 16: return MPCOMM_FLOAT16;
-        case 32: return MPCOMM_FLOAT32;
-        case 64: return MPCOMM_FLOAT64;
-        default: return -1;
-      }
-    case kDLBfloat: return type.bits == 16 ? MPCOMM_BFLOAT16 : -1;
-    default: return -1;
-  }
-}
-
 // Throws the error that says what is wrong with a tensor that failed validate_tensor's checks:
 // the first rule it breaks, with the numbers. Kept apart so that the checks build no message.
 [[noreturn]] void explain_invalid(const DLTensor *tensor, const char *name) {
@@ -113,8 +89,7 @@ TensorView validate_tensor(const DLTensor *tensor, const char *name) {
   if (tensor == nullptr || tensor->ndim < 0 || (tensor->ndim > 0 && tensor->shape == nullptr))
     explain_invalid(tensor, name);
   const DLTensor &t = *tensor;
-  const int dtype = dtype_of(t.dtype);
-  if (dtype < 0) explain_invalid(tensor, name);
+  const mpcomm_datatype_t dtype = from_dl(t.dtype, name);
   size_t n = 1;
   bool overflow = false, empty = false, negative = false;
   for (int i = 0; i < t.ndim; ++i) {
@@ -130,7 +105,7 @@ TensorView validate_tensor(const DLTensor *tensor, const char *name) {
       (t.data == nullptr && n > 0) || !is_contiguous(t))
     explain_invalid(tensor, name);
   TensorView view;
-  view.dtype = static_cast<mpcomm_datatype_t>(dtype);
+  view.dtype = dtype;
   view.ndim = t.ndim;
   view.shape = t.ndim > 0 ? t.shape : nullptr;
   view.numel = n;
