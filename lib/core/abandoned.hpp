@@ -1,12 +1,30 @@
 // Host memory that an abandoned MPI operation may still write into (a receive given up on a
-// timeout): it must never be freed, so it is parked here, still referenced, until the process
-// exits. Parked memory is held on purpose, and leak checkers see it as held.
+// timeout): it must never be freed while the operation may run, so it is parked here, still
+// referenced. Parked memory is held on purpose, and leak checkers see it as held.
 #pragma once
+
+#include <mpi.h>
+
+#include <memory>
 
 namespace mpcomm {
 
 // Keeps memory (from malloc, aligned_alloc or new) allocated and referenced until exit. nullptr
 // is ignored. Never throws: if the list cannot grow, the memory is simply never freed.
 void keep_until_exit(void *memory) noexcept;
+
+// Parks a pending nonblocking collective given up on a timeout, with the memory it may still
+// write into. Such a request can be neither cancelled nor freed (MPI_Request_free on it is
+// erroneous, and Open MPI aborts the job), so it stays pending: every later call here, and the
+// start of MPI_Finalize, test the parked requests without waiting and release(memory) once one
+// has completed. Call it while MPI runs. Never throws: if the list cannot grow, the request is
+// never tested again and the memory never freed.
+void keep_until_done(MPI_Request request, void *memory, void (*release)(void *memory)) noexcept;
+
+// The same for memory owned by a unique_ptr, deleted once the request has completed.
+template <class T>
+void keep_until_done(MPI_Request request, std::unique_ptr<T> memory) noexcept {
+  keep_until_done(request, memory.release(), [](void *p) { delete static_cast<T *>(p); });
+}
 
 }  // namespace mpcomm

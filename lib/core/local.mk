@@ -11,5 +11,5 @@ libmpcomm_la_SOURCES += %reldir%/deadline.cpp %reldir%/deadline.hpp %reldir%/mpi
 	%reldir%/mpi_running.cpp
 # Bounded freeing of MPI shared-memory windows (message queue, shared-memory allreduce).
 libmpcomm_la_SOURCES += %reldir%/shared_window.cpp %reldir%/shared_window.hpp
-# Memory an abandoned MPI operation may still write into, kept until exit.
+# Memory an abandoned MPI operation may still write into, kept until exit or until it completes.
 libmpcomm_la_SOURCES += %reldir%/abandoned.cpp %reldir%/abandoned.hpp

@@ -27,4 +27,8 @@ inline void mpi_check(int code, const char *call) {
 // tells when finalization starts (every call checks this, so it must cost nothing).
 void require_mpi_running();
 
+// The same question for code that must not throw: true while MPI_Init has run and MPI_Finalize
+// has not begun.
+bool mpi_running() noexcept;
+
 }  // namespace mpcomm

@@ -1,5 +1,6 @@
-// require_mpi_running() (mpi_call.hpp): whether MPI runs, asked of MPI until it does, then
-// known from a flag that MPI_Finalize's deletion of MPI_COMM_SELF's attributes clears.
+// require_mpi_running() and mpi_running() (mpi_call.hpp): whether MPI runs, asked of MPI until
+// it does, then known from a flag that MPI_Finalize's deletion of MPI_COMM_SELF's attributes
+// clears.
 #include <atomic>
 #include <mutex>
 
@@ -41,6 +42,15 @@ void require_mpi_running() {
     return;
   }
   running.store(true, std::memory_order_release);
+}
+
+bool mpi_running() noexcept {
+  if (running.load(std::memory_order_acquire)) return true;
+  if (finalizing.load(std::memory_order_acquire)) return false;
+  int initialized = 0, finalized = 0;
+  MPI_Initialized(&initialized);
+  MPI_Finalized(&finalized);
+  return initialized && !finalized;
 }
 
 }  // namespace mpcomm
