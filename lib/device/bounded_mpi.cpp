@@ -16,9 +16,9 @@ namespace mpcomm::device {
 
 namespace {
 
-// Waits for a nonblocking collective whose buffers live in *buffers. A collective cannot be
-// cancelled: on timeout the request is freed and the buffers are kept (MPI may still write into
-// them), the group is marked broken and Error(TIMEOUT) is thrown. Returns the buffers.
+// Waits for a nonblocking collective whose buffers live in *buffers. A collective can be neither
+// cancelled nor freed: on timeout the request is parked with the buffers (MPI may still write
+// into them), the group is marked broken and Error(TIMEOUT) is thrown. Returns the buffers.
 std::unique_ptr<std::vector<char>> wait_or_break(mpcomm_group_s &g, MPI_Request request,
                                                  std::unique_ptr<std::vector<char>> buffers,
                                                  const char *what) {
@@ -31,8 +31,7 @@ std::unique_ptr<std::vector<char>> wait_or_break(mpcomm_group_s &g, MPI_Request 
   });
   mpi_check(code, what);
   if (done) return buffers;
-  MPI_Request_free(&request);
-  keep_until_exit(buffers.release());  // MPI may still write into them
+  keep_until_done(request, std::move(buffers));
   const std::string cause = concat("timed out after ", g.timeout(), " s in ", what,
                                    ": not every member of the group made the same device call");
   g.mark_broken(cause);

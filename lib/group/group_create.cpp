@@ -6,6 +6,7 @@
 #include <memory>
 #include <vector>
 
+#include "core/abandoned.hpp"
 #include "core/deadline.hpp"
 #include "core/error.hpp"
 #include "core/mpi_call.hpp"
@@ -108,9 +109,11 @@ extern "C" mpcomm_status_t mpcomm_group_from_comm(MPI_Comm comm, mpcomm_group_t 
     require_arg(!inter, "comm must be an intracommunicator, got an intercommunicator");
     const double timeout = default_object_timeout();
 
-    MPI_Comm dup = MPI_COMM_NULL;
+    // MPI writes the new communicator when the duplication completes, which may be after a
+    // timeout: the handle lives on the heap.
+    auto dup = std::make_unique<MPI_Comm>(MPI_COMM_NULL);
     MPI_Request request = MPI_REQUEST_NULL;
-    mpi_check(MPI_Comm_idup(comm, &dup, &request), "MPI_Comm_idup");
+    mpi_check(MPI_Comm_idup(comm, dup.get(), &request), "MPI_Comm_idup");
     int code = MPI_SUCCESS;
     const bool done = poll_until(Deadline(timeout), [&] {
       int flag = 0;
@@ -119,14 +122,15 @@ extern "C" mpcomm_status_t mpcomm_group_from_comm(MPI_Comm comm, mpcomm_group_t 
     });
     mpi_check(code, "MPI_Comm_idup");
     if (!done) {
-      // A pending MPI_Comm_idup cannot be cancelled; it completes if the others ever come.
-      MPI_Request_free(&request);
+      // A pending MPI_Comm_idup can be neither cancelled nor freed; it completes if the others
+      // ever come (the communicator it then makes is never freed).
+      keep_until_done(request, std::move(dup));
       throw Error(MPCOMM_ERR_TIMEOUT,
                   concat("timed out after ", timeout,
                          " s duplicating comm: not every process of comm called "
                          "mpcomm_group_from_comm (comm cannot be used collectively any more)"));
     }
-    std::unique_ptr<mpcomm_group_s> made(adopt_communicator(dup));
+    std::unique_ptr<mpcomm_group_s> made(adopt_communicator(*dup));
     if (spans_world(*made)) learn_node_local_rank(made->comm());
     *group = made.release();
   });
@@ -183,8 +187,7 @@ extern "C" mpcomm_status_t mpcomm_group_enable_message_queue(mpcomm_group_t grou
     mpcomm::require_arg(chunks >= 0, "chunks must be >= 0 (0: the default), got ", chunks);
     mpcomm::require_arg(chunk_bytes <= (size_t{1} << 30), "chunk_bytes must be at most 1 GiB, got ",
                         chunk_bytes);
-    g.enable_message_queue(
-        chunk_bytes ? chunk_bytes : mpcomm::MessageQueue::kDefaultChunkBytes,
-        chunks ? chunks : mpcomm::MessageQueue::kDefaultChunks);
+    g.enable_message_queue(chunk_bytes ? chunk_bytes : mpcomm::MessageQueue::kDefaultChunkBytes,
+                           chunks ? chunks : mpcomm::MessageQueue::kDefaultChunks);
   });
 }

@@ -1,16 +1,20 @@
 // The GPU data plane where there is no GPU (make check's machines): every device call fails
 // cleanly with MPCOMM_ERR_NOT_SUPPORTED and a message that says why, arguments are checked first
 // where the device code is built, host memory is never taken for device memory, and a parallel
-// state hands the custom allreduce to its tensor-parallel group only. On a machine with a GPU
-// the calls that need one are skipped here: test/gpu covers them.
+// state hands the custom allreduce to its tensor-parallel group only, and a member late for a
+// bounded collective leaves the others a timeout, not an abort. On a machine with a GPU the calls
+// that need one are skipped here: test/gpu covers them.
 #include <gtest/gtest.h>
 #include <mpi.h>
 
+#include <chrono>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "config.h"
 #include "core/error.hpp"
+#include "device/bounded_mpi.hpp"
 #include "device/device_ops.hpp"
 #include "group/group.hpp"
 #include "mpcomm.h"
@@ -177,6 +181,28 @@ TEST_F(DevicePlane, ArgumentsAreCheckedFirst) {
                    [&] { gather(g(), a.data(), a.data(), 8, MPCOMM_FLOAT32, 0, nullptr, 0); });
   EXPECT_TRUE(contains(m, "outer must be >= 1")) << m;
   EXPECT_FALSE(g().broken());
+}
+
+// A member that comes after rank 0 gave up on a bounded collective: rank 0 gets a timeout and a
+// broken group, the late member its answer (rank 0's collective stays pending, parked, never
+// freed: MPI forbids freeing it and Open MPI aborts), and every process finalizes normally.
+TEST_F(DevicePlane, ALateMemberTimesOutTheOthersAndStillGetsItsAnswer) {
+  if (g().size() < 2) GTEST_SKIP() << "needs 2 ranks";
+  using mpcomm::device::bounded_min;
+  if (g().rank() == 0) {
+    ASSERT_EQ(mpcomm_group_set_timeout(group_, 0.5), MPCOMM_SUCCESS);
+    const std::string m =
+        expect_error(MPCOMM_ERR_TIMEOUT, [&] { bounded_min(g(), 7, "the test's minimum"); });
+    EXPECT_TRUE(contains(m, "timed out after 0.5 s in the test's minimum")) << m;
+    EXPECT_TRUE(g().broken());
+  } else {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    ASSERT_EQ(mpcomm_group_set_timeout(group_, 30.0), MPCOMM_SUCCESS);
+    EXPECT_EQ(bounded_min(g(), 10 + g().rank(), "the test's minimum"), 7);
+    EXPECT_FALSE(g().broken());
+  }
+  // Rank 0 waits here, which progresses its parked collective so that the others complete.
+  MPI_Barrier(MPI_COMM_WORLD);
 }
 #endif
 

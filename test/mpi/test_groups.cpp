@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "group_test_util.hpp"
@@ -211,6 +212,33 @@ TEST(Groups, AMissingMemberIsATimeoutNotAHang) {
     EXPECT_NE(last_error().find("timed out after 1 s"), std::string::npos) << last_error();
   }
   EXPECT_EQ(h.g, nullptr);
+}
+
+// A process that comes after the others gave up on mpcomm_group_from_comm: they get a timeout
+// (their MPI_Comm_idup stays pending, parked, never freed: MPI forbids freeing it and Open MPI
+// aborts), it gets its group once they progress, and every process finalizes normally.
+TEST(Groups, ALateProcessTimesOutFromCommAndStillGetsItsGroup) {
+  const int r = world_rank(), n = world_size();
+  if (n < 2) GTEST_SKIP() << "needs 2 ranks";
+  {
+    // A group over the world first learns the node-local rank, so that the late process's
+    // group makes no other collective over the world.
+    GroupHolder first;
+    ASSERT_EQ(mpcomm_group_from_comm(MPI_COMM_WORLD, &first.g), MPCOMM_SUCCESS) << last_error();
+  }
+  GroupHolder h;
+  if (r == 0) {
+    ScopedEnv env("MPCOMM_TIMEOUT", "0.5");
+    EXPECT_EQ(mpcomm_group_from_comm(MPI_COMM_WORLD, &h.g), MPCOMM_ERR_TIMEOUT);
+    EXPECT_NE(last_error().find("timed out after 0.5 s duplicating comm"), std::string::npos)
+        << last_error();
+    EXPECT_EQ(h.g, nullptr);
+  } else {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    EXPECT_EQ(mpcomm_group_from_comm(MPI_COMM_WORLD, &h.g), MPCOMM_SUCCESS) << last_error();
+  }
+  // Rank 0 waits here, which progresses its parked duplication so that the others complete.
+  MPI_Barrier(MPI_COMM_WORLD);
 }
 
 TEST(Groups, MembersMustPassTheSameList) {
