@@ -33,6 +33,11 @@ const std::vector<Variable> &variables() {
       {"MPCOMM_TENSOR_DICT_PACK_LIMIT", "67108864",
        "bytes: a host-only tensor dict whose tensors and metadata fit in this many bytes travels "
        "as one MPI message; 0 sends the metadata and each tensor apart"},
+      {"MPCOMM_SKIP_P2P_CHECK", "0",
+       "1 (true, yes, on): trust cudaDeviceCanAccessPeer for the custom allreduce instead of "
+       "running mpcomm-p2p-check in a child process (and caching its answer)"},
+      {"MPCOMM_P2P_CHECK_PROGRAM", "",
+       "path of the mpcomm-p2p-check program; unset: the one installed with the library"},
   };
   return all;
 }
@@ -103,6 +108,16 @@ std::string choice(const char *name, const std::string &default_value,
   std::string list;
   for (const auto &c : choices) list += (list.empty() ? "" : ", ") + c;
   bad_value(name, *value, concat("expected one of ", list));
+}
+
+bool boolean(const char *name, bool default_value) {
+  auto value = raw(name);
+  if (!value) return default_value;
+  for (const char *yes : {"1", "true", "yes", "on"})
+    if (strcasecmp(value->c_str(), yes) == 0) return true;
+  for (const char *no : {"0", "false", "no", "off"})
+    if (strcasecmp(value->c_str(), no) == 0) return false;
+  bad_value(name, *value, "expected 1, true, yes or on, or 0, false, no or off");
 }
 
 std::optional<std::vector<long>> integer_list(const char *name) {

@@ -32,6 +32,9 @@ long integer(const char *name, long default_value, long min, long max);
 std::string choice(const char *name, const std::string &default_value,
                    const std::vector<std::string> &choices);
 
+// A boolean: 1, true, yes or on; 0, false, no or off (compared without regard to case).
+bool boolean(const char *name, bool default_value);
+
 // A comma-separated list of integers ("4,4,8"); nullopt when unset.
 std::optional<std::vector<long>> integer_list(const char *name);
 

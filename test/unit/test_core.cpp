@@ -2,13 +2,13 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <string>
 #include <thread>
-#include <algorithm>
 
 #include "core/env.hpp"
 #include "core/error.hpp"
@@ -45,9 +45,8 @@ TEST(Version, MatchesTheHeader) {
 }
 
 TEST(Boundary, ErrorBecomesItsStatusAndMessage) {
-  auto st = mpcomm::c_boundary("mpcomm_example", [] {
-    mpcomm::require_arg(false, "count must be positive, got ", -3);
-  });
+  auto st = mpcomm::c_boundary(
+      "mpcomm_example", [] { mpcomm::require_arg(false, "count must be positive, got ", -3); });
   EXPECT_EQ(st, MPCOMM_ERR_INVALID_ARGUMENT);
   EXPECT_STREQ(mpcomm_last_error(), "mpcomm_example: count must be positive, got -3");
 }
@@ -59,8 +58,7 @@ TEST(Boundary, BadAllocBecomesNoMemory) {
 }
 
 TEST(Boundary, ForeignExceptionsBecomeInternal) {
-  EXPECT_EQ(mpcomm::c_boundary("f", [] { throw std::runtime_error("boom"); }),
-            MPCOMM_ERR_INTERNAL);
+  EXPECT_EQ(mpcomm::c_boundary("f", [] { throw std::runtime_error("boom"); }), MPCOMM_ERR_INTERNAL);
   EXPECT_NE(std::string(mpcomm_last_error()).find("boom"), std::string::npos);
   EXPECT_EQ(mpcomm::c_boundary("f", [] { throw 42; }), MPCOMM_ERR_INTERNAL);
 }
@@ -135,6 +133,31 @@ TEST(Env, IntegerList) {
   EXPECT_THROW(mpcomm::env::integer_list("MPCOMM_PP_LAYER_PARTITION"), Error);
 }
 
+TEST(Env, Boolean) {
+  for (const char *yes : {"1", "true", "YES", "On"}) {
+    ScopedEnv e("MPCOMM_SKIP_P2P_CHECK", yes);
+    EXPECT_TRUE(mpcomm::env::boolean("MPCOMM_SKIP_P2P_CHECK", false)) << yes;
+  }
+  for (const char *no : {"0", "False", "no", "OFF"}) {
+    ScopedEnv e("MPCOMM_SKIP_P2P_CHECK", no);
+    EXPECT_FALSE(mpcomm::env::boolean("MPCOMM_SKIP_P2P_CHECK", true)) << no;
+  }
+  {
+    ScopedEnv e("MPCOMM_SKIP_P2P_CHECK", nullptr);
+    EXPECT_FALSE(mpcomm::env::boolean("MPCOMM_SKIP_P2P_CHECK", false));
+    EXPECT_TRUE(mpcomm::env::boolean("MPCOMM_SKIP_P2P_CHECK", true));
+  }
+  ScopedEnv e("MPCOMM_SKIP_P2P_CHECK", "maybe");
+  try {
+    mpcomm::env::boolean("MPCOMM_SKIP_P2P_CHECK", false);
+    ADD_FAILURE() << "accepted maybe";
+  } catch (const Error &err) {
+    EXPECT_EQ(err.status(), MPCOMM_ERR_INVALID_ARGUMENT);
+    EXPECT_NE(std::string(err.what()).find("MPCOMM_SKIP_P2P_CHECK='maybe'"), std::string::npos)
+        << err.what();
+  }
+}
+
 TEST(Env, UnregisteredNamesAreABug) {
   try {
     mpcomm::env::raw("MPCOMM_NOT_A_VARIABLE");
@@ -199,8 +222,8 @@ TEST(Log, LinesGoToTheFileWithHostPidAndRankPrefix) {
   std::remove(expanded.c_str());
   char host[256] = {0};
   gethostname(host, sizeof(host) - 1);
-  std::string expected = std::string(host) + ":" + std::to_string(getpid()) +
-                         " [-] mpcomm INFO hello 42\n";
+  std::string expected =
+      std::string(host) + ":" + std::to_string(getpid()) + " [-] mpcomm INFO hello 42\n";
   EXPECT_EQ(text.str(), expected);
 }
 
