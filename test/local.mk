@@ -191,6 +191,10 @@ test_mpi_test_host_collectives_LDADD = $(MPI_LDADD)
 UNIT_TESTS += test/unit/test_device_dispatch
 test_unit_test_device_dispatch_SOURCES = test/unit/test_device_dispatch.cpp
 test_unit_test_device_dispatch_LDADD = $(UNIT_LDADD)
+# The P2P check's pure parts (its output, verdict and cache) and the child-process runner.
+UNIT_TESTS += test/unit/test_p2p_check
+test_unit_test_p2p_check_SOURCES = test/unit/test_p2p_check.cpp
+test_unit_test_p2p_check_LDADD = $(UNIT_LDADD)
 MPI_TESTS += test/mpi/test_device_plane
 test_mpi_test_device_plane_SOURCES = test/mpi/test_device_plane.cpp
 test_mpi_test_device_plane_LDADD = $(MPI_LDADD)

@@ -13,3 +13,5 @@ libmpcomm_la_SOURCES += %reldir%/deadline.cpp %reldir%/deadline.hpp %reldir%/mpi
 libmpcomm_la_SOURCES += %reldir%/shared_window.cpp %reldir%/shared_window.hpp
 # Memory an abandoned MPI operation may still write into, kept until exit or until it completes.
 libmpcomm_la_SOURCES += %reldir%/abandoned.cpp %reldir%/abandoned.hpp
+# Helper programs run in a child process with a time limit (mpcomm-p2p-check).
+libmpcomm_la_SOURCES += %reldir%/child_process.cpp %reldir%/child_process.hpp

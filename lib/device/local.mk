@@ -8,6 +8,12 @@ libmpcomm_la_SOURCES += \
 libmpcomm_la_SOURCES += \
 	%reldir%/custom_allreduce_eligibility.cpp %reldir%/custom_allreduce_eligibility.hpp \
 	%reldir%/device_api.cpp %reldir%/device_ops.hpp
+# The P2P check's answers, verdict and per-node cache (pure); the library finds the installed
+# mpcomm-p2p-check through MPCOMM_PKGLIBEXECDIR.
+libmpcomm_la_SOURCES += \
+	%reldir%/p2p_report.cpp %reldir%/p2p_report.hpp \
+	%reldir%/p2p_cache.cpp %reldir%/p2p_cache.hpp
+AM_CPPFLAGS += -DMPCOMM_PKGLIBEXECDIR='"$(pkglibexecdir)"'
 if HAVE_NCCL
 libmpcomm_la_SOURCES += \
 	%reldir%/bounded_mpi.cpp %reldir%/bounded_mpi.hpp \
