@@ -47,6 +47,8 @@ dist_man_MANS += %reldir%/man3/mpcomm_group_enable_message_queue.3
 dist_man_MANS += %reldir%/man3/mpcomm_group_join.3
 # mpcomm-perf(1): the benchmark program.
 dist_man_MANS += %reldir%/man1/mpcomm-perf.1
+# mpcomm-p2p-check(1): the GPU P2P check the library runs in a child process.
+dist_man_MANS += %reldir%/man1/mpcomm-p2p-check.1
 
 # The data plane's element types and reduction operators.
 dist_man_MANS += %reldir%/man3/mpcomm_datatype.3 %reldir%/man3/mpcomm_op.3

@@ -195,6 +195,11 @@ test_unit_test_device_dispatch_LDADD = $(UNIT_LDADD)
 UNIT_TESTS += test/unit/test_p2p_check
 test_unit_test_p2p_check_SOURCES = test/unit/test_p2p_check.cpp
 test_unit_test_p2p_check_LDADD = $(UNIT_LDADD)
+# The tests run the P2P check from the build tree, not from where it will be installed.
+if HAVE_CUDA
+AM_TESTS_ENVIRONMENT += MPCOMM_P2P_CHECK_PROGRAM='$(abs_top_builddir)/tools/mpcomm-p2p-check'; \
+	export MPCOMM_P2P_CHECK_PROGRAM;
+endif
 MPI_TESTS += test/mpi/test_device_plane
 test_mpi_test_device_plane_SOURCES = test/mpi/test_device_plane.cpp
 test_mpi_test_device_plane_LDADD = $(MPI_LDADD)

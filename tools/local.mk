@@ -5,6 +5,13 @@ tools_mpcomm_info_SOURCES = tools/mpcomm-info.cpp \
 	tools/info/locality_report.cpp tools/info/locality_report.hpp
 tools_mpcomm_info_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tools
 tools_mpcomm_info_LDADD = libmpcomm.la $(HWLOC_LIBS)
+# mpcomm-p2p-check: the GPU P2P check the library runs in a child process (not on PATH).
+if HAVE_CUDA
+pkglibexec_PROGRAMS = tools/mpcomm-p2p-check
+tools_mpcomm_p2p_check_SOURCES = tools/mpcomm-p2p-check.cpp
+tools_mpcomm_p2p_check_LDADD = libmpcomm.la $(CUDA_LDFLAGS) $(CUDA_LIBS)
+endif
+EXTRA_DIST += tools/mpcomm-p2p-check.cpp
 # mpcomm-perf: nccl-tests-style timing of mpcomm operations, with an optional MPI baseline.
 bin_PROGRAMS += tools/mpcomm-perf
 tools_mpcomm_perf_SOURCES = tools/mpcomm-perf.cpp \
