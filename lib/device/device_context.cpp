@@ -11,6 +11,7 @@
 #include "device/cuda_util.hpp"
 #include "device/p2p_check.hpp"
 #include "group/node_rank.hpp"
+#include "kernels/custom_allreduce_rules.h"
 #include "locality/node.hpp"
 #include "locality/nvml.hpp"
 #include "locality/topology.hpp"
@@ -53,36 +54,21 @@ EligibilityFacts gather_facts(mpcomm_group_s &g, int device) {
   for (size_t r = 0; r < n; ++r) buses[r] = std::string(&all[r * kBusIdBytes]);
 
   bool nvlink = true;
-  bool p2p = true;
-  std::string p2p_problem;
   for (size_t a = 0; a < n; ++a)
     for (size_t b = a + 1; b < n; ++b) {
       const locality::GpuLink link = nvml.link(buses[a], buses[b]);
       if (link != locality::GpuLink::Self && link != locality::GpuLink::NvLink) nvlink = false;
     }
-  for (size_t r = 0; r < n && p2p; ++r) {
-    if (static_cast<int>(r) == g.rank() || buses[r] == own_bus) continue;
-    int peer = -1;
-    if (cudaDeviceGetByPCIBusId(&peer, buses[r].c_str()) != cudaSuccess) {
-      cudaGetLastError();
-      p2p = false;
-      p2p_problem = concat("the GPU ", buses[r], " of ", g.describe_rank(static_cast<int>(r)),
-                           " is not visible to this process, so P2P cannot be checked");
-      break;
-    }
-    std::string why;
-    if (!p2p_works(device, peer, &why)) {
-      p2p = false;
-      p2p_problem = concat("to the GPU of ", g.describe_rank(static_cast<int>(r)), ": ", why);
-    }
-  }
   const int64_t agreed_nvlink = bounded_min(g, nvlink ? 1 : 0, "agreeing on NVLink");
-  const int64_t agreed_p2p = bounded_min(g, p2p ? 1 : 0, "agreeing on P2P");
   f.fully_nvlink = agreed_nvlink != 0;
-  f.p2p_ok = agreed_p2p != 0;
-  if (!f.p2p_ok && p2p_problem.empty())
-    p2p_problem = "another member's check failed (its INFO log says why)";
-  f.p2p_problem = p2p_problem;
+  // P2P is checked (in a child process, by rank 0) only where the custom allreduce may run.
+  if (f.single_node && kernels::supported_world_size(f.world_size)) {
+    const P2pVerdict p2p = check_group_p2p(g, buses);
+    f.p2p_ok = p2p.ok;
+    f.p2p_problem = p2p.problem;
+  } else {
+    f.p2p_problem = "not checked: the group spans nodes or has an unsupported size";
+  }
   return f;
 }
 

@@ -1,14 +1,23 @@
-// Whether this process's GPU can really use a peer GPU's memory: cudaDeviceCanAccessPeer, then a
-// kernel that writes into the peer's memory and a read-back (kernels/device_probe.h), as vLLM's
-// P2P test does for drivers that report P2P but drop peer writes. Cached per device pair.
+// Whether the GPUs of a group can really use each other's memory, as the custom allreduce needs:
+// vLLM's gpu_p2p_access_check. The check writes from each GPU into each other one and reads
+// back (kernels/device_probe.h), for drivers that report P2P but drop peer writes. It runs in a
+// child process, mpcomm-p2p-check, because it makes a CUDA context on every GPU it touches and
+// a context lives as long as its process (hundreds of MiB per GPU); its answer is cached per
+// node (p2p_cache.hpp). MPCOMM_SKIP_P2P_CHECK=1 trusts cudaDeviceCanAccessPeer instead.
 #pragma once
 
 #include <string>
+#include <vector>
+
+#include "device/p2p_report.hpp"
+#include "group/group.hpp"
 
 namespace mpcomm::device {
 
-// True for the same device, and for a pair that passes both checks; else false with *why. The
-// devices are this process's CUDA indices. Thread-safe; the first call per pair runs the check.
-bool p2p_works(int device, int peer_device, std::string *why);
+// The verdict on every ordered pair of the distinct GPUs among bus_ids (every member's GPU by
+// PCI bus id, the same list on every member). Collective over the group: its rank 0 checks (or
+// reads the node's cache) and broadcasts the verdict, so every member gets the same one; the
+// check is bounded by the group's timeout. A check that cannot run gives "not verified".
+P2pVerdict check_group_p2p(mpcomm_group_s &g, const std::vector<std::string> &bus_ids);
 
 }  // namespace mpcomm::device

@@ -6,8 +6,12 @@
 // that need one are skipped here: test/gpu covers them.
 #include <gtest/gtest.h>
 #include <mpi.h>
+#include <sys/stat.h>
 
 #include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -16,11 +20,18 @@
 #include "core/error.hpp"
 #include "device/bounded_mpi.hpp"
 #include "device/device_ops.hpp"
+#include "device/p2p_cache.hpp"
+#include "device/p2p_check.hpp"
 #include "group/group.hpp"
 #include "mpcomm.h"
+#include "scoped_env.hpp"
 #include "state/state.hpp"
 
 namespace {
+
+using mpcomm::device::check_group_p2p;
+using mpcomm::device::p2p_cache_file_name;
+using mpcomm::test::ScopedEnv;
 
 bool contains(const std::string &text, const std::string &part) {
   return text.find(part) != std::string::npos;
@@ -203,6 +214,95 @@ TEST_F(DevicePlane, ALateMemberTimesOutTheOthersAndStillGetsItsAnswer) {
   }
   // Rank 0 waits here, which progresses its parked collective so that the others complete.
   MPI_Barrier(MPI_COMM_WORLD);
+}
+
+// The group's P2P verdict without a GPU: rank 0 runs a stand-in for mpcomm-p2p-check (a shell
+// script), caches its answer for the node, and every member gets the same verdict.
+class GroupP2p : public DevicePlane {
+ protected:
+  void SetUp() override {
+    DevicePlane::SetUp();
+    char dir[] = "/tmp/mpcomm-p2p-test-XXXXXX";
+    if (g().rank() == 0) {
+      ASSERT_NE(mkdtemp(dir), nullptr);
+    }
+    dir_ = dir;
+    cache_ = std::make_unique<ScopedEnv>("XDG_CACHE_HOME", dir_.c_str());
+  }
+  void TearDown() override {
+    cache_.reset();
+    if (g().rank() == 0) std::system(("rm -rf '" + dir_ + "'").c_str());
+    DevicePlane::TearDown();
+  }
+  // A program that answers 1 for every pair but those from `refused` (0 with a reason).
+  std::string fake_program(const std::string &refused) {
+    const std::string path = dir_ + "/fake-p2p-check";
+    if (g().rank() == 0) {
+      std::ofstream(path) << "#!/bin/sh\nfor a; do for b; do test \"$a\" = \"$b\" && continue\n"
+                          << "  if test \"$a\" = '" << refused
+                          << "'; then echo \"$a $b 0 dropped writes\"; else echo \"$a $b 1\"; fi\n"
+                          << "done; done\n";
+      EXPECT_EQ(chmod(path.c_str(), 0755), 0);
+    }
+    return path;
+  }
+  // Each member on a GPU of its own.
+  std::vector<std::string> gpus() const {
+    std::vector<std::string> ids;
+    for (int r = 0; r < group_->size(); ++r) ids.push_back("0000:0" + std::to_string(r) + ":00.0");
+    return ids;
+  }
+
+  std::string dir_;
+  std::unique_ptr<ScopedEnv> cache_;
+};
+
+TEST_F(GroupP2p, MembersOnOneGpuNeedNoCheck) {
+  ScopedEnv program("MPCOMM_P2P_CHECK_PROGRAM", "/nowhere/mpcomm-p2p-check");
+  const auto verdict = check_group_p2p(
+      g(), std::vector<std::string>(static_cast<size_t>(g().size()), "0000:01:00.0"));
+  EXPECT_TRUE(verdict.ok) << verdict.problem;
+}
+
+TEST_F(GroupP2p, TheProgramsAnswerIsSharedAndCached) {
+  if (g().size() < 2) GTEST_SKIP() << "needs 2 ranks";
+  {
+    ScopedEnv program("MPCOMM_P2P_CHECK_PROGRAM", fake_program("none").c_str());
+    const auto verdict = check_group_p2p(g(), gpus());
+    EXPECT_TRUE(verdict.ok) << verdict.problem;
+  }
+  if (g().rank() == 0) {
+    struct stat st {};
+    EXPECT_EQ(stat((dir_ + "/mpcomm/" + p2p_cache_file_name(gpus())).c_str(), &st), 0);
+  }
+  // The cached answer holds without the program.
+  ScopedEnv program("MPCOMM_P2P_CHECK_PROGRAM", "/nowhere/mpcomm-p2p-check");
+  const auto verdict = check_group_p2p(g(), gpus());
+  EXPECT_TRUE(verdict.ok) << verdict.problem;
+  EXPECT_FALSE(g().broken());
+}
+
+TEST_F(GroupP2p, ARefusedPairDisablesItOnEveryMember) {
+  if (g().size() < 2) GTEST_SKIP() << "needs 2 ranks";
+  const std::string refused = gpus().back();
+  ScopedEnv program("MPCOMM_P2P_CHECK_PROGRAM", fake_program(refused).c_str());
+  const auto verdict = check_group_p2p(g(), gpus());
+  EXPECT_FALSE(verdict.ok);
+  EXPECT_EQ(verdict.problem,
+            "from the GPU " + refused + " to the GPU " + gpus().front() + ": dropped writes");
+}
+
+TEST_F(GroupP2p, AMissingProgramLeavesP2pUnverifiedOnEveryMember) {
+  if (g().size() < 2) GTEST_SKIP() << "needs 2 ranks";
+  ScopedEnv program("MPCOMM_P2P_CHECK_PROGRAM", "/nowhere/mpcomm-p2p-check");
+  const auto verdict = check_group_p2p(g(), gpus());
+  EXPECT_FALSE(verdict.ok);
+  EXPECT_TRUE(contains(verdict.problem,
+                       "P2P could not be verified: /nowhere/mpcomm-p2p-check "
+                       "could not be started"))
+      << verdict.problem;
+  EXPECT_TRUE(contains(verdict.problem, "MPCOMM_SKIP_P2P_CHECK=1")) << verdict.problem;
+  EXPECT_FALSE(g().broken());
 }
 #endif
 
