@@ -10,6 +10,7 @@ libmpcomm_la_SOURCES += \
 	%reldir%/device_api.cpp %reldir%/device_ops.hpp
 if HAVE_NCCL
 libmpcomm_la_SOURCES += \
+	%reldir%/agreed_settings.cpp %reldir%/agreed_settings.hpp \
 	%reldir%/bounded_mpi.cpp %reldir%/bounded_mpi.hpp \
 	%reldir%/cuda_util.hpp \
 	%reldir%/custom_allreduce_host.cpp %reldir%/custom_allreduce_host.hpp \
@@ -21,7 +22,8 @@ libmpcomm_la_SOURCES += \
 else
 libmpcomm_la_SOURCES += %reldir%/device_ops_nocuda.cpp
 endif
-EXTRA_DIST += %reldir%/bounded_mpi.cpp %reldir%/bounded_mpi.hpp %reldir%/cuda_util.hpp \
+EXTRA_DIST += %reldir%/agreed_settings.cpp %reldir%/agreed_settings.hpp \
+	%reldir%/bounded_mpi.cpp %reldir%/bounded_mpi.hpp %reldir%/cuda_util.hpp \
 	%reldir%/custom_allreduce_host.cpp %reldir%/custom_allreduce_host.hpp \
 	%reldir%/device_context.cpp %reldir%/device_context.hpp %reldir%/device_ops.cpp \
 	%reldir%/ipc_buffer.cpp %reldir%/ipc_buffer.hpp %reldir%/nccl_comm.cpp \

@@ -12,11 +12,17 @@
 #include "config.h"
 #include "core/error.hpp"
 #include "device/device_ops.hpp"
+#ifdef MPCOMM_HAVE_NCCL
+#include "device/agreed_settings.hpp"
+#endif
 #include "group/group.hpp"
 #include "mpcomm.h"
+#include "scoped_env.hpp"
 #include "state/state.hpp"
 
 namespace {
+
+using mpcomm::test::ScopedEnv;
 
 bool contains(const std::string &text, const std::string &part) {
   return text.find(part) != std::string::npos;
@@ -177,6 +183,35 @@ TEST_F(DevicePlane, ArgumentsAreCheckedFirst) {
                    [&] { gather(g(), a.data(), a.data(), 8, MPCOMM_FLOAT32, 0, nullptr, 0); });
   EXPECT_TRUE(contains(m, "outer must be >= 1")) << m;
   EXPECT_FALSE(g().broken());
+}
+
+// MPCOMM_CUSTOM_ALLREDUCE_ALGO is read once per group and agreed on: members with different
+// values (one-shot kernels paired with two-shot ones) or an invalid value on one member (its
+// peers' kernels would spin forever) fail on every member, naming the values.
+TEST_F(DevicePlane, MembersAgreeOnTheCustomAllreduceAlgorithm) {
+  using mpcomm::device::agreed_custom_allreduce_algo;
+  using mpcomm::device::AlgoSetting;
+  const bool first = g().rank() == 0;
+  {
+    ScopedEnv env("MPCOMM_CUSTOM_ALLREDUCE_ALGO", "twoshot");
+    EXPECT_EQ(agreed_custom_allreduce_algo(g()), AlgoSetting::TwoShot);
+  }
+  if (g().size() == 1) return;
+  {
+    ScopedEnv env("MPCOMM_CUSTOM_ALLREDUCE_ALGO", first ? "oneshot" : "auto");
+    const std::string m =
+        expect_error(MPCOMM_ERR_INVALID_ARGUMENT, [&] { agreed_custom_allreduce_algo(g()); });
+    EXPECT_TRUE(contains(m, "must be the same on every member")) << m;
+    EXPECT_TRUE(contains(m, first ? "this member has oneshot" : "this member has auto")) << m;
+  }
+  {
+    ScopedEnv env("MPCOMM_CUSTOM_ALLREDUCE_ALGO", first ? "3shot" : "oneshot");
+    const std::string m =
+        expect_error(MPCOMM_ERR_INVALID_ARGUMENT, [&] { agreed_custom_allreduce_algo(g()); });
+    EXPECT_TRUE(contains(m, first ? "'3shot'" : "MPCOMM_CUSTOM_ALLREDUCE_ALGO is invalid on")) << m;
+  }
+  EXPECT_FALSE(g().broken()) << "a disagreement is an argument error, not a broken group";
+  EXPECT_EQ(mpcomm_barrier(group_, 30.0), MPCOMM_SUCCESS) << mpcomm_last_error();
 }
 #endif
 
