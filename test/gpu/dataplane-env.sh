@@ -81,6 +81,11 @@ print("\n".join(site.getsitepackages() + [site.getusersitepackages()] + sys.path
   export OMPI_MCA_btl_base_warn_component_unused=0
   export OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_hwloc_base_binding_policy=none
   export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+  # Shared memory (vader's segments, MPI shared windows) lives in /dev/shm: /tmp where it cannot.
+  if ! [ -d /dev/shm ] || ! [ -w /dev/shm ]; then
+    export OMPI_MCA_btl_vader_backing_directory=/tmp OMPI_MCA_shmem_mmap_backing_file_base_dir=/tmp
+    MPCOMM_ENV_NOTES+="no writable /dev/shm: Open MPI's shared memory in /tmp"$'\n'
+  fi
   # PMIx's shared-memory data store (gds ds12/ds21) has failed in containers; the hash store
   # does the same for one node.
   export PMIX_MCA_gds=hash
