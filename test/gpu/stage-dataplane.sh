@@ -51,6 +51,28 @@ done
 [ -z "$missing" ] ||
   die "not built in $tree:$missing (configured with CUDA and NCCL? then: make check TESTS=)"
 
+# A program or library older than its sources was not rebuilt after a change: say so loudly (and
+# in STAGED, which run-on-gpu.sh prints), so that a GPU run is not spent on old code.
+stale=""
+newer_than() {  # binary paths...: true when one of the paths (files or folders) is newer
+  local bin=$1
+  shift
+  [ -n "$(find "$@" -type f -newer "$bin" 2>/dev/null | head -n 1)" ]
+}
+lib_file=$(ls "$tree"/.libs/libmpcomm.so.*.*.* | head -n 1)
+newer_than "$lib_file" "$tree/lib" "$tree/kernels" "$tree/include" && stale="$stale libmpcomm"
+for p in $programs; do
+  b=$(real_program "$(dirname "$p")" "$(basename "$p")")
+  case $p in
+    tools/mpcomm-perf) srcs="$tree/tools/mpcomm-perf.cpp $tree/tools/perf" ;;
+    *) srcs="$tree/$p.cpp $tree/test/gpu/gpu_check.hpp" ;;
+  esac
+  # shellcheck disable=SC2086  # the sources are words
+  newer_than "$b" $srcs && stale="$stale $(basename "$p")"
+done
+[ -n "$stale" ] &&
+  echo "stage-dataplane: WARNING: older than their sources in $tree:$stale (make && make check TESTS= there first)" >&2
+
 rm -rf "$stage"
 mkdir -p "$stage/bin" "$stage/lib" "$stage/cuda" "$stage/root"
 for p in $programs; do
@@ -185,6 +207,7 @@ done
     git -C "$tree" diff --quiet HEAD 2>/dev/null || echo ' (with local changes)')"
   echo "configure: $(sed -n 's/^  \$ \(.*configure.*\)/\1/p' "$tree/config.log" 2>/dev/null | head -n 1)"
   echo "Open MPI packages:$pinned"
+  [ -n "$stale" ] && echo "WARNING: older than their sources (not rebuilt):$stale"
   echo "programs: $(cd "$stage/bin" && echo *)"
   echo "libraries: $(cd "$stage/lib" && echo *)"
 } >"$stage/STAGED"
