@@ -10,6 +10,7 @@
 #     no single-copy mechanism (CMA and KNEM need ptrace rights a container may not give);
 #   - NCCL found where it is: $NCCL_LIB_DIR, /usr/local/cuda/lib64, PyTorch's nvidia-nccl wheel
 #     (python3 -c 'import nvidia.nccl'), the site-packages of python3, ldconfig;
+#   - MPCOMM_P2P_CHECK_PROGRAM: the staged mpcomm-p2p-check, where the stage has it;
 #   - LD_LIBRARY_PATH: the staged lib/, Open MPI, /usr/local/cuda/lib64, NCCL's folder, and last
 #     the staged libcudart (used only when the machine has none).
 # Sets MPCOMM_STAGE, MPCOMM_STAGE_ROOT, MPCOMM_NCCL_LIB (empty when NCCL was not found) and
@@ -75,6 +76,8 @@ print("\n".join(site.getsitepackages() + [site.getusersitepackages()] + sys.path
   export PMIX_PKGDATADIR=$multiarch/pmix2/share/pmix PMIX_SYSCONFDIR=$multiarch/pmix2/share
   export OMPI_MCA_mca_base_component_path=$multiarch/openmpi/lib/openmpi3
   export PMIX_MCA_mca_base_component_path=$multiarch/pmix2/lib/pmix
+  # The library's GPU P2P check program (on 2+ distinct GPUs), where the stage has it.
+  [ -x "$stage/bin/mpcomm-p2p-check" ] && export MPCOMM_P2P_CHECK_PROGRAM=$stage/bin/mpcomm-p2p-check
   export OMPI_MCA_plm=isolated
   export OMPI_MCA_btl=self,vader OMPI_MCA_pml=ob1
   export OMPI_MCA_btl_vader_single_copy_mechanism=none
