@@ -13,8 +13,9 @@
 #                                        later program that skips (exit 77) counts as FAILED
 #   2. test_custom_allreduce_sim         the N-rank simulation (--quick: short)
 #   3. test_device_plane_gpu             the GPU data plane under the staged orterun at 1 process
-#                                        (NCCL with one rank, copies, graphs) and 2 processes on
-#                                        the one GPU (custom allreduce over CUDA IPC); then
+#                                        (NCCL with one rank, copies, graphs) and 2 and 4
+#                                        processes on the one GPU (custom allreduce over CUDA
+#                                        IPC); then
 #      mpcomm-p2p-check                  over this machine's GPUs, where the stage has it
 #   4. performance (judged: each must exit 0 and must not skip):
 #      mpcomm-perf all_reduce --device cuda --algo custom  at 2 processes (NCCL refuses two
@@ -307,6 +308,7 @@ if [ $dataplane = 1 ]; then
   mpi_run dataplane_np1 1 "$step_s" test_device_plane_gpu && count dataplane_np1
   mps_start
   mpi_run dataplane_np2 2 "$step_s" test_device_plane_gpu && count dataplane_np2
+  mpi_run dataplane_np4 4 "$step_s" test_device_plane_gpu && count dataplane_np4
   if [ $have_stage = 1 ] && [ -x "$stage/bin/mpcomm-p2p-check" ]; then
     # The P2P check the library runs in a child process (on 2+ distinct GPUs only, so not on one
     # GPU): here by hand, over this machine's GPUs and a bus id that names none (answered 0).
