@@ -78,6 +78,11 @@ class DeviceMemory {
   }
   void *get() const { return ptr_; }
   std::size_t bytes() const { return bytes_; }
+  // Gives up ownership without freeing (memory a kernel that never ended may still write).
+  void *release() {
+    bytes_ = 0;
+    return std::exchange(ptr_, nullptr);
+  }
 
  private:
   void *ptr_ = nullptr;

@@ -75,7 +75,8 @@ TESTS += $(GPU_PLAIN_TESTS)
 test_gpu_custom_allreduce_sim_perf_SOURCES = test/gpu/custom_allreduce_sim_perf.cpp
 test_gpu_custom_allreduce_sim_perf_LDADD = $(GPU_LDADD)
 endif
-EXTRA_DIST += test/gpu/run-on-gpu.sh test/gpu/stage-dataplane.sh
+EXTRA_DIST += test/gpu/run-on-gpu.sh test/gpu/stage-dataplane.sh test/gpu/dataplane-env.sh \
+	test/gpu/without-system-mpi.sh
 
 if HAVE_GTEST
 check_PROGRAMS += $(UNIT_TESTS) $(MPI_TESTS) $(GPU_TESTS)

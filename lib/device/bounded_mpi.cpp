@@ -69,6 +69,13 @@ void bounded_broadcast(mpcomm_group_s &g, void *buf, size_t bytes, int root, con
   std::memcpy(buf, buffers->data(), bytes);
 }
 
+void bounded_barrier(mpcomm_group_s &g, const char *what) {
+  g.require_usable();
+  MPI_Request request = MPI_REQUEST_NULL;
+  mpi_check(MPI_Ibarrier(g.comm(), &request), what);
+  wait_or_break(g, request, std::make_unique<std::vector<char>>(), what);
+}
+
 int64_t bounded_min(mpcomm_group_s &g, int64_t mine, const char *what) {
   std::vector<int64_t> all(static_cast<size_t>(g.size()));
   bounded_all_gather(g, &mine, all.data(), sizeof mine, what);

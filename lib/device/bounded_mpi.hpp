@@ -15,6 +15,8 @@ void bounded_all_gather(mpcomm_group_s &g, const void *mine, void *all, size_t b
                         const char *what);
 // buf at root is copied into buf at every other member.
 void bounded_broadcast(mpcomm_group_s &g, void *buf, size_t bytes, int root, const char *what);
+// Returns once every member has called it.
+void bounded_barrier(mpcomm_group_s &g, const char *what);
 // The smallest of the members' values.
 int64_t bounded_min(mpcomm_group_s &g, int64_t mine, const char *what);
 

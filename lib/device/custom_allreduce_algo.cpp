@@ -6,11 +6,30 @@
 
 namespace mpcomm::device {
 
-kernels::Algorithm choose_custom_allreduce_algorithm(std::size_t bytes, int world_size) {
-  const std::string forced =
+const char *algo_setting_name(AlgoSetting setting) {
+  switch (setting) {
+    case AlgoSetting::Auto: return "auto";
+    case AlgoSetting::OneShot: return "oneshot";
+    case AlgoSetting::TwoShot: return "twoshot";
+  }
+  return "unknown";
+}
+
+AlgoSetting custom_allreduce_algo_setting() {
+  const std::string value =
       env::choice("MPCOMM_CUSTOM_ALLREDUCE_ALGO", "auto", {"auto", "oneshot", "twoshot"});
-  if (forced == "oneshot") return kernels::Algorithm::OneShot;
-  if (forced == "twoshot") return kernels::Algorithm::TwoShot;
+  if (value == "oneshot") return AlgoSetting::OneShot;
+  if (value == "twoshot") return AlgoSetting::TwoShot;
+  return AlgoSetting::Auto;
+}
+
+kernels::Algorithm choose_custom_allreduce_algorithm(AlgoSetting setting, std::size_t bytes,
+                                                     int world_size) {
+  switch (setting) {
+    case AlgoSetting::OneShot: return kernels::Algorithm::OneShot;
+    case AlgoSetting::TwoShot: return kernels::Algorithm::TwoShot;
+    case AlgoSetting::Auto: break;
+  }
   return kernels::choose_algorithm(bytes, world_size);
 }
 

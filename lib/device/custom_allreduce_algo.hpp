@@ -1,5 +1,8 @@
 // Which custom allreduce algorithm a call uses: the size rule of kernels/, unless the user
-// forces one with MPCOMM_CUSTOM_ALLREDUCE_ALGO (kernels/ never reads the environment).
+// forces one with MPCOMM_CUSTOM_ALLREDUCE_ALGO (kernels/ never reads the environment). The
+// variable is read once per group, when its device context is made, and agreed on by every
+// member (device/agreed_settings.hpp): members that ran different algorithms would pair one-shot
+// kernels with two-shot kernels and sum garbage, or spin forever.
 #pragma once
 
 #include <cstddef>
@@ -8,9 +11,16 @@
 
 namespace mpcomm::device {
 
-// MPCOMM_CUSTOM_ALLREDUCE_ALGO=oneshot or twoshot forces that algorithm; unset, empty or auto
-// applies kernels::choose_algorithm(bytes, world_size). A malformed value throws
+// The value of MPCOMM_CUSTOM_ALLREDUCE_ALGO.
+enum class AlgoSetting { Auto = 0, OneShot = 1, TwoShot = 2 };
+const char *algo_setting_name(AlgoSetting setting);  // "auto", "oneshot", "twoshot"
+
+// Reads MPCOMM_CUSTOM_ALLREDUCE_ALGO: unset, empty or auto is Auto. A malformed value throws
 // Error(MPCOMM_ERR_INVALID_ARGUMENT) naming the variable and the value.
-kernels::Algorithm choose_custom_allreduce_algorithm(std::size_t bytes, int world_size);
+AlgoSetting custom_allreduce_algo_setting();
+
+// OneShot or TwoShot as forced; Auto applies kernels::choose_algorithm(bytes, world_size).
+kernels::Algorithm choose_custom_allreduce_algorithm(AlgoSetting setting, std::size_t bytes,
+                                                     int world_size);
 
 }  // namespace mpcomm::device

@@ -1,10 +1,14 @@
 #include "device/custom_allreduce_host.hpp"
 
+#include <mpi.h>
+
+#include <cstdint>
 #include <string>
 
 #include "core/error.hpp"
+#include "core/log.hpp"
+#include "device/bounded_mpi.hpp"
 #include "device/cuda_util.hpp"
-#include "device/custom_allreduce_algo.hpp"
 #include "kernels/custom_allreduce.h"
 
 namespace mpcomm::device {
@@ -14,13 +18,16 @@ size_t CustomAllreduce::scratch_offset() {
   return (sizeof(kernels::Signal) + kAlign - 1) / kAlign * kAlign;
 }
 
-CustomAllreduce::CustomAllreduce(mpcomm_group_s &g, size_t max_size)
+CustomAllreduce::CustomAllreduce(mpcomm_group_s &g, size_t max_size, AlgoSetting algo)
     : rank_(g.rank()),
       size_(g.size()),
       max_size_(max_size),
+      algo_(algo),
       meta_(g, scratch_offset() + max_size, sizeof(kernels::Signal),
             "sharing the custom allreduce's signal and scratch buffers"),
       staging_(g, max_size, 0, "sharing the custom allreduce's staging buffers") {
+  // Made now, not at the first misaligned call, so that such a call can be graph-captured.
+  cuda_check(aligned_out_.allocate(max_size), "cudaMalloc of the custom allreduce's result buffer");
   for (int r = 0; r < size_; ++r) {
     peers_.inputs[r] = staging_.at(r);
     peers_.signals[r] = static_cast<kernels::Signal *>(meta_.at(r));
@@ -37,10 +44,14 @@ void CustomAllreduce::all_reduce(const void *in, void *out, size_t count, kernel
   if (count == 0) return;
   cuda_check(cudaMemcpyAsync(staging_.at(rank_), in, bytes, cudaMemcpyDeviceToDevice, stream),
              "cudaMemcpyAsync into the custom allreduce's staging buffer");
-  const kernels::Algorithm algo = choose_custom_allreduce_algorithm(bytes, size_);
+  // Whether out is aligned is this member's own fact: it changes where the kernel writes, never
+  // which kernel runs, so the members' kernels always pair up.
+  const bool aligned = reinterpret_cast<uintptr_t>(out) % kernels::kPackBytes == 0;
+  void *target = aligned ? out : aligned_out_.get();
+  const kernels::Algorithm algo = choose_custom_allreduce_algorithm(algo_, bytes, size_);
   std::string why;
   cudaError_t err =
-      kernels::launch_allreduce(dtype, algo, size_, rank_, peers_, out, count, stream, &why);
+      kernels::launch_allreduce(dtype, algo, size_, rank_, peers_, target, count, stream, &why);
   if (err == cudaErrorInvalidValue && !why.empty())
     throw Error(MPCOMM_ERR_INTERNAL, concat("custom allreduce refused its arguments: ", why));
   if (err != cudaSuccess) {
@@ -49,6 +60,37 @@ void CustomAllreduce::all_reduce(const void *in, void *out, size_t count, kernel
         MPCOMM_ERR_CUDA,
         why.empty() ? concat("custom allreduce launch failed: ", cudaGetErrorString(err)) : why);
   }
+  if (!aligned)
+    cuda_check(cudaMemcpyAsync(out, target, bytes, cudaMemcpyDeviceToDevice, stream),
+               "cudaMemcpyAsync of the custom allreduce's result to a misaligned recv");
+}
+
+void CustomAllreduce::close(mpcomm_group_s &g) noexcept {
+  auto abandon = [&](const std::string &why) {
+    meta_.abandon();
+    staging_.abandon();
+    aligned_out_.release();
+    log::info("custom allreduce buffers of a group of ", size_,
+              " left allocated until exit: ", why);
+  };
+  if (g.broken()) return abandon(concat("the group is broken (", g.broken_cause(), ")"));
+  // The kernels of every call this member made must be done before the mappings go: they read
+  // the peers' buffers. The group is not broken, so every member made the same calls and they
+  // complete.
+  const cudaError_t synced = cudaDeviceSynchronize();
+  if (synced != cudaSuccess) {
+    cudaGetLastError();
+    return abandon(concat("cudaDeviceSynchronize failed: ", cudaGetErrorString(synced)));
+  }
+  meta_.close_peers();
+  staging_.close_peers();
+  try {
+    bounded_barrier(g, "waiting for every member to unmap the custom allreduce's buffers");
+  } catch (const std::exception &e) {
+    return abandon(e.what());
+  }
+  meta_.free_own();
+  staging_.free_own();
 }
 
 }  // namespace mpcomm::device

@@ -10,8 +10,10 @@
 
 #include <cstddef>
 
+#include "device/custom_allreduce_algo.hpp"
 #include "device/ipc_buffer.hpp"
 #include "group/group.hpp"
+#include "kernels/cuda_handles.h"
 #include "kernels/custom_allreduce_rules.h"
 
 namespace mpcomm::device {
@@ -19,25 +21,39 @@ namespace mpcomm::device {
 class CustomAllreduce {
  public:
   // Collective over g, on the current device; the group must be eligible (check_eligibility) and
-  // every member must pass the same max_size.
-  CustomAllreduce(mpcomm_group_s &g, size_t max_size);
+  // every member must pass the same max_size and algorithm setting (agreed before).
+  CustomAllreduce(mpcomm_group_s &g, size_t max_size, AlgoSetting algo);
+  // Without close(), frees what it can as after a failed construction (see IpcSharedBuffer).
+  ~CustomAllreduce() = default;
   CustomAllreduce(const CustomAllreduce &) = delete;
   CustomAllreduce &operator=(const CustomAllreduce &) = delete;
 
-  // out = the sum over members of in (count elements of dtype); in == out is allowed. Needs
-  // count * element size < max_size and out 16-byte aligned (should_custom_ar). Every member
-  // makes the same call in the same order on one stream each.
+  // out = the sum over members of in (count elements of dtype); in == out is allowed, and out
+  // may have any alignment (a misaligned out is written through an aligned buffer of this
+  // object, then copied). Needs count * element size < max_size (should_custom_ar). Every
+  // member makes the same call in the same order on one stream each. Once it has thrown, the
+  // members' kernels are out of step: the caller must break the group.
   void all_reduce(const void *in, void *out, size_t count, kernels::DType dtype,
                   cudaStream_t stream);
 
+  // Teardown, on the group's device, collective over g unless the group is broken: waits for
+  // the device, unmaps the peers' buffers, meets every member (a barrier bounded by the group's
+  // timeout: no peer maps this member's buffers any more), then frees. On a broken group, or
+  // when the barrier fails, nothing is freed or unmapped: a kernel may still spin on a peer that
+  // is gone and a peer may still map the buffers, so the memory is left to the process's end.
+  void close(mpcomm_group_s &g) noexcept;
+
   size_t max_size() const { return max_size_; }
+  AlgoSetting algo() const { return algo_; }
 
  private:
   static size_t scratch_offset();
   int rank_, size_;
   size_t max_size_;
-  IpcSharedBuffer meta_;     // Signal, then two-shot scratch of max_size bytes
-  IpcSharedBuffer staging_;  // the eager input buffer
+  AlgoSetting algo_;
+  IpcSharedBuffer meta_;               // Signal, then two-shot scratch of max_size bytes
+  IpcSharedBuffer staging_;            // the eager input buffer
+  kernels::DeviceMemory aligned_out_;  // the result of a call whose out is misaligned
   kernels::PeerBuffers peers_;
 };
 

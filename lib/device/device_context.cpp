@@ -7,6 +7,7 @@
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/mpi_call.hpp"
+#include "device/agreed_settings.hpp"
 #include "device/bounded_mpi.hpp"
 #include "device/cuda_util.hpp"
 #include "device/p2p_check.hpp"
@@ -94,7 +95,7 @@ int choose_device(mpcomm_group_s &g, int device_count) {
   return locality::Topology::gpu_for_local_rank(local, device_count);
 }
 
-DeviceContext::DeviceContext(mpcomm_group_s &g) {
+DeviceContext::DeviceContext(mpcomm_group_s &g) : group_(g) {
   g.require_usable();
   const int count = require_devices();
   device_ = choose_device(g, count);
@@ -110,14 +111,26 @@ DeviceContext::DeviceContext(mpcomm_group_s &g) {
   facts_ = gather_facts(g, device_);
   max_size_ = static_cast<size_t>(bounded_min(g, static_cast<int64_t>(custom_allreduce_max_size()),
                                               "agreeing on MPCOMM_CUSTOM_ALLREDUCE_MAX_SIZE"));
+  const AlgoSetting algo = agreed_custom_allreduce_algo(g);
   eligibility_ = check_eligibility(facts_);
   if (eligibility_.eligible) {
-    custom_ = std::make_unique<CustomAllreduce>(g, max_size_);
+    custom_ = std::make_unique<CustomAllreduce>(g, max_size_, algo);
     log::info("custom allreduce enabled for a group of ", g.size(), " (max size ", max_size_,
               " bytes)");
   } else if (eligibility_.worth_logging && g.rank() == 0) {
     log::info(eligibility_.reason);
   }
+}
+
+DeviceContext::~DeviceContext() {
+  if (!custom_) return;  // NCCL's own destructor is bounded and needs no order
+  int saved = -1;
+  const bool switched = cudaGetDevice(&saved) == cudaSuccess && saved != device_ &&
+                        cudaSetDevice(device_) == cudaSuccess;
+  custom_->close(group_);
+  custom_.reset();
+  if (switched) cudaSetDevice(saved);
+  cudaGetLastError();
 }
 
 NcclComm &DeviceContext::nccl(mpcomm_group_s &g, cudaStream_t stream) {

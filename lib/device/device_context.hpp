@@ -20,6 +20,11 @@ class DeviceContext {
   // custom allreduce. Logs one INFO line (on group rank 0) when the custom allreduce is not
   // used, saying why.
   explicit DeviceContext(mpcomm_group_s &g);
+  // Tears the custom allreduce down in order (CustomAllreduce::close) on the group's device,
+  // then the NCCL communicator. The group (which owns the context) still has its communicator.
+  ~DeviceContext();
+  DeviceContext(const DeviceContext &) = delete;
+  DeviceContext &operator=(const DeviceContext &) = delete;
 
   int device() const { return device_; }
   // The NCCL communicator, made at the first call (rank 0's unique id by MPI broadcast):
@@ -35,6 +40,7 @@ class DeviceContext {
   size_t max_size() const { return max_size_; }
 
  private:
+  mpcomm_group_s &group_;
   int device_ = 0;
   EligibilityFacts facts_;
   Eligibility eligibility_;

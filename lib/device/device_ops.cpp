@@ -30,15 +30,16 @@ void require_peer(const mpcomm_group_s &g, int peer, const char *name) {
               "), got ", peer);
 }
 
-// A failed NCCL call aborted the communicator, and a timeout left members behind: the group's
-// device plane is unusable, so the group is marked broken with the cause.
+// A failure that leaves the members out of step (failure_breaks_group) marks the group broken
+// with the cause, so that no later call pairs with a peer's stale one. `path` is the path the
+// body took, once it is known.
 template <class Body>
-void guarded(mpcomm_group_s &g, Body &&body) {
+void guarded(mpcomm_group_s &g, Body &&body, const DevicePath *path = nullptr) {
   g.require_usable();
   try {
     body();
   } catch (const Error &e) {
-    if (e.status() == MPCOMM_ERR_NCCL || e.status() == MPCOMM_ERR_TIMEOUT) g.mark_broken(e.what());
+    if (failure_breaks_group(path ? *path : DevicePath::Nccl, e.status())) g.mark_broken(e.what());
     throw;
   }
 }
@@ -56,23 +57,23 @@ kernels::DType kernel_dtype(mpcomm_datatype_t dtype) {
   }
 }
 
+// The path of one all_reduce, from facts every member shares (the agreed eligibility and limits,
+// and the call's arguments, which are the same everywhere), so that every member takes the same
+// path: never from a member's own fact such as its recv pointer's alignment.
 DevicePath plan_all_reduce(DeviceContext &ctx, const mpcomm_group_s &g, size_t bytes,
-                           const void *recv, mpcomm_datatype_t dtype, mpcomm_op_t op,
-                           AllReduceAlgo algo, std::string *why_not) {
+                           mpcomm_datatype_t dtype, mpcomm_op_t op, AllReduceAlgo algo,
+                           std::string *why_not) {
   const bool eligible = ctx.custom() != nullptr;
-  const bool aligned = reinterpret_cast<uintptr_t>(recv) % kernels::kPackBytes == 0;
-  const bool qualifies =
-      eligible && aligned &&
-      should_custom_ar(bytes, true, ctx.max_size(), g.size(), ctx.facts().fully_nvlink, dtype, op);
+  const bool qualifies = eligible && should_custom_ar(bytes, true, ctx.max_size(), g.size(),
+                                                      ctx.facts().fully_nvlink, dtype, op);
   std::string why;
   if (!eligible)
     why = ctx.eligibility().reason;
   else if (!qualifies)
-    why =
-        concat("this call does not qualify (", bytes, " bytes of ", dataplane::datatype_name(dtype),
-               ", op ", dataplane::op_name(op), aligned ? "" : ", recv not 16-byte aligned",
-               "; it takes sums of float32, float16 or bfloat16, a multiple of 16 bytes below ",
-               ctx.max_size(), ")");
+    why = concat("this call does not qualify (", bytes, " bytes of ",
+                 dataplane::datatype_name(dtype), ", op ", dataplane::op_name(op),
+                 "; it takes sums of float32, float16 or bfloat16, a multiple of 16 bytes below ",
+                 ctx.max_size(), ")");
   if (why_not) *why_not = why;
   return choose_all_reduce_path(algo, g.size(), eligible, qualifies, why);
 }
@@ -148,19 +149,24 @@ void all_reduce(mpcomm_group_s &g, const void *send, void *recv, size_t count,
   dataplane::validate_op(op);
   require_buffer(send, count, "send");
   require_buffer(recv, count, "recv");
-  guarded(g, [&] {
-    const cudaStream_t s = as_stream(stream);
-    DeviceContext &ctx = context(g, s);
-    DeviceGuard guard(ctx.device());
-    const size_t bytes = count * dataplane::element_size(dtype);
-    switch (plan_all_reduce(ctx, g, bytes, recv, dtype, op, algo, nullptr)) {
-      case DevicePath::Copy: copy_async(recv, send, bytes, s); break;
-      case DevicePath::Custom:
-        ctx.custom()->all_reduce(send, recv, count, kernel_dtype(dtype), s);
-        break;
-      case DevicePath::Nccl: ctx.nccl(g, s).all_reduce(send, recv, count, dtype, op, s); break;
-    }
-  });
+  DevicePath path = DevicePath::Nccl;
+  guarded(
+      g,
+      [&] {
+        const cudaStream_t s = as_stream(stream);
+        DeviceContext &ctx = context(g, s);
+        DeviceGuard guard(ctx.device());
+        const size_t bytes = count * dataplane::element_size(dtype);
+        path = plan_all_reduce(ctx, g, bytes, dtype, op, algo, nullptr);
+        switch (path) {
+          case DevicePath::Copy: copy_async(recv, send, bytes, s); break;
+          case DevicePath::Custom:
+            ctx.custom()->all_reduce(send, recv, count, kernel_dtype(dtype), s);
+            break;
+          case DevicePath::Nccl: ctx.nccl(g, s).all_reduce(send, recv, count, dtype, op, s); break;
+        }
+      },
+      &path);
 }
 
 DevicePath all_reduce_path(mpcomm_group_s &g, size_t bytes, mpcomm_datatype_t dtype, mpcomm_op_t op,
@@ -170,8 +176,7 @@ DevicePath all_reduce_path(mpcomm_group_s &g, size_t bytes, mpcomm_datatype_t dt
   DevicePath path = DevicePath::Nccl;
   guarded(g, [&] {
     DeviceContext &ctx = context(g, nullptr);
-    // An aligned stand-in for recv: the question is about the size and type.
-    path = plan_all_reduce(ctx, g, bytes, nullptr, dtype, op, AllReduceAlgo::Auto, why_not);
+    path = plan_all_reduce(ctx, g, bytes, dtype, op, AllReduceAlgo::Auto, why_not);
   });
   return path;
 }
@@ -343,8 +348,8 @@ double time_all_reduce(mpcomm_group_s &g, const void *send, void *recv, size_t c
   DeviceContext &ctx = context(g, as_stream(stream));
   DeviceGuard guard(ctx.device());
   if (path)
-    *path = plan_all_reduce(ctx, g, count * dataplane::element_size(dtype), recv, dtype, op, algo,
-                            nullptr);
+    *path =
+        plan_all_reduce(ctx, g, count * dataplane::element_size(dtype), dtype, op, algo, nullptr);
   cudaEvent_t start = nullptr, stop = nullptr;
   cuda_check(cudaEventCreate(&start), "cudaEventCreate");
   float ms = 0;
@@ -380,11 +385,11 @@ void graph_capture_begin(mpcomm_state_s &state, void *stream) {
   require(!stream_capturing(as_stream(stream)), MPCOMM_ERR_INVALID_USAGE,
           "stream is capturing already: call mpcomm_graph_capture_begin before "
           "cudaStreamBeginCapture");
-  // Every process walks the kinds in the same order, so the groups' collectives line up.
+  // Every process walks the kinds in the same order, so the groups' collectives line up. A
+  // group of one gets its context too: a capture may not make one, and its calls need it.
   for (mpcomm_group_kind_t kind : kCaptureOrder) {
     if (kind == MPCOMM_GROUP_EP && !state.config().enable_expert_parallel) continue;
-    mpcomm_group_s &g = *state.group(kind);
-    if (g.size() > 1) init_context(g);
+    init_context(*state.group(kind));
   }
   state.set_graph_capturing(true);
 }

@@ -78,14 +78,26 @@ IpcSharedBuffer::IpcSharedBuffer(mpcomm_group_s &g, size_t bytes, size_t zeroed,
 IpcSharedBuffer::~IpcSharedBuffer() { release(); }
 
 void IpcSharedBuffer::release() noexcept {
+  close_peers();
+  free_own();
+}
+
+void IpcSharedBuffer::close_peers() noexcept {
   for (size_t r = 0; r < pointers_.size(); ++r) {
-    if (pointers_[r] == nullptr) continue;
-    if (static_cast<int>(r) == rank_)
-      cudaFree(pointers_[r]);
-    else
-      cudaIpcCloseMemHandle(pointers_[r]);
+    if (pointers_[r] == nullptr || static_cast<int>(r) == rank_) continue;
+    cudaIpcCloseMemHandle(pointers_[r]);
     pointers_[r] = nullptr;
   }
+}
+
+void IpcSharedBuffer::free_own() noexcept {
+  void *&own = pointers_[static_cast<size_t>(rank_)];
+  if (own) cudaFree(own);
+  own = nullptr;
+}
+
+void IpcSharedBuffer::abandon() noexcept {
+  for (void *&p : pointers_) p = nullptr;
 }
 
 }  // namespace mpcomm::device

@@ -6,6 +6,9 @@
 //
 //   sweep         both algorithms x 3 dtypes x sizes 16 B .. 8 MiB (odd pack counts, pack counts
 //                 that do not divide by the rank count), signals shared by the whole sweep
+//   random        random values in [-1, 1]: every rank's output bitwise equal to the others' and
+//                 to the kernels' rule (float32 sums over ranks 0..N-1, rounded once), and
+//                 within rounding of a float64 reference
 //   back-to-back  1000 calls queued without a host sync, inputs changed before each, sizes,
 //                 dtypes and algorithms changing; every call's output is kept and checked
 //   graph         a sequence of calls captured into a CUDA graph (each followed by a write that
@@ -17,6 +20,8 @@
 //
 // Options: --quick (a short run for compute-sanitizer), --verbose (print every passing check).
 // Exits 77 (skip) when there is no CUDA device. Needs no MPI and no GoogleTest.
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -118,6 +123,28 @@ double get(DType dtype, const unsigned char *base, std::size_t i) {
   return sign ? -mag : mag;
 }
 
+// Any float as element i of a dtype array, rounded to nearest even (CUDA's host conversions).
+void put_float(DType dtype, unsigned char *base, std::size_t i, float v) {
+  if (dtype == DType::Float32) {
+    std::memcpy(base + 4 * i, &v, 4);
+  } else if (dtype == DType::Float16) {
+    const __half h = __float2half_rn(v);
+    std::memcpy(base + 2 * i, &h, 2);
+  } else {
+    const __nv_bfloat16 h = __float2bfloat16_rn(v);
+    std::memcpy(base + 2 * i, &h, 2);
+  }
+}
+
+float get_float(DType dtype, const unsigned char *base, std::size_t i) {
+  return static_cast<float>(get(dtype, base, i));
+}
+
+// The relative rounding error of one rounding to dtype.
+double epsilon(DType dtype) {
+  return dtype == DType::Float32 ? 0x1p-24 : dtype == DType::Float16 ? 0x1p-11 : 0x1p-8;
+}
+
 // Encoded inputs of one rank, and the encoded expected sum over all ranks. seeds[r] is rank r's
 // data set.
 std::vector<unsigned char> encoded_input(DType dtype, std::size_t count, int rank, unsigned seed) {
@@ -196,6 +223,75 @@ class Harness {
     check_counters(buffers, "after the sweep");
   }
 
+  // Random values: the result must be the same bits on every rank, follow the kernels' rule
+  // exactly, and lie within the rounding of a float64 reference.
+  void random_values(int world) {
+    const std::size_t packs[] = {1, 65, 4097, quick_ ? 4099u : 65537u};
+    SimulatedBuffers buffers;
+    cudaError_t err = buffers.allocate(world, packs[3] * kPackBytes);
+    if (!checks_.expect(err == cudaSuccess, "random allocate", cuda_text(err))) return;
+    std::uint64_t state = 0x9e3779b97f4a7c15ull * static_cast<unsigned>(world);
+    auto uniform = [&] {  // xorshift64*: [-1, 1)
+      state ^= state >> 12, state ^= state << 25, state ^= state >> 27;
+      return static_cast<double>((state * 0x2545f4914f6cdd1dull) >> 11) / 4503599627370496.0 - 1;
+    };
+    for (DType dtype : kDTypes)
+      for (std::size_t p : packs)
+        for (Algorithm algo : kAlgos) {
+          const std::size_t size = dtype_size(dtype), count = p * kPackBytes / size;
+          std::vector<std::vector<unsigned char>> inputs(world);
+          for (int r = 0; r < world; ++r) {
+            inputs[r].resize(count * size);
+            for (std::size_t i = 0; i < count; ++i)
+              put_float(dtype, inputs[r].data(), i, static_cast<float>(uniform()));
+            err = first_error(err, cudaMemcpy(buffers.input(r), inputs[r].data(), count * size,
+                                              cudaMemcpyHostToDevice));
+            err = first_error(err, cudaMemset(buffers.output(r), 0xff, count * size));
+          }
+          std::string why;
+          if (err == cudaSuccess)
+            err = launch_simulated_allreduce(dtype, algo, world, buffers.world(), count,
+                                             stream_.get(), &why);
+          err = first_error(err, cudaStreamSynchronize(stream_.get()));
+          std::vector<std::vector<unsigned char>> got(world,
+                                                      std::vector<unsigned char>(count * size));
+          for (int r = 0; r < world && err == cudaSuccess; ++r)
+            err =
+                cudaMemcpy(got[r].data(), buffers.output(r), count * size, cudaMemcpyDeviceToHost);
+          const std::string what = "random " + describe(world, dtype, algo, p * kPackBytes);
+          if (!checks_.expect(err == cudaSuccess, what, cuda_text(err) + " " + why)) return;
+          std::string detail;
+          for (int r = 1; r < world && detail.empty(); ++r)
+            if (got[r] != got[0]) detail = "rank " + std::to_string(r) + " differs from rank 0";
+          for (std::size_t i = 0; i < count && detail.empty(); ++i) {
+            float sum = 0;  // the kernels' rule
+            double reference = 0, magnitude = 0;
+            for (int r = 0; r < world; ++r) {
+              const float x = get_float(dtype, inputs[r].data(), i);
+              sum += x;
+              reference += x;
+              magnitude += std::fabs(x);
+            }
+            std::vector<unsigned char> rule(size);
+            put_float(dtype, rule.data(), 0, sum);
+            const double value = get_float(dtype, got[0].data(), i);
+            const double tolerance =
+                epsilon(dtype) * std::fabs(reference) + world * 1.2e-7 * magnitude;
+            if (std::memcmp(rule.data(), got[0].data() + i * size, size) != 0 ||
+                std::fabs(value - reference) > tolerance) {
+              char text[200];
+              std::snprintf(text, sizeof(text),
+                            "element %zu: got %.9g, the rule gives %.9g, float64 reference %.9g", i,
+                            value, static_cast<double>(get_float(dtype, rule.data(), 0)),
+                            reference);
+              detail = text;
+            }
+          }
+          checks_.expect(detail.empty(), what, detail);
+        }
+    check_counters(buffers, "after random values");
+  }
+
   // Back-to-back: many calls queued without a host sync in between, inputs changed before each
   // (copied from a pool of data sets), outputs saved per call and checked afterwards.
   void back_to_back(int world) {
@@ -226,6 +322,8 @@ class Harness {
         }
     DeviceMemory results;
     err = results.allocate(std::size_t(batch) * world * max_bytes);
+    // Each call fills only its own bytes of its slot; the whole block is copied back.
+    if (err == cudaSuccess) err = cudaMemset(results.get(), 0, results.bytes());
     if (!checks_.expect(err == cudaSuccess, "back-to-back results", cuda_text(err))) return;
     std::vector<unsigned char> host(std::size_t(batch) * world * max_bytes);
 
@@ -562,6 +660,7 @@ int main(int argc, char **argv) {
     harness.residency();
     for (int world : kWorlds) {
       harness.sweep(world);
+      harness.random_values(world);
       harness.back_to_back(world);
       harness.graph(world);
     }

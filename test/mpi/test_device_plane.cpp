@@ -20,6 +20,9 @@
 #include "core/error.hpp"
 #include "device/bounded_mpi.hpp"
 #include "device/device_ops.hpp"
+#ifdef MPCOMM_HAVE_NCCL
+#include "device/agreed_settings.hpp"
+#endif
 #include "device/p2p_cache.hpp"
 #include "device/p2p_check.hpp"
 #include "group/group.hpp"
@@ -192,6 +195,35 @@ TEST_F(DevicePlane, ArgumentsAreCheckedFirst) {
                    [&] { gather(g(), a.data(), a.data(), 8, MPCOMM_FLOAT32, 0, nullptr, 0); });
   EXPECT_TRUE(contains(m, "outer must be >= 1")) << m;
   EXPECT_FALSE(g().broken());
+}
+
+// MPCOMM_CUSTOM_ALLREDUCE_ALGO is read once per group and agreed on: members with different
+// values (one-shot kernels paired with two-shot ones) or an invalid value on one member (its
+// peers' kernels would spin forever) fail on every member, naming the values.
+TEST_F(DevicePlane, MembersAgreeOnTheCustomAllreduceAlgorithm) {
+  using mpcomm::device::agreed_custom_allreduce_algo;
+  using mpcomm::device::AlgoSetting;
+  const bool first = g().rank() == 0;
+  {
+    ScopedEnv env("MPCOMM_CUSTOM_ALLREDUCE_ALGO", "twoshot");
+    EXPECT_EQ(agreed_custom_allreduce_algo(g()), AlgoSetting::TwoShot);
+  }
+  if (g().size() == 1) return;
+  {
+    ScopedEnv env("MPCOMM_CUSTOM_ALLREDUCE_ALGO", first ? "oneshot" : "auto");
+    const std::string m =
+        expect_error(MPCOMM_ERR_INVALID_ARGUMENT, [&] { agreed_custom_allreduce_algo(g()); });
+    EXPECT_TRUE(contains(m, "must be the same on every member")) << m;
+    EXPECT_TRUE(contains(m, first ? "this member has oneshot" : "this member has auto")) << m;
+  }
+  {
+    ScopedEnv env("MPCOMM_CUSTOM_ALLREDUCE_ALGO", first ? "3shot" : "oneshot");
+    const std::string m =
+        expect_error(MPCOMM_ERR_INVALID_ARGUMENT, [&] { agreed_custom_allreduce_algo(g()); });
+    EXPECT_TRUE(contains(m, first ? "'3shot'" : "MPCOMM_CUSTOM_ALLREDUCE_ALGO is invalid on")) << m;
+  }
+  EXPECT_FALSE(g().broken()) << "a disagreement is an argument error, not a broken group";
+  EXPECT_EQ(mpcomm_barrier(group_, 30.0), MPCOMM_SUCCESS) << mpcomm_last_error();
 }
 
 // A member that comes after rank 0 gave up on a bounded collective: rank 0 gets a timeout and a

@@ -209,31 +209,41 @@ TEST(CustomAllreduceRules, OutputMustNotOverlapAnotherBuffer) {
                   {"overlaps scratch[0]"});
 }
 
+namespace {
+
+// The algorithm a call of `bytes` on `world` ranks takes under the variable's current value.
+Algorithm chosen(size_t bytes, int world) {
+  return mpcomm::device::choose_custom_allreduce_algorithm(
+      mpcomm::device::custom_allreduce_algo_setting(), bytes, world);
+}
+
+}  // namespace
+
 TEST(CustomAllreduceAlgoEnv, UnsetOrAutoFollowsTheRule) {
   for (const char *value : {static_cast<const char *>(nullptr), "", "auto", "AUTO"}) {
     ScopedEnv env("MPCOMM_CUSTOM_ALLREDUCE_ALGO", value);
-    EXPECT_EQ(mpcomm::device::choose_custom_allreduce_algorithm(8 * MiB, 8), Algorithm::TwoShot);
-    EXPECT_EQ(mpcomm::device::choose_custom_allreduce_algorithm(8 * MiB, 2), Algorithm::OneShot);
-    EXPECT_EQ(mpcomm::device::choose_custom_allreduce_algorithm(4 * KiB, 8), Algorithm::OneShot);
+    EXPECT_EQ(chosen(8 * MiB, 8), Algorithm::TwoShot);
+    EXPECT_EQ(chosen(8 * MiB, 2), Algorithm::OneShot);
+    EXPECT_EQ(chosen(4 * KiB, 8), Algorithm::OneShot);
   }
 }
 
 TEST(CustomAllreduceAlgoEnv, ForcesOneAlgorithmAtEverySize) {
   {
     ScopedEnv env("MPCOMM_CUSTOM_ALLREDUCE_ALGO", "oneshot");
-    EXPECT_EQ(mpcomm::device::choose_custom_allreduce_algorithm(8 * MiB, 8), Algorithm::OneShot);
+    EXPECT_EQ(chosen(8 * MiB, 8), Algorithm::OneShot);
   }
   {
     ScopedEnv env("MPCOMM_CUSTOM_ALLREDUCE_ALGO", "TwoShot");
-    EXPECT_EQ(mpcomm::device::choose_custom_allreduce_algorithm(16, 2), Algorithm::TwoShot);
-    EXPECT_EQ(mpcomm::device::choose_custom_allreduce_algorithm(4 * KiB, 8), Algorithm::TwoShot);
+    EXPECT_EQ(chosen(16, 2), Algorithm::TwoShot);
+    EXPECT_EQ(chosen(4 * KiB, 8), Algorithm::TwoShot);
   }
 }
 
 TEST(CustomAllreduceAlgoEnv, MalformedValueIsAnErrorNamingIt) {
   ScopedEnv env("MPCOMM_CUSTOM_ALLREDUCE_ALGO", "2stage");
   try {
-    mpcomm::device::choose_custom_allreduce_algorithm(16, 2);
+    mpcomm::device::custom_allreduce_algo_setting();
     FAIL() << "expected an error";
   } catch (const mpcomm::Error &e) {
     EXPECT_EQ(e.status(), MPCOMM_ERR_INVALID_ARGUMENT);

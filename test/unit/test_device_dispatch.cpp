@@ -226,3 +226,19 @@ TEST(Dispatch, Names) {
   EXPECT_FALSE(parse_all_reduce_algo("mpi", &a));
   EXPECT_FALSE(parse_all_reduce_algo("", &a));
 }
+
+// Which failures break the group: NCCL errors and timeouts on any path, every failure once the
+// members committed to the custom allreduce (their kernels pair up by call count), nothing
+// else.
+TEST(FailureRule, TheCustomPathBreaksOnAnyFailure) {
+  for (mpcomm_status_t status : {MPCOMM_ERR_CUDA, MPCOMM_ERR_INTERNAL, MPCOMM_ERR_NO_MEMORY,
+                                 MPCOMM_ERR_NCCL, MPCOMM_ERR_TIMEOUT})
+    EXPECT_TRUE(failure_breaks_group(DevicePath::Custom, status)) << status;
+  for (DevicePath path : {DevicePath::Nccl, DevicePath::Copy}) {
+    EXPECT_TRUE(failure_breaks_group(path, MPCOMM_ERR_NCCL));
+    EXPECT_TRUE(failure_breaks_group(path, MPCOMM_ERR_TIMEOUT));
+    EXPECT_FALSE(failure_breaks_group(path, MPCOMM_ERR_CUDA));
+    EXPECT_FALSE(failure_breaks_group(path, MPCOMM_ERR_NOT_SUPPORTED));
+    EXPECT_FALSE(failure_breaks_group(path, MPCOMM_ERR_INVALID_ARGUMENT));
+  }
+}
