@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "config.h"
+#include "core/child_process.hpp"
 #include "core/error.hpp"
 #include "device/bounded_mpi.hpp"
 #include "device/device_ops.hpp"
@@ -263,7 +264,8 @@ class GroupP2p : public DevicePlane {
   }
   void TearDown() override {
     cache_.reset();
-    if (g().rank() == 0) std::system(("rm -rf '" + dir_ + "'").c_str());
+    // Not system(): no fork in an MPI process.
+    if (g().rank() == 0) mpcomm::run_child("/bin/rm", {"-rf", dir_}, 30);
     DevicePlane::TearDown();
   }
   // A program that answers 1 for every pair but those from `refused` (0 with a reason).
