@@ -116,6 +116,9 @@ TEST_EXTENSIONS += .sh
 SH_LOG_COMPILER = env MPIRUN='$(MPIRUN)' OMPI_SERVER='$(OMPI_SERVER)' $(SHELL)
 TESTS += test/tools/mpcomm_info.sh test/tools/install_pkgconfig.sh
 EXTRA_DIST += test/tools/mpcomm_info.sh test/tools/install_pkgconfig.sh test/tools/outside.c
+# The tree itself: the include graph follows the layers of HACKING.md.
+TESTS += test/tools/layers.sh
+EXTRA_DIST += test/tools/layers.sh
 AM_TESTS_ENVIRONMENT += MPCOMM_TEST_MPIRUN='$(MPIRUN)'; export MPCOMM_TEST_MPIRUN; \
 	CC='$(CC)'; export CC; MPCOMM_TEST_SAN_FLAGS='$(MPCOMM_SAN_FLAGS)'; export MPCOMM_TEST_SAN_FLAGS; PKG_CONFIG='$(PKG_CONFIG)'; export PKG_CONFIG; \
 	MAKE='$(MAKE)'; export MAKE;
