@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "config.h"
+#include "info/launch_check.hpp"
 #include "info/locality_report.hpp"
 #include "mpcomm.h"
 #ifdef MPCOMM_HAVE_CUDA
@@ -471,11 +472,12 @@ int run(int argc, char **argv, const MpiSession &mpi) {
   }
   // Where each rank runs, and each node's GPUs (from the node's first rank).
   const int local_rank = mpi.node_rank();
-  const std::vector<std::string> locality = mpi.gather(
-      o.json ? mpcomm::info::rank_locality_json(local_rank) : mpcomm::info::rank_locality_text(mpi.rank(), local_rank));
-  const std::vector<std::string> nodes = mpi.gather(
-      local_rank != 0 ? std::string()
-                      : o.json ? mpcomm::info::node_topology_json() : mpcomm::info::node_topology_text());
+  const std::vector<std::string> locality =
+      mpi.gather(o.json ? mpcomm::info::rank_locality_json(local_rank)
+                        : mpcomm::info::rank_locality_text(mpi.rank(), local_rank));
+  const std::vector<std::string> nodes = mpi.gather(local_rank != 0 ? std::string()
+                                                    : o.json ? mpcomm::info::node_topology_json()
+                                                             : mpcomm::info::node_topology_text());
   if (!root) return 0;
   const BuildFacts build = build_facts();
   if (o.json) {
@@ -501,6 +503,17 @@ int run(int argc, char **argv, const MpiSession &mpi) {
 }  // namespace
 
 int main(int argc, char **argv) {
+  // MPI_Get_library_version may be called before MPI_Init.
+  char library[MPI_MAX_LIBRARY_VERSION_STRING] = "";
+  int length = 0;
+  MPI_Get_library_version(library, &length);
+  const std::string launch_error = mpcomm::info::srun_without_pmix(library);
+  if (!launch_error.empty()) {
+    const char *task = std::getenv("SLURM_PROCID");
+    if (task == nullptr || std::strcmp(task, "0") == 0)
+      std::fprintf(stderr, "mpcomm-info: %s\n", launch_error.c_str());
+    return 1;
+  }
   MpiSession mpi(&argc, &argv);
   const int status = run(argc, argv, mpi);
   std::fflush(stdout);
