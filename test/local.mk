@@ -218,3 +218,9 @@ test_mpi_test_tensor_dict_LDADD = $(MPI_LDADD)
 MPI_TESTS += test/mpi/test_dataplane_api
 test_mpi_test_dataplane_api_SOURCES = test/mpi/test_dataplane_api.cpp test/mpi/group_test_util.hpp
 test_mpi_test_dataplane_api_LDADD = $(MPI_LDADD)
+# mpcomm on a private one-node Slurm cluster: srun --mpi=pmix, sbatch (examples/slurm), salloc +
+# mpirun, and the diagnostic for srun without PMIx. Skips (77) where Slurm is not installed.
+if HAVE_GTEST
+TESTS += test/slurm/slurm-cluster.sh
+endif
+EXTRA_DIST += test/slurm/slurm-cluster.sh examples/slurm/tp_pp_mlp.sbatch
