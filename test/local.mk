@@ -84,6 +84,10 @@ TESTS += $(MPI_TESTS:=.1.mpi) $(MPI_TESTS:=.2.mpi) $(MPI_TESTS:=.4.mpi)
 endif
 check_PROGRAMS += $(C_TESTS)
 TESTS += $(C_TESTS)
+# The C++ header under C++14: one #error naming C++17.
+TESTS += test/c/hpp-needs-cxx17.sh
+EXTRA_DIST += test/c/hpp-needs-cxx17.sh
+AM_TESTS_ENVIRONMENT += MPICXX='$(MPICXX)'; export MPICXX;
 
 # The .N.mpi file only stands for the run; its name carries the program and the rank count.
 %.1.mpi: %$(EXEEXT)
