@@ -44,6 +44,9 @@ const char kUsage[] =
     "              mpirun, else D*P*C*T)\n"
     "  --json      one JSON object instead of text\n";
 
+// What a usage error prints after its one line.
+const char kHint[] = "Try 'mpcomm-info --help' for more information.\n";
+
 struct Options {
   int tp = 1, pp = 1, dp = 1, dcp = 1, pcp = 1;
   bool ep = false;
@@ -389,7 +392,7 @@ int run(int argc, char **argv, const MpiSession &mpi) {
   Options o;
   std::string error;
   if (!parse_options(argc, argv, &o, &error)) {
-    if (root) std::fprintf(stderr, "mpcomm-info: %s\n%s", error.c_str(), kUsage);
+    if (root) std::fprintf(stderr, "mpcomm-info: %s\n%s", error.c_str(), kHint);
     return kExitUsage;
   }
   if (o.help) {
@@ -426,8 +429,7 @@ int run(int argc, char **argv, const MpiSession &mpi) {
       for (int size : {o.dp, o.pp, o.pcp, o.tp}) block = block > INT_MAX ? block : block * size;
       if (block > INT_MAX) {
         if (root)
-          std::fprintf(stderr, "mpcomm-info: DP*PP*PCP*TP (%ld) exceeds INT_MAX\n%s", block,
-                       kUsage);
+          std::fprintf(stderr, "mpcomm-info: DP*PP*PCP*TP (%ld) exceeds INT_MAX\n%s", block, kHint);
         return kExitUsage;
       }
       world = static_cast<int>(block);
@@ -450,8 +452,7 @@ int run(int argc, char **argv, const MpiSession &mpi) {
   if (!ok) {
     if (root) {
       std::fprintf(stderr, "mpcomm-info: %s\n", failure.message.c_str());
-      if (failure.status == MPCOMM_ERR_INVALID_ARGUMENT)
-        std::fputs("Try 'mpcomm-info --help' for the options.\n", stderr);
+      if (failure.status == MPCOMM_ERR_INVALID_ARGUMENT) std::fputs(kHint, stderr);
     }
     return failure.status == MPCOMM_ERR_INVALID_ARGUMENT ? kExitUsage : 1;
   }
