@@ -117,9 +117,10 @@ test_unit_test_pp_indices_LDADD = $(UNIT_LDADD)
 # The installed programs and the installed library, used as a user would.
 TEST_EXTENSIONS += .sh
 SH_LOG_COMPILER = env MPIRUN='$(MPIRUN)' OMPI_SERVER='$(OMPI_SERVER)' $(SHELL)
-TESTS += test/tools/mpcomm_info.sh test/tools/install_pkgconfig.sh test/tools/configure-summary.sh
+TESTS += test/tools/mpcomm_info.sh test/tools/install_pkgconfig.sh test/tools/configure-summary.sh \
+	test/tools/man-pages.sh
 EXTRA_DIST += test/tools/mpcomm_info.sh test/tools/install_pkgconfig.sh test/tools/outside.c \
-	test/tools/configure-summary.sh
+	test/tools/configure-summary.sh test/tools/man-pages.sh
 AM_TESTS_ENVIRONMENT += MPCOMM_TEST_MPIRUN='$(MPIRUN)'; export MPCOMM_TEST_MPIRUN; \
 	CC='$(CC)'; export CC; MPCOMM_TEST_SAN_FLAGS='$(MPCOMM_SAN_FLAGS)'; export MPCOMM_TEST_SAN_FLAGS; PKG_CONFIG='$(PKG_CONFIG)'; export PKG_CONFIG; \
 	MAKE='$(MAKE)'; export MAKE;
