@@ -230,3 +230,10 @@ if HAVE_GTEST
 TESTS += test/slurm/slurm-cluster.sh
 endif
 EXTRA_DIST += test/slurm/slurm-cluster.sh examples/slurm/tp_pp_mlp.sbatch
+# The node's processes against the CPUs of their affinity masks (locality::node_cpus), under
+# mpirun with and without binding (and under srun in test/slurm/slurm-cluster.sh).
+check_PROGRAMS += test/mpi/node_cpus_probe
+test_mpi_node_cpus_probe_SOURCES = test/mpi/node_cpus_probe.cpp
+test_mpi_node_cpus_probe_LDADD = libmpcomm.la
+TESTS += test/mpi/node-cpus.sh
+EXTRA_DIST += test/mpi/node-cpus.sh

@@ -6,6 +6,8 @@
 #   - the sbatch job script examples/slurm/tp_pp_mlp.sbatch, waited for: its output and exit
 #     code, also for a job that must fail;
 #   - salloc -n 4 mpirun of the MLP demo;
+#   - the node's processes against the CPUs of their affinity masks (test/mpi/node_cpus_probe)
+#     under srun unbound, two tasks bound to one CPU, and bound to a CPU each;
 #   - srun --mpi=pmi2 and --mpi=none of mpcomm-info: one line naming srun --mpi=pmix, exit 1;
 #     and of the C example: the Open MPI message the README's "Running under Slurm" explains.
 # Whatever happens, it stops the daemons and every process they started by PID and removes the
@@ -27,8 +29,9 @@ c_example=$builddir/examples/c_state_allreduce
 mlp=$builddir/examples/tp_pp_mlp
 mpi_test=$builddir/test/mpi/test_mpi_core
 info=$builddir/tools/mpcomm-info
+probe_prog=$builddir/test/mpi/node_cpus_probe
 job_script=$srcdir/examples/slurm/tp_pp_mlp.sbatch
-for f in "$c_example" "$mlp" "$mpi_test" "$info"; do
+for f in "$c_example" "$mlp" "$mpi_test" "$info" "$probe_prog"; do
   test -x "$f" || { echo "FAIL: $f is not built"; exit 1; }
 done
 
@@ -167,7 +170,9 @@ SlurmUser=root
 SlurmdUser=root
 MpiDefault=none
 ProctrackType=proctrack/linuxproc
-TaskPlugin=task/none
+TaskPlugin=task/affinity
+# No binding unless a step asks (--cpu-bind): the node declares more CPUs than it may have.
+TaskPluginParam=None
 JobAcctGatherType=jobacct_gather/none
 AccountingStorageType=accounting_storage/none
 SelectType=select/cons_tres
@@ -294,6 +299,38 @@ if run 0 "salloc mpirun" salloc -n 4 "$mpirun" -np 4 "$mlp" --tp 2 --dp 2; then
   else
     fail "salloc mpirun: no MATCH on 4 ranks"
   fi
+fi
+
+# The node's processes against the CPUs of their affinity masks (test/mpi/node-cpus.sh does the
+# same under mpirun): unbound, every CPU slurmd may use; bound by srun, the CPUs it gave them.
+# probe WHAT WANT SRUN_ARGS...: node_cpus_probe's line must match WANT.
+probe() {
+  probe_what=$1 probe_want=$2
+  shift 2
+  if run 0 "$probe_what" srun --mpi=pmix "$@" "$probe_prog"; then
+    if grep -qE "^node_cpus: $probe_want$" "$dir/out"; then
+      ok "$probe_what: $(grep '^node_cpus: ' "$dir/out")"
+    else
+      fail "$probe_what: expected 'node_cpus: $probe_want'"
+    fi
+  fi
+}
+over() { if test "$1" -gt "$2"; then echo 1; else echo 0; fi; }
+cpus=$(nproc)
+# The first two CPUs this shell (and so slurmd) may use, e.g. "0 1" from "0-3" or "4,6".
+# shellcheck disable=SC2046
+set -- $(taskset -pc $$ 2>/dev/null | sed 's/.*: //' | tr ',' '\n' |
+  awk -F- '{ for (c = $1; c <= ($2 == "" ? $1 : $2); c++) print c }' | head -n 2)
+probe "srun -n 4 --cpu-bind=none, $cpus CPUs" \
+  "processes=4 cpus=$cpus oversubscribed=$(over 4 "$cpus") host_allreduce=$(over 4 "$cpus")" \
+  -n 4 --cpu-bind=none
+if test $# -eq 2; then
+  probe "srun -n 2 --cpu-bind=map_cpu:$1,$1 (both on one CPU)" \
+    "processes=2 cpus=1 oversubscribed=1 host_allreduce=1" -n 2 --cpu-bind="map_cpu:$1,$1"
+  probe "srun -n 2 --cpu-bind=map_cpu:$1,$2 (a CPU each)" \
+    "processes=2 cpus=2 oversubscribed=0 host_allreduce=0" -n 2 --cpu-bind="map_cpu:$1,$2"
+else
+  echo "(taskset or a second CPU missing: the srun binding cases are not run)"
 fi
 
 # Without PMIx, Debian's Open MPI cannot start under srun: mpcomm-info says so in one line.
