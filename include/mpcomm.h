@@ -378,6 +378,7 @@ mpcomm_status_t mpcomm_tensor_dict_set_int(mpcomm_tensor_dict_t dict, const char
                                            int64_t value);
 mpcomm_status_t mpcomm_tensor_dict_set_double(mpcomm_tensor_dict_t dict, const char *key,
                                               double value);
+/* value: 0 or 1. */
 mpcomm_status_t mpcomm_tensor_dict_set_bool(mpcomm_tensor_dict_t dict, const char *key,
                                             int value);
 mpcomm_status_t mpcomm_tensor_dict_set_string(mpcomm_tensor_dict_t dict, const char *key,
