@@ -3,11 +3,13 @@
 #include <mpi.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <mutex>
+#include <vector>
 
 #include "core/env.hpp"
 
@@ -46,7 +48,7 @@ void load_locked() {
   config = Config{};
   config.loaded = true;
   try {
-    std::string level = env::choice("MPCOMM_DEBUG", "WARN", {"WARN", "INFO", "TRACE"});
+    std::string level = env::choice("MPCOMM_DEBUG");
     config.level = level == "TRACE" ? Level::Trace : level == "INFO" ? Level::Info : Level::Warn;
     if (auto pattern = env::raw("MPCOMM_DEBUG_FILE")) {
       std::string path = expand_file_pattern(*pattern);
@@ -90,12 +92,53 @@ std::string expand_file_pattern(const std::string &pattern) {
   return out;
 }
 
+namespace {
+
+// Edits (insertions, deletions, substitutions) between a and b.
+size_t edit_distance(const std::string &a, const std::string &b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+// One WARN line per MPCOMM_* variable the library does not read, naming the closest one.
+void warn_unknown(const std::vector<std::string> &unknown) {
+  for (const auto &name : unknown) {
+    const char *closest = nullptr;
+    size_t best = 3;  // suggest only within two edits
+    for (const auto &v : env::variables()) {
+      const size_t d = edit_distance(name, v.name);
+      if (d < best) best = d, closest = v.name;
+    }
+    warn(name, " is set but is not an mpcomm variable",
+         closest ? concat(" (did you mean ", closest, "?)") : std::string(),
+         "; mpcomm-info --env lists them");
+  }
+}
+
+}  // namespace
+
 void configure() {
   if (configured_ok.load(std::memory_order_acquire)) return;
-  std::lock_guard<std::mutex> lock(config_mutex);
-  load_locked();
-  if (!config.error.empty()) throw Error(MPCOMM_ERR_INVALID_ARGUMENT, config.error);
-  configured_ok.store(true, std::memory_order_release);
+  std::vector<std::string> unknown;
+  {
+    std::lock_guard<std::mutex> lock(config_mutex);
+    load_locked();
+    if (!config.error.empty()) throw Error(MPCOMM_ERR_INVALID_ARGUMENT, config.error);
+    // The first call that finds the environment valid warns about the names it does not know.
+    if (!configured_ok.exchange(true, std::memory_order_acq_rel))
+      unknown = env::unknown_variables();
+  }
+  warn_unknown(unknown);
 }
 
 void reconfigure() {

@@ -12,7 +12,9 @@ namespace mpcomm::log {
 enum class Level { Warn = 1, Info = 2, Trace = 3 };
 
 // Reads MPCOMM_DEBUG and MPCOMM_DEBUG_FILE once; throws Error naming the variable when a
-// value is bad (and again at every later call, until reconfigure()).
+// value is bad (and again at every later call, until reconfigure()). The first call that finds
+// them valid also warns, once, about each set MPCOMM_* variable the library does not know
+// (env::unknown_variables()). Every C entry point calls it (check_core_environment()).
 void configure();
 
 // Forgets the configuration so the next configure() reads the environment again (tests).

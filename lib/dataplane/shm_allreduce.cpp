@@ -245,7 +245,7 @@ void ShmAllreduce::all_reduce(const void *send, void *recv, size_t count, mpcomm
 }
 
 HostAllreduceChoice host_allreduce_choice() {
-  const std::string value = env::choice("MPCOMM_HOST_ALLREDUCE", "auto", {"auto", "shm", "mpi"});
+  const std::string value = env::choice("MPCOMM_HOST_ALLREDUCE");
   if (value == "shm") return HostAllreduceChoice::kShm;
   if (value == "mpi") return HostAllreduceChoice::kMpi;
   return HostAllreduceChoice::kAuto;

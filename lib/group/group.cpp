@@ -134,7 +134,7 @@ char *mpcomm_group_s::scratch(size_t bytes) {
 
 namespace mpcomm {
 
-double default_object_timeout() { return env::seconds("MPCOMM_TIMEOUT", 300.0); }
+double default_object_timeout() { return env::seconds("MPCOMM_TIMEOUT"); }
 
 mpcomm_group_t adopt_communicator(MPI_Comm comm) {
   require(comm != MPI_COMM_NULL, MPCOMM_ERR_INTERNAL, "adopt_communicator(MPI_COMM_NULL)");
