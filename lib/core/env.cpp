@@ -47,6 +47,11 @@ const std::vector<Variable> &variables() {
   static const std::vector<Variable> all = {
       make_choice("MPCOMM_DEBUG", Kind::Choice, "WARN", {"WARN", "INFO", "TRACE"},
                   "log level: WARN, INFO or TRACE"),
+      make_choice("MPCOMM_DEBUG_SUBSYS", Kind::NameList, "ALL",
+                  {"INIT", "BOOTSTRAP", "COLL", "P2P", "SHM", "DEVICE", "ENV", "ALL"},
+                  "subsystems whose INFO and TRACE lines are written, comma-separated: INIT, "
+                  "BOOTSTRAP, COLL, P2P, SHM, DEVICE, ENV or ALL; a leading ^ writes all but "
+                  "those"),
       make("MPCOMM_DEBUG_FILE", Kind::Path, "",
            "log to this file instead of stderr; %h is the host, %p the pid"),
       make("MPCOMM_TIMEOUT", Kind::Seconds, "300",

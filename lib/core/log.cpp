@@ -21,6 +21,7 @@ struct Config {
   bool loaded = false;
   std::string error;  // non-empty when the environment was bad
   Level level = Level::Warn;
+  unsigned subsys_mask = ~0u;
   FILE *file = nullptr;  // nullptr: stderr
 };
 
@@ -31,6 +32,11 @@ Config config;
 std::atomic<bool> configured_ok{false};
 // The level in force once loaded (-1 before), so that disabled log calls cost one atomic load.
 std::atomic<int> level_in_force{-1};
+// The MPCOMM_DEBUG_SUBSYS mask in force, valid once level_in_force is.
+std::atomic<unsigned> subsys_in_force{~0u};
+
+constexpr Subsys kAllSubsys[] = {Subsys::Init, Subsys::Bootstrap, Subsys::Coll, Subsys::P2P,
+                                 Subsys::Shm,  Subsys::Device,    Subsys::Env};
 
 std::string host_name() {
   char name[256] = {0};
@@ -50,6 +56,7 @@ void load_locked() {
   try {
     std::string level = env::choice("MPCOMM_DEBUG");
     config.level = level == "TRACE" ? Level::Trace : level == "INFO" ? Level::Info : Level::Warn;
+    config.subsys_mask = subsys_mask_from_environment();
     if (auto pattern = env::raw("MPCOMM_DEBUG_FILE")) {
       std::string path = expand_file_pattern(*pattern);
       config.file = std::fopen(path.c_str(), "a");
@@ -65,6 +72,27 @@ void load_locked() {
 }
 
 }  // namespace
+
+const char *subsys_name(Subsys subsys) noexcept {
+  switch (subsys) {
+    case Subsys::Init: return "INIT";
+    case Subsys::Bootstrap: return "BOOTSTRAP";
+    case Subsys::Coll: return "COLL";
+    case Subsys::P2P: return "P2P";
+    case Subsys::Shm: return "SHM";
+    case Subsys::Device: return "DEVICE";
+    case Subsys::Env: return "ENV";
+  }
+  return "?";
+}
+
+unsigned subsys_mask_from_environment() {
+  unsigned mask = 0;
+  for (const auto &name : env::name_list("MPCOMM_DEBUG_SUBSYS"))
+    for (Subsys s : kAllSubsys)
+      if (name == subsys_name(s)) mask |= static_cast<unsigned>(s);
+  return mask;
+}
 
 std::string expand_file_pattern(const std::string &pattern) {
   std::string out;
@@ -119,7 +147,7 @@ void warn_unknown(const std::vector<std::string> &unknown) {
       const size_t d = edit_distance(name, v.name);
       if (d < best) best = d, closest = v.name;
     }
-    warn(name, " is set but is not an mpcomm variable",
+    warn(Subsys::Env, name, " is set but is not an mpcomm variable",
          closest ? concat(" (did you mean ", closest, "?)") : std::string(),
          "; mpcomm-info --env lists them");
   }
@@ -145,6 +173,7 @@ void reconfigure() {
   std::lock_guard<std::mutex> lock(config_mutex);
   configured_ok.store(false, std::memory_order_release);
   level_in_force.store(-1, std::memory_order_release);
+  subsys_in_force.store(~0u, std::memory_order_release);
   close_file();
   config = Config{};
 }
@@ -155,9 +184,16 @@ bool enabled(Level level) noexcept {
     std::lock_guard<std::mutex> lock(config_mutex);
     load_locked();  // never throws: a bad environment is recorded in config.error
     in_force = static_cast<int>(config.level);
+    subsys_in_force.store(config.subsys_mask, std::memory_order_release);
     level_in_force.store(in_force, std::memory_order_release);
   }
   return static_cast<int>(level) <= in_force;
+}
+
+bool enabled(Level level, Subsys subsys) noexcept {
+  if (!enabled(level)) return false;
+  return level == Level::Warn ||
+         (subsys_in_force.load(std::memory_order_acquire) & static_cast<unsigned>(subsys)) != 0;
 }
 
 std::string line_prefix() {
@@ -172,17 +208,31 @@ std::string line_prefix() {
   return concat(host_name(), ":", getpid(), " [", rank, "]");
 }
 
-void write(Level level, const std::string &message) noexcept {
+namespace {
+
+// subsys: nullptr for a line that no subsystem filter holds back.
+void write_line(Level level, const char *subsys, const std::string &message) noexcept {
   try {
-    if (!enabled(level)) return;
     const char *name = level == Level::Warn ? "WARN" : level == Level::Info ? "INFO" : "TRACE";
-    std::string line = concat(line_prefix(), " mpcomm ", name, " ", message, "\n");
+    std::string line =
+        subsys ? concat(line_prefix(), " mpcomm ", name, " [", subsys, "] ", message, "\n")
+               : concat(line_prefix(), " mpcomm ", name, " ", message, "\n");
     std::lock_guard<std::mutex> lock(config_mutex);
     FILE *out = config.file ? config.file : stderr;
     std::fwrite(line.data(), 1, line.size(), out);
   } catch (...) {
     // Logging must never turn into a failure of the call that logs.
   }
+}
+
+}  // namespace
+
+void write(Level level, const std::string &message) noexcept {
+  if (enabled(level)) write_line(level, nullptr, message);
+}
+
+void write(Level level, Subsys subsys, const std::string &message) noexcept {
+  if (enabled(level, subsys)) write_line(level, subsys_name(subsys), message);
 }
 
 }  // namespace mpcomm::log

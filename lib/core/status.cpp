@@ -13,7 +13,7 @@ thread_local std::string last_error_message;
 void set_last_error(const std::string &message) noexcept {
   try {
     last_error_message = message;
-    log::write(log::Level::Info, message);
+    log::write(log::Level::Info, message);  // not filtered by MPCOMM_DEBUG_SUBSYS
   } catch (...) {
     // Out of memory while recording an error: keep the previous message rather than fail.
   }

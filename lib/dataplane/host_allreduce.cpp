@@ -86,6 +86,22 @@ bool HostAllreduce::use_shm(HostAllreduceChoice choice, size_t bytes,
   return nodes_ == 1 && shm_allreduce_wins(bytes, dtype, largest_node_, oversubscribed_);
 }
 
+std::string HostAllreduce::describe(HostAllreduceChoice choice) const {
+  const std::string layout =
+      concat(nodes_, nodes_ == 1 ? " node" : " nodes", ", at most ", largest_node_,
+             " processes on one", oversubscribed_ ? ", more processes than cores" : "");
+  if (choice == HostAllreduceChoice::kShm)
+    return concat("shared memory for float32, float16 and bfloat16 (MPCOMM_HOST_ALLREDUCE=shm; ",
+                  layout, nodes_ > 1 ? "; MPI_Allreduce between nodes" : "",
+                  "), MPI_Allreduce for other types");
+  if (choice == HostAllreduceChoice::kAuto && nodes_ == 1 && largest_node_ > 1)
+    return concat("shared memory for float32, float16 and bfloat16",
+                  oversubscribed_ ? " from 1 KiB" : "", " (MPCOMM_HOST_ALLREDUCE=auto; ", layout,
+                  "), MPI_Allreduce otherwise");
+  return concat("MPI_Allreduce (MPCOMM_HOST_ALLREDUCE=", host_allreduce_choice_name(choice), "; ",
+                layout, ")");
+}
+
 void HostAllreduce::all_reduce(const void *send, void *recv, size_t count, mpcomm_datatype_t dtype,
                                mpcomm_op_t op, double timeout_s) {
   require(node_ != MPI_COMM_NULL, MPCOMM_ERR_INTERNAL, "host allreduce used after close");

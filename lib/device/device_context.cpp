@@ -115,10 +115,14 @@ DeviceContext::DeviceContext(mpcomm_group_s &g) : group_(g) {
   eligibility_ = check_eligibility(facts_);
   if (eligibility_.eligible) {
     custom_ = std::make_unique<CustomAllreduce>(g, max_size_, algo);
-    log::info("custom allreduce enabled for a group of ", g.size(), " (max size ", max_size_,
-              " bytes)");
-  } else if (eligibility_.worth_logging && g.rank() == 0) {
-    log::info(eligibility_.reason);
+    if (g.rank() == 0)
+      log::info(log::Subsys::Device, GroupName{g},
+                ": custom allreduce enabled: device all_reduce takes it (algorithm ",
+                algo_setting_name(algo), ") for sums of float32, float16 and bfloat16 below ",
+                max_size_, " bytes, NCCL otherwise");
+  } else if (g.rank() == 0) {
+    log::info(log::Subsys::Device, GroupName{g}, ": device all_reduce takes NCCL (",
+              eligibility_.reason, ")");
   }
 }
 

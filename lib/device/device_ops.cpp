@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/error.hpp"
+#include "core/log.hpp"
 #include "dataplane/dtype.hpp"
 #include "dataplane/reduce_op.hpp"
 #include "device/cuda_util.hpp"
@@ -42,6 +43,14 @@ void guarded(mpcomm_group_s &g, Body &&body, const DevicePath *path = nullptr) {
     if (failure_breaks_group(path ? *path : DevicePath::Nccl, e.status())) g.mark_broken(e.what());
     throw;
   }
+}
+
+// One TRACE line per device data-plane call: the operation, the group, the sizes and the path.
+void trace_call(log::Subsys subsys, const char *operation, const mpcomm_group_s &g, size_t count,
+                mpcomm_datatype_t dtype, const char *path) {
+  log::trace(subsys, operation, " ", GroupName{g}, ": ", count, " x ",
+             dataplane::datatype_name(dtype), " (", count * dataplane::element_size(dtype),
+             " bytes), device, ", path);
 }
 
 void copy_async(void *dst, const void *src, size_t bytes, cudaStream_t stream) {
@@ -158,6 +167,10 @@ void all_reduce(mpcomm_group_s &g, const void *send, void *recv, size_t count,
         DeviceGuard guard(ctx.device());
         const size_t bytes = count * dataplane::element_size(dtype);
         path = plan_all_reduce(ctx, g, bytes, dtype, op, algo, nullptr);
+        trace_call(log::Subsys::Coll, "all_reduce", g, count, dtype,
+                   path == DevicePath::Copy     ? "local copy"
+                   : path == DevicePath::Custom ? "custom allreduce"
+                                                : "NCCL");
         switch (path) {
           case DevicePath::Copy: copy_async(recv, send, bytes, s); break;
           case DevicePath::Custom:
@@ -188,6 +201,8 @@ void broadcast(mpcomm_group_s &g, void *buf, size_t count, mpcomm_datatype_t dty
   require_peer(g, root, "root");
   guarded(g, [&] {
     DeviceContext &ctx = context(g, as_stream(stream));
+    trace_call(log::Subsys::Coll, "broadcast", g, count, dtype,
+               g.size() == 1 ? "nothing to send" : "NCCL");
     if (g.size() == 1) return;
     DeviceGuard guard(ctx.device());
     ctx.nccl(g, as_stream(stream)).broadcast(buf, count, dtype, root, as_stream(stream));
@@ -217,6 +232,7 @@ void send(mpcomm_group_s &g, const void *buf, size_t count, mpcomm_datatype_t dt
   require_arg(dst != g.rank(), "dst must be another member, got the caller's own rank ", dst);
   guarded(g, [&] {
     DeviceContext &ctx = point_to_point_context(g, as_stream(stream));
+    trace_call(log::Subsys::P2P, "send", g, count, dtype, "NCCL");
     DeviceGuard guard(ctx.device());
     ctx.nccl(g, as_stream(stream)).send(buf, count, dtype, dst, as_stream(stream));
   });
@@ -230,6 +246,7 @@ void recv(mpcomm_group_s &g, void *buf, size_t count, mpcomm_datatype_t dtype, i
   require_arg(src != g.rank(), "src must be another member, got the caller's own rank ", src);
   guarded(g, [&] {
     DeviceContext &ctx = point_to_point_context(g, as_stream(stream));
+    trace_call(log::Subsys::P2P, "recv", g, count, dtype, "NCCL");
     DeviceGuard guard(ctx.device());
     ctx.nccl(g, as_stream(stream)).recv(buf, count, dtype, src, as_stream(stream));
   });
@@ -268,6 +285,10 @@ void all_gather(mpcomm_group_s &g, const void *in, void *out, size_t count_per_r
     DeviceContext &ctx = context(g, s);
     DeviceGuard guard(ctx.device());
     const size_t el = dataplane::element_size(dtype);
+    trace_call(log::Subsys::Coll, "all_gather", g, count_per_rank, dtype,
+               g.size() == 1 ? "local copy"
+               : outer == 1  ? "NCCL"
+                             : "NCCL, then a reorder");
     if (g.size() == 1) return copy_async(out, in, count_per_rank * el, s);
     if (count_per_rank == 0) return;
     if (outer == 1) return ctx.nccl(g, s).all_gather(in, out, count_per_rank, dtype, s);
@@ -289,6 +310,10 @@ void reduce_scatter(mpcomm_group_s &g, const void *in, void *out, size_t count_p
     DeviceContext &ctx = context(g, s);
     DeviceGuard guard(ctx.device());
     const size_t el = dataplane::element_size(dtype);
+    trace_call(log::Subsys::Coll, "reduce_scatter", g, count_per_rank, dtype,
+               g.size() == 1 ? "local copy"
+               : outer == 1  ? "NCCL"
+                             : "NCCL, then a reorder");
     if (g.size() == 1) return copy_async(out, in, count_per_rank * el, s);
     if (count_per_rank == 0) return;
     if (outer == 1) return ctx.nccl(g, s).reduce_scatter(in, out, count_per_rank, dtype, op, s);
@@ -311,6 +336,10 @@ void gather(mpcomm_group_s &g, const void *in, void *out, size_t count_per_rank,
     DeviceContext &ctx = context(g, s);
     DeviceGuard guard(ctx.device());
     const size_t el = dataplane::element_size(dtype);
+    trace_call(log::Subsys::Coll, "gather", g, count_per_rank, dtype,
+               g.size() == 1 ? "local copy"
+               : outer == 1  ? "NCCL"
+                             : "NCCL, then a reorder");
     if (g.size() == 1) return copy_async(out, in, count_per_rank * el, s);
     if (count_per_rank == 0) return;
     if (outer == 1 || g.rank() != dst)

@@ -75,7 +75,7 @@ mpcomm_group_s::~mpcomm_group_s() {
   // so freeing a broken group does not wait for a peer that never came.
   if (!finalized && comm_ != MPI_COMM_NULL) MPI_Comm_free(&comm_);
   if (scratch_leaked_) {
-    mpcomm::log::info("keeping ", scratch_bytes_,
+    mpcomm::log::info(mpcomm::log::Subsys::Coll, "keeping ", scratch_bytes_,
                       " bytes of a broken group's scratch: MPI may still write into them");
     mpcomm::keep_until_exit(scratch_);
   } else {
@@ -205,4 +205,15 @@ void mpcomm_group_s::enable_message_queue(size_t chunk_bytes, int chunks) {
   require_usable();
   message_queue_.reset();
   message_queue_ = std::make_unique<mpcomm::MessageQueue>(*this, chunk_bytes, chunks);
+  if (rank() == 0)
+    mpcomm::log::info(mpcomm::log::Subsys::Shm, mpcomm::GroupName{*this},
+                      ": object broadcasts from group rank 0 take a shared-memory message queue (",
+                      chunks, " chunks of ", chunk_bytes, " bytes)");
+}
+
+std::ostream &mpcomm::operator<<(std::ostream &out, GroupName name) {
+  const auto &ranks = name.group.global_ranks();
+  out << "group of " << ranks.size() << " [";
+  for (size_t i = 0; i < ranks.size() && i < 8; ++i) out << (i ? " " : "") << ranks[i];
+  return out << (ranks.size() > 8 ? " ...]" : "]");
 }

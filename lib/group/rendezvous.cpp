@@ -181,8 +181,8 @@ MPI_Comm join(const Request &request) {
     *comm.out() = grow_at_rank(request, socket.get());
   }
   verify_order(request, comm.get());
-  log::info("rendezvous: joined as rank ", request.rank, " of ", request.world_size, " at ",
-            endpoints.front().text);
+  log::info(log::Subsys::Bootstrap, "rendezvous: joined as rank ", request.rank, " of ",
+            request.world_size, " at ", endpoints.front().text);
   return comm.release();
 }
 

@@ -94,8 +94,8 @@ std::vector<int> same_node_as(MPI_Comm comm, int source) {
   int rank = 0, size = 0;
   MPI_Comm_rank(comm, &rank);
   MPI_Comm_size(comm, &size);
-  require_arg(source >= 0 && source < size, "source_rank ", source, " is out of range [0, ",
-              size, ")");
+  require_arg(source >= 0 && source < size, "source_rank ", source, " is out of range [0, ", size,
+              ")");
 
   // A magic word no stale memory holds: random, chosen by the source, known to all.
   uint64_t magic = 0;
@@ -123,9 +123,10 @@ std::vector<int> same_node_as(MPI_Comm comm, int source) {
   std::string theirs = source_identity(comm, source, rank);
   const std::string &ours = Topology::instance().machine_identity();
   if ((theirs == ours) != (mine == 1))
-    log::warn("same-node test and hwloc disagree: shared memory says this rank is ",
-              mine ? "on" : "not on", " the node of rank ", source, ", but hwloc identifies it as '",
-              ours, "' and rank ", source, " as '", theirs, "'");
+    log::warn(log::Subsys::Init,
+              "same-node test and hwloc disagree: shared memory says this rank is ",
+              mine ? "on" : "not on", " the node of rank ", source,
+              ", but hwloc identifies it as '", ours, "' and rank ", source, " as '", theirs, "'");
 
   std::vector<int> flags(static_cast<size_t>(size));
   mpi_check(MPI_Allgather(&mine, 1, MPI_INT, flags.data(), 1, MPI_INT, comm), "MPI_Allgather");

@@ -17,9 +17,8 @@ namespace mpcomm {
 
 namespace {
 
-constexpr mpcomm_group_kind_t kAllKinds[] = {MPCOMM_GROUP_WORLD, MPCOMM_GROUP_TP,
-                                             MPCOMM_GROUP_PP,    MPCOMM_GROUP_DP,
-                                             MPCOMM_GROUP_EP,    MPCOMM_GROUP_DCP,
+constexpr mpcomm_group_kind_t kAllKinds[] = {MPCOMM_GROUP_WORLD, MPCOMM_GROUP_TP, MPCOMM_GROUP_PP,
+                                             MPCOMM_GROUP_DP,    MPCOMM_GROUP_EP, MPCOMM_GROUP_DCP,
                                              MPCOMM_GROUP_PCP};
 
 // Every rank must have passed the same configuration (vLLM hangs when they differ): compare
@@ -34,9 +33,11 @@ void require_same_config(MPI_Comm comm, const mpcomm_parallel_config_t &cfg) {
   for (int r = 1; r < size; ++r) {
     if (std::memcmp(&all[64 * static_cast<size_t>(r)], all.data(), 64) != 0)
       throw Error(MPCOMM_ERR_INVALID_ARGUMENT,
-                  concat("rank ", r, " passed a different parallel configuration than rank 0 "
-                         "(configuration hash ", std::string(&all[64 * static_cast<size_t>(r)], 64),
-                         " vs ", std::string(all.data(), 64), ")"));
+                  concat("rank ", r,
+                         " passed a different parallel configuration than rank 0 "
+                         "(configuration hash ",
+                         std::string(&all[64 * static_cast<size_t>(r)], 64), " vs ",
+                         std::string(all.data(), 64), ")"));
   }
 }
 
@@ -88,28 +89,36 @@ mpcomm_state_s::mpcomm_state_s(MPI_Comm comm, const mpcomm_parallel_config_t &cf
       if (kind == MPCOMM_GROUP_EP && !cfg.enable_expert_parallel) continue;
       parallel::GroupPlace place = layout.place(kind, rank);
       MPI_Comm split = MPI_COMM_NULL;
-      mpi_check(MPI_Comm_split(comm, place.group, place.position, &split),
-                concat("MPI_Comm_split for the ", parallel::group_kind_name(kind), " groups")
-                    .c_str());
+      mpi_check(
+          MPI_Comm_split(comm, place.group, place.position, &split),
+          concat("MPI_Comm_split for the ", parallel::group_kind_name(kind), " groups").c_str());
       mpcomm_group_t group = adopt_communicator(split);
       group->set_owner("an mpcomm_state_t");
       // As vLLM: only the tensor-parallel group has a custom allreduce, unless turned off.
       if (kind != MPCOMM_GROUP_TP)
-        group->set_custom_allreduce_off(concat("only the tensor-parallel group uses it (this is the ",
-                                               parallel::group_kind_name(kind), " group)"));
+        group->set_custom_allreduce_off(
+            concat("only the tensor-parallel group uses it (this is the ",
+                   parallel::group_kind_name(kind), " group)"));
       else if (cfg.disable_custom_all_reduce)
         group->set_custom_allreduce_off("disable_custom_all_reduce is set");
       groups_[static_cast<size_t>(kind)] = group;
       // vLLM broadcasts scheduler metadata over TP (and DCP) through a message queue.
       if ((kind == MPCOMM_GROUP_TP || kind == MPCOMM_GROUP_DCP) && group->size() > 1)
         group->enable_message_queue(MessageQueue::kDefaultChunkBytes, MessageQueue::kDefaultChunks);
+      if (group->rank() == 0)
+        log::info(log::Subsys::Init, "parallel state: ", parallel::group_kind_name(kind), " ",
+                  GroupName{*group}, ": object broadcasts from rank 0 ",
+                  group->message_queue() ? "through a shared-memory message queue" : "over MPI",
+                  "; custom allreduce ",
+                  group->custom_allreduce_off().empty() ? "allowed"
+                                                        : "off: " + group->custom_allreduce_off());
     }
   } catch (...) {
     free_groups();
     throw;
   }
-  log::info("parallel state: world ", size, ", TP ", cfg.tensor_parallel_size, ", PP ",
-            cfg.pipeline_parallel_size, ", DP ", cfg.data_parallel_size, ", PCP ",
+  log::info(log::Subsys::Init, "parallel state: world ", size, ", TP ", cfg.tensor_parallel_size,
+            ", PP ", cfg.pipeline_parallel_size, ", DP ", cfg.data_parallel_size, ", PCP ",
             cfg.prefill_context_parallel_size, ", DCP ", cfg.decode_context_parallel_size,
             cfg.enable_expert_parallel ? ", EP on" : "");
 }

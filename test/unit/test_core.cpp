@@ -315,7 +315,7 @@ TEST(Env, UnknownVariableIsWarnedAboutOnceAtTheFirstCall) {
   const std::string text = read_file(path);
   std::remove(path.c_str());
   const std::string warning =
-      " mpcomm WARN MPCOMM_TIMEOUTT is set but is not an mpcomm variable (did you mean "
+      " mpcomm WARN [ENV] MPCOMM_TIMEOUTT is set but is not an mpcomm variable (did you mean "
       "MPCOMM_TIMEOUT?); mpcomm-info --env lists them\n";
   const size_t at = text.find(warning);
   EXPECT_NE(at, std::string::npos) << text;
@@ -363,8 +363,8 @@ TEST(Log, LinesGoToTheFileWithHostPidAndRankPrefix) {
   {
     ScopedEnv level("MPCOMM_DEBUG", "INFO");
     ScopedEnv file("MPCOMM_DEBUG_FILE", path.c_str());
-    mpcomm::log::info("hello ", 42);
-    mpcomm::log::trace("not shown");
+    mpcomm::log::info(mpcomm::log::Subsys::Init, "hello ", 42);
+    mpcomm::log::trace(mpcomm::log::Subsys::Init, "not shown");
   }
   std::ifstream in(expanded);
   std::stringstream text;
@@ -373,7 +373,7 @@ TEST(Log, LinesGoToTheFileWithHostPidAndRankPrefix) {
   char host[256] = {0};
   gethostname(host, sizeof(host) - 1);
   std::string expected =
-      std::string(host) + ":" + std::to_string(getpid()) + " [-] mpcomm INFO hello 42\n";
+      std::string(host) + ":" + std::to_string(getpid()) + " [-] mpcomm INFO [INIT] hello 42\n";
   EXPECT_EQ(text.str(), expected);
 }
 
@@ -381,4 +381,115 @@ TEST(Log, UnopenableFileIsAnError) {
   ScopedEnv file("MPCOMM_DEBUG_FILE", "/nonexistent-dir/mpcomm.log");
   EXPECT_EQ(mpcomm::c_boundary("f", [] {}), MPCOMM_ERR_INVALID_ARGUMENT);
   EXPECT_NE(std::string(mpcomm_last_error()).find("MPCOMM_DEBUG_FILE"), std::string::npos);
+}
+
+namespace {
+
+using mpcomm::log::Level;
+using mpcomm::log::Subsys;
+
+std::vector<std::string> subsystems(const char *value) {
+  ScopedEnv e("MPCOMM_DEBUG_SUBSYS", value);
+  return mpcomm::env::name_list("MPCOMM_DEBUG_SUBSYS");
+}
+
+// What body logs with MPCOMM_DEBUG=level and MPCOMM_DEBUG_SUBSYS=subsys.
+template <class Body>
+std::string logged(const char *level, const char *subsys, Body &&body) {
+  const std::string path = "/tmp/mpcomm-test-subsys." + std::to_string(getpid());
+  std::remove(path.c_str());
+  {
+    ScopedEnv l("MPCOMM_DEBUG", level);
+    ScopedEnv s("MPCOMM_DEBUG_SUBSYS", subsys);
+    ScopedEnv file("MPCOMM_DEBUG_FILE", path.c_str());
+    body();
+  }
+  const std::string text = read_file(path);
+  std::remove(path.c_str());
+  return text;
+}
+
+void log_one_of_each() {
+  mpcomm::log::info(Subsys::Coll, "coll info");
+  mpcomm::log::trace(Subsys::P2P, "p2p trace");
+  mpcomm::log::info(Subsys::Init, "init info");
+  mpcomm::log::trace(Subsys::Shm, "shm trace");
+  mpcomm::log::warn(Subsys::Device, "device warning");
+  mpcomm::log::write(Level::Info, "untagged line");
+}
+
+}  // namespace
+
+TEST(DebugSubsys, ParsesAsNcclDebugSubsys) {
+  using Names = std::vector<std::string>;
+  const Names all = {"INIT", "BOOTSTRAP", "COLL", "P2P", "SHM", "DEVICE", "ENV"};
+  EXPECT_EQ(subsystems(nullptr), all);
+  EXPECT_EQ(subsystems(""), all);
+  EXPECT_EQ(subsystems("ALL"), all);
+  EXPECT_EQ(subsystems("coll,P2P"), (Names{"COLL", "P2P"}));
+  EXPECT_EQ(subsystems(" ENV , INIT "), (Names{"INIT", "ENV"}));
+  EXPECT_EQ(subsystems("^INIT,SHM"), (Names{"BOOTSTRAP", "COLL", "P2P", "DEVICE", "ENV"}));
+  EXPECT_EQ(subsystems("^ALL"), Names{});
+  for (const char *bad : {"COLLECTIVES", "INIT,,COLL", "INIT;COLL", "^", "INIT,^COLL"}) {
+    ScopedEnv e("MPCOMM_DEBUG_SUBSYS", bad);
+    try {
+      mpcomm::env::name_list("MPCOMM_DEBUG_SUBSYS");
+      ADD_FAILURE() << "accepted " << bad;
+    } catch (const Error &err) {
+      EXPECT_EQ(err.status(), MPCOMM_ERR_INVALID_ARGUMENT);
+      EXPECT_NE(std::string(err.what()).find(std::string("MPCOMM_DEBUG_SUBSYS='") + bad + "'"),
+                std::string::npos)
+          << err.what();
+    }
+  }
+}
+
+TEST(DebugSubsys, MaskHasTheChosenBits) {
+  ScopedEnv e("MPCOMM_DEBUG_SUBSYS", "COLL,SHM");
+  EXPECT_EQ(mpcomm::log::subsys_mask_from_environment(),
+            static_cast<unsigned>(Subsys::Coll) | static_cast<unsigned>(Subsys::Shm));
+  for (Subsys s : {Subsys::Init, Subsys::Bootstrap, Subsys::Coll, Subsys::P2P, Subsys::Shm,
+                   Subsys::Device, Subsys::Env}) {
+    ScopedEnv one("MPCOMM_DEBUG_SUBSYS", mpcomm::log::subsys_name(s));
+    EXPECT_EQ(mpcomm::log::subsys_mask_from_environment(), static_cast<unsigned>(s));
+  }
+}
+
+// INFO and TRACE lines pass only for the chosen subsystems; warnings and untagged lines (failed
+// calls) always pass; each tagged line names its subsystem.
+TEST(DebugSubsys, FiltersInfoAndTraceLines) {
+  std::string text = logged("TRACE", "COLL,P2P", log_one_of_each);
+  EXPECT_NE(text.find(" mpcomm INFO [COLL] coll info\n"), std::string::npos) << text;
+  EXPECT_NE(text.find(" mpcomm TRACE [P2P] p2p trace\n"), std::string::npos) << text;
+  EXPECT_EQ(text.find("init info"), std::string::npos) << text;
+  EXPECT_EQ(text.find("shm trace"), std::string::npos) << text;
+  EXPECT_NE(text.find(" mpcomm WARN [DEVICE] device warning\n"), std::string::npos) << text;
+  EXPECT_NE(text.find(" mpcomm INFO untagged line\n"), std::string::npos) << text;
+
+  text = logged("INFO", "^COLL", log_one_of_each);
+  EXPECT_EQ(text.find("coll info"), std::string::npos) << text;
+  EXPECT_NE(text.find(" mpcomm INFO [INIT] init info\n"), std::string::npos) << text;
+  EXPECT_EQ(text.find("trace"), std::string::npos) << text;  // the level holds TRACE back
+  EXPECT_NE(text.find("device warning"), std::string::npos) << text;
+
+  text = logged("TRACE", nullptr, log_one_of_each);  // unset: every subsystem
+  for (const char *line :
+       {"coll info", "p2p trace", "init info", "shm trace", "device warning", "untagged line"})
+    EXPECT_NE(text.find(line), std::string::npos) << line << " missing from\n" << text;
+
+  ScopedEnv l("MPCOMM_DEBUG", "INFO");
+  ScopedEnv s("MPCOMM_DEBUG_SUBSYS", "^INIT");
+  EXPECT_TRUE(mpcomm::log::enabled(Level::Info, Subsys::Coll));
+  EXPECT_FALSE(mpcomm::log::enabled(Level::Info, Subsys::Init));
+  EXPECT_FALSE(mpcomm::log::enabled(Level::Trace, Subsys::Coll));
+  EXPECT_TRUE(mpcomm::log::enabled(Level::Warn, Subsys::Init));
+}
+
+TEST(DebugSubsys, BadValueFailsEveryCallWithTheVariableNamed) {
+  ScopedEnv e("MPCOMM_DEBUG_SUBSYS", "COLL,NETWORK");
+  EXPECT_EQ(mpcomm::c_boundary("f", [] {}), MPCOMM_ERR_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(mpcomm_last_error()).find("MPCOMM_DEBUG_SUBSYS='COLL,NETWORK'"),
+            std::string::npos)
+      << mpcomm_last_error();
+  EXPECT_EQ(mpcomm::c_boundary("g", [] {}), MPCOMM_ERR_INVALID_ARGUMENT);
 }
