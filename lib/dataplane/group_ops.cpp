@@ -120,7 +120,7 @@ HostAllreduceChoice agreed_choice(mpcomm_group_s &g) {
   // The largest and (negated) the smallest value any member read.
   const int local[2] = {static_cast<int>(mine), -static_cast<int>(mine)};
   int extremes[2] = {0, 0};
-  mpi_check(MPI_Allreduce(local, extremes, 2, MPI_INT, MPI_MAX, g.comm()), "MPI_Allreduce");
+  MPCOMM_MPI_CHECK(MPI_Allreduce(local, extremes, 2, MPI_INT, MPI_MAX, g.comm()));
   if (!invalid.empty()) throw Error(MPCOMM_ERR_INVALID_ARGUMENT, invalid);
   const auto largest = static_cast<HostAllreduceChoice>(extremes[0]);
   const auto smallest = static_cast<HostAllreduceChoice>(-extremes[1]);

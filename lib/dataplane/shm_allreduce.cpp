@@ -118,7 +118,7 @@ bool ShmAllreduce::supports(mpcomm_datatype_t dtype) {
 
 ShmAllreduce::ShmAllreduce(MPI_Comm node_comm, size_t capacity)
     : capacity_(round_up(std::max<size_t>(capacity, kAlign), kAlign)) {
-  mpi_check(MPI_Comm_dup(node_comm, &comm_), "MPI_Comm_dup");
+  MPCOMM_MPI_CHECK(MPI_Comm_dup(node_comm, &comm_));
   MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN);
   MPI_Comm_rank(comm_, &rank_);
   MPI_Comm_size(comm_, &size_);

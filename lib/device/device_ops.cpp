@@ -55,7 +55,7 @@ void trace_call(log::Subsys subsys, const char *operation, const mpcomm_group_s 
 
 void copy_async(void *dst, const void *src, size_t bytes, cudaStream_t stream) {
   if (bytes == 0 || dst == src) return;
-  cuda_check(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, stream), "cudaMemcpyAsync");
+  MPCOMM_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, stream));
 }
 
 kernels::DType kernel_dtype(mpcomm_datatype_t dtype) {
@@ -98,7 +98,7 @@ size_t block_count(size_t count, size_t outer) {
 class StreamScratch {
  public:
   StreamScratch(size_t bytes, cudaStream_t stream) : stream_(stream) {
-    cuda_check(cudaMallocAsync(&ptr_, bytes == 0 ? 1 : bytes, stream), "cudaMallocAsync");
+    MPCOMM_CUDA_CHECK(cudaMallocAsync(&ptr_, bytes == 0 ? 1 : bytes, stream));
   }
   ~StreamScratch() { cudaFreeAsync(ptr_, stream_); }
   StreamScratch(const StreamScratch &) = delete;
@@ -115,10 +115,9 @@ void rank_major_to_dim(const char *src, char *dst, int size, size_t outer, size_
                        cudaStream_t stream) {
   const size_t n = static_cast<size_t>(size);
   for (size_t r = 0; r < n; ++r)
-    cuda_check(
-        cudaMemcpy2DAsync(dst + r * chunk_bytes, n * chunk_bytes, src + r * outer * chunk_bytes,
-                          chunk_bytes, chunk_bytes, outer, cudaMemcpyDeviceToDevice, stream),
-        "cudaMemcpy2DAsync");
+    MPCOMM_CUDA_CHECK(cudaMemcpy2DAsync(dst + r * chunk_bytes, n * chunk_bytes,
+                                        src + r * outer * chunk_bytes, chunk_bytes, chunk_bytes,
+                                        outer, cudaMemcpyDeviceToDevice, stream));
 }
 
 // The reverse: [outer][size][chunk] to [size][outer][chunk].
@@ -126,10 +125,9 @@ void dim_to_rank_major(const char *src, char *dst, int size, size_t outer, size_
                        cudaStream_t stream) {
   const size_t n = static_cast<size_t>(size);
   for (size_t r = 0; r < n; ++r)
-    cuda_check(
-        cudaMemcpy2DAsync(dst + r * outer * chunk_bytes, chunk_bytes, src + r * chunk_bytes,
-                          n * chunk_bytes, chunk_bytes, outer, cudaMemcpyDeviceToDevice, stream),
-        "cudaMemcpy2DAsync");
+    MPCOMM_CUDA_CHECK(cudaMemcpy2DAsync(dst + r * outer * chunk_bytes, chunk_bytes,
+                                        src + r * chunk_bytes, n * chunk_bytes, chunk_bytes, outer,
+                                        cudaMemcpyDeviceToDevice, stream));
 }
 
 }  // namespace
@@ -264,7 +262,7 @@ void *allocate(mpcomm_group_s &g, size_t bytes, bool collective, int *device) {
   guarded(g, [&] {
     DeviceContext &ctx = context(g, nullptr);
     DeviceGuard guard(ctx.device());
-    cuda_check(cudaMalloc(&p, bytes), "cudaMalloc");
+    MPCOMM_CUDA_CHECK(cudaMalloc(&p, bytes));
     *device = ctx.device();
   });
   return p;
@@ -380,15 +378,15 @@ double time_all_reduce(mpcomm_group_s &g, const void *send, void *recv, size_t c
     *path =
         plan_all_reduce(ctx, g, count * dataplane::element_size(dtype), dtype, op, algo, nullptr);
   cudaEvent_t start = nullptr, stop = nullptr;
-  cuda_check(cudaEventCreate(&start), "cudaEventCreate");
+  MPCOMM_CUDA_CHECK(cudaEventCreate(&start));
   float ms = 0;
   try {
-    cuda_check(cudaEventCreate(&stop), "cudaEventCreate");
-    cuda_check(cudaEventRecord(start, as_stream(stream)), "cudaEventRecord");
+    MPCOMM_CUDA_CHECK(cudaEventCreate(&stop));
+    MPCOMM_CUDA_CHECK(cudaEventRecord(start, as_stream(stream)));
     for (int i = 0; i < iters; ++i) all_reduce(g, send, recv, count, dtype, op, stream, algo);
-    cuda_check(cudaEventRecord(stop, as_stream(stream)), "cudaEventRecord");
-    cuda_check(cudaEventSynchronize(stop), "cudaEventSynchronize");
-    cuda_check(cudaEventElapsedTime(&ms, start, stop), "cudaEventElapsedTime");
+    MPCOMM_CUDA_CHECK(cudaEventRecord(stop, as_stream(stream)));
+    MPCOMM_CUDA_CHECK(cudaEventSynchronize(stop));
+    MPCOMM_CUDA_CHECK(cudaEventElapsedTime(&ms, start, stop));
   } catch (...) {
     cudaEventDestroy(start);
     if (stop) cudaEventDestroy(stop);

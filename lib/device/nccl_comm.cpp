@@ -156,9 +156,8 @@ void NcclComm::gather(const void *in, void *out, size_t count_per_rank, mpcomm_d
   const size_t bytes = count_per_rank * dataplane::element_size(dtype);
   if (rank_ == root) {
     DeviceGuard guard(device_);
-    cuda_check(cudaMemcpyAsync(static_cast<char *>(out) + static_cast<size_t>(root) * bytes, in,
-                               bytes, cudaMemcpyDeviceToDevice, stream),
-               "cudaMemcpyAsync");
+    MPCOMM_CUDA_CHECK(cudaMemcpyAsync(static_cast<char *>(out) + static_cast<size_t>(root) * bytes,
+                                      in, bytes, cudaMemcpyDeviceToDevice, stream));
   }
   check(ncclGroupStart(), "ncclGroupStart");
   if (rank_ == root) {

@@ -17,14 +17,14 @@
 mpcomm_group_s::mpcomm_group_s(MPI_Comm comm) : comm_(comm) {
   using mpcomm::mpi_check;
   int size = 0, rank = 0;
-  mpi_check(MPI_Comm_size(comm_, &size), "MPI_Comm_size");
-  mpi_check(MPI_Comm_rank(comm_, &rank), "MPI_Comm_rank");
+  MPCOMM_MPI_CHECK(MPI_Comm_size(comm_, &size));
+  MPCOMM_MPI_CHECK(MPI_Comm_rank(comm_, &rank));
 
   // Global ranks: the members' ranks in MPI_COMM_WORLD. A group joined across worlds has
   // members this process's world does not hold; then the group's own ranks stand in.
   MPI_Group group = MPI_GROUP_NULL, world = MPI_GROUP_NULL;
-  mpi_check(MPI_Comm_group(comm_, &group), "MPI_Comm_group");
-  mpi_check(MPI_Comm_group(MPI_COMM_WORLD, &world), "MPI_Comm_group");
+  MPCOMM_MPI_CHECK(MPI_Comm_group(comm_, &group));
+  MPCOMM_MPI_CHECK(MPI_Comm_group(MPI_COMM_WORLD, &world));
   std::vector<int> members(static_cast<size_t>(size));
   for (int i = 0; i < size; ++i) members[static_cast<size_t>(i)] = i;
   global_ranks_.assign(static_cast<size_t>(size), MPI_UNDEFINED);
@@ -139,9 +139,9 @@ double default_object_timeout() { return env::seconds("MPCOMM_TIMEOUT"); }
 mpcomm_group_t adopt_communicator(MPI_Comm comm) {
   require(comm != MPI_COMM_NULL, MPCOMM_ERR_INTERNAL, "adopt_communicator(MPI_COMM_NULL)");
   try {
-    mpi_check(MPI_Comm_set_errhandler(comm, MPI_ERRORS_RETURN), "MPI_Comm_set_errhandler");
+    MPCOMM_MPI_CHECK(MPI_Comm_set_errhandler(comm, MPI_ERRORS_RETURN));
     int inter = 0;
-    mpi_check(MPI_Comm_test_inter(comm, &inter), "MPI_Comm_test_inter");
+    MPCOMM_MPI_CHECK(MPI_Comm_test_inter(comm, &inter));
     require_arg(!inter, "comm must be an intracommunicator, got an intercommunicator");
     return new mpcomm_group_s(comm);
   } catch (...) {

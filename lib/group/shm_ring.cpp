@@ -65,8 +65,8 @@ void ShmRing::close(double timeout_s) {
 }
 
 ShmRing::Slot *ShmRing::slot(uint64_t sequence) const {
-  return reinterpret_cast<Slot *>(base_ + ((sequence - 1) % static_cast<uint64_t>(chunks_)) *
-                                              slot_bytes_);
+  return reinterpret_cast<Slot *>(base_ +
+                                  ((sequence - 1) % static_cast<uint64_t>(chunks_)) * slot_bytes_);
 }
 
 uint64_t *ShmRing::read_flag(Slot *s, int reader) const {
@@ -108,7 +108,8 @@ ShmRing::Message ShmRing::peek(const Deadline &deadline) {
   require(is_local_reader(), MPCOMM_ERR_INTERNAL, "not a local reader of the message queue");
   Slot *s = slot(next_);
   const uint64_t expected = next_;
-  if (!poll_until(deadline, [&] { return __atomic_load_n(&s->written, __ATOMIC_ACQUIRE) == expected; }))
+  if (!poll_until(deadline,
+                  [&] { return __atomic_load_n(&s->written, __ATOMIC_ACQUIRE) == expected; }))
     throw Error(MPCOMM_ERR_TIMEOUT,
                 concat("no message from the writer, group rank 0, within ", deadline.seconds(),
                        " s (message-queue message ", expected, ")"));

@@ -43,9 +43,8 @@ class SharedWord {
     int node_rank = 0;
     MPI_Comm_rank(node, &node_rank);
     void *mine = nullptr;
-    mpi_check(MPI_Win_allocate_shared(node_rank == 0 ? sizeof(uint64_t) : 0, sizeof(uint64_t),
-                                      MPI_INFO_NULL, node, &mine, &win_),
-              "MPI_Win_allocate_shared");
+    MPCOMM_MPI_CHECK(MPI_Win_allocate_shared(node_rank == 0 ? sizeof(uint64_t) : 0,
+                                             sizeof(uint64_t), MPI_INFO_NULL, node, &mine, &win_));
     MPI_Aint size = 0;
     int disp = 0;
     void *base = nullptr;
@@ -82,9 +81,9 @@ class SharedWord {
 std::string source_identity(MPI_Comm comm, int source, int rank) {
   std::string id = rank == source ? Topology::instance().machine_identity() : std::string();
   int length = static_cast<int>(id.size());
-  mpi_check(MPI_Bcast(&length, 1, MPI_INT, source, comm), "MPI_Bcast");
+  MPCOMM_MPI_CHECK(MPI_Bcast(&length, 1, MPI_INT, source, comm));
   id.resize(static_cast<size_t>(length));
-  mpi_check(MPI_Bcast(id.data(), length, MPI_CHAR, source, comm), "MPI_Bcast");
+  MPCOMM_MPI_CHECK(MPI_Bcast(id.data(), length, MPI_CHAR, source, comm));
   return id;
 }
 
@@ -103,7 +102,7 @@ std::vector<int> same_node_as(MPI_Comm comm, int source) {
     std::random_device entropy;
     magic = (uint64_t(entropy()) << 32 | entropy()) | 1;
   }
-  mpi_check(MPI_Bcast(&magic, 1, MPI_UINT64_T, source, comm), "MPI_Bcast");
+  MPCOMM_MPI_CHECK(MPI_Bcast(&magic, 1, MPI_UINT64_T, source, comm));
 
   OwnedComm node = split_node(comm);
   int mine = 0;
@@ -112,12 +111,12 @@ std::vector<int> same_node_as(MPI_Comm comm, int source) {
     int node_rank = 0;
     MPI_Comm_rank(node.get(), &node_rank);
     if (node_rank == 0) word.store(0);
-    mpi_check(MPI_Barrier(comm), "MPI_Barrier");
+    MPCOMM_MPI_CHECK(MPI_Barrier(comm));
     if (rank == source) word.store(magic);
-    mpi_check(MPI_Barrier(comm), "MPI_Barrier");
+    MPCOMM_MPI_CHECK(MPI_Barrier(comm));
     mine = word.load() == magic ? 1 : 0;
     // Nobody frees the window before every rank has read it.
-    mpi_check(MPI_Barrier(comm), "MPI_Barrier");
+    MPCOMM_MPI_CHECK(MPI_Barrier(comm));
   }
 
   std::string theirs = source_identity(comm, source, rank);
@@ -129,7 +128,7 @@ std::vector<int> same_node_as(MPI_Comm comm, int source) {
               ", but hwloc identifies it as '", ours, "' and rank ", source, " as '", theirs, "'");
 
   std::vector<int> flags(static_cast<size_t>(size));
-  mpi_check(MPI_Allgather(&mine, 1, MPI_INT, flags.data(), 1, MPI_INT, comm), "MPI_Allgather");
+  MPCOMM_MPI_CHECK(MPI_Allgather(&mine, 1, MPI_INT, flags.data(), 1, MPI_INT, comm));
   return flags;
 }
 
@@ -138,7 +137,7 @@ int node_count(MPI_Comm comm) {
   int node_rank = 0;
   MPI_Comm_rank(node.get(), &node_rank);
   int leader = node_rank == 0 ? 1 : 0, count = 0;
-  mpi_check(MPI_Allreduce(&leader, &count, 1, MPI_INT, MPI_SUM, comm), "MPI_Allreduce");
+  MPCOMM_MPI_CHECK(MPI_Allreduce(&leader, &count, 1, MPI_INT, MPI_SUM, comm));
   return count;
 }
 

@@ -21,8 +21,7 @@ mpcomm_status_t mpcomm_dp_has_unfinished(mpcomm_group_t dp, int mine, int *any) 
   });
 }
 
-mpcomm_status_t mpcomm_dp_sync_kv_cache_memory_size(mpcomm_group_t dp, int64_t mine,
-                                                    int64_t *min) {
+mpcomm_status_t mpcomm_dp_sync_kv_cache_memory_size(mpcomm_group_t dp, int64_t mine, int64_t *min) {
   return mpcomm::c_boundary("mpcomm_dp_sync_kv_cache_memory_size", [&] {
     auto &g = mpcomm::group_ref(dp, "dp");
     mpcomm::require_not_null(min, "min");

@@ -28,8 +28,7 @@ void require_same_config(MPI_Comm comm, const mpcomm_parallel_config_t &cfg) {
   int size = 0;
   MPI_Comm_size(comm, &size);
   std::vector<char> all(static_cast<size_t>(size) * 64);
-  mpi_check(MPI_Allgather(mine.data(), 64, MPI_CHAR, all.data(), 64, MPI_CHAR, comm),
-            "MPI_Allgather");
+  MPCOMM_MPI_CHECK(MPI_Allgather(mine.data(), 64, MPI_CHAR, all.data(), 64, MPI_CHAR, comm));
   for (int r = 1; r < size; ++r) {
     if (std::memcmp(&all[64 * static_cast<size_t>(r)], all.data(), 64) != 0)
       throw Error(MPCOMM_ERR_INVALID_ARGUMENT,
@@ -60,7 +59,7 @@ mpcomm_parallel_config_t agreed_config(MPI_Comm comm, const mpcomm_parallel_conf
   MPI_Comm_rank(comm, &rank);
   std::vector<int> statuses(static_cast<size_t>(size));
   int mine = local_status;
-  mpi_check(MPI_Allgather(&mine, 1, MPI_INT, statuses.data(), 1, MPI_INT, comm), "MPI_Allgather");
+  MPCOMM_MPI_CHECK(MPI_Allgather(&mine, 1, MPI_INT, statuses.data(), 1, MPI_INT, comm));
   if (local_status != MPCOMM_SUCCESS) throw Error(local_status, local_error);
   for (int r = 0; r < size; ++r)
     require(statuses[static_cast<size_t>(r)] == MPCOMM_SUCCESS, MPCOMM_ERR_INVALID_ARGUMENT,
@@ -80,8 +79,8 @@ mpcomm_state_s &state_ref(mpcomm_state_t state, const char *name) {
 mpcomm_state_s::mpcomm_state_s(MPI_Comm comm, const mpcomm_parallel_config_t &cfg) : cfg_(cfg) {
   using namespace mpcomm;
   int rank = 0, size = 0;
-  mpi_check(MPI_Comm_rank(comm, &rank), "MPI_Comm_rank");
-  mpi_check(MPI_Comm_size(comm, &size), "MPI_Comm_size");
+  MPCOMM_MPI_CHECK(MPI_Comm_rank(comm, &rank));
+  MPCOMM_MPI_CHECK(MPI_Comm_size(comm, &size));
   // Every rank reaches the same verdict on the world size: Layout only reads sizes.
   parallel::Layout layout(cfg, size);
   try {

@@ -32,7 +32,7 @@ mpcomm_status_t mpcomm_state_create(MPI_Comm comm, const mpcomm_parallel_config_
     mpcomm::require_arg(comm != MPI_COMM_NULL, "comm must not be MPI_COMM_NULL");
     // A private duplicate: the state's traffic never meets the caller's.
     DupComm dup;
-    mpcomm::mpi_check(MPI_Comm_dup(comm, &dup.comm), "MPI_Comm_dup");
+    MPCOMM_MPI_CHECK(MPI_Comm_dup(comm, &dup.comm));
     MPI_Comm_set_errhandler(dup.comm, MPI_ERRORS_RETURN);
     mpcomm_parallel_config_t agreed = mpcomm::agreed_config(dup.comm, cfg);
     *state = new mpcomm_state_s(dup.comm, agreed);

@@ -12,6 +12,7 @@
 
 #include "core/abandoned.hpp"
 #include "core/log.hpp"
+#include "core/mpi_call.hpp"
 #include "mpcomm.h"
 #include "scoped_env.hpp"
 
@@ -68,6 +69,26 @@ TEST(MpiCore, ParkedMemoryIsReleasedOnlyOnceItsCollectiveCompleted) {
     MPI_Ibarrier(comm, &request);
     MPI_Wait(&request, MPI_STATUS_IGNORE);
   }
+  MPI_Comm_free(&comm);
+}
+
+// MPCOMM_MPI_CHECK names the failed function and MPI's reason; the source place is for the log.
+TEST(MpiCore, CheckMacroNamesTheCallAndMpisReason) {
+  MPI_Comm comm = MPI_COMM_NULL;
+  MPI_Comm_dup(MPI_COMM_WORLD, &comm);
+  MPI_Comm_set_errhandler(comm, MPI_ERRORS_RETURN);
+  int value = 0;
+  try {
+    MPCOMM_MPI_CHECK(MPI_Send(&value, -1, MPI_INT, 0, 0, comm));
+    ADD_FAILURE() << "a negative count was accepted";
+  } catch (const mpcomm::Error &e) {
+    EXPECT_EQ(e.status(), MPCOMM_ERR_MPI);
+    const std::string what = e.what();
+    EXPECT_EQ(what.rfind("MPI_Send failed: ", 0), 0u) << what;
+    EXPECT_GT(what.size(), std::string("MPI_Send failed: ").size()) << what;
+    EXPECT_EQ(what.find("test_mpi_core"), std::string::npos) << what;
+  }
+  EXPECT_NO_THROW(MPCOMM_MPI_CHECK(MPI_Barrier(comm)));
   MPI_Comm_free(&comm);
 }
 

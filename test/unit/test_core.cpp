@@ -493,3 +493,36 @@ TEST(DebugSubsys, BadValueFailsEveryCallWithTheVariableNamed) {
       << mpcomm_last_error();
   EXPECT_EQ(mpcomm::c_boundary("g", [] {}), MPCOMM_ERR_INVALID_ARGUMENT);
 }
+
+TEST(CallSite, NamesTheCalledFunction) {
+  EXPECT_EQ(mpcomm::called_function("MPI_Allreduce(a, b, 1, MPI_INT, MPI_SUM, comm)"),
+            "MPI_Allreduce");
+  EXPECT_EQ(mpcomm::called_function("::MPI_Send (buf, 1, MPI_INT, 0, 0, comm)"), "MPI_Send");
+  EXPECT_EQ(mpcomm::called_function("cudaDeviceSynchronize()"), "cudaDeviceSynchronize");
+}
+
+TEST(CallSite, SourceFileIsRelativeToLib) {
+  EXPECT_STREQ(mpcomm::source_file("../lib/dataplane/group_ops.cpp"), "dataplane/group_ops.cpp");
+  EXPECT_STREQ(mpcomm::source_file("/src/mpcomm/lib/core/env.cpp"), "core/env.cpp");
+  EXPECT_STREQ(mpcomm::source_file("lib/core/env.cpp"), "core/env.cpp");
+  EXPECT_STREQ(mpcomm::source_file("/src/mylib/x.cpp"), "/src/mylib/x.cpp");
+  EXPECT_STREQ(mpcomm::source_file("x.cpp"), "x.cpp");
+}
+
+// The message names the function; the call's whole text and its place go to the INFO log,
+// whatever MPCOMM_DEBUG_SUBSYS says, and nowhere at WARN.
+TEST(CallSite, FailedCallMessageAndLogLine) {
+  const mpcomm::CallSite site{"MPI_Allreduce(local, extremes, 2, MPI_INT, MPI_MAX, comm)",
+                              "../lib/dataplane/group_ops.cpp", 123};
+  std::string message;
+  std::string text = logged("INFO", "BOOTSTRAP", [&] {
+    message = mpcomm::failed_call_message(site, "MPI_ERR_COMM: invalid communicator");
+  });
+  EXPECT_EQ(message, "MPI_Allreduce failed: MPI_ERR_COMM: invalid communicator");
+  EXPECT_NE(text.find(" mpcomm INFO dataplane/group_ops.cpp:123 MPI_Allreduce(local, extremes, 2, "
+                      "MPI_INT, MPI_MAX, comm) failed: MPI_ERR_COMM: invalid communicator\n"),
+            std::string::npos)
+      << text;
+  text = logged("WARN", nullptr, [&] { mpcomm::failed_call_message(site, "boom"); });
+  EXPECT_EQ(text, "");
+}
