@@ -158,15 +158,20 @@ void warn_unknown(const std::vector<std::string> &unknown) {
 void configure() {
   if (configured_ok.load(std::memory_order_acquire)) return;
   std::vector<std::string> unknown;
+  bool first = false;
   {
     std::lock_guard<std::mutex> lock(config_mutex);
     load_locked();
     if (!config.error.empty()) throw Error(MPCOMM_ERR_INVALID_ARGUMENT, config.error);
     // The first call that finds the environment valid warns about the names it does not know.
-    if (!configured_ok.exchange(true, std::memory_order_acq_rel))
-      unknown = env::unknown_variables();
+    first = !configured_ok.exchange(true, std::memory_order_acq_rel);
+    if (first) unknown = env::unknown_variables();
   }
+  if (!first) return;
   warn_unknown(unknown);
+  // At INFO, once: the variables the environment sets (mpcomm-info --env shows all of them).
+  for (const auto &v : env::variables())
+    if (auto value = env::raw(v.name)) info(Subsys::Env, v.name, "=", *value, " (environment)");
 }
 
 void reconfigure() {

@@ -494,6 +494,23 @@ TEST(DebugSubsys, BadValueFailsEveryCallWithTheVariableNamed) {
   EXPECT_EQ(mpcomm::c_boundary("g", [] {}), MPCOMM_ERR_INVALID_ARGUMENT);
 }
 
+// At INFO the first call lists, once, the variables the environment sets (subsystem ENV).
+TEST(DebugSubsys, FirstCallListsTheSetVariablesAtInfo) {
+  ScopedEnv timeout("MPCOMM_TIMEOUT", "7");
+  const std::string text = logged("INFO", "ENV", [] {
+    EXPECT_EQ(mpcomm::c_boundary("f", [] {}), MPCOMM_SUCCESS);
+    EXPECT_EQ(mpcomm::c_boundary("g", [] {}), MPCOMM_SUCCESS);
+  });
+  const std::string line = " mpcomm INFO [ENV] MPCOMM_TIMEOUT=7 (environment)\n";
+  const size_t at = text.find(line);
+  EXPECT_NE(at, std::string::npos) << text;
+  EXPECT_EQ(text.find(line, at + 1), std::string::npos) << "listed twice:\n" << text;
+  EXPECT_NE(text.find(" mpcomm INFO [ENV] MPCOMM_DEBUG_SUBSYS=ENV (environment)\n"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("MPCOMM_HOST_ALLREDUCE"), std::string::npos) << text;  // unset
+}
+
 TEST(CallSite, NamesTheCalledFunction) {
   EXPECT_EQ(mpcomm::called_function("MPI_Allreduce(a, b, 1, MPI_INT, MPI_SUM, comm)"),
             "MPI_Allreduce");
