@@ -2,6 +2,9 @@
 #ifndef MPCOMM_HPP
 #define MPCOMM_HPP
 
+// Under an older standard only the #error at the end, not a page of errors about std::variant.
+#if defined(__cplusplus) && __cplusplus >= 201703L
+
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -29,8 +32,7 @@ class Exception : public std::runtime_error {
 // Throws Exception unless status is MPCOMM_SUCCESS.
 inline void check(mpcomm_status_t status) {
   if (status != MPCOMM_SUCCESS)
-    throw Exception(status, std::string(mpcomm_status_string(status)) + ": " +
-                                mpcomm_last_error());
+    throw Exception(status, std::string(mpcomm_status_string(status)) + ": " + mpcomm_last_error());
 }
 
 // ------------------------------------------------------------------ structured objects
@@ -554,4 +556,7 @@ class Group {
 
 }  // namespace mpcomm
 
+#else
+#error "mpcomm.hpp needs C++17 or later (e.g. -std=c++17); C programs include mpcomm.h"
+#endif  // C++17
 #endif  // MPCOMM_HPP

@@ -4,6 +4,7 @@
 #include <random>
 #include <string>
 
+#include "comm/bounded.hpp"
 #include "core/log.hpp"
 #include "core/mpi_call.hpp"
 #include "locality/topology.hpp"
@@ -78,18 +79,20 @@ class SharedWord {
 };
 
 // The source's machine identity, broadcast over comm.
-std::string source_identity(MPI_Comm comm, int source, int rank) {
+std::string source_identity(MPI_Comm comm, int source, int rank, double timeout_s) {
   std::string id = rank == source ? Topology::instance().machine_identity() : std::string();
   int length = static_cast<int>(id.size());
-  MPCOMM_MPI_CHECK(MPI_Bcast(&length, 1, MPI_INT, source, comm));
+  bounded_broadcast(comm, &length, sizeof length, source, timeout_s,
+                    "broadcasting the source's machine identity");
   id.resize(static_cast<size_t>(length));
-  MPCOMM_MPI_CHECK(MPI_Bcast(id.data(), length, MPI_CHAR, source, comm));
+  bounded_broadcast(comm, id.data(), id.size(), source, timeout_s,
+                    "broadcasting the source's machine identity");
   return id;
 }
 
 }  // namespace
 
-std::vector<int> same_node_as(MPI_Comm comm, int source) {
+std::vector<int> same_node_as(MPI_Comm comm, int source, double timeout_s) {
   int rank = 0, size = 0;
   MPI_Comm_rank(comm, &rank);
   MPI_Comm_size(comm, &size);
@@ -102,7 +105,10 @@ std::vector<int> same_node_as(MPI_Comm comm, int source) {
     std::random_device entropy;
     magic = (uint64_t(entropy()) << 32 | entropy()) | 1;
   }
-  MPCOMM_MPI_CHECK(MPI_Bcast(&magic, 1, MPI_UINT64_T, source, comm));
+  // Every process has come once this returns, so the blocking splits and window below cannot
+  // hang on one that never does.
+  bounded_broadcast(comm, &magic, sizeof magic, source, timeout_s,
+                    "broadcasting the same-node test's magic word");
 
   OwnedComm node = split_node(comm);
   int mine = 0;
@@ -111,15 +117,15 @@ std::vector<int> same_node_as(MPI_Comm comm, int source) {
     int node_rank = 0;
     MPI_Comm_rank(node.get(), &node_rank);
     if (node_rank == 0) word.store(0);
-    MPCOMM_MPI_CHECK(MPI_Barrier(comm));
+    bounded_barrier(comm, timeout_s, "waiting for the shared word to be cleared");
     if (rank == source) word.store(magic);
-    MPCOMM_MPI_CHECK(MPI_Barrier(comm));
+    bounded_barrier(comm, timeout_s, "waiting for the source to write the magic word");
     mine = word.load() == magic ? 1 : 0;
     // Nobody frees the window before every rank has read it.
-    MPCOMM_MPI_CHECK(MPI_Barrier(comm));
+    bounded_barrier(comm, timeout_s, "waiting for every process to read the shared word");
   }
 
-  std::string theirs = source_identity(comm, source, rank);
+  std::string theirs = source_identity(comm, source, rank, timeout_s);
   const std::string &ours = Topology::instance().machine_identity();
   if ((theirs == ours) != (mine == 1))
     log::warn(log::Subsys::Init,
@@ -128,16 +134,23 @@ std::vector<int> same_node_as(MPI_Comm comm, int source) {
               ", but hwloc identifies it as '", ours, "' and rank ", source, " as '", theirs, "'");
 
   std::vector<int> flags(static_cast<size_t>(size));
-  MPCOMM_MPI_CHECK(MPI_Allgather(&mine, 1, MPI_INT, flags.data(), 1, MPI_INT, comm));
+  bounded_all_gather(comm, &mine, flags.data(), sizeof mine, timeout_s,
+                     "gathering the same-node answers");
   return flags;
 }
 
-int node_count(MPI_Comm comm) {
+int node_count(MPI_Comm comm, double timeout_s) {
+  // Every process has come once this returns, so the blocking split cannot hang.
+  bounded_barrier(comm, timeout_s, "counting nodes");
   OwnedComm node = split_node(comm);
-  int node_rank = 0;
+  int node_rank = 0, size = 0;
   MPI_Comm_rank(node.get(), &node_rank);
-  int leader = node_rank == 0 ? 1 : 0, count = 0;
-  MPCOMM_MPI_CHECK(MPI_Allreduce(&leader, &count, 1, MPI_INT, MPI_SUM, comm));
+  MPI_Comm_size(comm, &size);
+  const int leader = node_rank == 0 ? 1 : 0;
+  std::vector<int> leaders(static_cast<size_t>(size));
+  bounded_all_gather(comm, &leader, leaders.data(), sizeof leader, timeout_s, "counting nodes");
+  int count = 0;
+  for (int l : leaders) count += l;
   return count;
 }
 

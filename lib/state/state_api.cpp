@@ -2,8 +2,10 @@
 #include <memory>
 #include <mutex>
 
+#include "comm/bounded.hpp"
 #include "core/error.hpp"
 #include "core/mpi_call.hpp"
+#include "group/group.hpp"
 #include "state/state.hpp"
 
 namespace {
@@ -30,11 +32,13 @@ mpcomm_status_t mpcomm_state_create(MPI_Comm comm, const mpcomm_parallel_config_
     mpcomm::require_not_null(state, "state");
     *state = nullptr;
     mpcomm::require_arg(comm != MPI_COMM_NULL, "comm must not be MPI_COMM_NULL");
-    // A private duplicate: the state's traffic never meets the caller's.
+    // A private duplicate: the state's traffic never meets the caller's. Every wait for the
+    // other processes is bounded by MPCOMM_TIMEOUT: the ones that never come leave the others
+    // with MPCOMM_ERR_TIMEOUT, not a hang.
+    const double timeout = mpcomm::default_object_timeout();
     DupComm dup;
-    MPCOMM_MPI_CHECK(MPI_Comm_dup(comm, &dup.comm));
-    MPI_Comm_set_errhandler(dup.comm, MPI_ERRORS_RETURN);
-    mpcomm_parallel_config_t agreed = mpcomm::agreed_config(dup.comm, cfg);
+    dup.comm = mpcomm::bounded_dup(comm, timeout, "duplicating comm for the state");
+    mpcomm_parallel_config_t agreed = mpcomm::agreed_config(dup.comm, cfg, timeout);
     *state = new mpcomm_state_s(dup.comm, agreed);
   });
 }
