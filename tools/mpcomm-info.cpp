@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "config.h"
+#include "core/env.hpp"
 #include "info/launch_check.hpp"
 #include "info/locality_report.hpp"
 #include "mpcomm.h"
@@ -32,6 +33,7 @@ constexpr int kExitUsage = 2;
 const char kUsage[] =
     "Usage: mpcomm-info [--tp T] [--pp P] [--dp D] [--dcp C] [--pcp C] [--ep] [--world N]\n"
     "                   [--json] [--help] [--version]\n"
+    "       mpcomm-info --env [--json]\n"
     "Prints the rank lists of every TP, PP, DP, EP, DCP and PCP group as vLLM lays them out.\n"
     "Under mpirun it also prints, for each rank, the groups it belongs to.\n"
     "  --tp T      tensor_parallel_size (default 1)\n"
@@ -42,7 +44,9 @@ const char kUsage[] =
     "  --ep        enable_expert_parallel: also print the EP groups\n"
     "  --world N   number of ranks, a multiple of D*P*C*T (default: the MPI world size under\n"
     "              mpirun, else D*P*C*T)\n"
-    "  --json      one JSON object instead of text\n";
+    "  --json      one JSON object instead of text\n"
+    "  --env       print each MPCOMM_ variable, its value and where it came from (environment or\n"
+    "              default), instead of the layout; exits 1 when a value is invalid\n";
 
 // What a usage error prints after its one line.
 const char kHint[] = "Try 'mpcomm-info --help' for more information.\n";
@@ -54,6 +58,7 @@ struct Options {
   bool json = false;
   bool help = false;
   bool version = false;
+  bool env = false;
 };
 
 // Parses a whole argument as an int in [1, INT_MAX].
@@ -69,18 +74,14 @@ bool parse_positive(const char *text, int *out) {
 
 // Fills *opts from argv; false with *error set on a bad option.
 bool parse_options(int argc, char **argv, Options *opts, std::string *error) {
-  enum { kTp = 1000, kPp, kDp, kDcp, kPcp, kEp, kWorld, kJson, kHelp, kVersion };
-  static const option long_options[] = {{"tp", required_argument, nullptr, kTp},
-                                        {"pp", required_argument, nullptr, kPp},
-                                        {"dp", required_argument, nullptr, kDp},
-                                        {"dcp", required_argument, nullptr, kDcp},
-                                        {"pcp", required_argument, nullptr, kPcp},
-                                        {"ep", no_argument, nullptr, kEp},
-                                        {"world", required_argument, nullptr, kWorld},
-                                        {"json", no_argument, nullptr, kJson},
-                                        {"help", no_argument, nullptr, kHelp},
-                                        {"version", no_argument, nullptr, kVersion},
-                                        {nullptr, 0, nullptr, 0}};
+  enum { kTp = 1000, kPp, kDp, kDcp, kPcp, kEp, kWorld, kJson, kHelp, kVersion, kEnv };
+  static const option long_options[] = {
+      {"tp", required_argument, nullptr, kTp},       {"pp", required_argument, nullptr, kPp},
+      {"dp", required_argument, nullptr, kDp},       {"dcp", required_argument, nullptr, kDcp},
+      {"pcp", required_argument, nullptr, kPcp},     {"ep", no_argument, nullptr, kEp},
+      {"world", required_argument, nullptr, kWorld}, {"json", no_argument, nullptr, kJson},
+      {"help", no_argument, nullptr, kHelp},         {"version", no_argument, nullptr, kVersion},
+      {"env", no_argument, nullptr, kEnv},           {nullptr, 0, nullptr, 0}};
   opterr = 0;  // messages are ours, printed by rank 0 only
   optind = 1;
   int c, index = -1;
@@ -98,8 +99,9 @@ bool parse_options(int argc, char **argv, Options *opts, std::string *error) {
       case 'h':
       case kHelp: opts->help = true; continue;
       case kVersion: opts->version = true; continue;
+      case kEnv: opts->env = true; continue;
       default:
-        if (optopt >= kTp && optopt <= kVersion)
+        if (optopt >= kTp && optopt <= kEnv)
           *error = std::string("option ") + argv[optind - 1] + " needs a value";
         else
           *error = std::string("unknown option '") + argv[optind - 1] + "'";
@@ -387,6 +389,50 @@ void print_json(const Options &o, int world, const char *hash, const std::vector
   std::printf("}\n");
 }
 
+// Why an environment value is invalid, without the "environment variable X='v' is invalid: ".
+std::string invalid_reason(const std::string &error) {
+  const std::string marker = " is invalid: ";
+  const size_t at = error.find(marker);
+  return at == std::string::npos ? error : error.substr(at + marker.size());
+}
+
+// --env: every registered variable (then every unknown MPCOMM_ one) with its value in force and
+// where it came from. Returns 1 when a value is invalid (the library would refuse it), else 0.
+int print_env(bool json, bool print) {
+  int status = 0;
+  std::string text, objects;
+  for (const auto &v : mpcomm::env::variables()) {
+    const auto s = mpcomm::env::setting(v);
+    if (!s.error.empty()) status = 1;
+    const char *source = s.from_environment ? "environment" : "default";
+    objects += std::string(objects.empty() ? "" : ", ") + "{\"name\": " + json_string(v.name) +
+               ", \"value\": " + json_string(s.value) + ", \"source\": \"" + source +
+               "\", \"default\": " + json_string(v.default_value) +
+               ", \"kind\": " + json_string(mpcomm::env::kind_name(v.kind)) +
+               ", \"help\": " + json_string(v.meaning) + ", \"error\": " +
+               (s.error.empty() ? std::string("null") : json_string(invalid_reason(s.error))) + "}";
+    text += std::string(v.name) + "=" + s.value + " (" + source;
+    if (!s.from_environment && s.value.empty()) text += ": unset";
+    if (!s.error.empty()) text += "; invalid: " + invalid_reason(s.error);
+    text += ")\n";
+  }
+  std::string unknown;
+  for (const auto &name : mpcomm::env::unknown_variables()) {
+    const char *value = std::getenv(name.c_str());
+    unknown += std::string(unknown.empty() ? "" : ", ") + json_string(name);
+    text +=
+        name + "=" + (value ? value : "") + " (environment; unknown: mpcomm does not read it)\n";
+  }
+  if (!print) return status;
+  if (json)
+    std::printf("{\"version\": \"%s\", \"env\": [%s], \"unknown\": [%s]}\n", PACKAGE_VERSION,
+                objects.c_str(), unknown.c_str());
+  else
+    std::printf("# mpcomm-info %s: environment (value in force, and where it came from)\n%s",
+                PACKAGE_VERSION, text.c_str());
+  return status;
+}
+
 int run(int argc, char **argv, const MpiSession &mpi) {
   const bool root = mpi.rank() == 0;
   Options o;
@@ -403,6 +449,7 @@ int run(int argc, char **argv, const MpiSession &mpi) {
     if (root) std::printf("mpcomm-info %s\n", PACKAGE_VERSION);
     return 0;
   }
+  if (o.env) return print_env(o.json, root);
   const bool launched = mpi.launched();
 
   mpcomm_parallel_config_t cfg = MPCOMM_PARALLEL_CONFIG_INIT;

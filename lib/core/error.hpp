@@ -47,6 +47,26 @@ inline void require_not_null(const void *ptr, const char *name) {
   require_arg(ptr != nullptr, name, " must not be NULL");
 }
 
+// A checked call as the check macros (MPCOMM_MPI_CHECK, MPCOMM_CUDA_CHECK) capture it: its
+// text, source file and line.
+struct CallSite {
+  const char *text;
+  const char *file;
+  int line;
+};
+
+// The function a call's text names: "MPI_Allreduce" for "MPI_Allreduce(a, b, 1, ...)".
+std::string called_function(const char *text);
+
+// The source file of a CallSite below lib/ ("dataplane/group_ops.cpp"), for log lines.
+const char *source_file(const char *file);
+
+// The message of a failed call, "MPI_Foo failed: <text>" (the function and the library's text;
+// no source position, which is for the log), after an INFO line, whatever MPCOMM_DEBUG_SUBSYS
+// says, with the call's whole text and place: "dataplane/group_ops.cpp:123 MPI_Allreduce(local,
+// ...) failed: <text>".
+std::string failed_call_message(const CallSite &site, const std::string &text);
+
 // Records the message for mpcomm_last_error() on this thread.
 void set_last_error(const std::string &message) noexcept;
 

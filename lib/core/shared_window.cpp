@@ -24,7 +24,8 @@ bool free_shared_window(MPI_Win &win, MPI_Comm &comm, double timeout_s, const ch
       MPI_Win_free(&win);
       MPI_Comm_free(&comm);
     } else {
-      log::warn(what, " window not freed: a process of the node did not come to free it within ",
+      log::warn(log::Subsys::Shm, what,
+                " window not freed: a process of the node did not come to free it within ",
                 timeout_s, " s; MPI_Finalize releases it");
     }
   }

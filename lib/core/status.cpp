@@ -1,4 +1,6 @@
 // Status strings, last error and version: the C API of the core layer.
+#include <cctype>
+#include <cstring>
 #include <string>
 
 #include "core/error.hpp"
@@ -13,13 +15,33 @@ thread_local std::string last_error_message;
 void set_last_error(const std::string &message) noexcept {
   try {
     last_error_message = message;
-    log::write(log::Level::Info, message);
+    log::write(log::Level::Info, message);  // not filtered by MPCOMM_DEBUG_SUBSYS
   } catch (...) {
     // Out of memory while recording an error: keep the previous message rather than fail.
   }
 }
 
 void check_core_environment() { log::configure(); }
+
+std::string called_function(const char *text) {
+  std::string name(text, std::strcspn(text, "("));
+  while (!name.empty() && std::isspace(static_cast<unsigned char>(name.back()))) name.pop_back();
+  const size_t begin = name.find_first_not_of(" \t\n:");
+  return begin == std::string::npos ? std::string(text) : name.substr(begin);
+}
+
+const char *source_file(const char *file) {
+  const char *after = file;
+  for (const char *at = std::strstr(file, "lib/"); at; at = std::strstr(at + 1, "lib/"))
+    if (at == file || at[-1] == '/') after = at + 4;
+  return after;
+}
+
+std::string failed_call_message(const CallSite &site, const std::string &text) {
+  log::write(log::Level::Info,
+             concat(source_file(site.file), ":", site.line, " ", site.text, " failed: ", text));
+  return concat(called_function(site.text), " failed: ", text);
+}
 
 }  // namespace mpcomm
 

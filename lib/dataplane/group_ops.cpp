@@ -6,6 +6,7 @@
 #include <string>
 
 #include "core/error.hpp"
+#include "core/log.hpp"
 #include "core/mpi_call.hpp"
 #include "dataplane/buffer.hpp"
 #include "dataplane/dtype.hpp"
@@ -119,7 +120,7 @@ HostAllreduceChoice agreed_choice(mpcomm_group_s &g) {
   // The largest and (negated) the smallest value any member read.
   const int local[2] = {static_cast<int>(mine), -static_cast<int>(mine)};
   int extremes[2] = {0, 0};
-  mpi_check(MPI_Allreduce(local, extremes, 2, MPI_INT, MPI_MAX, g.comm()), "MPI_Allreduce");
+  MPCOMM_MPI_CHECK(MPI_Allreduce(local, extremes, 2, MPI_INT, MPI_MAX, g.comm()));
   if (!invalid.empty()) throw Error(MPCOMM_ERR_INVALID_ARGUMENT, invalid);
   const auto largest = static_cast<HostAllreduceChoice>(extremes[0]);
   const auto smallest = static_cast<HostAllreduceChoice>(-extremes[1]);
@@ -130,7 +131,17 @@ HostAllreduceChoice agreed_choice(mpcomm_group_s &g) {
               "has ",
               host_allreduce_choice_name(mine), ", another ",
               host_allreduce_choice_name(mine == largest ? smallest : largest));
+  if (mine == HostAllreduceChoice::kMpi && g.rank() == 0)
+    log::info(log::Subsys::Coll, GroupName{g},
+              ": host all_reduce takes MPI_Allreduce (MPCOMM_HOST_ALLREDUCE=mpi)");
   return agreed = mine;
+}
+
+// One TRACE line per data-plane call: the operation, the group, the sizes and the path.
+void trace_call(log::Subsys subsys, const char *operation, const mpcomm_group_s &g, size_t count,
+                mpcomm_datatype_t dtype, size_t bytes, const char *path) {
+  log::trace(subsys, operation, " ", GroupName{g}, ": ", count, " x ", datatype_name(dtype), " (",
+             bytes, " bytes), ", path);
 }
 
 // The host all_reduce of a group of two or more: shared memory or MPI_Allreduce.
@@ -141,8 +152,14 @@ void host_all_reduce(mpcomm_group_s &g, const void *send, void *recv, size_t cou
     // Every member gets here at the same call (same choice, dtype and group): the one
     // collective creation of the group's HostAllreduce.
     auto &shm = g.host_allreduce();
-    if (!shm) shm = std::make_unique<HostAllreduce>(g.comm());
+    if (!shm) {
+      shm = std::make_unique<HostAllreduce>(g.comm());
+      if (g.rank() == 0)
+        log::info(log::Subsys::Coll, GroupName{g}, ": host all_reduce takes ",
+                  shm->describe(choice));
+    }
     if (shm->use_shm(choice, bytes, dtype)) {
+      trace_call(log::Subsys::Coll, "all_reduce", g, count, dtype, bytes, "host, shared memory");
       try {
         return shm->all_reduce(send, recv, count, dtype, op, g.timeout());
       } catch (const Error &e) {
@@ -153,6 +170,7 @@ void host_all_reduce(mpcomm_group_s &g, const void *send, void *recv, size_t cou
       }
     }
   }
+  trace_call(log::Subsys::Coll, "all_reduce", g, count, dtype, bytes, "host, MPI_Allreduce");
   checked::all_reduce(g.comm(), g.size(), send, recv, count, dtype, op);
 }
 
@@ -177,6 +195,7 @@ void group_all_reduce(mpcomm_group_s &g, const void *send, void *recv, size_t co
   require_arg(send == recv || !bytes_overlap(send, bytes, recv, bytes),
               "send and recv must be the same buffer (in place) or not overlap");
   if (g.size() == 1 || count == 0) {
+    trace_call(log::Subsys::Coll, "all_reduce", g, count, dtype, bytes, "host, local copy");
     if (bytes > 0 && send != recv) std::memcpy(recv, send, bytes);
     return;
   }
@@ -191,6 +210,8 @@ void group_broadcast(mpcomm_group_s &g, void *buf, size_t count, mpcomm_datatype
   require_ready(g);
   if (on_device(buf, "buf"))
     return communicate(g, [&] { device::broadcast(g, buf, count, dtype, src, stream); });
+  trace_call(log::Subsys::Coll, "broadcast", g, count, dtype, count * element_size(dtype),
+             g.size() == 1 ? "host, nothing to send" : "host, MPI_Bcast");
   if (g.size() == 1) return;
   communicate(g, [&] { checked::broadcast(g.comm(), buf, count, dtype, src); });
 }
@@ -203,6 +224,8 @@ void group_send(mpcomm_group_s &g, const void *buf, size_t count, mpcomm_datatyp
   require_ready(g);
   if (on_device(buf, "buf"))
     return communicate(g, [&] { device::send(g, buf, count, dtype, dst, stream); });
+  trace_call(log::Subsys::P2P, "send", g, count, dtype, count * element_size(dtype),
+             "host, MPI_Send");
   communicate(g, [&] { checked::send(g.comm(), buf, count, dtype, dst, kTagPointToPoint); });
 }
 
@@ -214,6 +237,8 @@ void group_recv(mpcomm_group_s &g, void *buf, size_t count, mpcomm_datatype_t dt
   require_ready(g);
   if (on_device(buf, "buf"))
     return communicate(g, [&] { device::recv(g, buf, count, dtype, src, stream); });
+  trace_call(log::Subsys::P2P, "recv", g, count, dtype, count * element_size(dtype),
+             "host, MPI_Recv");
   communicate(g, [&] { checked::recv(g.comm(), buf, count, dtype, src, kTagPointToPoint); });
 }
 
@@ -230,6 +255,8 @@ void group_all_gather(mpcomm_group_s &g, const DLTensor *in_tensor, DLTensor *ou
                          at_least_one(outer_extent(in, d)));
     });
   }
+  trace_call(log::Subsys::Coll, "all_gather", g, in.numel, in.dtype, in.nbytes,
+             g.size() == 1 ? "host, local copy" : "host, MPI");
   if (g.size() == 1) return copy_whole(in, out);
   communicate(g, [&] { all_gather_checked(g.comm(), g.size(), in, out, d); });
 }
@@ -248,6 +275,8 @@ void group_reduce_scatter(mpcomm_group_s &g, const DLTensor *in_tensor, DLTensor
                              at_least_one(outer_extent(out, d)));
     });
   }
+  trace_call(log::Subsys::Coll, "reduce_scatter", g, in.numel, in.dtype, in.nbytes,
+             g.size() == 1 ? "host, local copy" : "host, MPI");
   if (g.size() == 1) return copy_whole(in, out);
   communicate(g, [&] { reduce_scatter_checked(g.comm(), g.size(), in, out, d, op); });
 }
@@ -272,6 +301,8 @@ void group_gather(mpcomm_group_s &g, const DLTensor *in_tensor, DLTensor *out_te
                      at_least_one(outer_extent(in, d)));
     });
   }
+  trace_call(log::Subsys::Coll, "gather", g, in.numel, in.dtype, in.nbytes,
+             g.size() == 1 ? "host, local copy" : "host, MPI");
   if (g.size() == 1) return copy_whole(in, out);
   communicate(g, [&] { gather_checked(g.comm(), g.size(), g.rank(), in, out, dst, d); });
 }

@@ -18,7 +18,7 @@ std::vector<int> comm_ranks_of_node(MPI_Comm comm, MPI_Comm node, int node_size)
   MPI_Group comm_group = MPI_GROUP_NULL, node_group = MPI_GROUP_NULL;
   std::vector<int> node_ranks(static_cast<size_t>(node_size)), comm_ranks(node_ranks.size());
   for (int r = 0; r < node_size; ++r) node_ranks[static_cast<size_t>(r)] = r;
-  mpi_check(MPI_Comm_group(comm, &comm_group), "MPI_Comm_group");
+  MPCOMM_MPI_CHECK(MPI_Comm_group(comm, &comm_group));
   int rc = MPI_Comm_group(node, &node_group);
   if (rc == MPI_SUCCESS)
     rc = MPI_Group_translate_ranks(node_group, node_size, node_ranks.data(), comm_group,
@@ -33,25 +33,24 @@ std::vector<int> comm_ranks_of_node(MPI_Comm comm, MPI_Comm node, int node_size)
 
 HostAllreduce::HostAllreduce(MPI_Comm comm) {
   try {
-    mpi_check(MPI_Comm_size(comm, &size_), "MPI_Comm_size");
+    MPCOMM_MPI_CHECK(MPI_Comm_size(comm, &size_));
     mpi_check(MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node_),
               "MPI_Comm_split_type(MPI_COMM_TYPE_SHARED)");
-    mpi_check(MPI_Comm_set_errhandler(node_, MPI_ERRORS_RETURN), "MPI_Comm_set_errhandler");
-    mpi_check(MPI_Comm_rank(node_, &node_rank_), "MPI_Comm_rank");
-    mpi_check(MPI_Comm_size(node_, &node_size_), "MPI_Comm_size");
+    MPCOMM_MPI_CHECK(MPI_Comm_set_errhandler(node_, MPI_ERRORS_RETURN));
+    MPCOMM_MPI_CHECK(MPI_Comm_rank(node_, &node_rank_));
+    MPCOMM_MPI_CHECK(MPI_Comm_size(node_, &node_size_));
     node_members_ = comm_ranks_of_node(comm, node_, node_size_);
-    mpi_check(MPI_Comm_split(comm, node_rank_ == 0 ? 0 : MPI_UNDEFINED, 0, &leaders_),
-              "MPI_Comm_split");
+    MPCOMM_MPI_CHECK(MPI_Comm_split(comm, node_rank_ == 0 ? 0 : MPI_UNDEFINED, 0, &leaders_));
     if (leaders_ != MPI_COMM_NULL)
-      mpi_check(MPI_Comm_set_errhandler(leaders_, MPI_ERRORS_RETURN), "MPI_Comm_set_errhandler");
+      MPCOMM_MPI_CHECK(MPI_Comm_set_errhandler(leaders_, MPI_ERRORS_RETURN));
     // The layout must be known alike everywhere: every rank decides from it which
     // implementation runs, and they must all take the same.
     const int leader = node_rank_ == 0 ? 1 : 0;
-    mpi_check(MPI_Allreduce(&leader, &nodes_, 1, MPI_INT, MPI_SUM, comm), "MPI_Allreduce");
+    MPCOMM_MPI_CHECK(MPI_Allreduce(&leader, &nodes_, 1, MPI_INT, MPI_SUM, comm));
     // Oversubscribed: this node's members outnumber the CPUs of their affinity masks.
     const int local[2] = {node_size_, locality::node_cpus(node_).oversubscribed() ? 1 : 0};
     int largest[2] = {0, 0};
-    mpi_check(MPI_Allreduce(local, largest, 2, MPI_INT, MPI_MAX, comm), "MPI_Allreduce");
+    MPCOMM_MPI_CHECK(MPI_Allreduce(local, largest, 2, MPI_INT, MPI_MAX, comm));
     largest_node_ = largest[0];
     oversubscribed_ = largest[1] != 0;
   } catch (...) {
@@ -85,6 +84,22 @@ bool HostAllreduce::use_shm(HostAllreduceChoice choice, size_t bytes,
   if (!ShmAllreduce::supports(dtype) || choice == HostAllreduceChoice::kMpi) return false;
   if (choice == HostAllreduceChoice::kShm) return true;
   return nodes_ == 1 && shm_allreduce_wins(bytes, dtype, largest_node_, oversubscribed_);
+}
+
+std::string HostAllreduce::describe(HostAllreduceChoice choice) const {
+  const std::string layout =
+      concat(nodes_, nodes_ == 1 ? " node" : " nodes", ", at most ", largest_node_,
+             " processes on one", oversubscribed_ ? ", more processes than cores" : "");
+  if (choice == HostAllreduceChoice::kShm)
+    return concat("shared memory for float32, float16 and bfloat16 (MPCOMM_HOST_ALLREDUCE=shm; ",
+                  layout, nodes_ > 1 ? "; MPI_Allreduce between nodes" : "",
+                  "), MPI_Allreduce for other types");
+  if (choice == HostAllreduceChoice::kAuto && nodes_ == 1 && largest_node_ > 1)
+    return concat("shared memory for float32, float16 and bfloat16",
+                  oversubscribed_ ? " from 1 KiB" : "", " (MPCOMM_HOST_ALLREDUCE=auto; ", layout,
+                  "), MPI_Allreduce otherwise");
+  return concat("MPI_Allreduce (MPCOMM_HOST_ALLREDUCE=", host_allreduce_choice_name(choice), "; ",
+                layout, ")");
 }
 
 void HostAllreduce::all_reduce(const void *send, void *recv, size_t count, mpcomm_datatype_t dtype,

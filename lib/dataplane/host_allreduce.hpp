@@ -49,6 +49,8 @@ class HostAllreduce {
   // always for a dtype ShmAllreduce supports; kAuto when comm lies on one node and
   // shm_allreduce_wins(); kMpi never. The same on every rank when the arguments are.
   bool use_shm(HostAllreduceChoice choice, size_t bytes, mpcomm_datatype_t dtype) const;
+  // What use_shm() decides under `choice`, in words, for the log.
+  std::string describe(HostAllreduceChoice choice) const;
 
   // recv = op over comm's ranks of send (send == recv: in place). Collective over comm. A node
   // peer that does not arrive within timeout_s seconds is Error(TIMEOUT) (late_ranks() names

@@ -52,14 +52,14 @@ void require_peer(MPI_Comm comm, int peer, const char *name) {
 int comm_size(MPI_Comm comm) {
   require_comm(comm);
   int size = 0;
-  mpi_check(MPI_Comm_size(comm, &size), "MPI_Comm_size");
+  MPCOMM_MPI_CHECK(MPI_Comm_size(comm, &size));
   return size;
 }
 
 int comm_rank(MPI_Comm comm) {
   require_comm(comm);
   int rank = 0;
-  mpi_check(MPI_Comm_rank(comm, &rank), "MPI_Comm_rank");
+  MPCOMM_MPI_CHECK(MPI_Comm_rank(comm, &rank));
   return rank;
 }
 
@@ -72,29 +72,28 @@ void all_reduce(MPI_Comm comm, int size, const void *send, void *recv, size_t co
   const MPI_Datatype type = mpi_datatype(dtype);
   const MPI_Op mpi_operator = mpi_op(dtype, op);
   for_each_chunk(count, [&](size_t offset, int n) {
-    mpi_check(MPI_Allreduce(in_place ? MPI_IN_PLACE : at(send, offset, es), at(recv, offset, es), n,
-                            type, mpi_operator, comm),
-              "MPI_Allreduce");
+    MPCOMM_MPI_CHECK(MPI_Allreduce(in_place ? MPI_IN_PLACE : at(send, offset, es),
+                                   at(recv, offset, es), n, type, mpi_operator, comm));
   });
   if (op == MPCOMM_AVG) divide_in_place(recv, count, dtype, size);
 }
 
 void broadcast(MPI_Comm comm, void *buf, size_t count, mpcomm_datatype_t dtype, int root) {
   const MpiCount c(count, mpi_datatype(dtype));
-  mpi_check(MPI_Bcast(buf, c.count(), c.type(), root, comm), "MPI_Bcast");
+  MPCOMM_MPI_CHECK(MPI_Bcast(buf, c.count(), c.type(), root, comm));
 }
 
 void send(MPI_Comm comm, const void *buf, size_t count, mpcomm_datatype_t dtype, int dst, int tag) {
   const MpiCount c(count, mpi_datatype(dtype));
-  mpi_check(MPI_Send(buf, c.count(), c.type(), dst, tag, comm), "MPI_Send");
+  MPCOMM_MPI_CHECK(MPI_Send(buf, c.count(), c.type(), dst, tag, comm));
 }
 
 void recv(MPI_Comm comm, void *buf, size_t count, mpcomm_datatype_t dtype, int src, int tag) {
   const MpiCount c(count, mpi_datatype(dtype));
   MPI_Status status;
-  mpi_check(MPI_Recv(buf, c.count(), c.type(), src, tag, comm, &status), "MPI_Recv");
+  MPCOMM_MPI_CHECK(MPI_Recv(buf, c.count(), c.type(), src, tag, comm, &status));
   int received = 0;
-  mpi_check(MPI_Get_count(&status, c.type(), &received), "MPI_Get_count");
+  MPCOMM_MPI_CHECK(MPI_Get_count(&status, c.type(), &received));
   require(received == c.count(), MPCOMM_ERR_INVALID_USAGE, "rank ", src, " sent fewer than count (",
           count, ") elements of ", datatype_name(dtype));
 }
@@ -102,8 +101,7 @@ void recv(MPI_Comm comm, void *buf, size_t count, mpcomm_datatype_t dtype, int s
 void all_gather(MPI_Comm comm, const void *in, void *out, size_t count_per_rank,
                 mpcomm_datatype_t dtype) {
   const MpiCount c(count_per_rank, mpi_datatype(dtype));
-  mpi_check(MPI_Allgather(in, c.count(), c.type(), out, c.count(), c.type(), comm),
-            "MPI_Allgather");
+  MPCOMM_MPI_CHECK(MPI_Allgather(in, c.count(), c.type(), out, c.count(), c.type(), comm));
 }
 
 void reduce_scatter(MPI_Comm comm, int size, const void *in, void *out, size_t count_per_rank,
@@ -112,16 +110,14 @@ void reduce_scatter(MPI_Comm comm, int size, const void *in, void *out, size_t c
   const MPI_Datatype type = mpi_datatype(dtype);
   const MPI_Op mpi_operator = mpi_op(dtype, op);
   if (count_per_rank <= max_count_per_call()) {
-    mpi_check(MPI_Reduce_scatter_block(in, out, static_cast<int>(count_per_rank), type,
-                                       mpi_operator, comm),
-              "MPI_Reduce_scatter_block");
+    MPCOMM_MPI_CHECK(MPI_Reduce_scatter_block(in, out, static_cast<int>(count_per_rank), type,
+                                              mpi_operator, comm));
   } else {
     // Blocks beyond one call: reduce each rank's block to it, chunk by chunk.
     for (int root = 0; root < size; ++root) {
       for_each_chunk(count_per_rank, [&](size_t offset, int n) {
-        mpi_check(MPI_Reduce(at(in, root * count_per_rank + offset, es), at(out, offset, es), n,
-                             type, mpi_operator, root, comm),
-                  "MPI_Reduce");
+        MPCOMM_MPI_CHECK(MPI_Reduce(at(in, root * count_per_rank + offset, es), at(out, offset, es),
+                                    n, type, mpi_operator, root, comm));
       });
     }
   }
@@ -131,9 +127,8 @@ void reduce_scatter(MPI_Comm comm, int size, const void *in, void *out, size_t c
 void gather(MPI_Comm comm, bool receiving, const void *in, void *out, size_t count_per_rank,
             mpcomm_datatype_t dtype, int root) {
   const MpiCount c(count_per_rank, mpi_datatype(dtype));
-  mpi_check(MPI_Gather(in, c.count(), c.type(), receiving ? out : nullptr, c.count(), c.type(),
-                       root, comm),
-            "MPI_Gather");
+  MPCOMM_MPI_CHECK(MPI_Gather(in, c.count(), c.type(), receiving ? out : nullptr, c.count(),
+                              c.type(), root, comm));
 }
 
 }  // namespace checked

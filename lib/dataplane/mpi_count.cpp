@@ -48,31 +48,26 @@ MpiCount::MpiCount(size_t count, MPI_Datatype element) {
   const size_t blocks = count / limit, remainder = count % limit;
   require_arg(blocks <= kMpiCountLimit, "count (", count, ") is too large for MPI");
   MPI_Aint lower_bound = 0, extent = 0;
-  mpi_check(MPI_Type_get_extent(element, &lower_bound, &extent), "MPI_Type_get_extent");
+  MPCOMM_MPI_CHECK(MPI_Type_get_extent(element, &lower_bound, &extent));
   const MPI_Aint block_bytes = static_cast<MPI_Aint>(limit) * extent;
 
   TypeGuard block, whole_blocks, rest, combined, resized;
-  mpi_check(MPI_Type_contiguous(static_cast<int>(limit), element, &block.type),
-            "MPI_Type_contiguous");
-  mpi_check(MPI_Type_contiguous(static_cast<int>(blocks), block.type, &whole_blocks.type),
-            "MPI_Type_contiguous");
+  MPCOMM_MPI_CHECK(MPI_Type_contiguous(static_cast<int>(limit), element, &block.type));
+  MPCOMM_MPI_CHECK(MPI_Type_contiguous(static_cast<int>(blocks), block.type, &whole_blocks.type));
   MPI_Datatype parts[2] = {whole_blocks.type, MPI_DATATYPE_NULL};
   int lengths[2] = {1, 1};
   MPI_Aint displacements[2] = {0, static_cast<MPI_Aint>(blocks) * block_bytes};
   int nparts = 1;
   if (remainder > 0) {
-    mpi_check(MPI_Type_contiguous(static_cast<int>(remainder), element, &rest.type),
-              "MPI_Type_contiguous");
+    MPCOMM_MPI_CHECK(MPI_Type_contiguous(static_cast<int>(remainder), element, &rest.type));
     parts[1] = rest.type;
     nparts = 2;
   }
-  mpi_check(MPI_Type_create_struct(nparts, lengths, displacements, parts, &combined.type),
-            "MPI_Type_create_struct");
+  MPCOMM_MPI_CHECK(MPI_Type_create_struct(nparts, lengths, displacements, parts, &combined.type));
   // The extent must be exactly count elements, whatever alignment padding MPI would add.
-  mpi_check(MPI_Type_create_resized(combined.type, 0, static_cast<MPI_Aint>(count) * extent,
-                                    &resized.type),
-            "MPI_Type_create_resized");
-  mpi_check(MPI_Type_commit(&resized.type), "MPI_Type_commit");
+  MPCOMM_MPI_CHECK(MPI_Type_create_resized(combined.type, 0, static_cast<MPI_Aint>(count) * extent,
+                                           &resized.type));
+  MPCOMM_MPI_CHECK(MPI_Type_commit(&resized.type));
   count_ = 1;
   type_ = resized.release();
   owned_ = true;

@@ -58,16 +58,16 @@ int free_at_finalize(MPI_Comm, int, void *, void *) {
 
 MPI_Datatype named_uint16(const char *name) {
   MPI_Datatype type = MPI_DATATYPE_NULL;
-  mpi_check(MPI_Type_contiguous(1, MPI_UINT16_T, &type), "MPI_Type_contiguous");
+  MPCOMM_MPI_CHECK(MPI_Type_contiguous(1, MPI_UINT16_T, &type));
   MPI_Type_set_name(type, name);  // only for MPI's own messages; a failure does not matter
-  mpi_check(MPI_Type_commit(&type), "MPI_Type_commit");
+  MPCOMM_MPI_CHECK(MPI_Type_commit(&type));
   return type;
 }
 
 template <class Format>
 void create_ops(MPI_Op (&ops)[kNumHalfOps]) {
   for (int i = 0; i < kNumHalfOps; ++i)
-    mpi_check(MPI_Op_create(user_functions<Format>[i], /*commute=*/1, &ops[i]), "MPI_Op_create");
+    MPCOMM_MPI_CHECK(MPI_Op_create(user_functions<Format>[i], /*commute=*/1, &ops[i]));
 }
 
 // Creates everything on first use; on a failure frees what was made and throws.
@@ -81,10 +81,9 @@ HalfHandles &created_handles() {
     fresh.bfloat16 = named_uint16("mpcomm_bfloat16");
     create_ops<half::Float16>(fresh.float16_ops);
     create_ops<half::BFloat16>(fresh.bfloat16_ops);
-    mpi_check(
-        MPI_Comm_create_keyval(MPI_COMM_NULL_COPY_FN, free_at_finalize, &fresh.keyval, nullptr),
-        "MPI_Comm_create_keyval");
-    mpi_check(MPI_Comm_set_attr(MPI_COMM_SELF, fresh.keyval, nullptr), "MPI_Comm_set_attr");
+    MPCOMM_MPI_CHECK(
+        MPI_Comm_create_keyval(MPI_COMM_NULL_COPY_FN, free_at_finalize, &fresh.keyval, nullptr));
+    MPCOMM_MPI_CHECK(MPI_Comm_set_attr(MPI_COMM_SELF, fresh.keyval, nullptr));
   } catch (...) {
     free_handles(fresh);
     throw;

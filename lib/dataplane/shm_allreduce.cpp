@@ -118,7 +118,7 @@ bool ShmAllreduce::supports(mpcomm_datatype_t dtype) {
 
 ShmAllreduce::ShmAllreduce(MPI_Comm node_comm, size_t capacity)
     : capacity_(round_up(std::max<size_t>(capacity, kAlign), kAlign)) {
-  mpi_check(MPI_Comm_dup(node_comm, &comm_), "MPI_Comm_dup");
+  MPCOMM_MPI_CHECK(MPI_Comm_dup(node_comm, &comm_));
   MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN);
   MPI_Comm_rank(comm_, &rank_);
   MPI_Comm_size(comm_, &size_);
@@ -245,7 +245,7 @@ void ShmAllreduce::all_reduce(const void *send, void *recv, size_t count, mpcomm
 }
 
 HostAllreduceChoice host_allreduce_choice() {
-  const std::string value = env::choice("MPCOMM_HOST_ALLREDUCE", "auto", {"auto", "shm", "mpi"});
+  const std::string value = env::choice("MPCOMM_HOST_ALLREDUCE");
   if (value == "shm") return HostAllreduceChoice::kShm;
   if (value == "mpi") return HostAllreduceChoice::kMpi;
   return HostAllreduceChoice::kAuto;

@@ -9,13 +9,31 @@
 
 namespace mpcomm::device {
 
-// Throws Error(MPCOMM_ERR_CUDA, "<call> failed: <CUDA's text> (<error name>)") unless success.
+// Throws Error(MPCOMM_ERR_CUDA, "<call> failed: <CUDA's text> (<error name>)") unless success, for
+// an error kept apart from its call; MPCOMM_CUDA_CHECK checks a call in place.
 inline void cuda_check(cudaError_t err, const char *call) {
   if (err == cudaSuccess) return;
   cudaGetLastError();  // a sticky-free error would otherwise be reported again by the next call
   throw Error(MPCOMM_ERR_CUDA,
               concat(call, " failed: ", cudaGetErrorString(err), " (", cudaGetErrorName(err), ")"));
 }
+
+// Throws Error(MPCOMM_ERR_CUDA, "cudaFoo failed: <CUDA's text> (<error name>)") after an INFO line
+// with the call's text and place (failed_call_message).
+[[noreturn]] inline void cuda_call_failed(cudaError_t err, const CallSite &site) {
+  cudaGetLastError();  // a sticky-free error would otherwise be reported again by the next call
+  throw Error(MPCOMM_ERR_CUDA, failed_call_message(site, concat(cudaGetErrorString(err), " (",
+                                                                cudaGetErrorName(err), ")")));
+}
+
+// MPCOMM_CUDA_CHECK(cudaFoo(...)): runs the call; an error throws Error(MPCOMM_ERR_CUDA) naming
+// cudaFoo, with the call's text and place in the INFO log.
+#define MPCOMM_CUDA_CHECK(call)                                                          \
+  do {                                                                                   \
+    const cudaError_t mpcomm_cuda_err_ = (call);                                         \
+    if (mpcomm_cuda_err_ != cudaSuccess)                                                 \
+      ::mpcomm::device::cuda_call_failed(mpcomm_cuda_err_, {#call, __FILE__, __LINE__}); \
+  } while (0)
 
 // The number of visible CUDA devices; Error(NOT_SUPPORTED) with CUDA's reason when there is no
 // driver or no device.
@@ -35,8 +53,8 @@ inline int require_devices() {
 class DeviceGuard {
  public:
   explicit DeviceGuard(int device) {
-    cuda_check(cudaGetDevice(&saved_), "cudaGetDevice");
-    if (saved_ != device) cuda_check(cudaSetDevice(device), "cudaSetDevice");
+    MPCOMM_CUDA_CHECK(cudaGetDevice(&saved_));
+    if (saved_ != device) MPCOMM_CUDA_CHECK(cudaSetDevice(device));
   }
   ~DeviceGuard() { cudaSetDevice(saved_); }
   DeviceGuard(const DeviceGuard &) = delete;
@@ -49,7 +67,7 @@ class DeviceGuard {
 // True when stream is capturing a CUDA graph now.
 inline bool stream_capturing(cudaStream_t stream) {
   cudaStreamCaptureStatus status = cudaStreamCaptureStatusNone;
-  cuda_check(cudaStreamIsCapturing(stream, &status), "cudaStreamIsCapturing");
+  MPCOMM_CUDA_CHECK(cudaStreamIsCapturing(stream, &status));
   return status != cudaStreamCaptureStatusNone;
 }
 

@@ -16,8 +16,7 @@ const char *algo_setting_name(AlgoSetting setting) {
 }
 
 AlgoSetting custom_allreduce_algo_setting() {
-  const std::string value =
-      env::choice("MPCOMM_CUSTOM_ALLREDUCE_ALGO", "auto", {"auto", "oneshot", "twoshot"});
+  const std::string value = env::choice("MPCOMM_CUSTOM_ALLREDUCE_ALGO");
   if (value == "oneshot") return AlgoSetting::OneShot;
   if (value == "twoshot") return AlgoSetting::TwoShot;
   return AlgoSetting::Auto;

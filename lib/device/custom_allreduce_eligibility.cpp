@@ -63,13 +63,8 @@ bool should_custom_ar(size_t bytes, bool contiguous, size_t max_size, int world_
 }
 
 size_t custom_allreduce_max_size() {
-  const long max = 1L << 31;
-  const long v = env::integer("MPCOMM_CUSTOM_ALLREDUCE_MAX_SIZE",
-                              static_cast<long>(kDefaultCustomAllreduceMaxSize), 16, max);
-  require(v % 16 == 0, MPCOMM_ERR_INVALID_ARGUMENT,
-          "environment variable MPCOMM_CUSTOM_ALLREDUCE_MAX_SIZE='", v,
-          "' is invalid: expected a multiple of 16 bytes");
-  return static_cast<size_t>(v);
+  // The range and the multiple of 16 are the table's (core/env.cpp).
+  return static_cast<size_t>(env::integer("MPCOMM_CUSTOM_ALLREDUCE_MAX_SIZE"));
 }
 
 const char *device_path_name(DevicePath path) {

@@ -49,7 +49,6 @@ bool should_custom_ar(size_t bytes, bool contiguous, size_t max_size, int world_
 // its staging and scratch buffers: MPCOMM_CUSTOM_ALLREDUCE_MAX_SIZE, default 8 MiB, a multiple of
 // 16 in [16, 2^31]. A malformed value throws Error(INVALID_ARGUMENT) naming the variable.
 size_t custom_allreduce_max_size();
-constexpr size_t kDefaultCustomAllreduceMaxSize = size_t{8} << 20;
 
 // How a device all_reduce travels.
 enum class DevicePath {

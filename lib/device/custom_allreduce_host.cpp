@@ -70,7 +70,7 @@ void CustomAllreduce::close(mpcomm_group_s &g) noexcept {
     meta_.abandon();
     staging_.abandon();
     aligned_out_.release();
-    log::info("custom allreduce buffers of a group of ", size_,
+    log::info(log::Subsys::Device, "custom allreduce buffers of a group of ", size_,
               " left allocated until exit: ", why);
   };
   if (g.broken()) return abandon(concat("the group is broken (", g.broken_cause(), ")"));

@@ -27,7 +27,7 @@ constexpr size_t kBusIdBytes = 32;
 
 std::string bus_id_of(int device) {
   char bus[kBusIdBytes] = {0};
-  cuda_check(cudaDeviceGetPCIBusId(bus, sizeof bus, device), "cudaDeviceGetPCIBusId");
+  MPCOMM_CUDA_CHECK(cudaDeviceGetPCIBusId(bus, sizeof bus, device));
   return bus;
 }
 
@@ -87,8 +87,8 @@ int choose_device(mpcomm_group_s &g, int device_count) {
     // No launcher told us and no world-spanning group learnt it: the rank among the group's
     // members on this node.
     MPI_Comm node = MPI_COMM_NULL;
-    mpi_check(MPI_Comm_split_type(g.comm(), MPI_COMM_TYPE_SHARED, g.rank(), MPI_INFO_NULL, &node),
-              "MPI_Comm_split_type");
+    MPCOMM_MPI_CHECK(
+        MPI_Comm_split_type(g.comm(), MPI_COMM_TYPE_SHARED, g.rank(), MPI_INFO_NULL, &node));
     int rc = MPI_Comm_rank(node, &local);
     MPI_Comm_free(&node);
     mpi_check(rc, "MPI_Comm_rank");
@@ -116,10 +116,14 @@ DeviceContext::DeviceContext(mpcomm_group_s &g) : group_(g) {
   eligibility_ = check_eligibility(facts_);
   if (eligibility_.eligible) {
     custom_ = std::make_unique<CustomAllreduce>(g, max_size_, algo);
-    log::info("custom allreduce enabled for a group of ", g.size(), " (max size ", max_size_,
-              " bytes)");
-  } else if (eligibility_.worth_logging && g.rank() == 0) {
-    log::info(eligibility_.reason);
+    if (g.rank() == 0)
+      log::info(log::Subsys::Device, GroupName{g},
+                ": custom allreduce enabled: device all_reduce takes it (algorithm ",
+                algo_setting_name(algo), ") for sums of float32, float16 and bfloat16 below ",
+                max_size_, " bytes, NCCL otherwise");
+  } else if (g.rank() == 0) {
+    log::info(log::Subsys::Device, GroupName{g}, ": device all_reduce takes NCCL (",
+              eligibility_.reason, ")");
   }
 }
 

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/error.hpp"
+#include "core/log.hpp"
 #include "dataplane/dtype.hpp"
 #include "dataplane/reduce_op.hpp"
 #include "device/cuda_util.hpp"
@@ -44,9 +45,17 @@ void guarded(mpcomm_group_s &g, Body &&body, const DevicePath *path = nullptr) {
   }
 }
 
+// One TRACE line per device data-plane call: the operation, the group, the sizes and the path.
+void trace_call(log::Subsys subsys, const char *operation, const mpcomm_group_s &g, size_t count,
+                mpcomm_datatype_t dtype, const char *path) {
+  log::trace(subsys, operation, " ", GroupName{g}, ": ", count, " x ",
+             dataplane::datatype_name(dtype), " (", count * dataplane::element_size(dtype),
+             " bytes), device, ", path);
+}
+
 void copy_async(void *dst, const void *src, size_t bytes, cudaStream_t stream) {
   if (bytes == 0 || dst == src) return;
-  cuda_check(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, stream), "cudaMemcpyAsync");
+  MPCOMM_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, stream));
 }
 
 kernels::DType kernel_dtype(mpcomm_datatype_t dtype) {
@@ -89,7 +98,7 @@ size_t block_count(size_t count, size_t outer) {
 class StreamScratch {
  public:
   StreamScratch(size_t bytes, cudaStream_t stream) : stream_(stream) {
-    cuda_check(cudaMallocAsync(&ptr_, bytes == 0 ? 1 : bytes, stream), "cudaMallocAsync");
+    MPCOMM_CUDA_CHECK(cudaMallocAsync(&ptr_, bytes == 0 ? 1 : bytes, stream));
   }
   ~StreamScratch() { cudaFreeAsync(ptr_, stream_); }
   StreamScratch(const StreamScratch &) = delete;
@@ -106,10 +115,9 @@ void rank_major_to_dim(const char *src, char *dst, int size, size_t outer, size_
                        cudaStream_t stream) {
   const size_t n = static_cast<size_t>(size);
   for (size_t r = 0; r < n; ++r)
-    cuda_check(
-        cudaMemcpy2DAsync(dst + r * chunk_bytes, n * chunk_bytes, src + r * outer * chunk_bytes,
-                          chunk_bytes, chunk_bytes, outer, cudaMemcpyDeviceToDevice, stream),
-        "cudaMemcpy2DAsync");
+    MPCOMM_CUDA_CHECK(cudaMemcpy2DAsync(dst + r * chunk_bytes, n * chunk_bytes,
+                                        src + r * outer * chunk_bytes, chunk_bytes, chunk_bytes,
+                                        outer, cudaMemcpyDeviceToDevice, stream));
 }
 
 // The reverse: [outer][size][chunk] to [size][outer][chunk].
@@ -117,10 +125,9 @@ void dim_to_rank_major(const char *src, char *dst, int size, size_t outer, size_
                        cudaStream_t stream) {
   const size_t n = static_cast<size_t>(size);
   for (size_t r = 0; r < n; ++r)
-    cuda_check(
-        cudaMemcpy2DAsync(dst + r * outer * chunk_bytes, chunk_bytes, src + r * chunk_bytes,
-                          n * chunk_bytes, chunk_bytes, outer, cudaMemcpyDeviceToDevice, stream),
-        "cudaMemcpy2DAsync");
+    MPCOMM_CUDA_CHECK(cudaMemcpy2DAsync(dst + r * outer * chunk_bytes, chunk_bytes,
+                                        src + r * chunk_bytes, n * chunk_bytes, chunk_bytes, outer,
+                                        cudaMemcpyDeviceToDevice, stream));
 }
 
 }  // namespace
@@ -158,6 +165,10 @@ void all_reduce(mpcomm_group_s &g, const void *send, void *recv, size_t count,
         DeviceGuard guard(ctx.device());
         const size_t bytes = count * dataplane::element_size(dtype);
         path = plan_all_reduce(ctx, g, bytes, dtype, op, algo, nullptr);
+        trace_call(log::Subsys::Coll, "all_reduce", g, count, dtype,
+                   path == DevicePath::Copy     ? "local copy"
+                   : path == DevicePath::Custom ? "custom allreduce"
+                                                : "NCCL");
         switch (path) {
           case DevicePath::Copy: copy_async(recv, send, bytes, s); break;
           case DevicePath::Custom:
@@ -188,6 +199,8 @@ void broadcast(mpcomm_group_s &g, void *buf, size_t count, mpcomm_datatype_t dty
   require_peer(g, root, "root");
   guarded(g, [&] {
     DeviceContext &ctx = context(g, as_stream(stream));
+    trace_call(log::Subsys::Coll, "broadcast", g, count, dtype,
+               g.size() == 1 ? "nothing to send" : "NCCL");
     if (g.size() == 1) return;
     DeviceGuard guard(ctx.device());
     ctx.nccl(g, as_stream(stream)).broadcast(buf, count, dtype, root, as_stream(stream));
@@ -217,6 +230,7 @@ void send(mpcomm_group_s &g, const void *buf, size_t count, mpcomm_datatype_t dt
   require_arg(dst != g.rank(), "dst must be another member, got the caller's own rank ", dst);
   guarded(g, [&] {
     DeviceContext &ctx = point_to_point_context(g, as_stream(stream));
+    trace_call(log::Subsys::P2P, "send", g, count, dtype, "NCCL");
     DeviceGuard guard(ctx.device());
     ctx.nccl(g, as_stream(stream)).send(buf, count, dtype, dst, as_stream(stream));
   });
@@ -230,6 +244,7 @@ void recv(mpcomm_group_s &g, void *buf, size_t count, mpcomm_datatype_t dtype, i
   require_arg(src != g.rank(), "src must be another member, got the caller's own rank ", src);
   guarded(g, [&] {
     DeviceContext &ctx = point_to_point_context(g, as_stream(stream));
+    trace_call(log::Subsys::P2P, "recv", g, count, dtype, "NCCL");
     DeviceGuard guard(ctx.device());
     ctx.nccl(g, as_stream(stream)).recv(buf, count, dtype, src, as_stream(stream));
   });
@@ -247,7 +262,7 @@ void *allocate(mpcomm_group_s &g, size_t bytes, bool collective, int *device) {
   guarded(g, [&] {
     DeviceContext &ctx = context(g, nullptr);
     DeviceGuard guard(ctx.device());
-    cuda_check(cudaMalloc(&p, bytes), "cudaMalloc");
+    MPCOMM_CUDA_CHECK(cudaMalloc(&p, bytes));
     *device = ctx.device();
   });
   return p;
@@ -268,6 +283,10 @@ void all_gather(mpcomm_group_s &g, const void *in, void *out, size_t count_per_r
     DeviceContext &ctx = context(g, s);
     DeviceGuard guard(ctx.device());
     const size_t el = dataplane::element_size(dtype);
+    trace_call(log::Subsys::Coll, "all_gather", g, count_per_rank, dtype,
+               g.size() == 1 ? "local copy"
+               : outer == 1  ? "NCCL"
+                             : "NCCL, then a reorder");
     if (g.size() == 1) return copy_async(out, in, count_per_rank * el, s);
     if (count_per_rank == 0) return;
     if (outer == 1) return ctx.nccl(g, s).all_gather(in, out, count_per_rank, dtype, s);
@@ -289,6 +308,10 @@ void reduce_scatter(mpcomm_group_s &g, const void *in, void *out, size_t count_p
     DeviceContext &ctx = context(g, s);
     DeviceGuard guard(ctx.device());
     const size_t el = dataplane::element_size(dtype);
+    trace_call(log::Subsys::Coll, "reduce_scatter", g, count_per_rank, dtype,
+               g.size() == 1 ? "local copy"
+               : outer == 1  ? "NCCL"
+                             : "NCCL, then a reorder");
     if (g.size() == 1) return copy_async(out, in, count_per_rank * el, s);
     if (count_per_rank == 0) return;
     if (outer == 1) return ctx.nccl(g, s).reduce_scatter(in, out, count_per_rank, dtype, op, s);
@@ -311,6 +334,10 @@ void gather(mpcomm_group_s &g, const void *in, void *out, size_t count_per_rank,
     DeviceContext &ctx = context(g, s);
     DeviceGuard guard(ctx.device());
     const size_t el = dataplane::element_size(dtype);
+    trace_call(log::Subsys::Coll, "gather", g, count_per_rank, dtype,
+               g.size() == 1 ? "local copy"
+               : outer == 1  ? "NCCL"
+                             : "NCCL, then a reorder");
     if (g.size() == 1) return copy_async(out, in, count_per_rank * el, s);
     if (count_per_rank == 0) return;
     if (outer == 1 || g.rank() != dst)
@@ -351,15 +378,15 @@ double time_all_reduce(mpcomm_group_s &g, const void *send, void *recv, size_t c
     *path =
         plan_all_reduce(ctx, g, count * dataplane::element_size(dtype), dtype, op, algo, nullptr);
   cudaEvent_t start = nullptr, stop = nullptr;
-  cuda_check(cudaEventCreate(&start), "cudaEventCreate");
+  MPCOMM_CUDA_CHECK(cudaEventCreate(&start));
   float ms = 0;
   try {
-    cuda_check(cudaEventCreate(&stop), "cudaEventCreate");
-    cuda_check(cudaEventRecord(start, as_stream(stream)), "cudaEventRecord");
+    MPCOMM_CUDA_CHECK(cudaEventCreate(&stop));
+    MPCOMM_CUDA_CHECK(cudaEventRecord(start, as_stream(stream)));
     for (int i = 0; i < iters; ++i) all_reduce(g, send, recv, count, dtype, op, stream, algo);
-    cuda_check(cudaEventRecord(stop, as_stream(stream)), "cudaEventRecord");
-    cuda_check(cudaEventSynchronize(stop), "cudaEventSynchronize");
-    cuda_check(cudaEventElapsedTime(&ms, start, stop), "cudaEventElapsedTime");
+    MPCOMM_CUDA_CHECK(cudaEventRecord(stop, as_stream(stream)));
+    MPCOMM_CUDA_CHECK(cudaEventSynchronize(stop));
+    MPCOMM_CUDA_CHECK(cudaEventElapsedTime(&ms, start, stop));
   } catch (...) {
     cudaEventDestroy(start);
     if (stop) cudaEventDestroy(stop);

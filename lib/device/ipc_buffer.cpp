@@ -36,12 +36,12 @@ IpcSharedBuffer::IpcSharedBuffer(mpcomm_group_s &g, size_t bytes, size_t zeroed,
   Offer mine;
   std::string error;
   try {
-    cuda_check(cudaMalloc(&pointers_[static_cast<size_t>(rank_)], bytes), "cudaMalloc");
+    MPCOMM_CUDA_CHECK(cudaMalloc(&pointers_[static_cast<size_t>(rank_)], bytes));
     if (zeroed > 0) {
-      cuda_check(cudaMemset(at(rank_), 0, zeroed), "cudaMemset");
-      cuda_check(cudaDeviceSynchronize(), "cudaDeviceSynchronize");
+      MPCOMM_CUDA_CHECK(cudaMemset(at(rank_), 0, zeroed));
+      MPCOMM_CUDA_CHECK(cudaDeviceSynchronize());
     }
-    cuda_check(cudaIpcGetMemHandle(&mine.handle, at(rank_)), "cudaIpcGetMemHandle");
+    MPCOMM_CUDA_CHECK(cudaIpcGetMemHandle(&mine.handle, at(rank_)));
     mine.ok = 1;
   } catch (const Error &e) {
     error = e.what();

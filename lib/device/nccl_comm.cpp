@@ -55,8 +55,8 @@ NcclComm::NcclComm(const ncclUniqueId &id, int nranks, int rank, int device, dou
   config.blocking = 0;  // every wait below is ours, and bounded
   ncclUniqueId copy = id;
   check(ncclCommInitRankConfig(&comm_, nranks, copy, rank, &config), "ncclCommInitRankConfig");
-  log::info("NCCL communicator of ", nranks, " ranks made on device ", device, " (rank ", rank,
-            ")");
+  log::info(log::Subsys::Device, "NCCL communicator of ", nranks, " ranks made on device ", device,
+            " (rank ", rank, ")");
 }
 
 NcclComm::~NcclComm() {
@@ -74,7 +74,7 @@ NcclComm::~NcclComm() {
     ncclCommDestroy(comm_);
   } else {
     log::info(
-        "aborting the NCCL communicator at destroy: ",
+        log::Subsys::Device, "aborting the NCCL communicator at destroy: ",
         state == ncclInProgress ? "its peers did not finalize in time" : ncclGetErrorString(state));
     ncclCommAbort(comm_);
   }
@@ -156,9 +156,8 @@ void NcclComm::gather(const void *in, void *out, size_t count_per_rank, mpcomm_d
   const size_t bytes = count_per_rank * dataplane::element_size(dtype);
   if (rank_ == root) {
     DeviceGuard guard(device_);
-    cuda_check(cudaMemcpyAsync(static_cast<char *>(out) + static_cast<size_t>(root) * bytes, in,
-                               bytes, cudaMemcpyDeviceToDevice, stream),
-               "cudaMemcpyAsync");
+    MPCOMM_CUDA_CHECK(cudaMemcpyAsync(static_cast<char *>(out) + static_cast<size_t>(root) * bytes,
+                                      in, bytes, cudaMemcpyDeviceToDevice, stream));
   }
   check(ncclGroupStart(), "ncclGroupStart");
   if (rank_ == root) {

@@ -18,7 +18,8 @@ namespace {
 
 // MPCOMM_SKIP_P2P_CHECK: cudaDeviceCanAccessPeer in this process, which makes no context.
 P2pVerdict trust_the_driver(const std::vector<std::string> &gpus) {
-  log::info("skipping the P2P check and trusting the driver's P2P report (MPCOMM_SKIP_P2P_CHECK)");
+  log::info(log::Subsys::Device,
+            "skipping the P2P check and trusting the driver's P2P report (MPCOMM_SKIP_P2P_CHECK)");
   std::vector<int> devices;
   for (const auto &bus : gpus) {
     int device = -1;
@@ -52,13 +53,13 @@ P2pVerdict probe_in_child(const std::vector<std::string> &gpus, double seconds) 
   if (dir) {
     if (auto cached = read_p2p_cache(*dir + "/" + name)) {
       if (auto verdict = verdict_from_answers(gpus, *cached)) {
-        log::info("P2P answers from ", *dir, "/", name);
+        log::info(log::Subsys::Device, "P2P answers from ", *dir, "/", name);
         return *verdict;
       }
     }
   }
   const std::string program = p2p_check_program();
-  log::info("checking P2P between ", gpus.size(), " GPUs with ", program);
+  log::info(log::Subsys::Device, "checking P2P between ", gpus.size(), " GPUs with ", program);
   // The child sees every GPU of the node: the bus ids name them whatever this process sees.
   const ChildRun run = run_child(program, gpus, seconds, {"CUDA_VISIBLE_DEVICES"});
   std::vector<P2pAnswer> answers;
@@ -67,7 +68,7 @@ P2pVerdict probe_in_child(const std::vector<std::string> &gpus, double seconds) 
     try {
       write_p2p_cache(*dir, name, answers);
     } catch (const Error &e) {
-      log::info("P2P answers not cached: ", e.what());
+      log::info(log::Subsys::Device, "P2P answers not cached: ", e.what());
     }
   }
   return verdict;
@@ -77,7 +78,7 @@ P2pVerdict probe_in_child(const std::vector<std::string> &gpus, double seconds) 
 
 P2pVerdict check_group_p2p(mpcomm_group_s &g, const std::vector<std::string> &bus_ids) {
   // Read on every member, so that a malformed value fails every member alike.
-  const bool skip = env::boolean("MPCOMM_SKIP_P2P_CHECK", false);
+  const bool skip = env::boolean("MPCOMM_SKIP_P2P_CHECK");
   const std::vector<std::string> gpus = distinct_gpus(bus_ids);
   if (gpus.size() < 2) return {true, ""};
   struct Wire {

@@ -17,14 +17,14 @@
 mpcomm_group_s::mpcomm_group_s(MPI_Comm comm) : comm_(comm) {
   using mpcomm::mpi_check;
   int size = 0, rank = 0;
-  mpi_check(MPI_Comm_size(comm_, &size), "MPI_Comm_size");
-  mpi_check(MPI_Comm_rank(comm_, &rank), "MPI_Comm_rank");
+  MPCOMM_MPI_CHECK(MPI_Comm_size(comm_, &size));
+  MPCOMM_MPI_CHECK(MPI_Comm_rank(comm_, &rank));
 
   // Global ranks: the members' ranks in MPI_COMM_WORLD. A group joined across worlds has
   // members this process's world does not hold; then the group's own ranks stand in.
   MPI_Group group = MPI_GROUP_NULL, world = MPI_GROUP_NULL;
-  mpi_check(MPI_Comm_group(comm_, &group), "MPI_Comm_group");
-  mpi_check(MPI_Comm_group(MPI_COMM_WORLD, &world), "MPI_Comm_group");
+  MPCOMM_MPI_CHECK(MPI_Comm_group(comm_, &group));
+  MPCOMM_MPI_CHECK(MPI_Comm_group(MPI_COMM_WORLD, &world));
   std::vector<int> members(static_cast<size_t>(size));
   for (int i = 0; i < size; ++i) members[static_cast<size_t>(i)] = i;
   global_ranks_.assign(static_cast<size_t>(size), MPI_UNDEFINED);
@@ -75,7 +75,7 @@ mpcomm_group_s::~mpcomm_group_s() {
   // so freeing a broken group does not wait for a peer that never came.
   if (!finalized && comm_ != MPI_COMM_NULL) MPI_Comm_free(&comm_);
   if (scratch_leaked_) {
-    mpcomm::log::info("keeping ", scratch_bytes_,
+    mpcomm::log::info(mpcomm::log::Subsys::Coll, "keeping ", scratch_bytes_,
                       " bytes of a broken group's scratch: MPI may still write into them");
     mpcomm::keep_until_exit(scratch_);
   } else {
@@ -134,14 +134,14 @@ char *mpcomm_group_s::scratch(size_t bytes) {
 
 namespace mpcomm {
 
-double default_object_timeout() { return env::seconds("MPCOMM_TIMEOUT", 300.0); }
+double default_object_timeout() { return env::seconds("MPCOMM_TIMEOUT"); }
 
 mpcomm_group_t adopt_communicator(MPI_Comm comm) {
   require(comm != MPI_COMM_NULL, MPCOMM_ERR_INTERNAL, "adopt_communicator(MPI_COMM_NULL)");
   try {
-    mpi_check(MPI_Comm_set_errhandler(comm, MPI_ERRORS_RETURN), "MPI_Comm_set_errhandler");
+    MPCOMM_MPI_CHECK(MPI_Comm_set_errhandler(comm, MPI_ERRORS_RETURN));
     int inter = 0;
-    mpi_check(MPI_Comm_test_inter(comm, &inter), "MPI_Comm_test_inter");
+    MPCOMM_MPI_CHECK(MPI_Comm_test_inter(comm, &inter));
     require_arg(!inter, "comm must be an intracommunicator, got an intercommunicator");
     return new mpcomm_group_s(comm);
   } catch (...) {
@@ -204,4 +204,15 @@ void mpcomm_group_s::enable_message_queue(size_t chunk_bytes, int chunks) {
   require_usable();
   message_queue_.reset();
   message_queue_ = std::make_unique<mpcomm::MessageQueue>(*this, chunk_bytes, chunks);
+  if (rank() == 0)
+    mpcomm::log::info(mpcomm::log::Subsys::Shm, mpcomm::GroupName{*this},
+                      ": object broadcasts from group rank 0 take a shared-memory message queue (",
+                      chunks, " chunks of ", chunk_bytes, " bytes)");
+}
+
+std::ostream &mpcomm::operator<<(std::ostream &out, GroupName name) {
+  const auto &ranks = name.group.global_ranks();
+  out << "group of " << ranks.size() << " [";
+  for (size_t i = 0; i < ranks.size() && i < 8; ++i) out << (i ? " " : "") << ranks[i];
+  return out << (ranks.size() > 8 ? " ...]" : "]");
 }

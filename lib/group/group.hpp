@@ -9,6 +9,7 @@
 #include <mpi.h>
 
 #include <cstdint>
+#include <iosfwd>
 #include <map>
 #include <memory>
 #include <string>
@@ -179,6 +180,13 @@ void mpcomm_group_s::run_bounded(const char *what, Body &&body) {
 }
 
 namespace mpcomm {
+
+// Streams "group of 4 [0 1 2 3]" (the members' global ranks, the first 8) into a log line;
+// nothing is built unless the line is written.
+struct GroupName {
+  const mpcomm_group_s &group;
+};
+std::ostream &operator<<(std::ostream &out, GroupName name);
 
 // Wraps a communicator the caller created and hands over (the group frees it) into a new group
 // handle; sets MPI_ERRORS_RETURN on it. Local: no communication. On failure comm is freed.

@@ -105,7 +105,7 @@ extern "C" mpcomm_status_t mpcomm_group_from_comm(MPI_Comm comm, mpcomm_group_t 
     require_mpi_running();
     require_arg(comm != MPI_COMM_NULL, "comm must not be MPI_COMM_NULL");
     int inter = 0;
-    mpi_check(MPI_Comm_test_inter(comm, &inter), "MPI_Comm_test_inter");
+    MPCOMM_MPI_CHECK(MPI_Comm_test_inter(comm, &inter));
     require_arg(!inter, "comm must be an intracommunicator, got an intercommunicator");
     const double timeout = default_object_timeout();
 
@@ -129,11 +129,11 @@ extern "C" mpcomm_status_t mpcomm_group_from_ranks(MPI_Comm parent, const int *r
     require_not_null(ranks, "ranks");
     require_arg(n >= 1, "n must be >= 1, got ", n);
     int inter = 0;
-    mpi_check(MPI_Comm_test_inter(parent, &inter), "MPI_Comm_test_inter");
+    MPCOMM_MPI_CHECK(MPI_Comm_test_inter(parent, &inter));
     require_arg(!inter, "parent must be an intracommunicator, got an intercommunicator");
     int parent_size = 0, my_rank = 0;
-    mpi_check(MPI_Comm_size(parent, &parent_size), "MPI_Comm_size");
-    mpi_check(MPI_Comm_rank(parent, &my_rank), "MPI_Comm_rank");
+    MPCOMM_MPI_CHECK(MPI_Comm_size(parent, &parent_size));
+    MPCOMM_MPI_CHECK(MPI_Comm_rank(parent, &my_rank));
     std::vector<bool> seen(static_cast<size_t>(parent_size), false);
     for (int i = 0; i < n; ++i) {
       require_arg(ranks[i] >= 0 && ranks[i] < parent_size, "ranks[", i, "] = ", ranks[i],
@@ -148,7 +148,7 @@ extern "C" mpcomm_status_t mpcomm_group_from_ranks(MPI_Comm parent, const int *r
     if (n > 1) meet_members(parent, ranks, n, my_rank, default_object_timeout());
 
     MPI_Group parent_group = MPI_GROUP_NULL, members = MPI_GROUP_NULL;
-    mpi_check(MPI_Comm_group(parent, &parent_group), "MPI_Comm_group");
+    MPCOMM_MPI_CHECK(MPI_Comm_group(parent, &parent_group));
     int rc = MPI_Group_incl(parent_group, n, ranks, &members);
     MPI_Group_free(&parent_group);
     mpi_check(rc, "MPI_Group_incl");

@@ -42,9 +42,8 @@ void learn_node_local_rank(MPI_Comm comm_spanning_world) {
   int world_rank = 0;
   MPI_Comm_rank(MPI_COMM_WORLD, &world_rank);
   MPI_Comm node = MPI_COMM_NULL;
-  mpi_check(MPI_Comm_split_type(comm_spanning_world, MPI_COMM_TYPE_SHARED, world_rank,
-                                MPI_INFO_NULL, &node),
-            "MPI_Comm_split_type");
+  MPCOMM_MPI_CHECK(MPI_Comm_split_type(comm_spanning_world, MPI_COMM_TYPE_SHARED, world_rank,
+                                       MPI_INFO_NULL, &node));
   int node_rank = 0;
   int rc = MPI_Comm_rank(node, &node_rank);
   MPI_Comm_free(&node);

@@ -79,7 +79,7 @@ void probe(mpcomm_group_s &g, int src, Tag tag, const Deadline &deadline, const 
     throw Error(MPCOMM_ERR_TIMEOUT, cause);
   }
   int count = 0;
-  mpi_check(MPI_Get_count(&status, MPI_BYTE, &count), "MPI_Get_count");
+  MPCOMM_MPI_CHECK(MPI_Get_count(&status, MPI_BYTE, &count));
   *bytes = count < 0 ? 0 : static_cast<size_t>(count);
 }
 

@@ -42,7 +42,7 @@ class OwnedComm {
 // An MPI port opened by rank 0 for the duration of the build.
 class OwnedPort {
  public:
-  OwnedPort() { mpi_check(MPI_Open_port(MPI_INFO_NULL, name_), "MPI_Open_port"); }
+  OwnedPort() { MPCOMM_MPI_CHECK(MPI_Open_port(MPI_INFO_NULL, name_)); }
   OwnedPort(const OwnedPort &) = delete;
   OwnedPort &operator=(const OwnedPort &) = delete;
   ~OwnedPort() { MPI_Close_port(name_); }
@@ -56,17 +56,16 @@ class OwnedPort {
 // handler belongs to the application).
 void dup_self(OwnedComm &comm) {
   mpi_check(MPI_Comm_dup(MPI_COMM_SELF, comm.out()), "MPI_Comm_dup(MPI_COMM_SELF)");
-  mpi_check(MPI_Comm_set_errhandler(comm.get(), MPI_ERRORS_RETURN), "MPI_Comm_set_errhandler");
+  MPCOMM_MPI_CHECK(MPI_Comm_set_errhandler(comm.get(), MPI_ERRORS_RETURN));
 }
 
 // Merges the intercommunicator into the group: the existing members first (high = 0), the
 // newcomer after them (high = 1).
 void merge_into(OwnedComm &group, OwnedComm &inter, bool newcomer) {
-  mpi_check(MPI_Comm_set_errhandler(inter.get(), MPI_ERRORS_RETURN), "MPI_Comm_set_errhandler");
+  MPCOMM_MPI_CHECK(MPI_Comm_set_errhandler(inter.get(), MPI_ERRORS_RETURN));
   OwnedComm merged;
-  mpi_check(MPI_Intercomm_merge(inter.get(), newcomer ? 1 : 0, merged.out()),
-            "MPI_Intercomm_merge");
-  mpi_check(MPI_Comm_set_errhandler(merged.get(), MPI_ERRORS_RETURN), "MPI_Comm_set_errhandler");
+  MPCOMM_MPI_CHECK(MPI_Intercomm_merge(inter.get(), newcomer ? 1 : 0, merged.out()));
+  MPCOMM_MPI_CHECK(MPI_Comm_set_errhandler(merged.get(), MPI_ERRORS_RETURN));
   inter.reset();
   group.swap(merged);
 }
@@ -75,12 +74,11 @@ void merge_into(OwnedComm &group, OwnedComm &inter, bool newcomer) {
 // its socket broke), then all members accept it together.
 void accept_newcomer(OwnedComm &group, char *port_name, bool comes, int newcomer) {
   int go = comes ? 1 : 0;
-  mpi_check(MPI_Bcast(&go, 1, MPI_INT, 0, group.get()), "MPI_Bcast");
+  MPCOMM_MPI_CHECK(MPI_Bcast(&go, 1, MPI_INT, 0, group.get()));
   require(go == 1, MPCOMM_ERR_SYSTEM, "rank ", newcomer,
           " left after the handshake, before it joined the group");
   OwnedComm inter;
-  mpi_check(MPI_Comm_accept(port_name, MPI_INFO_NULL, 0, group.get(), inter.out()),
-            "MPI_Comm_accept");
+  MPCOMM_MPI_CHECK(MPI_Comm_accept(port_name, MPI_INFO_NULL, 0, group.get(), inter.out()));
   merge_into(group, inter, false);
 }
 
@@ -120,8 +118,7 @@ MPI_Comm grow_at_rank(const Request &request, int fd) {
   std::string port_name = receive_port_name(request, fd);
   OwnedComm self, inter, group;
   dup_self(self);
-  mpi_check(MPI_Comm_connect(port_name.data(), MPI_INFO_NULL, 0, self.get(), inter.out()),
-            "MPI_Comm_connect");
+  MPCOMM_MPI_CHECK(MPI_Comm_connect(port_name.data(), MPI_INFO_NULL, 0, self.get(), inter.out()));
   group.swap(self);
   merge_into(group, inter, true);
   for (int r = request.rank + 1; r < request.world_size; ++r)
@@ -132,11 +129,10 @@ MPI_Comm grow_at_rank(const Request &request, int fd) {
 // Checks that rank i of the new communicator is the process that asked to be rank i.
 void verify_order(const Request &request, MPI_Comm comm) {
   int size = 0, rank = -1;
-  mpi_check(MPI_Comm_size(comm, &size), "MPI_Comm_size");
-  mpi_check(MPI_Comm_rank(comm, &rank), "MPI_Comm_rank");
+  MPCOMM_MPI_CHECK(MPI_Comm_size(comm, &size));
+  MPCOMM_MPI_CHECK(MPI_Comm_rank(comm, &rank));
   std::vector<int> asked(static_cast<size_t>(size), -1);
-  mpi_check(MPI_Allgather(&request.rank, 1, MPI_INT, asked.data(), 1, MPI_INT, comm),
-            "MPI_Allgather");
+  MPCOMM_MPI_CHECK(MPI_Allgather(&request.rank, 1, MPI_INT, asked.data(), 1, MPI_INT, comm));
   require(size == request.world_size, MPCOMM_ERR_INTERNAL, "the joined group has ", size,
           " processes, expected ", request.world_size);
   for (int i = 0; i < size; ++i)
@@ -181,8 +177,8 @@ MPI_Comm join(const Request &request) {
     *comm.out() = grow_at_rank(request, socket.get());
   }
   verify_order(request, comm.get());
-  log::info("rendezvous: joined as rank ", request.rank, " of ", request.world_size, " at ",
-            endpoints.front().text);
+  log::info(log::Subsys::Bootstrap, "rendezvous: joined as rank ", request.rank, " of ",
+            request.world_size, " at ", endpoints.front().text);
   return comm.release();
 }
 

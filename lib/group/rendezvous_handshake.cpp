@@ -70,12 +70,12 @@ net::UniqueFd listen_on(const net::Endpoint &endpoint, const Request &request) {
       err = errno;
     if (err == 0) {
       net::set_nonblocking(fd.get(), true);
-      log::info("rendezvous: listening on ", endpoint.text, " for ", request.world_size - 1,
-                " rank(s)");
+      log::info(log::Subsys::Bootstrap, "rendezvous: listening on ", endpoint.text, " for ",
+                request.world_size - 1, " rank(s)");
       return fd;
     }
     if (err == EADDRINUSE && !give_up.expired()) {
-      log::info("rendezvous: ", endpoint.text, " is in use, retrying");
+      log::info(log::Subsys::Bootstrap, "rendezvous: ", endpoint.text, " is in use, retrying");
       net::pause_for(backoff_s, give_up);
       backoff_s = std::min(backoff_s * 2, 0.5);
       continue;
@@ -159,7 +159,8 @@ void Gathering::tell_everyone(const VerdictMessage &message) {
 }
 
 void Gathering::drop(Newcomer &newcomer, const std::string &why) {
-  log::info("rendezvous: closed a connection from ", newcomer.from, ": ", why);
+  log::info(log::Subsys::Bootstrap, "rendezvous: closed a connection from ", newcomer.from, ": ",
+            why);
   newcomer.fd.reset();
   newcomer.finished = true;
 }
@@ -167,9 +168,9 @@ void Gathering::drop(Newcomer &newcomer, const std::string &why) {
 void Gathering::refuse(Newcomer &newcomer, VerdictMessage message, const std::string &why,
                        bool loud) {
   if (loud)
-    log::warn("rendezvous: refused ", newcomer.from, ": ", why);
+    log::warn(log::Subsys::Bootstrap, "rendezvous: refused ", newcomer.from, ": ", why);
   else
-    log::info("rendezvous: refused ", newcomer.from, ": ", why);
+    log::info(log::Subsys::Bootstrap, "rendezvous: refused ", newcomer.from, ": ", why);
   tell(newcomer.fd.get(), message);
   newcomer.fd.reset();
   newcomer.finished = true;
@@ -193,7 +194,8 @@ void Gathering::admit(Newcomer &newcomer, const Hello &hello) {
   if (slot)
     return refuse(newcomer, {Verdict::RankTaken, hello.rank, 0},
                   concat("rank ", hello.rank, " already arrived from ", slot->from), true);
-  log::info("rendezvous: rank ", hello.rank, " arrived from ", newcomer.from);
+  log::info(log::Subsys::Bootstrap, "rendezvous: rank ", hello.rank, " arrived from ",
+            newcomer.from);
   slot = Arrival{std::move(newcomer.fd), newcomer.from, hello};
   newcomer.finished = true;
   ++arrived_;
@@ -224,14 +226,15 @@ void Gathering::accept_all(const net::PollDeadline &deadline) {
       if (errno == EAGAIN || errno == EWOULDBLOCK) return;
       // Out of descriptors and the like: the rendezvous can still finish with the ranks
       // already connected, so note it and go on.
-      log::warn("rendezvous: accept on ", endpoint_, " failed: ", std::strerror(errno));
+      log::warn(log::Subsys::Bootstrap, "rendezvous: accept on ", endpoint_,
+                " failed: ", std::strerror(errno));
       return;
     }
     net::UniqueFd owned(fd);
     std::string text = net::describe(reinterpret_cast<sockaddr *>(&from), length);
     if (newcomers_.size() >= kMaxNewcomers) {
-      log::warn("rendezvous: closed a connection from ", text, ": ", kMaxNewcomers,
-                " connections are already waiting to introduce themselves");
+      log::warn(log::Subsys::Bootstrap, "rendezvous: closed a connection from ", text, ": ",
+                kMaxNewcomers, " connections are already waiting to introduce themselves");
       continue;
     }
     newcomers_.push_back(
@@ -271,7 +274,7 @@ std::vector<net::UniqueFd> Gathering::run(const net::PollDeadline &deadline) {
       for (size_t i = 0; i < watched.size(); ++i) {
         if (fds[1 + newcomers_.size() + i].revents == 0) continue;
         const int r = watched[i];
-        log::warn("rendezvous: rank ", r, " (", ranks_[r]->from,
+        log::warn(log::Subsys::Bootstrap, "rendezvous: rank ", r, " (", ranks_[r]->from,
                   ") left before every rank arrived; waiting for it again");
         ranks_[r].reset();
         --arrived_;
@@ -307,7 +310,8 @@ std::vector<net::UniqueFd> Gathering::run(const net::PollDeadline &deadline) {
       net::set_nonblocking(ranks_[r]->fd.get(), false);
       sockets[r] = std::move(ranks_[r]->fd);
     }
-    log::info("rendezvous: all ", request_.world_size, " ranks arrived at ", endpoint_);
+    log::info(log::Subsys::Bootstrap, "rendezvous: all ", request_.world_size, " ranks arrived at ",
+              endpoint_);
     return sockets;
   } catch (const Error &e) {
     if (!told_) tell_everyone({Verdict::Failed, static_cast<uint32_t>(e.status()), 0});
@@ -415,7 +419,8 @@ net::UniqueFd report_to_root(const Request &request, const std::vector<net::Endp
     if (io == net::Io::Closed) {
       // A listener that was closing (an earlier rendezvous on this port): try again.
       problem = "the listener closed the connection without a verdict";
-      log::info("rendezvous: ", at, " closed the connection without a verdict; retrying");
+      log::info(log::Subsys::Bootstrap, "rendezvous: ", at,
+                " closed the connection without a verdict; retrying");
       retry();
       continue;
     }

@@ -18,8 +18,7 @@ void Requests::reserve(size_t n) {
 void Requests::recv(void *buf, size_t count, int peer, int tag, MPI_Comm comm) {
   require(count <= INT_MAX, MPCOMM_ERR_INTERNAL, "receive of ", count, " bytes in one message");
   MPI_Request request = MPI_REQUEST_NULL;
-  mpi_check(MPI_Irecv(buf, static_cast<int>(count), MPI_BYTE, peer, tag, comm, &request),
-            "MPI_Irecv");
+  MPCOMM_MPI_CHECK(MPI_Irecv(buf, static_cast<int>(count), MPI_BYTE, peer, tag, comm, &request));
   requests_.push_back(request);
   peers_.push_back(peer);
   is_recv_.push_back(true);
@@ -28,8 +27,7 @@ void Requests::recv(void *buf, size_t count, int peer, int tag, MPI_Comm comm) {
 void Requests::send(const void *buf, size_t count, int peer, int tag, MPI_Comm comm) {
   require(count <= INT_MAX, MPCOMM_ERR_INTERNAL, "send of ", count, " bytes in one message");
   MPI_Request request = MPI_REQUEST_NULL;
-  mpi_check(MPI_Isend(buf, static_cast<int>(count), MPI_BYTE, peer, tag, comm, &request),
-            "MPI_Isend");
+  MPCOMM_MPI_CHECK(MPI_Isend(buf, static_cast<int>(count), MPI_BYTE, peer, tag, comm, &request));
   requests_.push_back(request);
   peers_.push_back(peer);
   is_recv_.push_back(false);
@@ -38,7 +36,7 @@ void Requests::send(const void *buf, size_t count, int peer, int tag, MPI_Comm c
 void Requests::send_typed(const void *buf, int count, MPI_Datatype type, int peer, int tag,
                           MPI_Comm comm) {
   MPI_Request request = MPI_REQUEST_NULL;
-  mpi_check(MPI_Isend(buf, count, type, peer, tag, comm, &request), "MPI_Isend");
+  MPCOMM_MPI_CHECK(MPI_Isend(buf, count, type, peer, tag, comm, &request));
   requests_.push_back(request);
   peers_.push_back(peer);
   is_recv_.push_back(false);
@@ -47,7 +45,7 @@ void Requests::send_typed(const void *buf, int count, MPI_Datatype type, int pee
 void Requests::mrecv(void *buf, size_t count, MPI_Message *message, int peer) {
   require(count <= INT_MAX, MPCOMM_ERR_INTERNAL, "receive of ", count, " bytes in one message");
   MPI_Request request = MPI_REQUEST_NULL;
-  mpi_check(MPI_Imrecv(buf, static_cast<int>(count), MPI_BYTE, message, &request), "MPI_Imrecv");
+  MPCOMM_MPI_CHECK(MPI_Imrecv(buf, static_cast<int>(count), MPI_BYTE, message, &request));
   requests_.push_back(request);
   peers_.push_back(peer);
   is_recv_.push_back(true);
@@ -56,8 +54,8 @@ void Requests::mrecv(void *buf, size_t count, MPI_Message *message, int peer) {
 void Requests::post_token(int peer, int tag, MPI_Comm comm) {
   static char token;  // an empty message never touches its buffer
   MPI_Request request = MPI_REQUEST_NULL;
-  mpi_check(MPI_Isend(&token, 0, MPI_BYTE, peer, tag, comm, &request), "MPI_Isend");
-  mpi_check(MPI_Request_free(&request), "MPI_Request_free");
+  MPCOMM_MPI_CHECK(MPI_Isend(&token, 0, MPI_BYTE, peer, tag, comm, &request));
+  MPCOMM_MPI_CHECK(MPI_Request_free(&request));
 }
 
 bool Requests::wait(const Deadline &deadline) {

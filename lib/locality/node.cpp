@@ -44,9 +44,8 @@ class SharedWord {
     int node_rank = 0;
     MPI_Comm_rank(node, &node_rank);
     void *mine = nullptr;
-    mpi_check(MPI_Win_allocate_shared(node_rank == 0 ? sizeof(uint64_t) : 0, sizeof(uint64_t),
-                                      MPI_INFO_NULL, node, &mine, &win_),
-              "MPI_Win_allocate_shared");
+    MPCOMM_MPI_CHECK(MPI_Win_allocate_shared(node_rank == 0 ? sizeof(uint64_t) : 0,
+                                             sizeof(uint64_t), MPI_INFO_NULL, node, &mine, &win_));
     MPI_Aint size = 0;
     int disp = 0;
     void *base = nullptr;
@@ -129,7 +128,8 @@ std::vector<int> same_node_as(MPI_Comm comm, int source, double timeout_s) {
   std::string theirs = source_identity(comm, source, rank, timeout_s);
   const std::string &ours = Topology::instance().machine_identity();
   if ((theirs == ours) != (mine == 1))
-    log::warn("same-node test and hwloc disagree: shared memory says this rank is ",
+    log::warn(log::Subsys::Init,
+              "same-node test and hwloc disagree: shared memory says this rank is ",
               mine ? "on" : "not on", " the node of rank ", source,
               ", but hwloc identifies it as '", ours, "' and rank ", source, " as '", theirs, "'");
 

@@ -107,7 +107,8 @@ Topology::Topology() : handle_(new Handle) {
       fill_nearness(topo, pci, &gpu);
     gpus_.push_back(gpu);
   }
-  if (gpus_.empty() && !cuda_error.empty()) log::info("CUDA lists no GPU: ", cuda_error);
+  if (gpus_.empty() && !cuda_error.empty())
+    log::info(log::Subsys::Init, "CUDA lists no GPU: ", cuda_error);
 #endif
   if (gpus_.empty()) {
     for (hwloc_obj_t pci = hwloc_get_next_pcidev(topo, nullptr); pci != nullptr;

@@ -55,7 +55,7 @@ std::vector<int> pp_partition(int num_layers, int pp_size) {
   // last stage also holds the final norm, the first the embedding.
   if (const int remaining = num_layers % pp_size) {
     for (int i = 2; i < remaining + 2; ++i) partitions[pp_size - i] += 1;
-    log::info("Hidden layers were unevenly partitioned: [", join(partitions),
+    log::info(log::Subsys::Init, "Hidden layers were unevenly partitioned: [", join(partitions),
               "]. This can be manually overridden using the ", kPartitionVariable,
               " environment variable");
   }

@@ -83,8 +83,8 @@ mpcomm_state_s &state_ref(mpcomm_state_t state, const char *name) {
 mpcomm_state_s::mpcomm_state_s(MPI_Comm comm, const mpcomm_parallel_config_t &cfg) : cfg_(cfg) {
   using namespace mpcomm;
   int rank = 0, size = 0;
-  mpi_check(MPI_Comm_rank(comm, &rank), "MPI_Comm_rank");
-  mpi_check(MPI_Comm_size(comm, &size), "MPI_Comm_size");
+  MPCOMM_MPI_CHECK(MPI_Comm_rank(comm, &rank));
+  MPCOMM_MPI_CHECK(MPI_Comm_size(comm, &size));
   // Every rank reaches the same verdict on the world size: Layout only reads sizes.
   parallel::Layout layout(cfg, size);
   try {
@@ -108,13 +108,20 @@ mpcomm_state_s::mpcomm_state_s(MPI_Comm comm, const mpcomm_parallel_config_t &cf
       // vLLM broadcasts scheduler metadata over TP (and DCP) through a message queue.
       if ((kind == MPCOMM_GROUP_TP || kind == MPCOMM_GROUP_DCP) && group->size() > 1)
         group->enable_message_queue(MessageQueue::kDefaultChunkBytes, MessageQueue::kDefaultChunks);
+      if (group->rank() == 0)
+        log::info(log::Subsys::Init, "parallel state: ", parallel::group_kind_name(kind), " ",
+                  GroupName{*group}, ": object broadcasts from rank 0 ",
+                  group->message_queue() ? "through a shared-memory message queue" : "over MPI",
+                  "; custom allreduce ",
+                  group->custom_allreduce_off().empty() ? "allowed"
+                                                        : "off: " + group->custom_allreduce_off());
     }
   } catch (...) {
     free_groups();
     throw;
   }
-  log::info("parallel state: world ", size, ", TP ", cfg.tensor_parallel_size, ", PP ",
-            cfg.pipeline_parallel_size, ", DP ", cfg.data_parallel_size, ", PCP ",
+  log::info(log::Subsys::Init, "parallel state: world ", size, ", TP ", cfg.tensor_parallel_size,
+            ", PP ", cfg.pipeline_parallel_size, ", DP ", cfg.data_parallel_size, ", PCP ",
             cfg.prefill_context_parallel_size, ", DCP ", cfg.decode_context_parallel_size,
             cfg.enable_expert_parallel ? ", EP on" : "");
 }

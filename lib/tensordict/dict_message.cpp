@@ -16,8 +16,8 @@ namespace {
 
 // Measured with mpcomm-perf tensor_dict (Open MPI 4.1, shared memory, 2 and 4 ranks, 4 KiB to
 // 32 MiB): one message of a derived type beat a message per tensor at every size, so every
-// host-only dict up to the largest single message of the group protocol (a chunk) is packed.
-constexpr long kDefaultPackLimit = long{64} << 20;
+// host-only dict up to the largest single message of the group protocol (a chunk) is packed:
+// MPCOMM_TENSOR_DICT_PACK_LIMIT's default in the environment table (core/env.cpp) is 64 MiB.
 constexpr size_t kEnvironment = std::numeric_limits<size_t>::max();
 std::atomic<size_t> forced_pack_limit{kEnvironment};
 
@@ -51,8 +51,7 @@ size_t pack_limit(mpcomm_group_s &g) {
   if (limit == kEnvironment) {
     Workspace &ws = workspace(g);
     if (!ws.pack_limit_read) {
-      ws.pack_limit = static_cast<size_t>(
-          env::integer("MPCOMM_TENSOR_DICT_PACK_LIMIT", kDefaultPackLimit, 0, long{1} << 30));
+      ws.pack_limit = static_cast<size_t>(env::integer("MPCOMM_TENSOR_DICT_PACK_LIMIT"));
       ws.pack_limit_read = true;
     }
     limit = ws.pack_limit;

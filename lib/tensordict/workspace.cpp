@@ -20,7 +20,7 @@ void BlockType::free_type() noexcept {
 void BlockType::add(const void *data, size_t bytes) {
   require(bytes <= INT_MAX, MPCOMM_ERR_INTERNAL, "a block of ", bytes, " bytes in one message");
   MPI_Aint address = 0;
-  mpi_check(MPI_Get_address(data, &address), "MPI_Get_address");
+  MPCOMM_MPI_CHECK(MPI_Get_address(data, &address));
   addresses_.push_back(address);
   lengths_.push_back(static_cast<int>(bytes));
 }
@@ -30,9 +30,8 @@ MPI_Datatype BlockType::type() {
     return type_;
   free_type();
   MPI_Datatype made = MPI_DATATYPE_NULL;
-  mpi_check(MPI_Type_create_hindexed(static_cast<int>(addresses_.size()), lengths_.data(),
-                                     addresses_.data(), MPI_BYTE, &made),
-            "MPI_Type_create_hindexed");
+  MPCOMM_MPI_CHECK(MPI_Type_create_hindexed(static_cast<int>(addresses_.size()), lengths_.data(),
+                                            addresses_.data(), MPI_BYTE, &made));
   const int code = MPI_Type_commit(&made);
   if (code != MPI_SUCCESS) MPI_Type_free(&made);
   mpi_check(code, "MPI_Type_commit");

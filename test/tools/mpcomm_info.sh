@@ -60,6 +60,32 @@ expect_usage_error --tp 2 --pp 2 --world 6
 expect_usage_error --tp 4 --dcp 3
 expect_in "mpcomm-info $(sed -n 's/^PACKAGE_VERSION = //p' "$builddir/Makefile")" --version
 
+# --env: each variable, its value and where it came from; invalid values exit 1; unknown
+# MPCOMM_ names are listed.
+(
+  unset MPCOMM_DEBUG MPCOMM_DEBUG_FILE MPCOMM_HOST_ALLREDUCE
+  export MPCOMM_TIMEOUT=42 MPCOMM_TIMEOUTT=1
+  expect_in 'MPCOMM_TIMEOUT=42 (environment)' --env
+  expect_in 'MPCOMM_DEBUG=WARN (default)' --env
+  expect_in 'MPCOMM_DEBUG_FILE= (default: unset)' --env
+  expect_in 'MPCOMM_TIMEOUTT=1 (environment; unknown: mpcomm does not read it)' --env
+  expect_in '"name": "MPCOMM_TIMEOUT", "value": "42", "source": "environment"' --env --json
+  if command -v python3 >/dev/null 2>&1; then
+    "$info" --env --json | python3 -c 'import json, sys
+d = json.load(sys.stdin)
+names = [v["name"] for v in d["env"]]
+assert "MPCOMM_HOST_ALLREDUCE" in names and d["unknown"] == ["MPCOMM_TIMEOUTT"], d
+assert all(v["error"] is None and v["help"] for v in d["env"]), d' ||
+      fail "--env --json is not the expected JSON"
+  fi
+  MPCOMM_HOST_ALLREDUCE=fast "$info" --env >"$out" 2>"$out.err"
+  rc=$?
+  test $rc -eq 1 || fail "mpcomm-info --env with an invalid value exited with $rc, not 1"
+  grep -F 'MPCOMM_HOST_ALLREDUCE=fast (environment; invalid: expected one of auto, shm, mpi)' \
+    "$out" >/dev/null || { fail "--env does not say the value is invalid"; cat "$out"; }
+  exit $failed
+) || failed=1
+
 # Under mpirun: each rank's groups, in rank order.
 if test -n "$MPCOMM_TEST_MPIRUN"; then
   export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
