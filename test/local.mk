@@ -13,8 +13,8 @@ check_LIBRARIES = test/common/libunitmain.a test/common/libmpimain.a
 test_common_libunitmain_a_SOURCES = test/common/unit_main.cpp test/common/test_summary.hpp test/common/scoped_env.hpp \
 	test/common/expect_error.hpp
 test_common_libmpimain_a_SOURCES = test/common/mpi_main.cpp test/common/test_summary.hpp
-UNIT_LDADD = test/common/libunitmain.a libmpcomm.la $(GTEST_LIBS)
-MPI_LDADD = test/common/libmpimain.a libmpcomm.la $(GTEST_LIBS)
+UNIT_LDADD = test/common/libunitmain.a $(MPCOMM_INTERNAL_LIBS) $(GTEST_LIBS)
+MPI_LDADD = test/common/libmpimain.a $(MPCOMM_INTERNAL_LIBS) $(GTEST_LIBS)
 AM_CPPFLAGS += $(GTEST_CFLAGS) -I$(top_srcdir)/test/common
 
 # Sanitizer builds preload a shim that keeps MPI's components mapped (see no_dlclose.c).
@@ -62,7 +62,7 @@ GPU_TESTS =
 # also builds them with nvcc alone on a GPU machine; they skip with 77 where there is no GPU.
 # custom_allreduce_sim_perf is the timing table of the simulated allreduce: built, not run.
 GPU_PLAIN_TESTS =
-GPU_LDADD = libmpcomm.la $(CUDA_LDFLAGS) $(CUDA_LIBS)
+GPU_LDADD = $(MPCOMM_INTERNAL_LIBS) $(CUDA_LDFLAGS) $(CUDA_LIBS)
 if HAVE_CUDA
 GPU_PLAIN_TESTS += test/gpu/test_device_probe test/gpu/test_custom_allreduce_sim
 test_gpu_test_device_probe_SOURCES = test/gpu/test_device_probe.cpp test/gpu/gpu_check.hpp
@@ -228,3 +228,6 @@ test_mpi_test_tensor_dict_LDADD = $(MPI_LDADD)
 MPI_TESTS += test/mpi/test_dataplane_api
 test_mpi_test_dataplane_api_SOURCES = test/mpi/test_dataplane_api.cpp test/mpi/group_test_util.hpp
 test_mpi_test_dataplane_api_LDADD = $(MPI_LDADD)
+# The installed library: libmpcomm.so exports exactly the functions of mpcomm.h (nm -D).
+TESTS += test/tools/exports.sh
+EXTRA_DIST += test/tools/exports.sh
