@@ -128,8 +128,12 @@ test_mpi_test_objects_SOURCES = test/mpi/test_objects.cpp test/mpi/group_test_ut
 test_mpi_test_objects_LDADD = $(MPI_LDADD)
 test_mpi_test_barrier_timeout_SOURCES = test/mpi/test_barrier_timeout.cpp
 test_mpi_test_barrier_timeout_LDADD = $(MPI_LDADD)
+# mpcomm.hpp's MessagePack codec against msgpack-c (a test-only dependency).
+if HAVE_MSGPACK
 UNIT_TESTS += test/unit/test_msgpack
+endif
 test_unit_test_msgpack_SOURCES = test/unit/test_msgpack.cpp
+test_unit_test_msgpack_CPPFLAGS = $(AM_CPPFLAGS) $(MSGPACK_CFLAGS)
 test_unit_test_msgpack_LDADD = $(UNIT_LDADD) $(MSGPACK_LIBS)
 MPI_TESTS += test/mpi/test_cpp_api
 test_mpi_test_cpp_api_SOURCES = test/mpi/test_cpp_api.cpp test/mpi/group_test_util.hpp
