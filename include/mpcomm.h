@@ -132,9 +132,11 @@ typedef struct {
 #define MPCOMM_PARALLEL_CONFIG_VERSION 1
 
 /* vLLM's ParallelConfig, the fields that shape distributed behaviour. Always start from
- * MPCOMM_PARALLEL_CONFIG_INIT: it sets struct_size, magic and version, and every default.
- * Later versions only append fields; the library reads no byte beyond struct_size.
- * Booleans are ints (0 = false); an Optional[int] that is None in vLLM is -1 here. */
+ * mpcomm_parallel_config_init() (any language) or MPCOMM_PARALLEL_CONFIG_INIT (C, C++): they set
+ * struct_size, magic and version, and every default. Later versions only append fields; the
+ * library reads no byte beyond struct_size. Booleans are ints (0 = false); an Optional[int] that
+ * is None in vLLM is -1 here. Members that hold an enum constant are int32_t, so that the layout
+ * does not depend on the compiler's size of an enum (C, C++, Fortran's bind(c) agree). */
 typedef struct {
   size_t struct_size;           /* sizeof(mpcomm_parallel_config_t) as the caller was compiled */
   unsigned int magic;           /* MPCOMM_PARALLEL_CONFIG_MAGIC */
@@ -145,31 +147,31 @@ typedef struct {
   int data_parallel_size_local; /* 1 */
   int data_parallel_rank;       /* 0 */
   int data_parallel_rank_local; /* -1 (None) */
-  char data_parallel_master_ip[MPCOMM_HOST_MAX];                      /* "127.0.0.1" */
-  int data_parallel_rpc_port;                                         /* 29550 */
-  int data_parallel_master_port;                                      /* 29500 */
-  mpcomm_data_parallel_backend_t data_parallel_backend;               /* MP */
-  int data_parallel_external_lb;                                      /* 0 */
-  int data_parallel_hybrid_lb;                                        /* 0 */
-  int enable_expert_parallel;                                         /* 0 */
-  int enable_eplb;                                                    /* 0 */
-  mpcomm_eplb_config_t eplb_config;                                   /* {1000, 3000, 0, 0} */
-  mpcomm_expert_placement_strategy_t expert_placement_strategy;       /* LINEAR */
-  mpcomm_all2all_backend_t all2all_backend;                           /* NONE */
-  int max_parallel_loading_workers;                                   /* -1 (None) */
-  int disable_custom_all_reduce;                                      /* 0 */
-  int enable_dbo;                                                     /* 0 */
-  int dbo_decode_token_threshold;                                     /* 32 */
-  int dbo_prefill_token_threshold;                                    /* 512 */
-  int disable_nccl_for_dp_synchronization;                            /* 0 */
-  mpcomm_distributed_executor_backend_t distributed_executor_backend; /* NONE */
-  int rank;                                                           /* 0 */
-  int decode_context_parallel_size;                                   /* 1 */
-  int prefill_context_parallel_size;                                  /* 1 */
-  int nnodes;                                                         /* 1 */
-  int node_rank;                                                      /* 0 */
-  char master_addr[MPCOMM_HOST_MAX];                                  /* "127.0.0.1" */
-  int master_port;                                                    /* 29501 */
+  char data_parallel_master_ip[MPCOMM_HOST_MAX]; /* "127.0.0.1" */
+  int data_parallel_rpc_port;                    /* 29550 */
+  int data_parallel_master_port;                 /* 29500 */
+  int32_t data_parallel_backend;                 /* mpcomm_data_parallel_backend_t: MP */
+  int data_parallel_external_lb;                 /* 0 */
+  int data_parallel_hybrid_lb;                   /* 0 */
+  int enable_expert_parallel;                    /* 0 */
+  int enable_eplb;                               /* 0 */
+  mpcomm_eplb_config_t eplb_config;              /* {1000, 3000, 0, 0} */
+  int32_t expert_placement_strategy;             /* mpcomm_expert_placement_strategy_t: LINEAR */
+  int32_t all2all_backend;                       /* mpcomm_all2all_backend_t: NONE */
+  int max_parallel_loading_workers;              /* -1 (None) */
+  int disable_custom_all_reduce;                 /* 0 */
+  int enable_dbo;                                /* 0 */
+  int dbo_decode_token_threshold;                /* 32 */
+  int dbo_prefill_token_threshold;               /* 512 */
+  int disable_nccl_for_dp_synchronization;       /* 0 */
+  int32_t distributed_executor_backend;          /* mpcomm_distributed_executor_backend_t: NONE */
+  int rank;                                      /* 0 */
+  int decode_context_parallel_size;              /* 1 */
+  int prefill_context_parallel_size;             /* 1 */
+  int nnodes;                                    /* 1 */
+  int node_rank;                                 /* 0 */
+  char master_addr[MPCOMM_HOST_MAX];             /* "127.0.0.1" */
+  int master_port;                               /* 29501 */
 } mpcomm_parallel_config_t;
 
 /* Positional, so that it compiles both as C99 and as C++. */
@@ -181,6 +183,10 @@ typedef struct {
         MPCOMM_ALL2ALL_NONE, -1, 0, 0, 32, 512, 0, MPCOMM_EXECUTOR_NONE, 0, 1, 1, 1, 0,       \
         "127.0.0.1", 29501                                                                    \
   }
+
+/* Sets *cfg to the defaults, exactly as MPCOMM_PARALLEL_CONFIG_INIT: struct_size, magic,
+ * version and every field. The way to start a configuration from any language. */
+MPCOMM_API mpcomm_status_t mpcomm_parallel_config_init(mpcomm_parallel_config_t *cfg);
 
 /* MPCOMM_ERR_INVALID_ARGUMENT with vLLM's message for every configuration vLLM rejects. */
 MPCOMM_API mpcomm_status_t mpcomm_parallel_config_validate(const mpcomm_parallel_config_t *cfg);
@@ -217,19 +223,26 @@ typedef struct mpcomm_group_s *mpcomm_group_t;
 /* Where the calling process sits in a group, as vLLM's GroupCoordinator describes it. "Global"
  * ranks are ranks in MPI_COMM_WORLD (see mpcomm_group_info(3) for groups spanning several
  * worlds); local_rank is the rank among the processes of MPI_COMM_WORLD on this node, or -1
- * when it cannot be known. */
+ * when it cannot be known. The caller sets struct_size to sizeof(mpcomm_group_info_t) (or
+ * starts from MPCOMM_GROUP_INFO_INIT); later versions only append fields, and the library
+ * fills no byte beyond struct_size. */
 typedef struct {
-  int rank_in_group; /* 0 .. size-1 */
-  int size;          /* number of processes in the group */
-  int global_rank;   /* the caller's global rank */
-  int local_rank;    /* the caller's rank on its node */
-  int first_rank;    /* global rank of group rank 0 */
-  int last_rank;     /* global rank of group rank size-1 */
-  int next_rank;     /* global rank of group rank (rank_in_group+1) % size */
-  int prev_rank;     /* global rank of group rank (rank_in_group-1+size) % size */
-  int is_first_rank; /* 1 if the caller is group rank 0, else 0 */
-  int is_last_rank;  /* 1 if the caller is group rank size-1, else 0 */
+  size_t struct_size; /* sizeof(mpcomm_group_info_t) as the caller was compiled */
+  int rank_in_group;  /* 0 .. size-1 */
+  int size;           /* number of processes in the group */
+  int global_rank;    /* the caller's global rank */
+  int local_rank;     /* the caller's rank on its node */
+  int first_rank;     /* global rank of group rank 0 */
+  int last_rank;      /* global rank of group rank size-1 */
+  int next_rank;      /* global rank of group rank (rank_in_group+1) % size */
+  int prev_rank;      /* global rank of group rank (rank_in_group-1+size) % size */
+  int is_first_rank;  /* 1 if the caller is group rank 0, else 0 */
+  int is_last_rank;   /* 1 if the caller is group rank size-1, else 0 */
 } mpcomm_group_info_t;
+
+/* struct_size set, every other field 0 (C, C++). */
+#define MPCOMM_GROUP_INFO_INIT \
+  { sizeof(mpcomm_group_info_t), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
 
 /* A group over a duplicate of comm (collective over comm). comm stays the caller's. */
 MPCOMM_API mpcomm_status_t mpcomm_group_from_comm(MPI_Comm comm, mpcomm_group_t *group);
@@ -239,6 +252,7 @@ MPCOMM_API mpcomm_status_t mpcomm_group_from_ranks(MPI_Comm parent, const int *r
                                                    mpcomm_group_t *group);
 /* Frees the group and sets *group = NULL; NULL or *group == NULL is a no-op. */
 MPCOMM_API mpcomm_status_t mpcomm_group_free(mpcomm_group_t *group);
+/* info->struct_size must be set (at least the size of version 1 of the struct). */
 MPCOMM_API mpcomm_status_t mpcomm_group_info(mpcomm_group_t group, mpcomm_group_info_t *info);
 /* The global ranks of the members in group order; capacity is the number of ints at ranks. */
 MPCOMM_API mpcomm_status_t mpcomm_group_ranks(mpcomm_group_t group, int *ranks, size_t capacity);
@@ -472,6 +486,78 @@ MPCOMM_API mpcomm_status_t mpcomm_reduce_scatter(mpcomm_group_t group, const DLT
 /* mpcomm_all_gather delivered to group rank dst only; out is ignored (may be NULL) elsewhere. */
 MPCOMM_API mpcomm_status_t mpcomm_gather(mpcomm_group_t group, const DLTensor *in, DLTensor *out,
                                          int dst, int dim, void *stream);
+
+/* ------------------------------------------------------------- the version 1 layout
+ * The public structs are part of the ABI (Fortran's bind(c) types mirror them): version 1 is
+ * pinned here, member by member, for LP64 platforms, wherever a C11 or C++11 compiler reads this
+ * header. Later versions only append members. */
+#if defined(__cplusplus) && __cplusplus >= 201103L
+#define MPCOMM_STATIC_ASSERT(cond, msg) static_assert(cond, msg)
+#elif defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
+#define MPCOMM_STATIC_ASSERT(cond, msg) _Static_assert(cond, msg)
+#endif
+#if defined(MPCOMM_STATIC_ASSERT) && defined(__SIZEOF_SIZE_T__) && __SIZEOF_SIZE_T__ == 8 && \
+    defined(__SIZEOF_INT__) && __SIZEOF_INT__ == 4
+#define MPCOMM_ASSERT_OFFSET(type, member, offset) \
+  MPCOMM_STATIC_ASSERT(offsetof(type, member) == offset, #type "." #member " moved")
+#define MPCOMM_ASSERT_SIZE(type, size) \
+  MPCOMM_STATIC_ASSERT(sizeof(type) == size, "the size of " #type " changed")
+MPCOMM_ASSERT_OFFSET(mpcomm_eplb_config_t, window_size, 0);
+MPCOMM_ASSERT_OFFSET(mpcomm_eplb_config_t, step_interval, 4);
+MPCOMM_ASSERT_OFFSET(mpcomm_eplb_config_t, num_redundant_experts, 8);
+MPCOMM_ASSERT_OFFSET(mpcomm_eplb_config_t, log_balancedness, 12);
+MPCOMM_ASSERT_OFFSET(mpcomm_parallel_config_t, struct_size, 0);
+MPCOMM_ASSERT_OFFSET(mpcomm_parallel_config_t, magic, 8);
+MPCOMM_ASSERT_OFFSET(mpcomm_parallel_config_t, version, 12);
+MPCOMM_ASSERT_OFFSET(mpcomm_parallel_config_t, pipeline_parallel_size, 16);
+MPCOMM_ASSERT_OFFSET(mpcomm_parallel_config_t, tensor_parallel_size, 20);
+MPCOMM_ASSERT_OFFSET(mpcomm_parallel_config_t, data_parallel_size, 24);
+MPCOMM_ASSERT_OFFSET(mpcomm_parallel_config_t, data_parallel_size_local, 28);
+MPCOMM_ASSERT_OFFSET(mpcomm_parallel_config_t, data_parallel_rank, 32);
+MPCOMM_ASSERT_OFFSET(mpcomm_parallel_config_t, data_parallel_rank_local, 36);
+MPCOMM_ASSERT_OFFSET(mpcomm_parallel_config_t, data_parallel_master_ip, 40);
+MPCOMM_ASSERT_OFFSET(mpcomm_parallel_config_t, data_parallel_rpc_port, 296);
+MPCOMM_ASSERT_OFFSET(mpcomm_parallel_config_t, data_parallel_master_port, 300);
+MPCOMM_ASSERT_OFFSET(mpcomm_parallel_config_t, data_parallel_backend, 304);
+MPCOMM_ASSERT_OFFSET(mpcomm_parallel_config_t, data_parallel_external_lb, 308);
+MPCOMM_ASSERT_OFFSET(mpcomm_parallel_config_t, data_parallel_hybrid_lb, 312);
+MPCOMM_ASSERT_OFFSET(mpcomm_parallel_config_t, enable_expert_parallel, 316);
+MPCOMM_ASSERT_OFFSET(mpcomm_parallel_config_t, enable_eplb, 320);
+MPCOMM_ASSERT_OFFSET(mpcomm_parallel_config_t, eplb_config, 324);
+MPCOMM_ASSERT_OFFSET(mpcomm_parallel_config_t, expert_placement_strategy, 340);
+MPCOMM_ASSERT_OFFSET(mpcomm_parallel_config_t, all2all_backend, 344);
+MPCOMM_ASSERT_OFFSET(mpcomm_parallel_config_t, max_parallel_loading_workers, 348);
+MPCOMM_ASSERT_OFFSET(mpcomm_parallel_config_t, disable_custom_all_reduce, 352);
+MPCOMM_ASSERT_OFFSET(mpcomm_parallel_config_t, enable_dbo, 356);
+MPCOMM_ASSERT_OFFSET(mpcomm_parallel_config_t, dbo_decode_token_threshold, 360);
+MPCOMM_ASSERT_OFFSET(mpcomm_parallel_config_t, dbo_prefill_token_threshold, 364);
+MPCOMM_ASSERT_OFFSET(mpcomm_parallel_config_t, disable_nccl_for_dp_synchronization, 368);
+MPCOMM_ASSERT_OFFSET(mpcomm_parallel_config_t, distributed_executor_backend, 372);
+MPCOMM_ASSERT_OFFSET(mpcomm_parallel_config_t, rank, 376);
+MPCOMM_ASSERT_OFFSET(mpcomm_parallel_config_t, decode_context_parallel_size, 380);
+MPCOMM_ASSERT_OFFSET(mpcomm_parallel_config_t, prefill_context_parallel_size, 384);
+MPCOMM_ASSERT_OFFSET(mpcomm_parallel_config_t, nnodes, 388);
+MPCOMM_ASSERT_OFFSET(mpcomm_parallel_config_t, node_rank, 392);
+MPCOMM_ASSERT_OFFSET(mpcomm_parallel_config_t, master_addr, 396);
+MPCOMM_ASSERT_OFFSET(mpcomm_parallel_config_t, master_port, 652);
+MPCOMM_ASSERT_OFFSET(mpcomm_group_info_t, struct_size, 0);
+MPCOMM_ASSERT_OFFSET(mpcomm_group_info_t, rank_in_group, 8);
+MPCOMM_ASSERT_OFFSET(mpcomm_group_info_t, size, 12);
+MPCOMM_ASSERT_OFFSET(mpcomm_group_info_t, global_rank, 16);
+MPCOMM_ASSERT_OFFSET(mpcomm_group_info_t, local_rank, 20);
+MPCOMM_ASSERT_OFFSET(mpcomm_group_info_t, first_rank, 24);
+MPCOMM_ASSERT_OFFSET(mpcomm_group_info_t, last_rank, 28);
+MPCOMM_ASSERT_OFFSET(mpcomm_group_info_t, next_rank, 32);
+MPCOMM_ASSERT_OFFSET(mpcomm_group_info_t, prev_rank, 36);
+MPCOMM_ASSERT_OFFSET(mpcomm_group_info_t, is_first_rank, 40);
+MPCOMM_ASSERT_OFFSET(mpcomm_group_info_t, is_last_rank, 44);
+MPCOMM_ASSERT_SIZE(mpcomm_eplb_config_t, 16);
+MPCOMM_ASSERT_SIZE(mpcomm_parallel_config_t, 656);
+MPCOMM_ASSERT_SIZE(mpcomm_group_info_t, 48);
+#undef MPCOMM_ASSERT_OFFSET
+#undef MPCOMM_ASSERT_SIZE
+#endif
+#undef MPCOMM_STATIC_ASSERT
 
 #ifdef __cplusplus
 }

@@ -29,8 +29,7 @@ class Exception : public std::runtime_error {
 // Throws Exception unless status is MPCOMM_SUCCESS.
 inline void check(mpcomm_status_t status) {
   if (status != MPCOMM_SUCCESS)
-    throw Exception(status, std::string(mpcomm_status_string(status)) + ": " +
-                                mpcomm_last_error());
+    throw Exception(status, std::string(mpcomm_status_string(status)) + ": " + mpcomm_last_error());
 }
 
 // ------------------------------------------------------------------ structured objects
@@ -387,6 +386,16 @@ inline Value decode(const void *data, size_t len) {
   return v;
 }
 
+// ------------------------------------------------------------------- parallel configuration
+
+// A configuration with every default (mpcomm_parallel_config_init); change fields, then pass it
+// to mpcomm_state_create.
+inline mpcomm_parallel_config_t parallel_config() {
+  mpcomm_parallel_config_t cfg{};
+  check(mpcomm_parallel_config_init(&cfg));
+  return cfg;
+}
+
 // ------------------------------------------------------------------------------------ groups
 
 // An mpcomm_group_t that frees itself (or, made by borrow(), one that something else owns).
@@ -441,7 +450,7 @@ class Group {
   }
 
   mpcomm_group_info_t info() const {
-    mpcomm_group_info_t i;
+    mpcomm_group_info_t i = MPCOMM_GROUP_INFO_INIT;
     check(mpcomm_group_info(g_, &i));
     return i;
   }

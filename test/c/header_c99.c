@@ -83,7 +83,7 @@ static void check_group_join(void) {
 /* Groups and objects on MPI_COMM_SELF (a singleton MPI job), and NULL arguments refused. */
 static void check_groups(void) {
   mpcomm_group_t group = NULL;
-  mpcomm_group_info_t info;
+  mpcomm_group_info_t info = MPCOMM_GROUP_INFO_INIT;
   int ranks[1] = {-1};
   int self = 0;
   char buf[8] = "abc";
