@@ -246,6 +246,8 @@ typedef struct {
 
 /* A group over a duplicate of comm (collective over comm). comm stays the caller's. */
 MPCOMM_API mpcomm_status_t mpcomm_group_from_comm(MPI_Comm comm, mpcomm_group_t *group);
+/* mpcomm_group_from_comm with a Fortran handle (MPI_Comm_c2f, mpi_f08's comm%MPI_VAL). */
+MPCOMM_API mpcomm_status_t mpcomm_group_from_comm_f(MPI_Fint comm, mpcomm_group_t *group);
 /* A group of the n processes ranks[0..n-1] of parent, in that order; only they call it, all with
  * the same list. */
 MPCOMM_API mpcomm_status_t mpcomm_group_from_ranks(MPI_Comm parent, const int *ranks, int n,
@@ -254,6 +256,11 @@ MPCOMM_API mpcomm_status_t mpcomm_group_from_ranks(MPI_Comm parent, const int *r
 MPCOMM_API mpcomm_status_t mpcomm_group_free(mpcomm_group_t *group);
 /* info->struct_size must be set (at least the size of version 1 of the struct). */
 MPCOMM_API mpcomm_status_t mpcomm_group_info(mpcomm_group_t group, mpcomm_group_info_t *info);
+/* The group's MPI communicator, borrowed: valid until the group is freed (a state's group: until
+ * the state is destroyed); never free it or change its error handler. The caller's own MPI calls
+ * on it are allowed between mpcomm calls on the group, not during one (from another thread),
+ * with no wildcard receives; MPI_Comm_dup it for traffic independent of the group. Local. */
+MPCOMM_API mpcomm_status_t mpcomm_group_comm(mpcomm_group_t group, MPI_Comm *comm);
 /* The global ranks of the members in group order; capacity is the number of ints at ranks. */
 MPCOMM_API mpcomm_status_t mpcomm_group_ranks(mpcomm_group_t group, int *ranks, size_t capacity);
 /* Timeout of the group's object calls in seconds; seconds <= 0 restores MPCOMM_TIMEOUT. */
@@ -302,6 +309,9 @@ typedef struct mpcomm_state_s *mpcomm_state_t;
  * same configuration (compared by mpcomm_parallel_config_hash). */
 MPCOMM_API mpcomm_status_t mpcomm_state_create(MPI_Comm comm, const mpcomm_parallel_config_t *cfg,
                                                mpcomm_state_t *state);
+/* mpcomm_state_create with a Fortran handle (MPI_Comm_c2f, mpi_f08's comm%MPI_VAL). */
+MPCOMM_API mpcomm_status_t mpcomm_state_create_f(MPI_Fint comm, const mpcomm_parallel_config_t *cfg,
+                                                 mpcomm_state_t *state);
 /* Frees the state and its groups, and sets *state = NULL; NULL or *state == NULL is a no-op. */
 MPCOMM_API mpcomm_status_t mpcomm_state_destroy(mpcomm_state_t *state);
 /* The state's group of a kind, borrowed: valid until the state is destroyed. */

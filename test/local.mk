@@ -53,6 +53,11 @@ C_TESTS = test/c/header_c99
 test_c_header_c99_SOURCES = test/c/header_c99.c
 test_c_header_c99_CFLAGS = -std=c99 -pedantic -Werror -Wall -Wextra $(MPCOMM_SAN_FLAGS)
 test_c_header_c99_LDADD = libmpcomm.la
+# The same as C11: the header's static assertions of the version 1 layout then apply.
+C_TESTS += test/c/header_c11
+test_c_header_c11_SOURCES = test/c/header_c99.c
+test_c_header_c11_CFLAGS = -std=c11 -pedantic -Werror -Wall -Wextra $(MPCOMM_SAN_FLAGS)
+test_c_header_c11_LDADD = libmpcomm.la
 
 # GPU tests: run on a machine with a GPU (scripts in test/gpu), skip with 77 elsewhere.
 # GoogleTest GPU tests go in GPU_TESTS (under `if HAVE_CUDA`); none at present.
@@ -232,6 +237,11 @@ test_mpi_test_tensor_dict_LDADD = $(MPI_LDADD)
 MPI_TESTS += test/mpi/test_dataplane_api
 test_mpi_test_dataplane_api_SOURCES = test/mpi/test_dataplane_api.cpp test/mpi/group_test_util.hpp
 test_mpi_test_dataplane_api_LDADD = $(MPI_LDADD)
+# The 1.0 ABI's additions: a group's communicator, Fortran handles, the config initializer and
+# the group info's struct_size, in C and C++.
+MPI_TESTS += test/mpi/test_abi
+test_mpi_test_abi_SOURCES = test/mpi/test_abi.cpp test/mpi/group_test_util.hpp
+test_mpi_test_abi_LDADD = $(MPI_LDADD)
 # The installed library: libmpcomm.so exports exactly the functions of mpcomm.h (nm -D).
 TESTS += test/tools/exports.sh
 EXTRA_DIST += test/tools/exports.sh

@@ -198,6 +198,14 @@ extern "C" mpcomm_status_t mpcomm_group_info(mpcomm_group_t group, mpcomm_group_
   });
 }
 
+extern "C" mpcomm_status_t mpcomm_group_comm(mpcomm_group_t group, MPI_Comm *comm) {
+  return mpcomm::c_boundary("mpcomm_group_comm", [&] {
+    auto &g = mpcomm::group_ref(group);
+    mpcomm::require_not_null(comm, "comm");
+    *comm = g.comm();
+  });
+}
+
 extern "C" mpcomm_status_t mpcomm_group_ranks(mpcomm_group_t group, int *ranks, size_t capacity) {
   return mpcomm::c_boundary("mpcomm_group_ranks", [&] {
     auto &g = mpcomm::group_ref(group);

@@ -9,6 +9,7 @@
 #include "core/abandoned.hpp"
 #include "core/deadline.hpp"
 #include "core/error.hpp"
+#include "core/fortran_handle.hpp"
 #include "core/mpi_call.hpp"
 #include "group/group.hpp"
 #include "group/message_queue.hpp"
@@ -94,45 +95,57 @@ bool spans_world(const mpcomm_group_s &g) {
   return g.ranks_are_global() && g.size() == world_size;
 }
 
+// mpcomm_group_from_comm and mpcomm_group_from_comm_f, once *group is cleared and comm checked.
+void group_from_comm(MPI_Comm comm, mpcomm_group_t *group) {
+  int inter = 0;
+  mpi_check(MPI_Comm_test_inter(comm, &inter), "MPI_Comm_test_inter");
+  require_arg(!inter, "comm must be an intracommunicator, got an intercommunicator");
+  const double timeout = default_object_timeout();
+
+  // MPI writes the new communicator when the duplication completes, which may be after a
+  // timeout: the handle lives on the heap.
+  auto dup = std::make_unique<MPI_Comm>(MPI_COMM_NULL);
+  MPI_Request request = MPI_REQUEST_NULL;
+  mpi_check(MPI_Comm_idup(comm, dup.get(), &request), "MPI_Comm_idup");
+  int code = MPI_SUCCESS;
+  const bool done = poll_until(Deadline(timeout), [&] {
+    int flag = 0;
+    code = MPI_Test(&request, &flag, MPI_STATUS_IGNORE);
+    return flag != 0 || code != MPI_SUCCESS;
+  });
+  mpi_check(code, "MPI_Comm_idup");
+  if (!done) {
+    // A pending MPI_Comm_idup can be neither cancelled nor freed; it completes if the others
+    // ever come (the communicator it then makes is never freed).
+    keep_until_done(request, std::move(dup));
+    throw Error(MPCOMM_ERR_TIMEOUT,
+                concat("timed out after ", timeout,
+                       " s duplicating comm: not every process of comm called "
+                       "mpcomm_group_from_comm (comm cannot be used collectively any more)"));
+  }
+  std::unique_ptr<mpcomm_group_s> made(adopt_communicator(*dup));
+  if (spans_world(*made)) learn_node_local_rank(made->comm());
+  *group = made.release();
+}
+
 }  // namespace
 }  // namespace mpcomm
 
 extern "C" mpcomm_status_t mpcomm_group_from_comm(MPI_Comm comm, mpcomm_group_t *group) {
   return mpcomm::c_boundary("mpcomm_group_from_comm", [&] {
-    using namespace mpcomm;
-    require_not_null(group, "group");
+    mpcomm::require_not_null(group, "group");
     *group = nullptr;
-    require_mpi_running();
-    require_arg(comm != MPI_COMM_NULL, "comm must not be MPI_COMM_NULL");
-    int inter = 0;
-    mpi_check(MPI_Comm_test_inter(comm, &inter), "MPI_Comm_test_inter");
-    require_arg(!inter, "comm must be an intracommunicator, got an intercommunicator");
-    const double timeout = default_object_timeout();
+    mpcomm::require_mpi_running();
+    mpcomm::require_arg(comm != MPI_COMM_NULL, "comm must not be MPI_COMM_NULL");
+    mpcomm::group_from_comm(comm, group);
+  });
+}
 
-    // MPI writes the new communicator when the duplication completes, which may be after a
-    // timeout: the handle lives on the heap.
-    auto dup = std::make_unique<MPI_Comm>(MPI_COMM_NULL);
-    MPI_Request request = MPI_REQUEST_NULL;
-    mpi_check(MPI_Comm_idup(comm, dup.get(), &request), "MPI_Comm_idup");
-    int code = MPI_SUCCESS;
-    const bool done = poll_until(Deadline(timeout), [&] {
-      int flag = 0;
-      code = MPI_Test(&request, &flag, MPI_STATUS_IGNORE);
-      return flag != 0 || code != MPI_SUCCESS;
-    });
-    mpi_check(code, "MPI_Comm_idup");
-    if (!done) {
-      // A pending MPI_Comm_idup can be neither cancelled nor freed; it completes if the others
-      // ever come (the communicator it then makes is never freed).
-      keep_until_done(request, std::move(dup));
-      throw Error(MPCOMM_ERR_TIMEOUT,
-                  concat("timed out after ", timeout,
-                         " s duplicating comm: not every process of comm called "
-                         "mpcomm_group_from_comm (comm cannot be used collectively any more)"));
-    }
-    std::unique_ptr<mpcomm_group_s> made(adopt_communicator(*dup));
-    if (spans_world(*made)) learn_node_local_rank(made->comm());
-    *group = made.release();
+extern "C" mpcomm_status_t mpcomm_group_from_comm_f(MPI_Fint comm, mpcomm_group_t *group) {
+  return mpcomm::c_boundary("mpcomm_group_from_comm_f", [&] {
+    mpcomm::require_not_null(group, "group");
+    *group = nullptr;
+    mpcomm::group_from_comm(mpcomm::comm_from_fortran(comm, "comm"), group);
   });
 }
 

@@ -3,6 +3,7 @@
 #include <mutex>
 
 #include "core/error.hpp"
+#include "core/fortran_handle.hpp"
 #include "core/mpi_call.hpp"
 #include "state/state.hpp"
 
@@ -19,6 +20,16 @@ struct DupComm {
   }
 };
 
+// mpcomm_state_create and mpcomm_state_create_f, once comm is checked.
+mpcomm_state_t create_state(MPI_Comm comm, const mpcomm_parallel_config_t *cfg) {
+  // A private duplicate: the state's traffic never meets the caller's.
+  DupComm dup;
+  mpcomm::mpi_check(MPI_Comm_dup(comm, &dup.comm), "MPI_Comm_dup");
+  MPI_Comm_set_errhandler(dup.comm, MPI_ERRORS_RETURN);
+  mpcomm_parallel_config_t agreed = mpcomm::agreed_config(dup.comm, cfg);
+  return new mpcomm_state_s(dup.comm, agreed);
+}
+
 }  // namespace
 
 extern "C" {
@@ -30,12 +41,16 @@ mpcomm_status_t mpcomm_state_create(MPI_Comm comm, const mpcomm_parallel_config_
     mpcomm::require_not_null(state, "state");
     *state = nullptr;
     mpcomm::require_arg(comm != MPI_COMM_NULL, "comm must not be MPI_COMM_NULL");
-    // A private duplicate: the state's traffic never meets the caller's.
-    DupComm dup;
-    mpcomm::mpi_check(MPI_Comm_dup(comm, &dup.comm), "MPI_Comm_dup");
-    MPI_Comm_set_errhandler(dup.comm, MPI_ERRORS_RETURN);
-    mpcomm_parallel_config_t agreed = mpcomm::agreed_config(dup.comm, cfg);
-    *state = new mpcomm_state_s(dup.comm, agreed);
+    *state = create_state(comm, cfg);
+  });
+}
+
+mpcomm_status_t mpcomm_state_create_f(MPI_Fint comm, const mpcomm_parallel_config_t *cfg,
+                                      mpcomm_state_t *state) {
+  return mpcomm::c_boundary("mpcomm_state_create_f", [&] {
+    mpcomm::require_not_null(state, "state");
+    *state = nullptr;
+    *state = create_state(mpcomm::comm_from_fortran(comm, "comm"), cfg);
   });
 }
 
