@@ -5,10 +5,9 @@
  *   mpicc -std=c99 c_state_allreduce.c $(pkg-config --cflags --libs mpcomm)
  *   mpirun -np 4 ./a.out
  */
+#include <mpcomm.h>
 #include <stdio.h>
 #include <string.h>
-
-#include <mpcomm.h>
 
 #define COUNT 1000
 

@@ -9,12 +9,12 @@
 
 static int failures = 0;
 
-#define CHECK(cond)                                                        \
-  do {                                                                     \
-    if (!(cond)) {                                                         \
+#define CHECK(cond)                                                            \
+  do {                                                                         \
+    if (!(cond)) {                                                             \
       fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-      failures++;                                                          \
-    }                                                                      \
+      failures++;                                                              \
+    }                                                                          \
   } while (0)
 
 static void check_core(void) {
@@ -44,8 +44,7 @@ static void check_parallel_config(void) {
   cfg.pipeline_parallel_size = 2;
   cfg.data_parallel_size = 2;
   CHECK(mpcomm_parallel_config_world_size(&cfg, &world) == MPCOMM_SUCCESS && world == 4);
-  CHECK(mpcomm_parallel_config_world_size_across_dp(&cfg, &world) == MPCOMM_SUCCESS &&
-        world == 8);
+  CHECK(mpcomm_parallel_config_world_size_across_dp(&cfg, &world) == MPCOMM_SUCCESS && world == 8);
   CHECK(mpcomm_layout_group_ranks(&cfg, 8, kind, ranks, 8, &ngroups, &group_size) ==
         MPCOMM_SUCCESS);
   CHECK(ngroups == 4 && group_size == 2);

@@ -40,8 +40,8 @@ TEST(State, EveryGroupMatchesTheLayout) {
   cfg.enable_expert_parallel = 1;
   mpcomm_state_t state = nullptr;
   ASSERT_EQ(mpcomm_state_create(MPI_COMM_WORLD, &cfg, &state), MPCOMM_SUCCESS) << error();
-  const mpcomm_group_kind_t kinds[] = {MPCOMM_GROUP_WORLD, MPCOMM_GROUP_TP,  MPCOMM_GROUP_PP,
-                                       MPCOMM_GROUP_DP,    MPCOMM_GROUP_EP,  MPCOMM_GROUP_DCP,
+  const mpcomm_group_kind_t kinds[] = {MPCOMM_GROUP_WORLD, MPCOMM_GROUP_TP, MPCOMM_GROUP_PP,
+                                       MPCOMM_GROUP_DP,    MPCOMM_GROUP_EP, MPCOMM_GROUP_DCP,
                                        MPCOMM_GROUP_PCP};
   for (mpcomm_group_kind_t kind : kinds) {
     int ngroups = 0, group_size = 0;
