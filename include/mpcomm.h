@@ -267,10 +267,9 @@ MPCOMM_API mpcomm_status_t mpcomm_group_ranks(mpcomm_group_t group, int *ranks, 
 MPCOMM_API mpcomm_status_t mpcomm_group_set_timeout(mpcomm_group_t group, double seconds);
 MPCOMM_API mpcomm_status_t mpcomm_group_get_timeout(mpcomm_group_t group, double *seconds);
 
-/* ------------------------------------------- control plane: objects are bytes (mpcomm_objects(3))
- */
+/* --------------------------------------- control plane: objects are bytes (mpcomm_objects(3)) */
 
-/* Waits until every member has called it, at most timeout_s seconds (<= 0: 30 seconds). */
+/* Waits until every member has called it, at most timeout_s seconds (<= 0: the group's). */
 MPCOMM_API mpcomm_status_t mpcomm_barrier(mpcomm_group_t group, double timeout_s);
 /* dst and src are ranks in the group. */
 MPCOMM_API mpcomm_status_t mpcomm_send_object(mpcomm_group_t group, const void *buf, size_t len,

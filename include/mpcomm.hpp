@@ -2,6 +2,9 @@
 #ifndef MPCOMM_HPP
 #define MPCOMM_HPP
 
+// Under an older standard only the #error at the end, not a page of errors about std::variant.
+#if defined(__cplusplus) && __cplusplus >= 201703L
+
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -634,4 +637,7 @@ class State {
 
 }  // namespace mpcomm
 
+#else
+#error "mpcomm.hpp needs C++17 or later (e.g. -std=c++17); C programs include mpcomm.h"
+#endif  // C++17
 #endif  // MPCOMM_HPP

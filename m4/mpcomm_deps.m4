@@ -17,9 +17,33 @@ AC_DEFUN([MPCOMM_CHECK_MSGPACK], [
   AM_CONDITIONAL([HAVE_MSGPACK], [test "$mpcomm_have_msgpack" = yes])
 ])
 
+# DLPack has no pkg-config file: DLPACK_CFLAGS (e.g. -I/opt/dlpack/include) names a header
+# outside the compiler's search path; mpcomm.pc passes it on, since mpcomm.h includes the header.
 AC_DEFUN([MPCOMM_CHECK_DLPACK], [
+  AC_ARG_VAR([DLPACK_CFLAGS], [C preprocessor flags for dlpack/dlpack.h, e.g. -I/opt/dlpack/include])
+  mpcomm_save_CPPFLAGS=$CPPFLAGS
+  CPPFLAGS="$CPPFLAGS $DLPACK_CFLAGS"
   AC_CHECK_HEADER([dlpack/dlpack.h], [],
-    [AC_MSG_ERROR([the DLPack header dlpack/dlpack.h is required (Debian: apt-get install libdlpack-dev)])])
+    [AC_MSG_ERROR([the DLPack header dlpack/dlpack.h is required (Debian: apt-get install libdlpack-dev; elsewhere set DLPACK_CFLAGS=-I<dir>)])])
+  CPPFLAGS=$mpcomm_save_CPPFLAGS
+])
+
+# mpcomm.pc's Libs.private: what a static link of libmpcomm.a needs beyond the Requires.private
+# packages: SHA-256, CUDA and NCCL when built, and the C++ runtime (a C program's link does not
+# add it). Each -L and -Wl,-rpath directory once.
+AC_DEFUN([MPCOMM_SET_PC_LIBS_PRIVATE], [
+  mpcomm_cxx_runtime=
+  AS_IF([test "$GXX" = yes], [mpcomm_cxx_runtime="-lstdc++ -lm"])
+  MPCOMM_PC_LIBS_PRIVATE=
+  for mpcomm_word in $CRYPTO_LIBS $CUDA_LDFLAGS $CUDA_LIBS $NCCL_LDFLAGS $NCCL_LIBS \
+      $mpcomm_cxx_runtime; do
+    case "$mpcomm_word" in
+      -L*|-Wl,-rpath,*)
+        case " $MPCOMM_PC_LIBS_PRIVATE " in *" $mpcomm_word "*) continue ;; esac ;;
+    esac
+    MPCOMM_PC_LIBS_PRIVATE="${MPCOMM_PC_LIBS_PRIVATE:+$MPCOMM_PC_LIBS_PRIVATE }$mpcomm_word"
+  done
+  AC_SUBST([MPCOMM_PC_LIBS_PRIVATE])
 ])
 
 # SHA-256 comes from OpenSSL's libcrypto when present, else from nettle.

@@ -100,3 +100,20 @@ dist_man_MANS += \
 	%reldir%/man3/mpcomm_group_comm.3 \
 	%reldir%/man3/mpcomm_group_from_comm_f.3 \
 	%reldir%/man3/mpcomm_state_create_f.3
+
+# The alias pages (a single .so line) are installed as symbolic links to the page they name:
+# man, man -l and groff then find the page from any directory.
+install-data-hook: install-man-aliases
+install-man-aliases:
+	@for f in $(dist_man_MANS); do \
+	  first=`sed -n 1p "$(srcdir)/$$f"`; \
+	  case "$$first" in ".so "*) ;; *) continue ;; esac; \
+	  target=`echo "$$first" | sed 's/^\.so //'`; \
+	  sec=`echo "$$f" | sed 's|.*/man\([0-9]\)/[^/]*$$|\1|'`; \
+	  tsec=`echo "$$target" | sed 's|^man\([0-9]\)/.*|\1|'`; \
+	  link=`basename "$$target"`; \
+	  test "$$sec" = "$$tsec" || link="../man$$tsec/$$link"; \
+	  dir="$(DESTDIR)$(mandir)/man$$sec"; \
+	  rm -f "$$dir/`basename $$f`" && ln -s "$$link" "$$dir/`basename $$f`" || exit 1; \
+	done
+.PHONY: install-man-aliases

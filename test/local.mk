@@ -90,6 +90,10 @@ TESTS += $(MPI_TESTS:=.1.mpi) $(MPI_TESTS:=.2.mpi) $(MPI_TESTS:=.4.mpi)
 endif
 check_PROGRAMS += $(C_TESTS)
 TESTS += $(C_TESTS)
+# The C++ header under C++14: one #error naming C++17.
+TESTS += test/c/hpp-needs-cxx17.sh
+EXTRA_DIST += test/c/hpp-needs-cxx17.sh
+AM_TESTS_ENVIRONMENT += MPICXX='$(MPICXX)'; export MPICXX;
 
 # The .N.mpi file only stands for the run; its name carries the program and the rank count.
 %.1.mpi: %$(EXEEXT)
@@ -119,8 +123,13 @@ test_unit_test_pp_indices_LDADD = $(UNIT_LDADD)
 # The installed programs and the installed library, used as a user would.
 TEST_EXTENSIONS += .sh
 SH_LOG_COMPILER = env MPIRUN='$(MPIRUN)' OMPI_SERVER='$(OMPI_SERVER)' $(SHELL)
-TESTS += test/tools/mpcomm_info.sh test/tools/install_pkgconfig.sh
-EXTRA_DIST += test/tools/mpcomm_info.sh test/tools/install_pkgconfig.sh test/tools/outside.c
+TESTS += test/tools/mpcomm_info.sh test/tools/install_pkgconfig.sh test/tools/configure-summary.sh \
+	test/tools/man-pages.sh
+EXTRA_DIST += test/tools/mpcomm_info.sh test/tools/install_pkgconfig.sh test/tools/outside.c \
+	test/tools/configure-summary.sh test/tools/man-pages.sh
+# The tree itself: the include graph follows the layers of HACKING.md.
+TESTS += test/tools/layers.sh
+EXTRA_DIST += test/tools/layers.sh
 AM_TESTS_ENVIRONMENT += MPCOMM_TEST_MPIRUN='$(MPIRUN)'; export MPCOMM_TEST_MPIRUN; \
 	CC='$(CC)'; export CC; MPCOMM_TEST_SAN_FLAGS='$(MPCOMM_SAN_FLAGS)'; export MPCOMM_TEST_SAN_FLAGS; PKG_CONFIG='$(PKG_CONFIG)'; export PKG_CONFIG; \
 	MAKE='$(MAKE)'; export MAKE;
@@ -237,6 +246,19 @@ test_mpi_test_tensor_dict_LDADD = $(MPI_LDADD)
 MPI_TESTS += test/mpi/test_dataplane_api
 test_mpi_test_dataplane_api_SOURCES = test/mpi/test_dataplane_api.cpp test/mpi/group_test_util.hpp
 test_mpi_test_dataplane_api_LDADD = $(MPI_LDADD)
+# mpcomm on a private one-node Slurm cluster: srun --mpi=pmix, sbatch (examples/slurm), salloc +
+# mpirun, and the diagnostic for srun without PMIx. Skips (77) where Slurm is not installed.
+if HAVE_GTEST
+TESTS += test/slurm/slurm-cluster.sh
+endif
+EXTRA_DIST += test/slurm/slurm-cluster.sh examples/slurm/tp_pp_mlp.sbatch
+# The node's processes against the CPUs of their affinity masks (locality::node_cpus), under
+# mpirun with and without binding (and under srun in test/slurm/slurm-cluster.sh).
+check_PROGRAMS += test/mpi/node_cpus_probe
+test_mpi_node_cpus_probe_SOURCES = test/mpi/node_cpus_probe.cpp
+test_mpi_node_cpus_probe_LDADD = $(MPCOMM_INTERNAL_LIBS)
+TESTS += test/mpi/node-cpus.sh
+EXTRA_DIST += test/mpi/node-cpus.sh
 # The 1.0 ABI's additions: a group's communicator, Fortran handles, the config initializer and
 # the group info's struct_size, in C and C++.
 MPI_TESTS += test/mpi/test_abi

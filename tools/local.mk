@@ -2,7 +2,8 @@
 # mpcomm-info: group layout, rank membership and build facts.
 bin_PROGRAMS += tools/mpcomm-info
 tools_mpcomm_info_SOURCES = tools/mpcomm-info.cpp \
-	tools/info/locality_report.cpp tools/info/locality_report.hpp
+	tools/info/locality_report.cpp tools/info/locality_report.hpp \
+	tools/info/launch_check.cpp tools/info/launch_check.hpp
 tools_mpcomm_info_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tools
 tools_mpcomm_info_LDADD = $(MPCOMM_INTERNAL_LIBS) $(HWLOC_LIBS)
 # mpcomm-p2p-check: the GPU P2P check the library runs in a child process (not on PATH).

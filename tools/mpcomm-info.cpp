@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "config.h"
+#include "info/launch_check.hpp"
 #include "info/locality_report.hpp"
 #include "mpcomm.h"
 #ifdef MPCOMM_HAVE_CUDA
@@ -42,6 +43,9 @@ const char kUsage[] =
     "  --world N   number of ranks, a multiple of D*P*C*T (default: the MPI world size under\n"
     "              mpirun, else D*P*C*T)\n"
     "  --json      one JSON object instead of text\n";
+
+// What a usage error prints after its one line.
+const char kHint[] = "Try 'mpcomm-info --help' for more information.\n";
 
 struct Options {
   int tp = 1, pp = 1, dp = 1, dcp = 1, pcp = 1;
@@ -388,7 +392,7 @@ int run(int argc, char **argv, const MpiSession &mpi) {
   Options o;
   std::string error;
   if (!parse_options(argc, argv, &o, &error)) {
-    if (root) std::fprintf(stderr, "mpcomm-info: %s\n%s", error.c_str(), kUsage);
+    if (root) std::fprintf(stderr, "mpcomm-info: %s\n%s", error.c_str(), kHint);
     return kExitUsage;
   }
   if (o.help) {
@@ -425,8 +429,7 @@ int run(int argc, char **argv, const MpiSession &mpi) {
       for (int size : {o.dp, o.pp, o.pcp, o.tp}) block = block > INT_MAX ? block : block * size;
       if (block > INT_MAX) {
         if (root)
-          std::fprintf(stderr, "mpcomm-info: DP*PP*PCP*TP (%ld) exceeds INT_MAX\n%s", block,
-                       kUsage);
+          std::fprintf(stderr, "mpcomm-info: DP*PP*PCP*TP (%ld) exceeds INT_MAX\n%s", block, kHint);
         return kExitUsage;
       }
       world = static_cast<int>(block);
@@ -449,8 +452,7 @@ int run(int argc, char **argv, const MpiSession &mpi) {
   if (!ok) {
     if (root) {
       std::fprintf(stderr, "mpcomm-info: %s\n", failure.message.c_str());
-      if (failure.status == MPCOMM_ERR_INVALID_ARGUMENT)
-        std::fputs("Try 'mpcomm-info --help' for the options.\n", stderr);
+      if (failure.status == MPCOMM_ERR_INVALID_ARGUMENT) std::fputs(kHint, stderr);
     }
     return failure.status == MPCOMM_ERR_INVALID_ARGUMENT ? kExitUsage : 1;
   }
@@ -471,11 +473,12 @@ int run(int argc, char **argv, const MpiSession &mpi) {
   }
   // Where each rank runs, and each node's GPUs (from the node's first rank).
   const int local_rank = mpi.node_rank();
-  const std::vector<std::string> locality = mpi.gather(
-      o.json ? mpcomm::info::rank_locality_json(local_rank) : mpcomm::info::rank_locality_text(mpi.rank(), local_rank));
-  const std::vector<std::string> nodes = mpi.gather(
-      local_rank != 0 ? std::string()
-                      : o.json ? mpcomm::info::node_topology_json() : mpcomm::info::node_topology_text());
+  const std::vector<std::string> locality =
+      mpi.gather(o.json ? mpcomm::info::rank_locality_json(local_rank)
+                        : mpcomm::info::rank_locality_text(mpi.rank(), local_rank));
+  const std::vector<std::string> nodes = mpi.gather(local_rank != 0 ? std::string()
+                                                    : o.json ? mpcomm::info::node_topology_json()
+                                                             : mpcomm::info::node_topology_text());
   if (!root) return 0;
   const BuildFacts build = build_facts();
   if (o.json) {
@@ -501,6 +504,17 @@ int run(int argc, char **argv, const MpiSession &mpi) {
 }  // namespace
 
 int main(int argc, char **argv) {
+  // MPI_Get_library_version may be called before MPI_Init.
+  char library[MPI_MAX_LIBRARY_VERSION_STRING] = "";
+  int length = 0;
+  MPI_Get_library_version(library, &length);
+  const std::string launch_error = mpcomm::info::srun_without_pmix(library);
+  if (!launch_error.empty()) {
+    const char *task = std::getenv("SLURM_PROCID");
+    if (task == nullptr || std::strcmp(task, "0") == 0)
+      std::fprintf(stderr, "mpcomm-info: %s\n", launch_error.c_str());
+    return 1;
+  }
   MpiSession mpi(&argc, &argv);
   const int status = run(argc, argv, mpi);
   std::fflush(stdout);

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "config.h"
 #include "mpcomm.h"
 #include "perf/ops.hpp"
 #include "perf/options.hpp"
@@ -148,10 +149,15 @@ int main(int argc, char **argv) {
   int rank = 0, size = 1;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &size);
-  if (!parsed || help) {
+  if (!parsed || help || options.version) {
     if (rank == 0) {
-      if (!parsed) std::fprintf(stderr, "mpcomm-perf: %s\n", error.c_str());
-      std::fputs(perf::usage().c_str(), parsed ? stdout : stderr);
+      if (!parsed)
+        std::fprintf(stderr, "mpcomm-perf: %s\nTry 'mpcomm-perf --help' for more information.\n",
+                     error.c_str());
+      else if (help)
+        std::fputs(perf::usage().c_str(), stdout);
+      else
+        std::printf("mpcomm-perf %s\n", PACKAGE_VERSION);
     }
     MPI_Finalize();
     return parsed ? 0 : 2;
@@ -159,8 +165,10 @@ int main(int argc, char **argv) {
   // The one check that needs the number of ranks.
   if (options.op == "state_create" && size % (options.tp * options.pp) != 0) {
     if (rank == 0)
-      std::fprintf(stderr, "mpcomm-perf: --tp %d x --pp %d does not divide the %d ranks\n%s",
-                   options.tp, options.pp, size, perf::usage().c_str());
+      std::fprintf(stderr,
+                   "mpcomm-perf: --tp %d x --pp %d does not divide the %d ranks\n"
+                   "Try 'mpcomm-perf --help' for more information.\n",
+                   options.tp, options.pp, size);
     MPI_Finalize();
     return 2;
   }

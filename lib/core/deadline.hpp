@@ -39,8 +39,9 @@ class Deadline {
 // (spinning would take the core from the peer being waited for).
 unsigned spin_polls();
 
-// Whether this node runs more processes than it has cores, as the launcher tells (false when it
-// does not say): then a process that waits must give its core away.
+// Whether this node runs more processes than it has cores, as the launcher's environment tells
+// (false when it does not say; a guess for the polls only, before any communicator exists: the
+// host allreduce decides from its group, see locality/node_cpus.hpp).
 bool node_oversubscribed();
 
 // Calls done() until it returns true (then true) or the deadline passes (then false). The first

@@ -2,13 +2,13 @@
 
 #include <cstring>
 
-#include "core/deadline.hpp"
 #include "core/error.hpp"
 #include "core/mpi_call.hpp"
 #include "dataplane/buffer.hpp"
 #include "dataplane/dtype.hpp"
 #include "dataplane/host_collectives.hpp"
 #include "dataplane/reduce_op.hpp"
+#include "locality/node_cpus.hpp"
 
 namespace mpcomm::dataplane {
 namespace {
@@ -48,7 +48,8 @@ HostAllreduce::HostAllreduce(MPI_Comm comm) {
     // implementation runs, and they must all take the same.
     const int leader = node_rank_ == 0 ? 1 : 0;
     mpi_check(MPI_Allreduce(&leader, &nodes_, 1, MPI_INT, MPI_SUM, comm), "MPI_Allreduce");
-    const int local[2] = {node_size_, node_oversubscribed() ? 1 : 0};
+    // Oversubscribed: this node's members outnumber the CPUs of their affinity masks.
+    const int local[2] = {node_size_, locality::node_cpus(node_).oversubscribed() ? 1 : 0};
     int largest[2] = {0, 0};
     mpi_check(MPI_Allreduce(local, largest, 2, MPI_INT, MPI_MAX, comm), "MPI_Allreduce");
     largest_node_ = largest[0];

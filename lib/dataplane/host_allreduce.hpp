@@ -41,7 +41,8 @@ class HostAllreduce {
   // same on every rank.
   int nodes() const { return nodes_; }
   int largest_node() const { return largest_node_; }
-  // Whether any node comm spans runs more processes than it has cores.
+  // Whether on any node comm spans, its members there outnumber the CPUs (PUs) in the union of
+  // their affinity masks (locality::node_cpus): the same on every rank.
   bool oversubscribed() const { return oversubscribed_; }
 
   // Whether an all_reduce of `bytes` of dtype runs through shared memory under `choice`: kShm

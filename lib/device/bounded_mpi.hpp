@@ -1,6 +1,6 @@
-// The MPI collectives the device data plane agrees with, bounded by the group's timeout: a
-// member that never comes makes the others fail with MPCOMM_ERR_TIMEOUT (and the group broken)
-// instead of hanging, as every blocking control-plane call does. Collective over the group.
+// The MPI collectives the device data plane agrees with: comm/bounded.hpp on the group's
+// communicator and timeout. A member that never comes makes the others fail with
+// MPCOMM_ERR_TIMEOUT and the group broken instead of hanging. Collective over the group.
 #pragma once
 
 #include <cstddef>

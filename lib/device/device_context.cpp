@@ -38,7 +38,8 @@ EligibilityFacts gather_facts(mpcomm_group_s &g, int device) {
   f.library_available = true;
   f.disabled_by_config = g.custom_allreduce_off();
   f.world_size = g.size();
-  f.single_node = locality::node_count(g.comm()) == 1;
+  g.run_bounded("counting the group's nodes",
+                [&] { f.single_node = locality::node_count(g.comm(), g.timeout()) == 1; });
   const locality::Nvml &nvml = locality::Nvml::instance();
   f.nvml_available = nvml.available();
   f.nvml_unavailable_reason = nvml.unavailable_reason();

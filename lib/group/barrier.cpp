@@ -15,7 +15,6 @@ namespace {
 using namespace protocol;
 
 constexpr int kAllToAllLimit = 32;
-constexpr double kDefaultBarrierTimeout = 30.0;  // the seed's StatelessProcessGroup.barrier
 
 void all_to_all_barrier(mpcomm_group_s &g, const Deadline &deadline) {
   // Zero-byte messages never touch their buffers; MPI only wants a valid address.
@@ -45,7 +44,7 @@ extern "C" mpcomm_status_t mpcomm_barrier(mpcomm_group_t group, double timeout_s
     using namespace mpcomm;
     auto &g = group_ref(group);
     const double seconds =
-        protocol::timeout_argument(timeout_s, kDefaultBarrierTimeout, "timeout_s");
+        protocol::timeout_argument(timeout_s, g.timeout(), "timeout_s");  // <= 0: the group's
     protocol::run_operation(g, [&] {
       if (g.size() == 1) return;
       const Deadline deadline(seconds);

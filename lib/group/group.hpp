@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/error.hpp"
 #include "group/requests.hpp"
 #include "mpcomm.h"
 
@@ -73,6 +74,11 @@ struct mpcomm_group_s {
   void mark_broken(const std::string &cause);
   // Throws Error(MPCOMM_ERR_BROKEN) if broken.
   void require_usable() const;
+  // Runs body, a bounded control-plane collective on the group's communicator
+  // (comm/bounded.hpp): the group must be usable, and a timeout, which leaves the collective
+  // half-done, breaks it. Error(TIMEOUT) then says `what` the members failed to do together.
+  template <class Body>
+  void run_bounded(const char *what, Body &&body);
 
   // Groups owned by something else (a parallel state) cannot be freed by mpcomm_group_free.
   void set_owner(const char *owner) { owner_ = owner ? owner : ""; }
@@ -157,6 +163,20 @@ struct mpcomm_group_s {
   std::unique_ptr<mpcomm::device::DeviceContext, mpcomm::device::DeviceContextDeleter>
       device_context_;
 };
+
+template <class Body>
+void mpcomm_group_s::run_bounded(const char *what, Body &&body) {
+  require_usable();
+  try {
+    body();
+  } catch (const mpcomm::Error &e) {
+    if (e.status() != MPCOMM_ERR_TIMEOUT) throw;
+    const std::string cause = mpcomm::concat("timed out after ", timeout_, " s in ", what,
+                                             ": not every member of the group took part");
+    mark_broken(cause);
+    throw mpcomm::Error(MPCOMM_ERR_TIMEOUT, cause);
+  }
+}
 
 namespace mpcomm {
 

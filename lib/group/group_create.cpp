@@ -6,7 +6,7 @@
 #include <memory>
 #include <vector>
 
-#include "core/abandoned.hpp"
+#include "comm/bounded.hpp"
 #include "core/deadline.hpp"
 #include "core/error.hpp"
 #include "core/fortran_handle.hpp"
@@ -102,28 +102,10 @@ void group_from_comm(MPI_Comm comm, mpcomm_group_t *group) {
   require_arg(!inter, "comm must be an intracommunicator, got an intercommunicator");
   const double timeout = default_object_timeout();
 
-  // MPI writes the new communicator when the duplication completes, which may be after a
-  // timeout: the handle lives on the heap.
-  auto dup = std::make_unique<MPI_Comm>(MPI_COMM_NULL);
-  MPI_Request request = MPI_REQUEST_NULL;
-  mpi_check(MPI_Comm_idup(comm, dup.get(), &request), "MPI_Comm_idup");
-  int code = MPI_SUCCESS;
-  const bool done = poll_until(Deadline(timeout), [&] {
-    int flag = 0;
-    code = MPI_Test(&request, &flag, MPI_STATUS_IGNORE);
-    return flag != 0 || code != MPI_SUCCESS;
-  });
-  mpi_check(code, "MPI_Comm_idup");
-  if (!done) {
-    // A pending MPI_Comm_idup can be neither cancelled nor freed; it completes if the others
-    // ever come (the communicator it then makes is never freed).
-    keep_until_done(request, std::move(dup));
-    throw Error(MPCOMM_ERR_TIMEOUT,
-                concat("timed out after ", timeout,
-                       " s duplicating comm: not every process of comm called "
-                       "mpcomm_group_from_comm (comm cannot be used collectively any more)"));
-  }
-  std::unique_ptr<mpcomm_group_s> made(adopt_communicator(*dup));
+  // A process of comm that never calls leaves the others with a timeout, and comm cannot be
+  // used collectively any more.
+  const MPI_Comm dup = bounded_dup(comm, timeout, "duplicating comm in mpcomm_group_from_comm");
+  std::unique_ptr<mpcomm_group_s> made(adopt_communicator(dup));
   if (spans_world(*made)) learn_node_local_rank(made->comm());
   *group = made.release();
 }

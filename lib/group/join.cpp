@@ -9,7 +9,9 @@ extern "C" mpcomm_status_t mpcomm_group_join(const char *host, int port, int ran
     mpcomm::require_not_null(group, "group");
     *group = nullptr;
     mpcomm::require_not_null(host, "host");
-    mpcomm::rendezvous::Request request{host, port, rank, world_size, timeout_s};
+    // 0 or less: MPCOMM_TIMEOUT, as for every timeout argument (NaN is refused below).
+    const double seconds = timeout_s <= 0 ? mpcomm::default_object_timeout() : timeout_s;
+    mpcomm::rendezvous::Request request{host, port, rank, world_size, seconds};
     *group = mpcomm::adopt_communicator(mpcomm::rendezvous::join(request));
   });
 }

@@ -11,7 +11,10 @@ namespace mpcomm {
 
 namespace {
 std::vector<int> same_node_as_writer(mpcomm_group_s &g) {
-  return locality::same_node_as(g.comm(), 0);
+  std::vector<int> flags;
+  g.run_bounded("finding the message queue's readers on the writer's node",
+                [&] { flags = locality::same_node_as(g.comm(), 0, g.timeout()); });
+  return flags;
 }
 }  // namespace
 
@@ -33,10 +36,12 @@ void MessageQueue::broadcast(mpcomm_group_s &g, void *buf, size_t capacity, size
     ring_.write(buf, *len, !fits, deadline);
     // Readers elsewhere always, and local readers when the object is too large for a slot.
     std::vector<int> over_mpi = remote_;
-    if (!fits) over_mpi.insert(over_mpi.end(), ring_.local_readers().begin(), ring_.local_readers().end());
+    if (!fits)
+      over_mpi.insert(over_mpi.end(), ring_.local_readers().begin(), ring_.local_readers().end());
     if (!over_mpi.empty())
-      protocol::send_object_to(g, buf, *len, over_mpi.data(), over_mpi.size(), protocol::kTagBroadcast,
-                           protocol::kTagBroadcastData, deadline, what);
+      protocol::send_object_to(g, buf, *len, over_mpi.data(), over_mpi.size(),
+                               protocol::kTagBroadcast, protocol::kTagBroadcastData, deadline,
+                               what);
     return;
   }
   // A kept object (an earlier call's buffer was too small) comes first; so do readers off the
@@ -44,7 +49,7 @@ void MessageQueue::broadcast(mpcomm_group_s &g, void *buf, size_t capacity, size
   const bool kept = g.kept().count({protocol::kTagBroadcast, 0}) != 0;
   if (kept || !ring_.is_local_reader()) {
     protocol::receive_object(g, buf, capacity, len, 0, protocol::kTagBroadcast,
-                         protocol::kTagBroadcastData, deadline, what);
+                             protocol::kTagBroadcastData, deadline, what);
     return;
   }
   ShmRing::Message msg{};
@@ -58,7 +63,7 @@ void MessageQueue::broadcast(mpcomm_group_s &g, void *buf, size_t capacity, size
   if (msg.elsewhere) {
     ring_.release();
     protocol::receive_object(g, buf, capacity, len, 0, protocol::kTagBroadcast,
-                         protocol::kTagBroadcastData, deadline, what);
+                             protocol::kTagBroadcastData, deadline, what);
     return;
   }
   *len = msg.length;

@@ -153,7 +153,7 @@ void validate(const Request &request) {
   require_arg(request.rank >= 0 && request.rank < request.world_size, "rank must be in 0..",
               request.world_size - 1, " (world_size ", request.world_size, "), got ", request.rank);
   require_arg(std::isfinite(request.timeout_s) && request.timeout_s > 0,
-              "timeout_s must be a positive number of seconds, got ", request.timeout_s);
+              "timeout_s must be a finite number of seconds, got ", request.timeout_s);
   require_arg(!request.host.empty() && request.host != "0.0.0.0" && request.host != "::",
               "host must name one interface's address, got '", request.host,
               "' (a rendezvous never listens on every interface)");

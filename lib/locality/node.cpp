@@ -4,6 +4,7 @@
 #include <random>
 #include <string>
 
+#include "comm/bounded.hpp"
 #include "core/log.hpp"
 #include "core/mpi_call.hpp"
 #include "locality/topology.hpp"
@@ -79,23 +80,25 @@ class SharedWord {
 };
 
 // The source's machine identity, broadcast over comm.
-std::string source_identity(MPI_Comm comm, int source, int rank) {
+std::string source_identity(MPI_Comm comm, int source, int rank, double timeout_s) {
   std::string id = rank == source ? Topology::instance().machine_identity() : std::string();
   int length = static_cast<int>(id.size());
-  mpi_check(MPI_Bcast(&length, 1, MPI_INT, source, comm), "MPI_Bcast");
+  bounded_broadcast(comm, &length, sizeof length, source, timeout_s,
+                    "broadcasting the source's machine identity");
   id.resize(static_cast<size_t>(length));
-  mpi_check(MPI_Bcast(id.data(), length, MPI_CHAR, source, comm), "MPI_Bcast");
+  bounded_broadcast(comm, id.data(), id.size(), source, timeout_s,
+                    "broadcasting the source's machine identity");
   return id;
 }
 
 }  // namespace
 
-std::vector<int> same_node_as(MPI_Comm comm, int source) {
+std::vector<int> same_node_as(MPI_Comm comm, int source, double timeout_s) {
   int rank = 0, size = 0;
   MPI_Comm_rank(comm, &rank);
   MPI_Comm_size(comm, &size);
-  require_arg(source >= 0 && source < size, "source_rank ", source, " is out of range [0, ",
-              size, ")");
+  require_arg(source >= 0 && source < size, "source_rank ", source, " is out of range [0, ", size,
+              ")");
 
   // A magic word no stale memory holds: random, chosen by the source, known to all.
   uint64_t magic = 0;
@@ -103,7 +106,10 @@ std::vector<int> same_node_as(MPI_Comm comm, int source) {
     std::random_device entropy;
     magic = (uint64_t(entropy()) << 32 | entropy()) | 1;
   }
-  mpi_check(MPI_Bcast(&magic, 1, MPI_UINT64_T, source, comm), "MPI_Bcast");
+  // Every process has come once this returns, so the blocking splits and window below cannot
+  // hang on one that never does.
+  bounded_broadcast(comm, &magic, sizeof magic, source, timeout_s,
+                    "broadcasting the same-node test's magic word");
 
   OwnedComm node = split_node(comm);
   int mine = 0;
@@ -112,32 +118,39 @@ std::vector<int> same_node_as(MPI_Comm comm, int source) {
     int node_rank = 0;
     MPI_Comm_rank(node.get(), &node_rank);
     if (node_rank == 0) word.store(0);
-    mpi_check(MPI_Barrier(comm), "MPI_Barrier");
+    bounded_barrier(comm, timeout_s, "waiting for the shared word to be cleared");
     if (rank == source) word.store(magic);
-    mpi_check(MPI_Barrier(comm), "MPI_Barrier");
+    bounded_barrier(comm, timeout_s, "waiting for the source to write the magic word");
     mine = word.load() == magic ? 1 : 0;
     // Nobody frees the window before every rank has read it.
-    mpi_check(MPI_Barrier(comm), "MPI_Barrier");
+    bounded_barrier(comm, timeout_s, "waiting for every process to read the shared word");
   }
 
-  std::string theirs = source_identity(comm, source, rank);
+  std::string theirs = source_identity(comm, source, rank, timeout_s);
   const std::string &ours = Topology::instance().machine_identity();
   if ((theirs == ours) != (mine == 1))
     log::warn("same-node test and hwloc disagree: shared memory says this rank is ",
-              mine ? "on" : "not on", " the node of rank ", source, ", but hwloc identifies it as '",
-              ours, "' and rank ", source, " as '", theirs, "'");
+              mine ? "on" : "not on", " the node of rank ", source,
+              ", but hwloc identifies it as '", ours, "' and rank ", source, " as '", theirs, "'");
 
   std::vector<int> flags(static_cast<size_t>(size));
-  mpi_check(MPI_Allgather(&mine, 1, MPI_INT, flags.data(), 1, MPI_INT, comm), "MPI_Allgather");
+  bounded_all_gather(comm, &mine, flags.data(), sizeof mine, timeout_s,
+                     "gathering the same-node answers");
   return flags;
 }
 
-int node_count(MPI_Comm comm) {
+int node_count(MPI_Comm comm, double timeout_s) {
+  // Every process has come once this returns, so the blocking split cannot hang.
+  bounded_barrier(comm, timeout_s, "counting nodes");
   OwnedComm node = split_node(comm);
-  int node_rank = 0;
+  int node_rank = 0, size = 0;
   MPI_Comm_rank(node.get(), &node_rank);
-  int leader = node_rank == 0 ? 1 : 0, count = 0;
-  mpi_check(MPI_Allreduce(&leader, &count, 1, MPI_INT, MPI_SUM, comm), "MPI_Allreduce");
+  MPI_Comm_size(comm, &size);
+  const int leader = node_rank == 0 ? 1 : 0;
+  std::vector<int> leaders(static_cast<size_t>(size));
+  bounded_all_gather(comm, &leader, leaders.data(), sizeof leader, timeout_s, "counting nodes");
+  int count = 0;
+  for (int l : leaders) count += l;
   return count;
 }
 

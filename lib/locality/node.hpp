@@ -11,10 +11,11 @@
 namespace mpcomm::locality {
 
 // For every rank of comm, 1 if it shares memory with rank `source` of comm, else 0. Each
-// rank's answer is for its own node. Collective over comm.
-std::vector<int> same_node_as(MPI_Comm comm, int source);
+// rank's answer is for its own node. Collective over comm; every wait for the other ranks is
+// bounded by timeout_s (Error(TIMEOUT): comm cannot be used collectively any more).
+std::vector<int> same_node_as(MPI_Comm comm, int source, double timeout_s);
 
-// The number of nodes the ranks of comm span. Collective over comm.
-int node_count(MPI_Comm comm);
+// The number of nodes the ranks of comm span. Collective over comm, bounded as above.
+int node_count(MPI_Comm comm, double timeout_s);
 
 }  // namespace mpcomm::locality

@@ -13,9 +13,10 @@ mpcomm_status_t mpcomm_in_the_same_node_as(mpcomm_group_t group, int source_rank
     mpcomm::require_not_null(flags, "flags");
     mpcomm::require_arg(source_rank >= 0 && source_rank < g.size(), "source_rank ", source_rank,
                         " is out of range [0, ", g.size(), ")");
-    g.require_usable();
-    auto answer = mpcomm::locality::same_node_as(g.comm(), source_rank);
-    for (size_t i = 0; i < answer.size(); ++i) flags[i] = answer[i];
+    g.run_bounded("mpcomm_in_the_same_node_as", [&] {
+      auto answer = mpcomm::locality::same_node_as(g.comm(), source_rank, g.timeout());
+      for (size_t i = 0; i < answer.size(); ++i) flags[i] = answer[i];
+    });
   });
 }
 
@@ -24,8 +25,8 @@ mpcomm_status_t mpcomm_node_count(mpcomm_group_t group, int *count) {
     mpcomm::require_mpi_running();
     auto &g = mpcomm::group_ref(group);
     mpcomm::require_not_null(count, "count");
-    g.require_usable();
-    *count = mpcomm::locality::node_count(g.comm());
+    g.run_bounded("mpcomm_node_count",
+                  [&] { *count = mpcomm::locality::node_count(g.comm(), g.timeout()); });
   });
 }
 

@@ -3,8 +3,8 @@
 #include <cstdint>
 #include <limits>
 
+#include "comm/bounded.hpp"
 #include "core/error.hpp"
-#include "core/mpi_call.hpp"
 #include "group/group.hpp"
 
 extern "C" {
@@ -13,25 +13,23 @@ mpcomm_status_t mpcomm_dp_has_unfinished(mpcomm_group_t dp, int mine, int *any) 
   return mpcomm::c_boundary("mpcomm_dp_has_unfinished", [&] {
     auto &g = mpcomm::group_ref(dp, "dp");
     mpcomm::require_not_null(any, "any");
-    g.require_usable();
-    int local = mine != 0 ? 1 : 0, global = 0;
-    mpcomm::mpi_check(MPI_Allreduce(&local, &global, 1, MPI_INT, MPI_MAX, g.comm()),
-                      "MPI_Allreduce(MAX)");
-    *any = global;
+    g.run_bounded("mpcomm_dp_has_unfinished", [&] {
+      *any = static_cast<int>(mpcomm::bounded_max(g.comm(), mine != 0 ? 1 : 0, g.timeout(),
+                                                  "mpcomm_dp_has_unfinished"));
+    });
   });
 }
 
-mpcomm_status_t mpcomm_dp_sync_kv_cache_memory_size(mpcomm_group_t dp, int64_t mine,
-                                                    int64_t *min) {
+mpcomm_status_t mpcomm_dp_sync_kv_cache_memory_size(mpcomm_group_t dp, int64_t mine, int64_t *min) {
   return mpcomm::c_boundary("mpcomm_dp_sync_kv_cache_memory_size", [&] {
     auto &g = mpcomm::group_ref(dp, "dp");
     mpcomm::require_not_null(min, "min");
     mpcomm::require_arg(mine >= -1, "mine must be a byte count or -1 (unlimited), got ", mine);
-    g.require_usable();
-    int64_t local = mine == -1 ? std::numeric_limits<int64_t>::max() : mine, global = 0;
-    mpcomm::mpi_check(MPI_Allreduce(&local, &global, 1, MPI_INT64_T, MPI_MIN, g.comm()),
-                      "MPI_Allreduce(MIN)");
-    *min = global;
+    const int64_t local = mine == -1 ? std::numeric_limits<int64_t>::max() : mine;
+    g.run_bounded("mpcomm_dp_sync_kv_cache_memory_size", [&] {
+      *min =
+          mpcomm::bounded_min(g.comm(), local, g.timeout(), "mpcomm_dp_sync_kv_cache_memory_size");
+    });
   });
 }
 

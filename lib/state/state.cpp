@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "comm/bounded.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/mpi_call.hpp"
@@ -17,32 +18,34 @@ namespace mpcomm {
 
 namespace {
 
-constexpr mpcomm_group_kind_t kAllKinds[] = {MPCOMM_GROUP_WORLD, MPCOMM_GROUP_TP,
-                                             MPCOMM_GROUP_PP,    MPCOMM_GROUP_DP,
-                                             MPCOMM_GROUP_EP,    MPCOMM_GROUP_DCP,
+constexpr mpcomm_group_kind_t kAllKinds[] = {MPCOMM_GROUP_WORLD, MPCOMM_GROUP_TP, MPCOMM_GROUP_PP,
+                                             MPCOMM_GROUP_DP,    MPCOMM_GROUP_EP, MPCOMM_GROUP_DCP,
                                              MPCOMM_GROUP_PCP};
 
 // Every rank must have passed the same configuration (vLLM hangs when they differ): compare
 // the configuration hash of each rank with rank 0's; the error names the first differing rank.
-void require_same_config(MPI_Comm comm, const mpcomm_parallel_config_t &cfg) {
+void require_same_config(MPI_Comm comm, const mpcomm_parallel_config_t &cfg, double timeout_s) {
   std::string mine = parallel::config_hash(cfg);
   int size = 0;
   MPI_Comm_size(comm, &size);
   std::vector<char> all(static_cast<size_t>(size) * 64);
-  mpi_check(MPI_Allgather(mine.data(), 64, MPI_CHAR, all.data(), 64, MPI_CHAR, comm),
-            "MPI_Allgather");
+  bounded_all_gather(comm, mine.data(), all.data(), 64, timeout_s,
+                     "comparing the processes' parallel configurations");
   for (int r = 1; r < size; ++r) {
     if (std::memcmp(&all[64 * static_cast<size_t>(r)], all.data(), 64) != 0)
       throw Error(MPCOMM_ERR_INVALID_ARGUMENT,
-                  concat("rank ", r, " passed a different parallel configuration than rank 0 "
-                         "(configuration hash ", std::string(&all[64 * static_cast<size_t>(r)], 64),
-                         " vs ", std::string(all.data(), 64), ")"));
+                  concat("rank ", r,
+                         " passed a different parallel configuration than rank 0 "
+                         "(configuration hash ",
+                         std::string(&all[64 * static_cast<size_t>(r)], 64), " vs ",
+                         std::string(all.data(), 64), ")"));
   }
 }
 
 }  // namespace
 
-mpcomm_parallel_config_t agreed_config(MPI_Comm comm, const mpcomm_parallel_config_t *cfg) {
+mpcomm_parallel_config_t agreed_config(MPI_Comm comm, const mpcomm_parallel_config_t *cfg,
+                                       double timeout_s) {
   // Validate on every rank, then agree: a rank alone with a bad configuration must not leave
   // the others waiting in a collective.
   mpcomm_parallel_config_t checked{};
@@ -59,12 +62,13 @@ mpcomm_parallel_config_t agreed_config(MPI_Comm comm, const mpcomm_parallel_conf
   MPI_Comm_rank(comm, &rank);
   std::vector<int> statuses(static_cast<size_t>(size));
   int mine = local_status;
-  mpi_check(MPI_Allgather(&mine, 1, MPI_INT, statuses.data(), 1, MPI_INT, comm), "MPI_Allgather");
+  bounded_all_gather(comm, &mine, statuses.data(), sizeof mine, timeout_s,
+                     "checking the processes' parallel configurations");
   if (local_status != MPCOMM_SUCCESS) throw Error(local_status, local_error);
   for (int r = 0; r < size; ++r)
     require(statuses[static_cast<size_t>(r)] == MPCOMM_SUCCESS, MPCOMM_ERR_INVALID_ARGUMENT,
             "rank ", r, " passed an invalid parallel configuration (its own error says why)");
-  require_same_config(comm, checked);
+  require_same_config(comm, checked, timeout_s);
   return checked;
 }
 
@@ -88,15 +92,16 @@ mpcomm_state_s::mpcomm_state_s(MPI_Comm comm, const mpcomm_parallel_config_t &cf
       if (kind == MPCOMM_GROUP_EP && !cfg.enable_expert_parallel) continue;
       parallel::GroupPlace place = layout.place(kind, rank);
       MPI_Comm split = MPI_COMM_NULL;
-      mpi_check(MPI_Comm_split(comm, place.group, place.position, &split),
-                concat("MPI_Comm_split for the ", parallel::group_kind_name(kind), " groups")
-                    .c_str());
+      mpi_check(
+          MPI_Comm_split(comm, place.group, place.position, &split),
+          concat("MPI_Comm_split for the ", parallel::group_kind_name(kind), " groups").c_str());
       mpcomm_group_t group = adopt_communicator(split);
       group->set_owner("an mpcomm_state_t");
       // As vLLM: only the tensor-parallel group has a custom allreduce, unless turned off.
       if (kind != MPCOMM_GROUP_TP)
-        group->set_custom_allreduce_off(concat("only the tensor-parallel group uses it (this is the ",
-                                               parallel::group_kind_name(kind), " group)"));
+        group->set_custom_allreduce_off(
+            concat("only the tensor-parallel group uses it (this is the ",
+                   parallel::group_kind_name(kind), " group)"));
       else if (cfg.disable_custom_all_reduce)
         group->set_custom_allreduce_off("disable_custom_all_reduce is set");
       groups_[static_cast<size_t>(kind)] = group;

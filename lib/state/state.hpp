@@ -45,7 +45,9 @@ namespace mpcomm {
 // Reads and validates *cfg on every rank of comm and checks that all passed the same
 // configuration (by its hash); every rank then fails or succeeds alike, the error naming the
 // first rank that differs. Collective over comm.
-mpcomm_parallel_config_t agreed_config(MPI_Comm comm, const mpcomm_parallel_config_t *cfg);
+// Every wait for the other processes is bounded by timeout_s (Error(TIMEOUT)).
+mpcomm_parallel_config_t agreed_config(MPI_Comm comm, const mpcomm_parallel_config_t *cfg,
+                                       double timeout_s);
 
 // The state behind a C handle; Error(INVALID_ARGUMENT) naming `name` if NULL or not a state.
 mpcomm_state_s &state_ref(mpcomm_state_t state, const char *name = "state");

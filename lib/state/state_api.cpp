@@ -2,9 +2,11 @@
 #include <memory>
 #include <mutex>
 
+#include "comm/bounded.hpp"
 #include "core/error.hpp"
 #include "core/fortran_handle.hpp"
 #include "core/mpi_call.hpp"
+#include "group/group.hpp"
 #include "state/state.hpp"
 
 namespace {
@@ -22,11 +24,13 @@ struct DupComm {
 
 // mpcomm_state_create and mpcomm_state_create_f, once comm is checked.
 mpcomm_state_t create_state(MPI_Comm comm, const mpcomm_parallel_config_t *cfg) {
-  // A private duplicate: the state's traffic never meets the caller's.
+  // A private duplicate: the state's traffic never meets the caller's. Every wait for the
+  // other processes is bounded by MPCOMM_TIMEOUT: the ones that never come leave the others
+  // with MPCOMM_ERR_TIMEOUT, not a hang.
+  const double timeout = mpcomm::default_object_timeout();
   DupComm dup;
-  mpcomm::mpi_check(MPI_Comm_dup(comm, &dup.comm), "MPI_Comm_dup");
-  MPI_Comm_set_errhandler(dup.comm, MPI_ERRORS_RETURN);
-  mpcomm_parallel_config_t agreed = mpcomm::agreed_config(dup.comm, cfg);
+  dup.comm = mpcomm::bounded_dup(comm, timeout, "duplicating comm for the state");
+  mpcomm_parallel_config_t agreed = mpcomm::agreed_config(dup.comm, cfg, timeout);
   return new mpcomm_state_s(dup.comm, agreed);
 }
 

@@ -1,8 +1,8 @@
 #!/bin/sh
 # perf-smoke.sh: mpcomm-perf runs every operation at 2 ranks (a few iterations) and its --json
 # lines have the documented keys and sane values; the GPU modes measure or say "# skipped:" and
-# exit 0; a bad option prints usage and exits 2. Checks behaviour, not speed. Skips (77) without
-# mpirun.
+# exit 0; a bad option prints one line and the hint to --help and exits 2; --help and --version
+# exit 0. Checks behaviour, not speed. Skips (77) without mpirun.
 perf=${MPCOMM_TEST_BUILDDIR:-.}/tools/mpcomm-perf
 if test -z "$MPIRUN"; then echo "SKIP: no mpirun was found by configure"; exit 77; fi
 if ! test -x "$perf"; then echo "FAIL: $perf is not built"; exit 1; fi
@@ -108,7 +108,7 @@ grep -q '^#  group: with a message-queue broadcaster' "$out" ||
 grep -q '^# Out of bounds values : 0 OK' "$out" ||
   { fail "broadcast_object --message-queue: wrong bytes"; cat "$out"; }
 
-# Bad command lines: usage on stderr, exit status 2.
+# Bad command lines: one line and the hint to --help on stderr, exit status 2.
 for args in "-n 0 barrier" "bogus_op" "barrier -b 4K -e 1K" "barrier --baseline nccl" "barrier -x" \
     "all_reduce -d bogus" "all_gather -o avg" "broadcast_object -d float32" \
     "broadcast --device cuda" "all_reduce --algo nccl" "all_reduce --device gpu" \
@@ -118,8 +118,19 @@ for args in "-n 0 barrier" "bogus_op" "barrier -b 4K -e 1K" "barrier --baseline 
   timeout --kill-after=5 60 "$MPIRUN" $preload -np 1 "$perf" $args >"$out" 2>&1
   rc=$?
   test $rc -eq 2 || fail "'$args' exited $rc, expected 2"
-  grep -q '^usage: mpirun -np N mpcomm-perf OP' "$out" || fail "'$args' printed no usage"
+  # (mpirun adds its own lines about the exit status.)
+  { test "$(grep -c '^mpcomm-perf: ' "$out")" -eq 1 && ! grep -q '^usage: ' "$out" &&
+    grep -qxF "Try 'mpcomm-perf --help' for more information." "$out"; } ||
+    { fail "'$args': not one line and the hint to --help"; cat "$out"; }
 done
+# --help prints the usage, --version the version; both exit 0.
+# shellcheck disable=SC2086
+timeout --kill-after=5 60 "$MPIRUN" $preload -np 1 "$perf" --help >"$out" 2>&1 &&
+  grep -q '^usage: mpirun -np N mpcomm-perf OP' "$out" || fail "--help printed no usage"
+version=$(sed -n 's/^PACKAGE_VERSION = //p' "${MPCOMM_TEST_BUILDDIR:-.}/Makefile")
+# shellcheck disable=SC2086
+timeout --kill-after=5 60 "$MPIRUN" $preload -np 1 "$perf" --version >"$out" 2>&1 &&
+  test "$(cat "$out")" = "mpcomm-perf $version" || { fail "--version"; cat "$out"; }
 echo "ok: table and bad command lines"
 
 if test $failures -ne 0; then

@@ -20,11 +20,13 @@
 
 #include "group_test_util.hpp"
 #include "mpcomm.h"
+#include "scoped_env.hpp"
 
 using grouptest::GroupHolder;
 using grouptest::last_error;
 using grouptest::world_rank;
 using grouptest::world_size;
+using mpcomm::test::ScopedEnv;
 
 namespace {
 
@@ -300,6 +302,19 @@ TEST(Join, RankThatComesTwiceIsRefusedOnce) {
   }
 }
 
+// A timeout of 0 or less means MPCOMM_TIMEOUT, as for every timeout argument.
+TEST(Join, ZeroTimeoutMeansTheDefault) {
+  if (world_rank() != 0) return;
+  ScopedEnv env("MPCOMM_TIMEOUT", "0.5");
+  for (double timeout : {0.0, -3.0}) {
+    GroupHolder group;
+    const Outcome o = timed_join(BoundSocket(false).port, 1, 2, timeout, group);
+    EXPECT_EQ(o.status, MPCOMM_ERR_TIMEOUT) << o.error;
+    EXPECT_NE(o.error.find("within 0.5 s"), std::string::npos) << o.error;
+    EXPECT_LT(o.seconds, 10.0);
+  }
+}
+
 TEST(Join, BadArgumentsNameTheValue) {
   GroupHolder group;
   struct Case {
@@ -314,9 +329,8 @@ TEST(Join, BadArgumentsNameTheValue) {
       {kHost, 5000, 2, 2, 1, "rank must be in 0..1 (world_size 2), got 2"},
       {kHost, 5000, -1, 2, 1, "got -1"},
       {kHost, 5000, 0, 0, 1, "world_size must be >= 1, got 0"},
-      {kHost, 5000, 0, 2, 0, "timeout_s must be a positive number of seconds, got 0"},
-      {kHost, 5000, 0, 2, -3, "got -3"},
-      {kHost, 5000, 0, 2, NAN, "got nan"},
+      {kHost, 5000, 0, 2, NAN, "timeout_s must be a finite number of seconds, got nan"},
+      {kHost, 5000, 0, 2, INFINITY, "got inf"},
       {"", 5000, 0, 2, 1, "got ''"},
       {"0.0.0.0", 5000, 0, 2, 1, "got '0.0.0.0'"},
       {"::", 5000, 0, 2, 1, "got '::'"},

@@ -79,7 +79,7 @@ std::string usage() {
   return "usage: mpirun -np N mpcomm-perf OP [-b MIN] [-e MAX] [-f FACTOR] [-n ITERS] "
          "[-w WARMUP] [-c 0|1] [-d TYPE] [-o REDOP] [--json] [--baseline mpi]\n"
          "       [--device host|cuda] [--algo auto|custom|nccl] [--tp N] [--pp N] "
-         "[--message-queue]\n"
+         "[--message-queue] [--help] [--version]\n"
          "  OP          " +
          ops +
          "\n"
@@ -119,6 +119,9 @@ bool parse_options(int argc, char **argv, Options *o, bool *help, std::string *e
     std::string v;
     if (arg == "-h" || arg == "--help") {
       *help = true;
+      return true;
+    } else if (arg == "--version") {
+      o->version = true;
       return true;
     } else if (arg == "--json") {
       o->json = true;

@@ -29,10 +29,11 @@ struct Options {
   bool algo_given = false;
   int tp = 1, pp = 1;          // --tp, --pp: the parallel state of state_create
   bool message_queue = false;  // --message-queue: broadcast_object through shared memory
+  bool version = false;        // --version: print the version and exit
 };
 
-// Parses argv; on a bad command line returns false and sets *error (the caller prints usage
-// and exits 2). --help sets *help.
+// Parses argv; on a bad command line returns false and sets *error (the caller prints it with
+// a hint to --help and exits 2). --help sets *help, --version options->version.
 bool parse_options(int argc, char **argv, Options *options, bool *help, std::string *error);
 
 // "1K" -> 1024, "4M", "1G", "64"; false on junk, overflow or an unknown suffix.
