@@ -419,6 +419,7 @@ MPCOMM_API mpcomm_status_t mpcomm_tensor_dict_set_int(mpcomm_tensor_dict_t dict,
                                                       int64_t value);
 MPCOMM_API mpcomm_status_t mpcomm_tensor_dict_set_double(mpcomm_tensor_dict_t dict, const char *key,
                                                          double value);
+/* value: 0 or 1. */
 MPCOMM_API mpcomm_status_t mpcomm_tensor_dict_set_bool(mpcomm_tensor_dict_t dict, const char *key,
                                                        int value);
 MPCOMM_API mpcomm_status_t mpcomm_tensor_dict_set_string(mpcomm_tensor_dict_t dict, const char *key,

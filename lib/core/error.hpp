@@ -67,6 +67,9 @@ mpcomm_status_t c_boundary(const char *function, Body &&body) noexcept {
   } catch (const std::bad_alloc &) {
     set_last_error(concat(function, ": out of memory"));
     return MPCOMM_ERR_NO_MEMORY;
+  } catch (const std::length_error &e) {  // a size no container can hold
+    set_last_error(concat(function, ": out of memory (", e.what(), ")"));
+    return MPCOMM_ERR_NO_MEMORY;
   } catch (const std::exception &e) {
     set_last_error(concat(function, ": internal error: ", e.what()));
     return MPCOMM_ERR_INTERNAL;

@@ -32,14 +32,14 @@ bool is_contiguous(const DLTensor &tensor) {
 }
 
 std::string device_string(DLDevice device) {
-  switch (device.device_type) {
+  switch (device_type_of(device)) {
     case kDLCPU: return "cpu";
     case kDLCUDAHost: return "cuda_host";
     case kDLCUDA: return concat("cuda:", device.device_id);
     case kDLCUDAManaged: return concat("cuda_managed:", device.device_id);
     default: break;
   }
-  return concat("device type ", static_cast<int>(device.device_type), ":", device.device_id);
+  return concat("device type ", device_type_of(device), ":", device.device_id);
 }
 
 void require_on_host(const DLTensor &tensor, const char *name) {
@@ -50,12 +50,22 @@ void require_on_host(const DLTensor &tensor, const char *name) {
 
 namespace {
 
+// True when data + byte_offset + bytes does not fit in the address space (the first byte would
+// lie before data, or the last past the end).
+bool offset_wraps(const DLTensor &t, size_t bytes) {
+  uintptr_t first = 0, end = 0;
+  return __builtin_add_overflow(reinterpret_cast<uintptr_t>(t.data), t.byte_offset, &first) ||
+         __builtin_add_overflow(first, bytes, &end);
+}
+
 // Throws the error that says what is wrong with a tensor that failed validate_tensor's checks:
 // the first rule it breaks, with the numbers. Kept apart so that the checks build no message.
 [[noreturn]] void explain_invalid(const DLTensor *tensor, const char *name) {
   require_arg(tensor != nullptr, name, " must not be NULL");
   const DLTensor &t = *tensor;
   require_arg(t.ndim >= 0, name, ".ndim must be >= 0, got ", t.ndim);
+  require_arg(t.ndim <= kMaxTensorDims, name, ".ndim must be <= ", kMaxTensorDims, ", got ",
+              t.ndim);
   require_arg(t.ndim == 0 || t.shape != nullptr, name, ".shape must not be NULL when ndim (",
               t.ndim, ") > 0");
   TensorView view;
@@ -74,6 +84,9 @@ namespace {
   require_arg(empty || !overflow, name, " has more elements than a size_t counts");
   checked_bytes(n, element_size(view.dtype), name);
   require_arg(t.data != nullptr || n == 0, name, ".data must not be NULL: it has ", n, " elements");
+  require_arg(!offset_wraps(t, n * element_size(view.dtype)), name, ".byte_offset (", t.byte_offset,
+              ") puts the tensor's ", n * element_size(view.dtype),
+              " bytes past the end of the address space");
   std::string strides = "[";
   for (int i = 0; i < t.ndim && t.strides != nullptr; ++i)
     strides += concat(i ? ", " : "", t.strides[i]);
@@ -86,7 +99,8 @@ namespace {
 
 TensorView validate_tensor(const DLTensor *tensor, const char *name) {
   // Every rule is checked without a message first; explain_invalid() says which one broke.
-  if (tensor == nullptr || tensor->ndim < 0 || (tensor->ndim > 0 && tensor->shape == nullptr))
+  if (tensor == nullptr || tensor->ndim < 0 || tensor->ndim > kMaxTensorDims ||
+      (tensor->ndim > 0 && tensor->shape == nullptr))
     explain_invalid(tensor, name);
   const DLTensor &t = *tensor;
   const mpcomm_datatype_t dtype = from_dl(t.dtype, name);
@@ -102,7 +116,7 @@ TensorView validate_tensor(const DLTensor *tensor, const char *name) {
   const size_t es = kElementSize[dtype];
   size_t bytes = 0;
   if (negative || (overflow && !empty) || __builtin_mul_overflow(n, es, &bytes) ||
-      (t.data == nullptr && n > 0) || !is_contiguous(t))
+      (t.data == nullptr && n > 0) || offset_wraps(t, bytes) || !is_contiguous(t))
     explain_invalid(tensor, name);
   TensorView view;
   view.dtype = dtype;

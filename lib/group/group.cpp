@@ -164,8 +164,7 @@ mpcomm_group_s &group_ref(mpcomm_group_t group, const char *name) {
 
 extern "C" mpcomm_status_t mpcomm_group_free(mpcomm_group_t *group) {
   return mpcomm::c_boundary("mpcomm_group_free", [&] {
-    mpcomm::require_not_null(group, "group");
-    if (*group == nullptr) return;
+    if (group == nullptr || *group == nullptr) return;  // as free(NULL)
     auto &g = mpcomm::group_ref(*group, "*group");
     mpcomm::require(g.owner().empty(), MPCOMM_ERR_INVALID_USAGE, "the group belongs to ", g.owner(),
                     "; destroy that instead");

@@ -65,8 +65,8 @@ void ShmRing::close(double timeout_s) {
 }
 
 ShmRing::Slot *ShmRing::slot(uint64_t sequence) const {
-  return reinterpret_cast<Slot *>(base_ + ((sequence - 1) % static_cast<uint64_t>(chunks_)) *
-                                              slot_bytes_);
+  return reinterpret_cast<Slot *>(base_ +
+                                  ((sequence - 1) % static_cast<uint64_t>(chunks_)) * slot_bytes_);
 }
 
 uint64_t *ShmRing::read_flag(Slot *s, int reader) const {
@@ -108,12 +108,18 @@ ShmRing::Message ShmRing::peek(const Deadline &deadline) {
   require(is_local_reader(), MPCOMM_ERR_INTERNAL, "not a local reader of the message queue");
   Slot *s = slot(next_);
   const uint64_t expected = next_;
-  if (!poll_until(deadline, [&] { return __atomic_load_n(&s->written, __ATOMIC_ACQUIRE) == expected; }))
+  if (!poll_until(deadline,
+                  [&] { return __atomic_load_n(&s->written, __ATOMIC_ACQUIRE) == expected; }))
     throw Error(MPCOMM_ERR_TIMEOUT,
                 concat("no message from the writer, group rank 0, within ", deadline.seconds(),
                        " s (message-queue message ", expected, ")"));
   const char *payload = reinterpret_cast<const char *>(s) + kLine * (1 + local_readers_.size());
-  return Message{payload, static_cast<size_t>(s->length), s->elsewhere != 0};
+  // The header is another process's word: a length beyond the slot would read past it.
+  const uint64_t length = s->length;
+  require(s->elsewhere != 0 || length <= chunk_bytes_, MPCOMM_ERR_MALFORMED,
+          "message-queue message ", expected, " announces ", length,
+          " bytes in its slot, which holds ", chunk_bytes_);
+  return Message{payload, static_cast<size_t>(length), s->elsewhere != 0};
 }
 
 void ShmRing::release() {

@@ -370,10 +370,8 @@ size_t encode_metadata_to(char *out, size_t capacity, const mpcomm_tensor_dict_s
       continue;
     }
     const TensorValue &t = std::get<TensorValue>(e.value);
-    w.tensor(
-        t.dtype, t.shape.data(), t.shape.size(),
-        t.tensor.device.device_type == kDLCUDA || t.tensor.device.device_type == kDLCUDAManaged,
-        slices ? slices[i] : 1);
+    w.tensor(t.dtype, t.shape.data(), t.shape.size(), dataplane::on_cuda_device(t.tensor),
+             slices ? slices[i] : 1);
   }
   return w.length();
 }

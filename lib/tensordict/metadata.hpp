@@ -22,12 +22,13 @@
 #include <variant>
 #include <vector>
 
+#include "dataplane/tensor.hpp"
 #include "mpcomm.h"
 #include "tensordict/tensor_dict.hpp"
 
 namespace mpcomm::tensordict {
 
-constexpr int kMaxDims = 32;
+constexpr int kMaxDims = dataplane::kMaxTensorDims;
 
 // ------------------------------------------------------------------ streaming
 

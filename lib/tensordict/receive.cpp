@@ -102,7 +102,7 @@ bool update_in_place(mpcomm_tensor_dict_s &d, const DecodedMetadata &md, const c
       if (!t.received || t.owned || t.dtype != m.dtype || !md.same_shape(m, t.shape)) return false;
       if (m.nbytes == 0) {
         if (t.in_block || t.tensor.data != nullptr ||
-            t.tensor.device.device_type != (m.on_device ? kDLCUDA : kDLCPU))
+            dataplane::device_type_of(t.tensor.device) != (m.on_device ? kDLCUDA : kDLCPU))
           return false;
         continue;
       }

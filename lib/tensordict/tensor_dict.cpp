@@ -186,8 +186,10 @@ extern "C" mpcomm_status_t mpcomm_tensor_dict_set_double(mpcomm_tensor_dict_t di
 
 extern "C" mpcomm_status_t mpcomm_tensor_dict_set_bool(mpcomm_tensor_dict_t dict, const char *key,
                                                        int value) {
-  return set_value("mpcomm_tensor_dict_set_bool", dict, key,
-                   [&] { return mpcomm::tensordict::DictValue(value != 0); });
+  return set_value("mpcomm_tensor_dict_set_bool", dict, key, [&] {
+    mpcomm::require_arg(value == 0 || value == 1, "value must be 0 or 1, got ", value);
+    return mpcomm::tensordict::DictValue(value != 0);
+  });
 }
 
 extern "C" mpcomm_status_t mpcomm_tensor_dict_set_string(mpcomm_tensor_dict_t dict, const char *key,
@@ -202,6 +204,8 @@ extern "C" mpcomm_status_t mpcomm_tensor_dict_set_bytes(mpcomm_tensor_dict_t dic
                                                         const void *data, size_t len) {
   return set_value("mpcomm_tensor_dict_set_bytes", dict, key, [&] {
     mpcomm::require_arg(data != nullptr || len == 0, "data must not be NULL when len is ", len);
+    mpcomm::require_arg(len <= mpcomm::tensordict::Bytes().max_size(), "len ", len,
+                        " is larger than any buffer can be");
     const auto *p = static_cast<const unsigned char *>(data);
     return mpcomm::tensordict::DictValue(mpcomm::tensordict::Bytes(p, p + len));
   });

@@ -5,6 +5,7 @@
 #include <mpi.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -35,7 +36,8 @@ TEST(ShmRing, MessagesArriveInOrderThroughWrapArounds) {
   ShmRing ring(MPI_COMM_WORLD, all_local(MPI_COMM_WORLD), 256, 3);
   const int messages = 500;
   for (int m = 0; m < messages; ++m) {
-    std::string text = "message " + std::to_string(m) + std::string(static_cast<size_t>(m % 200), 'x');
+    std::string text =
+        "message " + std::to_string(m) + std::string(static_cast<size_t>(m % 200), 'x');
     if (ring.is_writer()) {
       ring.write(text.data(), text.size(), false, Deadline(30));
     } else {
@@ -63,6 +65,39 @@ TEST(ShmRing, PeekKeepsTheMessageUntilReleased) {
     EXPECT_EQ(c.length, size_t{1} << 20);
     ring.release();
   }
+}
+
+// A slot header is another process's memory: a length beyond the slot (a bad or dying writer)
+// is MALFORMED at the reader, never a read past the slot.
+TEST(ShmRing, ALengthBeyondTheSlotIsMalformed) {
+  const int size = static_cast<int>(all_local(MPI_COMM_WORLD).size());
+  ShmRing ring(MPI_COMM_WORLD, all_local(MPI_COMM_WORLD), 64, 2);
+  if (ring.is_writer()) ring.write("fine", 4, false, Deadline(30));
+  ShmRing::Message msg{nullptr, 0, false};
+  if (!ring.is_writer()) {
+    msg = ring.peek(Deadline(30));
+    EXPECT_EQ(std::string(msg.data, msg.length), "fine");
+  }
+  MPI_Barrier(MPI_COMM_WORLD);  // every reader has its message before one spoils the header
+  if (rank_of(MPI_COMM_WORLD) == 1) {
+    // The slot's header (sequence, length, elsewhere) is one cache line per reader before the
+    // data, the header's own line first.
+    auto *header = reinterpret_cast<uint64_t *>(const_cast<char *>(msg.data) - 64 * size);
+    EXPECT_EQ(header[1], 4u) << "the header is not where the layout says";
+    if (header[1] == 4) {
+      header[1] = uint64_t{1} << 40;
+      try {
+        ring.peek(Deadline(30));
+        ADD_FAILURE() << "a length beyond the slot was accepted";
+      } catch (const mpcomm::Error &e) {
+        EXPECT_EQ(e.status(), MPCOMM_ERR_MALFORMED);
+        EXPECT_NE(std::string(e.what()).find("1099511627776 bytes"), std::string::npos) << e.what();
+      }
+      header[1] = 4;
+    }
+  }
+  if (!ring.is_writer()) ring.release();
+  MPI_Barrier(MPI_COMM_WORLD);  // nobody frees the window while a reader still looks
 }
 
 TEST(ShmRing, ASlowReaderHoldsTheWriterBack) {
@@ -129,7 +164,8 @@ TEST(ShmRing, RanksOffTheWritersNodeAreNotReaders) {
     EXPECT_FALSE(ring.is_local_reader());
   }
   for (int m = 0; m < 5; ++m) {
-    if (ring.is_writer()) ring.write("m", 1, false, Deadline(30));
+    if (ring.is_writer())
+      ring.write("m", 1, false, Deadline(30));
     else if (ring.is_local_reader()) {
       ring.peek(Deadline(30));
       ring.release();

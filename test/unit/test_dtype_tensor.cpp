@@ -3,6 +3,7 @@
 
 #include <climits>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <initializer_list>
 #include <string>
@@ -149,6 +150,20 @@ TEST(ReduceOp, AverageDivisionTruncatesIntegersTowardZero) {
   EXPECT_EQ(bf16[0], float_to_bfloat16(-1.5f));
 }
 
+// A caller's device_type is read as the integer it stored: values outside DLDeviceType are
+// neither host nor device memory, and messages name them (UBSan: no load of an invalid enum).
+TEST(Tensor, DeviceTypesOutsideTheEnumAreReadAsIntegers) {
+  DLTensor t{};
+  const int32_t foreign = 99;
+  std::memcpy(&t.device.device_type, &foreign, sizeof foreign);
+  EXPECT_EQ(device_type_of(t.device), 99);
+  EXPECT_FALSE(on_host(t));
+  EXPECT_FALSE(on_cuda_device(t));
+  EXPECT_EQ(device_string(t.device), "device type 99:0");
+  expect_error([&] { require_on_host(t, "in"); }, MPCOMM_ERR_INVALID_ARGUMENT,
+               {"in is on device type 99:0"});
+}
+
 TEST(Buffer, CheckedBytesAndOverlap) {
   EXPECT_EQ(checked_bytes(10, 4, "count"), 40u);
   EXPECT_EQ(checked_bytes(0, 8, "count"), 0u);
@@ -203,6 +218,24 @@ TEST(Tensor, EveryInvalidFieldIsNamedWithItsValue) {
     a.t.shape = nullptr;
     expect_error([&] { validate_tensor(&a.t, "in"); }, MPCOMM_ERR_INVALID_ARGUMENT,
                  {"in.shape must not be NULL when ndim (1) > 0"});
+  }
+  {
+    // More dimensions than a receiver accepts are refused before anything travels.
+    TestTensor a({1});
+    a.shape.assign(33, 1);
+    a.t.shape = a.shape.data();
+    a.t.ndim = 33;
+    expect_error([&] { validate_tensor(&a.t, "in"); }, MPCOMM_ERR_INVALID_ARGUMENT,
+                 {"in.ndim must be <= 32, got 33"});
+    a.t.ndim = 32;
+    EXPECT_EQ(validate_tensor(&a.t, "in").numel, 1u);
+  }
+  {
+    // A byte_offset that wraps the address space would point before the buffer.
+    TestTensor a({4});
+    a.t.byte_offset = UINT64_MAX - 2;
+    expect_error([&] { validate_tensor(&a.t, "in"); }, MPCOMM_ERR_INVALID_ARGUMENT,
+                 {"in.byte_offset (18446744073709551613)", "past the end of the address space"});
   }
   {
     TestTensor a({2, 3});

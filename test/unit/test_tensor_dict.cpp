@@ -60,7 +60,7 @@ TEST(TensorDictApi, EveryKindSetAndReadBack) {
   ASSERT_EQ(mpcomm_tensor_dict_set_tensor(h.d, "t", &t), MPCOMM_SUCCESS) << last_error();
   ASSERT_EQ(mpcomm_tensor_dict_set_int(h.d, "i", INT64_MIN), MPCOMM_SUCCESS);
   ASSERT_EQ(mpcomm_tensor_dict_set_double(h.d, "d", -2.5), MPCOMM_SUCCESS);
-  ASSERT_EQ(mpcomm_tensor_dict_set_bool(h.d, "b", 42), MPCOMM_SUCCESS);
+  ASSERT_EQ(mpcomm_tensor_dict_set_bool(h.d, "b", 1), MPCOMM_SUCCESS);
   ASSERT_EQ(mpcomm_tensor_dict_set_string(h.d, "s", "hello"), MPCOMM_SUCCESS);
   ASSERT_EQ(mpcomm_tensor_dict_set_bytes(h.d, "y", raw, sizeof raw), MPCOMM_SUCCESS);
   ASSERT_EQ(mpcomm_tensor_dict_set_bytes(h.d, "empty", nullptr, 0), MPCOMM_SUCCESS);
@@ -211,6 +211,14 @@ TEST(TensorDictApi, Errors) {
   shape[0] = 2;
   bad.device = DLDevice{kDLCUDA, 0};
   EXPECT_EQ(mpcomm_tensor_dict_set_tensor(h.d, "cuda", &bad), MPCOMM_SUCCESS) << last_error();
+
+  // A bool is 0 or 1; a length no buffer can have is an argument error, not a bug report.
+  expect_status(mpcomm_tensor_dict_set_bool(h.d, "flag", 5), MPCOMM_ERR_INVALID_ARGUMENT,
+                "value must be 0 or 1, got 5");
+  EXPECT_EQ(mpcomm_tensor_dict_set_bool(h.d, "flag", 1), MPCOMM_SUCCESS) << last_error();
+  const char byte = 'x';
+  expect_status(mpcomm_tensor_dict_set_bytes(h.d, "huge", &byte, SIZE_MAX),
+                MPCOMM_ERR_INVALID_ARGUMENT, "is larger than any buffer can be");
 
   // free: NULL and *dict == NULL are no-ops; it clears the handle.
   EXPECT_EQ(mpcomm_tensor_dict_free(nullptr), MPCOMM_SUCCESS);
