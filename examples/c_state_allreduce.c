@@ -5,10 +5,9 @@
  *   mpicc -std=c99 c_state_allreduce.c $(pkg-config --cflags --libs mpcomm)
  *   mpirun -np 4 ./a.out
  */
+#include <mpcomm.h>
 #include <stdio.h>
 #include <string.h>
-
-#include <mpcomm.h>
 
 #define COUNT 1000
 
@@ -23,7 +22,7 @@ static int run(int world_rank, int world_size) {
   mpcomm_parallel_config_t cfg = MPCOMM_PARALLEL_CONFIG_INIT;
   mpcomm_state_t state = NULL;
   mpcomm_group_t tp = NULL, world = NULL;
-  mpcomm_group_info_t info;
+  mpcomm_group_info_t info = MPCOMM_GROUP_INFO_INIT;
   static float grad[COUNT];
   char message[64];
   size_t len = 0;

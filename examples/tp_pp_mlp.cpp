@@ -260,7 +260,7 @@ void recv_activations(mpcomm_group_t pp, mpcomm_group_t tp, int src, std::vector
 
 struct Place {
   mpcomm_group_t group = nullptr;
-  mpcomm_group_info_t info{};
+  mpcomm_group_info_t info = MPCOMM_GROUP_INFO_INIT;
 };
 
 Place place_in(mpcomm_state_t state, mpcomm_group_kind_t kind) {

@@ -389,6 +389,16 @@ inline Value decode(const void *data, size_t len) {
   return v;
 }
 
+// ------------------------------------------------------------------- parallel configuration
+
+// A configuration with every default (mpcomm_parallel_config_init); change fields, then pass it
+// to State::create.
+inline mpcomm_parallel_config_t parallel_config() {
+  mpcomm_parallel_config_t cfg{};
+  check(mpcomm_parallel_config_init(&cfg));
+  return cfg;
+}
+
 // ------------------------------------------------------------------------------------ groups
 
 // An mpcomm_group_t that frees itself (or, made by borrow(), one that something else owns).
@@ -407,6 +417,12 @@ class Group {
   static Group from_comm(MPI_Comm comm) {
     mpcomm_group_t g = nullptr;
     check(mpcomm_group_from_comm(comm, &g));
+    return Group(g);
+  }
+  // The same, for a communicator given as a Fortran handle (MPI_Comm_c2f).
+  static Group from_comm_f(MPI_Fint comm) {
+    mpcomm_group_t g = nullptr;
+    check(mpcomm_group_from_comm_f(comm, &g));
     return Group(g);
   }
   // Only the members call it, all with the same list.
@@ -443,12 +459,19 @@ class Group {
   }
 
   mpcomm_group_info_t info() const {
-    mpcomm_group_info_t i;
+    mpcomm_group_info_t i = MPCOMM_GROUP_INFO_INIT;
     check(mpcomm_group_info(g_, &i));
     return i;
   }
   int rank() const { return info().rank_in_group; }
   int size() const { return info().size; }
+  // The group's MPI communicator, borrowed: valid while the group lives; never free it (see
+  // mpcomm_group_comm(3) for the MPI of one's own it allows).
+  MPI_Comm comm() const {
+    MPI_Comm c = MPI_COMM_NULL;
+    check(mpcomm_group_comm(g_, &c));
+    return c;
+  }
   std::vector<int> ranks() const {
     std::vector<int> r(static_cast<size_t>(size()));
     check(mpcomm_group_ranks(g_, r.data(), r.size()));
@@ -552,6 +575,64 @@ class Group {
 
   mpcomm_group_t g_ = nullptr;
   bool owned_ = true;
+};
+
+// ----------------------------------------------------------------------------- parallel state
+
+// An mpcomm_state_t that destroys itself; its groups are borrowed from it. Move-only. See
+// mpcomm_state_create(3).
+class State {
+ public:
+  State() = default;
+  // Takes ownership of state.
+  explicit State(mpcomm_state_t state) : s_(state) {}
+  // Collective over comm.
+  static State create(MPI_Comm comm, const mpcomm_parallel_config_t &cfg) {
+    mpcomm_state_t s = nullptr;
+    check(mpcomm_state_create(comm, &cfg, &s));
+    return State(s);
+  }
+  // The same, for a communicator given as a Fortran handle (MPI_Comm_c2f).
+  static State create_f(MPI_Fint comm, const mpcomm_parallel_config_t &cfg) {
+    mpcomm_state_t s = nullptr;
+    check(mpcomm_state_create_f(comm, &cfg, &s));
+    return State(s);
+  }
+  ~State() { reset(); }
+  State(State &&other) noexcept : s_(other.s_) { other.s_ = nullptr; }
+  State &operator=(State &&other) noexcept {
+    if (this != &other) {
+      reset();
+      s_ = other.s_;
+      other.s_ = nullptr;
+    }
+    return *this;
+  }
+  State(const State &) = delete;
+  State &operator=(const State &) = delete;
+
+  mpcomm_state_t get() const { return s_; }
+  explicit operator bool() const { return s_ != nullptr; }
+  // Gives up ownership; the caller destroys the handle.
+  mpcomm_state_t release() {
+    mpcomm_state_t s = s_;
+    s_ = nullptr;
+    return s;
+  }
+  // Collective over the state's communicator.
+  void reset() {
+    if (s_) mpcomm_state_destroy(&s_);
+    s_ = nullptr;
+  }
+  // The state's group of a kind, borrowed: valid until the state is destroyed.
+  Group group(mpcomm_group_kind_t kind) const {
+    mpcomm_group_t g = nullptr;
+    check(mpcomm_state_group(s_, kind, &g));
+    return Group::borrow(g);
+  }
+
+ private:
+  mpcomm_state_t s_ = nullptr;
 };
 
 }  // namespace mpcomm

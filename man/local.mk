@@ -93,6 +93,13 @@ dist_man_MANS += \
 	%reldir%/man3/mpcomm_all_gather.3 \
 	%reldir%/man3/mpcomm_reduce_scatter.3 \
 	%reldir%/man3/mpcomm_gather.3
+# The 1.0 ABI's additions: a config started by a function, a group's communicator, and
+# communicators given as Fortran handles.
+dist_man_MANS += \
+	%reldir%/man3/mpcomm_parallel_config_init.3 \
+	%reldir%/man3/mpcomm_group_comm.3 \
+	%reldir%/man3/mpcomm_group_from_comm_f.3 \
+	%reldir%/man3/mpcomm_state_create_f.3
 
 # The alias pages (a single .so line) are installed as symbolic links to the page they name:
 # man, man -l and groff then find the page from any directory.

@@ -13,8 +13,8 @@ check_LIBRARIES = test/common/libunitmain.a test/common/libmpimain.a
 test_common_libunitmain_a_SOURCES = test/common/unit_main.cpp test/common/test_summary.hpp test/common/scoped_env.hpp \
 	test/common/expect_error.hpp
 test_common_libmpimain_a_SOURCES = test/common/mpi_main.cpp test/common/test_summary.hpp
-UNIT_LDADD = test/common/libunitmain.a libmpcomm.la $(GTEST_LIBS)
-MPI_LDADD = test/common/libmpimain.a libmpcomm.la $(GTEST_LIBS)
+UNIT_LDADD = test/common/libunitmain.a $(MPCOMM_INTERNAL_LIBS) $(GTEST_LIBS)
+MPI_LDADD = test/common/libmpimain.a $(MPCOMM_INTERNAL_LIBS) $(GTEST_LIBS)
 AM_CPPFLAGS += $(GTEST_CFLAGS) -I$(top_srcdir)/test/common
 
 # Sanitizer builds preload a shim that keeps MPI's components mapped (see no_dlclose.c).
@@ -53,6 +53,11 @@ C_TESTS = test/c/header_c99
 test_c_header_c99_SOURCES = test/c/header_c99.c
 test_c_header_c99_CFLAGS = -std=c99 -pedantic -Werror -Wall -Wextra $(MPCOMM_SAN_FLAGS)
 test_c_header_c99_LDADD = libmpcomm.la
+# The same as C11: the header's static assertions of the version 1 layout then apply.
+C_TESTS += test/c/header_c11
+test_c_header_c11_SOURCES = test/c/header_c99.c
+test_c_header_c11_CFLAGS = -std=c11 -pedantic -Werror -Wall -Wextra $(MPCOMM_SAN_FLAGS)
+test_c_header_c11_LDADD = libmpcomm.la
 
 # GPU tests: run on a machine with a GPU (scripts in test/gpu), skip with 77 elsewhere.
 # GoogleTest GPU tests go in GPU_TESTS (under `if HAVE_CUDA`); none at present.
@@ -62,7 +67,7 @@ GPU_TESTS =
 # also builds them with nvcc alone on a GPU machine; they skip with 77 where there is no GPU.
 # custom_allreduce_sim_perf is the timing table of the simulated allreduce: built, not run.
 GPU_PLAIN_TESTS =
-GPU_LDADD = libmpcomm.la $(CUDA_LDFLAGS) $(CUDA_LIBS)
+GPU_LDADD = $(MPCOMM_INTERNAL_LIBS) $(CUDA_LDFLAGS) $(CUDA_LIBS)
 if HAVE_CUDA
 GPU_PLAIN_TESTS += test/gpu/test_device_probe test/gpu/test_custom_allreduce_sim
 test_gpu_test_device_probe_SOURCES = test/gpu/test_device_probe.cpp test/gpu/gpu_check.hpp
@@ -137,8 +142,12 @@ test_mpi_test_objects_SOURCES = test/mpi/test_objects.cpp test/mpi/group_test_ut
 test_mpi_test_objects_LDADD = $(MPI_LDADD)
 test_mpi_test_barrier_timeout_SOURCES = test/mpi/test_barrier_timeout.cpp
 test_mpi_test_barrier_timeout_LDADD = $(MPI_LDADD)
+# mpcomm.hpp's MessagePack codec against msgpack-c (a test-only dependency).
+if HAVE_MSGPACK
 UNIT_TESTS += test/unit/test_msgpack
+endif
 test_unit_test_msgpack_SOURCES = test/unit/test_msgpack.cpp
+test_unit_test_msgpack_CPPFLAGS = $(AM_CPPFLAGS) $(MSGPACK_CFLAGS)
 test_unit_test_msgpack_LDADD = $(UNIT_LDADD) $(MSGPACK_LIBS)
 MPI_TESTS += test/mpi/test_cpp_api
 test_mpi_test_cpp_api_SOURCES = test/mpi/test_cpp_api.cpp test/mpi/group_test_util.hpp
@@ -247,6 +256,14 @@ EXTRA_DIST += test/slurm/slurm-cluster.sh examples/slurm/tp_pp_mlp.sbatch
 # mpirun with and without binding (and under srun in test/slurm/slurm-cluster.sh).
 check_PROGRAMS += test/mpi/node_cpus_probe
 test_mpi_node_cpus_probe_SOURCES = test/mpi/node_cpus_probe.cpp
-test_mpi_node_cpus_probe_LDADD = libmpcomm.la
+test_mpi_node_cpus_probe_LDADD = $(MPCOMM_INTERNAL_LIBS)
 TESTS += test/mpi/node-cpus.sh
 EXTRA_DIST += test/mpi/node-cpus.sh
+# The 1.0 ABI's additions: a group's communicator, Fortran handles, the config initializer and
+# the group info's struct_size, in C and C++.
+MPI_TESTS += test/mpi/test_abi
+test_mpi_test_abi_SOURCES = test/mpi/test_abi.cpp test/mpi/group_test_util.hpp
+test_mpi_test_abi_LDADD = $(MPI_LDADD)
+# The installed library: libmpcomm.so exports exactly the functions of mpcomm.h (nm -D).
+TESTS += test/tools/exports.sh
+EXTRA_DIST += test/tools/exports.sh

@@ -1,2 +1,2 @@
 # One communicator: the control plane's bounded MPI collectives.
-libmpcomm_la_SOURCES += %reldir%/bounded.cpp %reldir%/bounded.hpp
+libmpcomm_internal_la_SOURCES += %reldir%/bounded.cpp %reldir%/bounded.hpp

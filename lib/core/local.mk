@@ -1,17 +1,17 @@
-libmpcomm_la_SOURCES += \
+libmpcomm_internal_la_SOURCES += \
 	%reldir%/env.cpp %reldir%/env.hpp \
 	%reldir%/error.hpp \
 	%reldir%/log.cpp %reldir%/log.hpp \
 	%reldir%/status.cpp
 # SHA-256 (libcrypto or nettle), for configuration hashes.
-libmpcomm_la_SOURCES += %reldir%/sha256.cpp %reldir%/sha256.hpp
+libmpcomm_internal_la_SOURCES += %reldir%/sha256.cpp %reldir%/sha256.hpp
 
 # Deadlines and MPI return codes for the control plane.
-libmpcomm_la_SOURCES += %reldir%/deadline.cpp %reldir%/deadline.hpp %reldir%/mpi_call.hpp \
-	%reldir%/mpi_running.cpp
+libmpcomm_internal_la_SOURCES += %reldir%/deadline.cpp %reldir%/deadline.hpp %reldir%/mpi_call.hpp \
+	%reldir%/mpi_running.cpp %reldir%/fortran_handle.hpp
 # Bounded freeing of MPI shared-memory windows (message queue, shared-memory allreduce).
-libmpcomm_la_SOURCES += %reldir%/shared_window.cpp %reldir%/shared_window.hpp
+libmpcomm_internal_la_SOURCES += %reldir%/shared_window.cpp %reldir%/shared_window.hpp
 # Memory an abandoned MPI operation may still write into, kept until exit or until it completes.
-libmpcomm_la_SOURCES += %reldir%/abandoned.cpp %reldir%/abandoned.hpp
+libmpcomm_internal_la_SOURCES += %reldir%/abandoned.cpp %reldir%/abandoned.hpp
 # Helper programs run in a child process with a time limit (mpcomm-p2p-check).
-libmpcomm_la_SOURCES += %reldir%/child_process.cpp %reldir%/child_process.hpp
+libmpcomm_internal_la_SOURCES += %reldir%/child_process.cpp %reldir%/child_process.hpp

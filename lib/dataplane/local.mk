@@ -1,6 +1,6 @@
 # The host data plane: element types, 16-bit floats on MPI, large counts, DLPack tensors, and
 # the collectives on an MPI communicator that groups call.
-libmpcomm_la_SOURCES += \
+libmpcomm_internal_la_SOURCES += \
 	%reldir%/buffer.hpp \
 	%reldir%/dtype.cpp %reldir%/dtype.hpp \
 	%reldir%/half.hpp %reldir%/half_reduce.hpp \
@@ -13,7 +13,7 @@ libmpcomm_la_SOURCES += \
 	%reldir%/tensor_collectives.cpp %reldir%/tensor_collectives.hpp
 # The data plane of groups: the C entry points and their dispatch to the host plane (MPI, or the
 # shared-memory allreduce across one or more nodes) and the device plane.
-libmpcomm_la_SOURCES += \
+libmpcomm_internal_la_SOURCES += \
 	%reldir%/dataplane_api.cpp \
 	%reldir%/group_ops.cpp %reldir%/group_ops.hpp \
 	%reldir%/host_allreduce.cpp %reldir%/host_allreduce.hpp

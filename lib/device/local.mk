@@ -1,21 +1,21 @@
 # Device data planes: what the library decides before it calls into kernels/.
-libmpcomm_la_SOURCES += \
+libmpcomm_internal_la_SOURCES += \
 	%reldir%/custom_allreduce_algo.cpp %reldir%/custom_allreduce_algo.hpp
 
 # The GPU data plane: the pure dispatch rules and the C functions always; NCCL, the custom
 # allreduce's host side and the group's device context with CUDA and NCCL, else one file that
 # answers MPCOMM_ERR_NOT_SUPPORTED.
-libmpcomm_la_SOURCES += \
+libmpcomm_internal_la_SOURCES += \
 	%reldir%/custom_allreduce_eligibility.cpp %reldir%/custom_allreduce_eligibility.hpp \
 	%reldir%/device_api.cpp %reldir%/device_ops.hpp
 # The P2P check's answers, verdict and per-node cache (pure); the library finds the installed
 # mpcomm-p2p-check through MPCOMM_PKGLIBEXECDIR.
-libmpcomm_la_SOURCES += \
+libmpcomm_internal_la_SOURCES += \
 	%reldir%/p2p_report.cpp %reldir%/p2p_report.hpp \
 	%reldir%/p2p_cache.cpp %reldir%/p2p_cache.hpp
 AM_CPPFLAGS += -DMPCOMM_PKGLIBEXECDIR='"$(pkglibexecdir)"'
 if HAVE_NCCL
-libmpcomm_la_SOURCES += \
+libmpcomm_internal_la_SOURCES += \
 	%reldir%/agreed_settings.cpp %reldir%/agreed_settings.hpp \
 	%reldir%/bounded_mpi.cpp %reldir%/bounded_mpi.hpp \
 	%reldir%/cuda_util.hpp \
@@ -26,7 +26,7 @@ libmpcomm_la_SOURCES += \
 	%reldir%/nccl_comm.cpp %reldir%/nccl_comm.hpp \
 	%reldir%/p2p_check.cpp %reldir%/p2p_check.hpp
 else
-libmpcomm_la_SOURCES += %reldir%/device_ops_nocuda.cpp
+libmpcomm_internal_la_SOURCES += %reldir%/device_ops_nocuda.cpp
 endif
 EXTRA_DIST += %reldir%/agreed_settings.cpp %reldir%/agreed_settings.hpp \
 	%reldir%/bounded_mpi.cpp %reldir%/bounded_mpi.hpp %reldir%/cuda_util.hpp \

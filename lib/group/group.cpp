@@ -1,8 +1,11 @@
 // The group object and the C functions that read it or free it.
 #include "group/group.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 
 #include "core/abandoned.hpp"
@@ -37,6 +40,7 @@ mpcomm_group_s::mpcomm_group_s(MPI_Comm comm) : comm_(comm) {
   if (!ranks_are_global_) global_ranks_ = members;
 
   const auto at = [&](int i) { return global_ranks_[static_cast<size_t>(i)]; };
+  info_.struct_size = sizeof(info_);
   info_.rank_in_group = rank;
   info_.size = size;
   info_.global_rank = at(rank);
@@ -169,11 +173,35 @@ extern "C" mpcomm_status_t mpcomm_group_free(mpcomm_group_t *group) {
   });
 }
 
+namespace {
+
+// The size of the first published mpcomm_group_info_t (through is_last_rank): every later
+// version is at least this large and starts with it.
+constexpr size_t kGroupInfoV1Size = offsetof(mpcomm_group_info_t, is_last_rank) + sizeof(int);
+
+}  // namespace
+
 extern "C" mpcomm_status_t mpcomm_group_info(mpcomm_group_t group, mpcomm_group_info_t *info) {
   return mpcomm::c_boundary("mpcomm_group_info", [&] {
     auto &g = mpcomm::group_ref(group);
     mpcomm::require_not_null(info, "info");
-    *info = g.info();
+    const size_t size = info->struct_size;
+    mpcomm::require_arg(size >= kGroupInfoV1Size, "info->struct_size (", size,
+                        ") is smaller than the first version of mpcomm_group_info_t (",
+                        kGroupInfoV1Size, "): set it to sizeof(mpcomm_group_info_t)");
+    // A caller built with a newer header gets the fields this library knows; the rest of its
+    // struct is left as it was.
+    mpcomm_group_info_t out = g.info();
+    out.struct_size = size;
+    std::memcpy(info, &out, std::min(size, sizeof(out)));
+  });
+}
+
+extern "C" mpcomm_status_t mpcomm_group_comm(mpcomm_group_t group, MPI_Comm *comm) {
+  return mpcomm::c_boundary("mpcomm_group_comm", [&] {
+    auto &g = mpcomm::group_ref(group);
+    mpcomm::require_not_null(comm, "comm");
+    *comm = g.comm();
   });
 }
 

@@ -9,6 +9,7 @@
 #include "comm/bounded.hpp"
 #include "core/deadline.hpp"
 #include "core/error.hpp"
+#include "core/fortran_handle.hpp"
 #include "core/mpi_call.hpp"
 #include "group/group.hpp"
 #include "group/message_queue.hpp"
@@ -94,27 +95,39 @@ bool spans_world(const mpcomm_group_s &g) {
   return g.ranks_are_global() && g.size() == world_size;
 }
 
+// mpcomm_group_from_comm and mpcomm_group_from_comm_f, once *group is cleared and comm checked.
+void group_from_comm(MPI_Comm comm, mpcomm_group_t *group) {
+  int inter = 0;
+  MPCOMM_MPI_CHECK(MPI_Comm_test_inter(comm, &inter));
+  require_arg(!inter, "comm must be an intracommunicator, got an intercommunicator");
+  const double timeout = default_object_timeout();
+
+  // A process of comm that never calls leaves the others with a timeout, and comm cannot be
+  // used collectively any more.
+  const MPI_Comm dup = bounded_dup(comm, timeout, "duplicating comm in mpcomm_group_from_comm");
+  std::unique_ptr<mpcomm_group_s> made(adopt_communicator(dup));
+  if (spans_world(*made)) learn_node_local_rank(made->comm());
+  *group = made.release();
+}
+
 }  // namespace
 }  // namespace mpcomm
 
 extern "C" mpcomm_status_t mpcomm_group_from_comm(MPI_Comm comm, mpcomm_group_t *group) {
   return mpcomm::c_boundary("mpcomm_group_from_comm", [&] {
-    using namespace mpcomm;
-    require_not_null(group, "group");
+    mpcomm::require_not_null(group, "group");
     *group = nullptr;
-    require_mpi_running();
-    require_arg(comm != MPI_COMM_NULL, "comm must not be MPI_COMM_NULL");
-    int inter = 0;
-    MPCOMM_MPI_CHECK(MPI_Comm_test_inter(comm, &inter));
-    require_arg(!inter, "comm must be an intracommunicator, got an intercommunicator");
-    const double timeout = default_object_timeout();
+    mpcomm::require_mpi_running();
+    mpcomm::require_arg(comm != MPI_COMM_NULL, "comm must not be MPI_COMM_NULL");
+    mpcomm::group_from_comm(comm, group);
+  });
+}
 
-    // A process of comm that never calls leaves the others with a timeout, and comm cannot be
-    // used collectively any more.
-    const MPI_Comm dup = bounded_dup(comm, timeout, "duplicating comm in mpcomm_group_from_comm");
-    std::unique_ptr<mpcomm_group_s> made(adopt_communicator(dup));
-    if (spans_world(*made)) learn_node_local_rank(made->comm());
-    *group = made.release();
+extern "C" mpcomm_status_t mpcomm_group_from_comm_f(MPI_Fint comm, mpcomm_group_t *group) {
+  return mpcomm::c_boundary("mpcomm_group_from_comm_f", [&] {
+    mpcomm::require_not_null(group, "group");
+    *group = nullptr;
+    mpcomm::group_from_comm(mpcomm::comm_from_fortran(comm, "comm"), group);
   });
 }
 

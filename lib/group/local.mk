@@ -1,5 +1,5 @@
 # Groups and their control plane: objects, barrier, timeouts.
-libmpcomm_la_SOURCES += \
+libmpcomm_internal_la_SOURCES += \
 	%reldir%/barrier.cpp \
 	%reldir%/group.cpp %reldir%/group.hpp \
 	%reldir%/group_create.cpp \
@@ -11,7 +11,7 @@ libmpcomm_la_SOURCES += \
 	%reldir%/shm_ring.cpp %reldir%/shm_ring.hpp
 # The rendezvous for processes launched separately: mpcomm_group_join (host:port, then MPI
 # connect/accept in rank order).
-libmpcomm_la_SOURCES += \
+libmpcomm_internal_la_SOURCES += \
 	%reldir%/join.cpp \
 	%reldir%/socket.cpp %reldir%/socket.hpp \
 	%reldir%/rendezvous_protocol.cpp %reldir%/rendezvous_protocol.hpp \

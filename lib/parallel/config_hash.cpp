@@ -39,7 +39,9 @@ std::string hash_factors(const mpcomm_parallel_config_t &c) {
   std::string text =
       "[" + to_string(c.pipeline_parallel_size) + ", " + to_string(c.tensor_parallel_size) + ", " +
       py_bool(c.enable_expert_parallel) + ", " + to_string(c.data_parallel_size) + ", " +
-      py_optional_string(all2all_backend_name(c.all2all_backend)) + ", " + py_bool(c.enable_eplb);
+      py_optional_string(
+          all2all_backend_name(static_cast<mpcomm_all2all_backend_t>(c.all2all_backend))) +
+      ", " + py_bool(c.enable_eplb);
   if (c.enable_eplb)
     text += ", " + py_bool(c.eplb_config.log_balancedness) + ", " +
             to_string(c.eplb_config.window_size) + ", " + to_string(c.eplb_config.step_interval) +

@@ -161,6 +161,13 @@ int world_size_across_dp(const mpcomm_parallel_config_t &c) {
 
 extern "C" {
 
+mpcomm_status_t mpcomm_parallel_config_init(mpcomm_parallel_config_t *cfg) {
+  return mpcomm::c_boundary("mpcomm_parallel_config_init", [&] {
+    mpcomm::require_not_null(cfg, "cfg");
+    *cfg = mpcomm::parallel::default_config();
+  });
+}
+
 mpcomm_status_t mpcomm_parallel_config_validate(const mpcomm_parallel_config_t *cfg) {
   return mpcomm::c_boundary("mpcomm_parallel_config_validate",
                             [&] { mpcomm::parallel::checked_config(cfg, "cfg"); });

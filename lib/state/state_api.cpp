@@ -4,6 +4,7 @@
 
 #include "comm/bounded.hpp"
 #include "core/error.hpp"
+#include "core/fortran_handle.hpp"
 #include "core/mpi_call.hpp"
 #include "group/group.hpp"
 #include "state/state.hpp"
@@ -21,6 +22,18 @@ struct DupComm {
   }
 };
 
+// mpcomm_state_create and mpcomm_state_create_f, once comm is checked.
+mpcomm_state_t create_state(MPI_Comm comm, const mpcomm_parallel_config_t *cfg) {
+  // A private duplicate: the state's traffic never meets the caller's. Every wait for the
+  // other processes is bounded by MPCOMM_TIMEOUT: the ones that never come leave the others
+  // with MPCOMM_ERR_TIMEOUT, not a hang.
+  const double timeout = mpcomm::default_object_timeout();
+  DupComm dup;
+  dup.comm = mpcomm::bounded_dup(comm, timeout, "duplicating comm for the state");
+  mpcomm_parallel_config_t agreed = mpcomm::agreed_config(dup.comm, cfg, timeout);
+  return new mpcomm_state_s(dup.comm, agreed);
+}
+
 }  // namespace
 
 extern "C" {
@@ -32,14 +45,16 @@ mpcomm_status_t mpcomm_state_create(MPI_Comm comm, const mpcomm_parallel_config_
     mpcomm::require_not_null(state, "state");
     *state = nullptr;
     mpcomm::require_arg(comm != MPI_COMM_NULL, "comm must not be MPI_COMM_NULL");
-    // A private duplicate: the state's traffic never meets the caller's. Every wait for the
-    // other processes is bounded by MPCOMM_TIMEOUT: the ones that never come leave the others
-    // with MPCOMM_ERR_TIMEOUT, not a hang.
-    const double timeout = mpcomm::default_object_timeout();
-    DupComm dup;
-    dup.comm = mpcomm::bounded_dup(comm, timeout, "duplicating comm for the state");
-    mpcomm_parallel_config_t agreed = mpcomm::agreed_config(dup.comm, cfg, timeout);
-    *state = new mpcomm_state_s(dup.comm, agreed);
+    *state = create_state(comm, cfg);
+  });
+}
+
+mpcomm_status_t mpcomm_state_create_f(MPI_Fint comm, const mpcomm_parallel_config_t *cfg,
+                                      mpcomm_state_t *state) {
+  return mpcomm::c_boundary("mpcomm_state_create_f", [&] {
+    mpcomm::require_not_null(state, "state");
+    *state = nullptr;
+    *state = create_state(mpcomm::comm_from_fortran(comm, "comm"), cfg);
   });
 }
 

@@ -1,7 +1,7 @@
 # Tensor dictionaries: the dict, its metadata (MessagePack), the message a dict starts with (the
 # whole dict when it is packed), and its exchange (broadcast, send, recv with the all_gather_group
 # slicing) over groups.
-libmpcomm_la_SOURCES += \
+libmpcomm_internal_la_SOURCES += \
 	%reldir%/dict_message.cpp %reldir%/dict_message.hpp \
 	%reldir%/exchange.cpp \
 	%reldir%/metadata.cpp %reldir%/metadata.hpp \

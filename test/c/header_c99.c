@@ -1,5 +1,7 @@
-/* The public header is C: this file is compiled with -std=c99 -pedantic -Werror and calls
- * the C API, checking the results it can check without MPI. */
+/* The public header is C: this file is compiled with -std=c99 -pedantic -Werror (and again with
+ * -std=c11, where the header's layout assertions apply) and calls the C API, checking the
+ * results it can check without MPI. It links the installed library, libmpcomm, so every call is
+ * also a check that the function is exported. */
 #include <stdio.h>
 #include <string.h>
 
@@ -7,12 +9,12 @@
 
 static int failures = 0;
 
-#define CHECK(cond)                                                        \
-  do {                                                                     \
-    if (!(cond)) {                                                         \
+#define CHECK(cond)                                                            \
+  do {                                                                         \
+    if (!(cond)) {                                                             \
       fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-      failures++;                                                          \
-    }                                                                      \
+      failures++;                                                              \
+    }                                                                          \
   } while (0)
 
 static void check_core(void) {
@@ -42,8 +44,7 @@ static void check_parallel_config(void) {
   cfg.pipeline_parallel_size = 2;
   cfg.data_parallel_size = 2;
   CHECK(mpcomm_parallel_config_world_size(&cfg, &world) == MPCOMM_SUCCESS && world == 4);
-  CHECK(mpcomm_parallel_config_world_size_across_dp(&cfg, &world) == MPCOMM_SUCCESS &&
-        world == 8);
+  CHECK(mpcomm_parallel_config_world_size_across_dp(&cfg, &world) == MPCOMM_SUCCESS && world == 8);
   CHECK(mpcomm_layout_group_ranks(&cfg, 8, kind, ranks, 8, &ngroups, &group_size) ==
         MPCOMM_SUCCESS);
   CHECK(ngroups == 4 && group_size == 2);
@@ -83,7 +84,7 @@ static void check_group_join(void) {
 /* Groups and objects on MPI_COMM_SELF (a singleton MPI job), and NULL arguments refused. */
 static void check_groups(void) {
   mpcomm_group_t group = NULL;
-  mpcomm_group_info_t info;
+  mpcomm_group_info_t info = MPCOMM_GROUP_INFO_INIT;
   int ranks[1] = {-1};
   int self = 0;
   char buf[8] = "abc";
@@ -280,6 +281,51 @@ static void check_data_plane(void) {
   CHECK(mpcomm_group_free(&group) == MPCOMM_SUCCESS);
 }
 
+/* The 1.0 ABI: a config started by a function, the struct_size of mpcomm_group_info_t, a
+ * group's communicator, communicators given as Fortran handles. */
+static void check_abi(void) {
+  mpcomm_parallel_config_t cfg, macro = MPCOMM_PARALLEL_CONFIG_INIT;
+  mpcomm_group_t group = NULL, tp = NULL;
+  mpcomm_state_t state = NULL;
+  mpcomm_group_info_t info = MPCOMM_GROUP_INFO_INIT;
+  MPI_Comm comm = MPI_COMM_NULL;
+  int size = 0, result = MPI_UNEQUAL;
+
+  memset(&cfg, 0xab, sizeof cfg);
+  CHECK(mpcomm_parallel_config_init(&cfg) == MPCOMM_SUCCESS);
+  CHECK(memcmp(&cfg, &macro, sizeof cfg) == 0);
+  CHECK(cfg.data_parallel_backend == MPCOMM_DP_BACKEND_MP && sizeof cfg.all2all_backend == 4);
+  CHECK(mpcomm_parallel_config_init(NULL) == MPCOMM_ERR_INVALID_ARGUMENT);
+  CHECK(strstr(mpcomm_last_error(), "mpcomm_parallel_config_init: cfg must not be NULL") != NULL);
+
+  CHECK(mpcomm_group_from_comm_f(MPI_Comm_c2f(MPI_COMM_SELF), &group) == MPCOMM_SUCCESS);
+  CHECK(mpcomm_group_comm(group, &comm) == MPCOMM_SUCCESS);
+  CHECK(MPI_Comm_compare(comm, MPI_COMM_SELF, &result) == MPI_SUCCESS && result == MPI_CONGRUENT);
+  CHECK(MPI_Comm_size(comm, &size) == MPI_SUCCESS && size == 1);
+  CHECK(mpcomm_group_comm(group, NULL) == MPCOMM_ERR_INVALID_ARGUMENT);
+  CHECK(strstr(mpcomm_last_error(), "comm must not be NULL") != NULL);
+  CHECK(mpcomm_group_comm(NULL, &comm) == MPCOMM_ERR_INVALID_ARGUMENT);
+  CHECK(strstr(mpcomm_last_error(), "mpcomm_group_comm: group must not be NULL") != NULL);
+  info.struct_size = 4;
+  info.size = -7;
+  CHECK(mpcomm_group_info(group, &info) == MPCOMM_ERR_INVALID_ARGUMENT);
+  CHECK(strstr(mpcomm_last_error(), "info->struct_size (4)") != NULL && info.size == -7);
+  info.struct_size = sizeof info;
+  CHECK(mpcomm_group_info(group, &info) == MPCOMM_SUCCESS && info.size == 1);
+  CHECK(mpcomm_group_free(&group) == MPCOMM_SUCCESS);
+  CHECK(mpcomm_group_from_comm_f(-1, &group) == MPCOMM_ERR_INVALID_ARGUMENT && group == NULL);
+  CHECK(strstr(mpcomm_last_error(), "not a Fortran communicator handle, got -1") != NULL);
+
+  CHECK(mpcomm_state_create_f(MPI_Comm_c2f(MPI_COMM_SELF), &cfg, &state) == MPCOMM_SUCCESS);
+  CHECK(mpcomm_state_group(state, MPCOMM_GROUP_TP, &tp) == MPCOMM_SUCCESS);
+  CHECK(mpcomm_group_comm(tp, &comm) == MPCOMM_SUCCESS);
+  CHECK(MPI_Comm_size(comm, &size) == MPI_SUCCESS && size == 1);
+  CHECK(mpcomm_state_destroy(&state) == MPCOMM_SUCCESS);
+  CHECK(mpcomm_state_create_f(MPI_Comm_c2f(MPI_COMM_SELF), &cfg, NULL) ==
+        MPCOMM_ERR_INVALID_ARGUMENT);
+  CHECK(strstr(mpcomm_last_error(), "mpcomm_state_create_f: state must not be NULL") != NULL);
+}
+
 int main(void) {
   check_core();
   check_parallel_config();
@@ -289,6 +335,7 @@ int main(void) {
   check_gpu_plane();
   check_tensor_dict();
   check_data_plane();
+  check_abi();
   MPI_Finalize();
   printf("# mpcomm-test: passed=%d failed=%d skipped=0\n", failures ? 0 : 1, failures ? 1 : 0);
   return failures ? 1 : 0;

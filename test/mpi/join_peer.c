@@ -90,7 +90,7 @@ static int prove(mpcomm_group_t group, int rank, int size) {
 
 int main(int argc, char **argv) {
   mpcomm_group_t group = NULL;
-  mpcomm_group_info_t info;
+  mpcomm_group_info_t info = MPCOMM_GROUP_INFO_INIT;
   mpcomm_status_t s;
   int rank, size, rc = 1;
   if (argc == 2 && strcmp(argv[1], "--free-port") == 0) return free_port();

@@ -766,7 +766,7 @@ TEST(States, AllReduceOnTheGroupsOfCoexistingStates) {
                         Case{b, MPCOMM_GROUP_TP, 1}, Case{b, MPCOMM_GROUP_PP, size}}) {
     mpcomm_group_t group = nullptr;
     ASSERT_EQ(mpcomm_state_group(c.state, c.kind, &group), MPCOMM_SUCCESS) << last_error();
-    mpcomm_group_info_t info;
+    mpcomm_group_info_t info = MPCOMM_GROUP_INFO_INIT;
     ASSERT_EQ(mpcomm_group_info(group, &info), MPCOMM_SUCCESS);
     ASSERT_EQ(info.size, c.expected_size);
     for (mpcomm_datatype_t dtype : {MPCOMM_FLOAT32, MPCOMM_FLOAT16, MPCOMM_INT64})

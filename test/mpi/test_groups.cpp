@@ -16,7 +16,7 @@ using namespace grouptest;
 TEST(Groups, FromWorldHasTheWorldsRanksAndGroupCoordinatorInfo) {
   GroupHolder h;
   ASSERT_EQ(mpcomm_group_from_comm(MPI_COMM_WORLD, &h.g), MPCOMM_SUCCESS) << last_error();
-  mpcomm_group_info_t info;
+  mpcomm_group_info_t info = MPCOMM_GROUP_INFO_INIT;
   ASSERT_EQ(mpcomm_group_info(h.g, &info), MPCOMM_SUCCESS) << last_error();
   const int r = world_rank(), n = world_size();
   EXPECT_EQ(info.rank_in_group, r);
@@ -43,7 +43,7 @@ TEST(Groups, FromRanksKeepsTheListedOrder) {
   GroupHolder h;
   ASSERT_EQ(mpcomm_group_from_ranks(MPI_COMM_WORLD, reversed.data(), n, &h.g), MPCOMM_SUCCESS)
       << last_error();
-  mpcomm_group_info_t info;
+  mpcomm_group_info_t info = MPCOMM_GROUP_INFO_INIT;
   ASSERT_EQ(mpcomm_group_info(h.g, &info), MPCOMM_SUCCESS);
   EXPECT_EQ(info.rank_in_group, n - 1 - r);
   EXPECT_EQ(info.global_rank, r);
@@ -72,7 +72,7 @@ TEST(Groups, PairThenEveryoneCoexist) {
   for (int i = 0; i < n; ++i) everyone.push_back(i);
   ASSERT_EQ(mpcomm_group_from_ranks(MPI_COMM_WORLD, everyone.data(), n, &all.g), MPCOMM_SUCCESS)
       << last_error();
-  mpcomm_group_info_t info;
+  mpcomm_group_info_t info = MPCOMM_GROUP_INFO_INIT;
   ASSERT_EQ(mpcomm_group_info(all.g, &info), MPCOMM_SUCCESS);
   EXPECT_EQ(info.size, n);
   if (r < 2) {
@@ -103,7 +103,7 @@ TEST(Groups, ManyGroupsAtOnce) {
   GroupHolder self;
   ASSERT_EQ(mpcomm_group_from_ranks(MPI_COMM_WORLD, self_only, 1, &self.g), MPCOMM_SUCCESS)
       << last_error();
-  mpcomm_group_info_t info;
+  mpcomm_group_info_t info = MPCOMM_GROUP_INFO_INIT;
   ASSERT_EQ(mpcomm_group_info(self.g, &info), MPCOMM_SUCCESS);
   EXPECT_EQ(info.size, 1);
   EXPECT_EQ(info.next_rank, world_rank());
@@ -142,7 +142,7 @@ TEST(Groups, NullArgumentsAreRefused) {
   EXPECT_EQ(mpcomm_group_from_comm(MPI_COMM_WORLD, nullptr), MPCOMM_ERR_INVALID_ARGUMENT);
   EXPECT_EQ(mpcomm_group_from_comm(MPI_COMM_NULL, &g), MPCOMM_ERR_INVALID_ARGUMENT);
   EXPECT_NE(last_error().find("MPI_COMM_NULL"), std::string::npos) << last_error();
-  mpcomm_group_info_t info;
+  mpcomm_group_info_t info = MPCOMM_GROUP_INFO_INIT;
   EXPECT_EQ(mpcomm_group_info(nullptr, &info), MPCOMM_ERR_INVALID_ARGUMENT);
   EXPECT_NE(last_error().find("group must not be NULL"), std::string::npos) << last_error();
   int ranks[4];

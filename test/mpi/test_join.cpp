@@ -124,7 +124,7 @@ TEST(Join, RanksOfOneJobFormAGroup) {
   GroupHolder group;
   Outcome o = timed_join(shared_free_port(), world_rank(), world_size(), 30, group);
   ASSERT_EQ(o.status, MPCOMM_SUCCESS) << o.error;
-  mpcomm_group_info_t info{};
+  mpcomm_group_info_t info = MPCOMM_GROUP_INFO_INIT;
   ASSERT_EQ(mpcomm_group_info(group.g, &info), MPCOMM_SUCCESS) << last_error();
   EXPECT_EQ(info.rank_in_group, world_rank());
   EXPECT_EQ(info.size, world_size());
@@ -139,7 +139,7 @@ TEST(Join, GroupRanksAreTheRanksAskedFor) {
   GroupHolder group;
   Outcome o = timed_join(shared_free_port(), asked, size, 30, group);
   ASSERT_EQ(o.status, MPCOMM_SUCCESS) << o.error;
-  mpcomm_group_info_t info{};
+  mpcomm_group_info_t info = MPCOMM_GROUP_INFO_INIT;
   ASSERT_EQ(mpcomm_group_info(group.g, &info), MPCOMM_SUCCESS) << last_error();
   EXPECT_EQ(info.rank_in_group, asked);
   auto ranks = gather_world_ranks(group.g, size);
@@ -162,7 +162,7 @@ TEST(Join, WorldOfOneOpensNoSocket) {
   GroupHolder group;
   Outcome o = timed_join(busy.port, 0, 1, 5, group);
   ASSERT_EQ(o.status, MPCOMM_SUCCESS) << o.error;
-  mpcomm_group_info_t info{};
+  mpcomm_group_info_t info = MPCOMM_GROUP_INFO_INIT;
   ASSERT_EQ(mpcomm_group_info(group.g, &info), MPCOMM_SUCCESS) << last_error();
   EXPECT_EQ(info.size, 1);
   EXPECT_EQ(mpcomm_barrier(group.g, 5), MPCOMM_SUCCESS) << last_error();
@@ -295,7 +295,7 @@ TEST(Join, RankThatComesTwiceIsRefusedOnce) {
     EXPECT_NE(o.error.find("rank 1 already arrived"), std::string::npos) << o.error;
   } else {
     ASSERT_EQ(o.status, MPCOMM_SUCCESS) << o.error;
-    mpcomm_group_info_t info{};
+    mpcomm_group_info_t info = MPCOMM_GROUP_INFO_INIT;
     ASSERT_EQ(mpcomm_group_info(group.g, &info), MPCOMM_SUCCESS) << last_error();
     EXPECT_EQ(info.rank_in_group, asked);
     EXPECT_EQ(info.size, size);

@@ -316,6 +316,6 @@ TEST_F(Objects, AReceiveFromAnAbsentPeerTimesOutAndBreaksTheGroup) {
   EXPECT_NE(last_error().find("broken since an earlier failure: recv_object timed out"),
             std::string::npos)
       << last_error();
-  mpcomm_group_info_t info;
+  mpcomm_group_info_t info = MPCOMM_GROUP_INFO_INIT;
   EXPECT_EQ(mpcomm_group_info(g.g, &info), MPCOMM_SUCCESS);  // local queries still work
 }

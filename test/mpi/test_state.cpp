@@ -40,8 +40,8 @@ TEST(State, EveryGroupMatchesTheLayout) {
   cfg.enable_expert_parallel = 1;
   mpcomm_state_t state = nullptr;
   ASSERT_EQ(mpcomm_state_create(MPI_COMM_WORLD, &cfg, &state), MPCOMM_SUCCESS) << error();
-  const mpcomm_group_kind_t kinds[] = {MPCOMM_GROUP_WORLD, MPCOMM_GROUP_TP,  MPCOMM_GROUP_PP,
-                                       MPCOMM_GROUP_DP,    MPCOMM_GROUP_EP,  MPCOMM_GROUP_DCP,
+  const mpcomm_group_kind_t kinds[] = {MPCOMM_GROUP_WORLD, MPCOMM_GROUP_TP, MPCOMM_GROUP_PP,
+                                       MPCOMM_GROUP_DP,    MPCOMM_GROUP_EP, MPCOMM_GROUP_DCP,
                                        MPCOMM_GROUP_PCP};
   for (mpcomm_group_kind_t kind : kinds) {
     int ngroups = 0, group_size = 0;
@@ -62,7 +62,7 @@ TEST(State, EveryGroupMatchesTheLayout) {
     std::vector<int> ranks(static_cast<size_t>(group_size));
     ASSERT_EQ(mpcomm_group_ranks(group, ranks.data(), ranks.size()), MPCOMM_SUCCESS) << error();
     EXPECT_EQ(ranks, expected) << "kind " << kind;
-    mpcomm_group_info_t info;
+    mpcomm_group_info_t info = MPCOMM_GROUP_INFO_INIT;
     ASSERT_EQ(mpcomm_group_info(group, &info), MPCOMM_SUCCESS);
     EXPECT_EQ(info.global_rank, world_rank());
     EXPECT_EQ(ranks[static_cast<size_t>(info.rank_in_group)], world_rank());
@@ -149,7 +149,7 @@ TEST(State, StatesCoexist) {
   mpcomm_group_t tp_a = nullptr, tp_b = nullptr;
   ASSERT_EQ(mpcomm_state_group(a, MPCOMM_GROUP_TP, &tp_a), MPCOMM_SUCCESS);
   ASSERT_EQ(mpcomm_state_group(b, MPCOMM_GROUP_TP, &tp_b), MPCOMM_SUCCESS);
-  mpcomm_group_info_t ia, ib;
+  mpcomm_group_info_t ia = MPCOMM_GROUP_INFO_INIT, ib = MPCOMM_GROUP_INFO_INIT;
   ASSERT_EQ(mpcomm_group_info(tp_a, &ia), MPCOMM_SUCCESS);
   ASSERT_EQ(mpcomm_group_info(tp_b, &ib), MPCOMM_SUCCESS);
   EXPECT_EQ(ia.size, world_size());

@@ -421,7 +421,7 @@ TEST_F(TensorDict, AllGatherGroupBetweenPipelineStages) {
   mpcomm_group_t tp = nullptr, pp = nullptr;
   ASSERT_EQ(mpcomm_state_group(state.s, MPCOMM_GROUP_TP, &tp), MPCOMM_SUCCESS);
   ASSERT_EQ(mpcomm_state_group(state.s, MPCOMM_GROUP_PP, &pp), MPCOMM_SUCCESS);
-  mpcomm_group_info_t tpi, ppi;
+  mpcomm_group_info_t tpi = MPCOMM_GROUP_INFO_INIT, ppi = MPCOMM_GROUP_INFO_INIT;
   ASSERT_EQ(mpcomm_group_info(tp, &tpi), MPCOMM_SUCCESS);
   ASSERT_EQ(mpcomm_group_info(pp, &ppi), MPCOMM_SUCCESS);
   ASSERT_EQ(tpi.size, tp_size);

@@ -63,7 +63,7 @@ class StateCreate : public Benchmark {
     size_t wrong = 0;
     for (mpcomm_group_kind_t kind : kKinds) {
       mpcomm_group_t group = nullptr;
-      mpcomm_group_info_t info{};
+      mpcomm_group_info_t info = MPCOMM_GROUP_INFO_INIT;
       int ngroups = 0, group_size = 0;
       ok(mpcomm_state_group(state, kind, &group), "mpcomm_state_group");
       ok(mpcomm_group_info(group, &info), "mpcomm_group_info");
