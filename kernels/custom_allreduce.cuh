@@ -156,7 +156,7 @@ struct HalfPack {
   static constexpr int kElems = 8;
   __device__ static void unpack(const uint4 &p, float (&v)[kElems]) {
     const std::uint32_t w[4] = {p.x, p.y, p.z, p.w};
-MPCOMM_UNROLL
+    MPCOMM_UNROLL
     for (int i = 0; i < 4; ++i) {
       v[2 * i] = Bits::to_float(static_cast<std::uint16_t>(w[i] & 0xffffu));
       v[2 * i + 1] = Bits::to_float(static_cast<std::uint16_t>(w[i] >> 16));
@@ -164,7 +164,7 @@ MPCOMM_UNROLL
   }
   __device__ static uint4 pack(const float (&v)[kElems]) {
     std::uint32_t w[4];
-MPCOMM_UNROLL
+    MPCOMM_UNROLL
     for (int i = 0; i < 4; ++i)
       w[i] = static_cast<std::uint32_t>(Bits::from_float(v[2 * i])) |
              (static_cast<std::uint32_t>(Bits::from_float(v[2 * i + 1])) << 16);
@@ -183,10 +183,10 @@ __device__ __forceinline__ uint4 sum_packs(const uint4 (&p)[N]) {
   constexpr int E = Pack<T>::kElems;
   float acc[E], v[E];
   Pack<T>::unpack(p[0], acc);
-MPCOMM_UNROLL
+  MPCOMM_UNROLL
   for (int r = 1; r < N; ++r) {
     Pack<T>::unpack(p[r], v);
-MPCOMM_UNROLL
+    MPCOMM_UNROLL
     for (int e = 0; e < E; ++e) acc[e] += v[e];
   }
   return Pack<T>::pack(acc);
@@ -207,14 +207,14 @@ __global__ void __launch_bounds__(kThreadsPerBlock)
   block_barrier<N>(args, rank, flag, Phase::Start);
 
   const uint4 *in[N];
-MPCOMM_UNROLL
+  MPCOMM_UNROLL
   for (int r = 0; r < N; ++r) in[r] = static_cast<const uint4 *>(args.inputs[r]);
   uint4 *out = static_cast<uint4 *>(args.outputs[rank]);
   const std::size_t stride = static_cast<std::size_t>(gridDim.x) * blockDim.x;
   for (std::size_t i = static_cast<std::size_t>(blockIdx.x) * blockDim.x + threadIdx.x;
        i < args.packs; i += stride) {
     uint4 p[N];
-MPCOMM_UNROLL
+    MPCOMM_UNROLL
     for (int r = 0; r < N; ++r) p[r] = in[r][i];  // all N loads in flight before the adds
     out[i] = sum_packs<T, N>(p);
   }
@@ -251,13 +251,13 @@ __global__ void __launch_bounds__(kThreadsPerBlock)
   uint4 *out = static_cast<uint4 *>(args.outputs[rank]);
 
   const uint4 *in[N];
-MPCOMM_UNROLL
+  MPCOMM_UNROLL
   for (int r = 0; r < N; ++r) in[r] = static_cast<const uint4 *>(args.inputs[r]);
   const Slice own = slice_of<N>(rank, args.packs);
   uint4 *own_scratch = static_cast<uint4 *>(args.scratch[rank]);
   for (std::size_t i = tid; i < own.length; i += stride) {
     uint4 p[N];
-MPCOMM_UNROLL
+    MPCOMM_UNROLL
     for (int r = 0; r < N; ++r) p[r] = in[r][own.first + i];
     const uint4 sum = sum_packs<T, N>(p);
     own_scratch[i] = sum;
@@ -268,7 +268,7 @@ MPCOMM_UNROLL
   block_barrier<N>(args, rank, flag, Phase::End);
 
   // Start with the next rank rather than rank 0, so the peers' links share the load.
-MPCOMM_UNROLL
+  MPCOMM_UNROLL
   for (int step = 1; step < N; ++step) {
     const int owner = (rank + step) % N;
     const Slice s = slice_of<N>(owner, args.packs);

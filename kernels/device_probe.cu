@@ -94,8 +94,8 @@ bool check_pattern(const unsigned *words, std::size_t count, unsigned seed, std:
     unsigned expected = seed ^ static_cast<unsigned>(i * 2654435761u);
     if (host[i] != expected) {
       if (error)
-        *error = "word " + std::to_string(i) + " reads " + std::to_string(host[i]) +
-                 ", expected " + std::to_string(expected);
+        *error = "word " + std::to_string(i) + " reads " + std::to_string(host[i]) + ", expected " +
+                 std::to_string(expected);
       return false;
     }
   }

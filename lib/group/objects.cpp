@@ -163,8 +163,7 @@ extern "C" mpcomm_status_t mpcomm_all_gather_object(mpcomm_group_t group, const 
       for (int r = 0; r < n; ++r) {
         const size_t l = lens[r];
         if (r == me && l) std::memcpy(dst + offset, buf, l);
-        if (r != me && is_inline(l) && l)
-          std::memcpy(dst + offset, msgs + slot(r), l);
+        if (r != me && is_inline(l) && l) std::memcpy(dst + offset, msgs + slot(r), l);
         offset += l;
       }
       // Large objects, one sender at a time in rank order (every member walks the same order).

@@ -53,8 +53,8 @@ Nvml::Nvml() : api_(new Api) {
   auto symbol = [&](const char *name) { return dlsym(api_->library, name); };
   api_->init = reinterpret_cast<decltype(api_->init)>(symbol("nvmlInit_v2"));
   api_->shutdown = reinterpret_cast<decltype(api_->shutdown)>(symbol("nvmlShutdown"));
-  api_->handle_by_bus_id =
-      reinterpret_cast<decltype(api_->handle_by_bus_id)>(symbol("nvmlDeviceGetHandleByPciBusId_v2"));
+  api_->handle_by_bus_id = reinterpret_cast<decltype(api_->handle_by_bus_id)>(
+      symbol("nvmlDeviceGetHandleByPciBusId_v2"));
   api_->p2p_status = reinterpret_cast<decltype(api_->p2p_status)>(symbol("nvmlDeviceGetP2PStatus"));
   api_->common_ancestor = reinterpret_cast<decltype(api_->common_ancestor)>(
       symbol("nvmlDeviceGetTopologyCommonAncestor"));

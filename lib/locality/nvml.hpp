@@ -8,13 +8,13 @@ namespace mpcomm::locality {
 
 // How two GPUs reach each other, in the terms of `nvidia-smi topo -m`.
 enum class GpuLink {
-  Self,        // the same GPU
-  NvLink,      // NVLink peer-to-peer
-  SamePciSwitch,   // PIX/PXB: through PCIe switches only
-  HostBridge,  // PHB: through a PCIe host bridge
-  SameNumaNode,    // NODE: across host bridges within a NUMA node
-  CrossNuma,   // SYS: across the inter-socket link
-  Unknown      // NVML missing or the GPUs not found
+  Self,           // the same GPU
+  NvLink,         // NVLink peer-to-peer
+  SamePciSwitch,  // PIX/PXB: through PCIe switches only
+  HostBridge,     // PHB: through a PCIe host bridge
+  SameNumaNode,   // NODE: across host bridges within a NUMA node
+  CrossNuma,      // SYS: across the inter-socket link
+  Unknown         // NVML missing or the GPUs not found
 };
 
 // "NV", "PIX", "PHB", "NODE", "SYS", "X" (self) or "?".

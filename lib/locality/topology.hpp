@@ -17,9 +17,9 @@ struct GpuPlacement {
 
 // The binding of the calling process.
 struct ProcessPlacement {
-  std::string bound_cpus;          // list form of the PUs the process may run on
-  std::vector<int> cores;          // logical indexes of the cores those PUs belong to
-  std::vector<int> numa_nodes;     // OS indexes of the NUMA nodes whose cores it may run on
+  std::string bound_cpus;       // list form of the PUs the process may run on
+  std::vector<int> cores;       // logical indexes of the cores those PUs belong to
+  std::vector<int> numa_nodes;  // OS indexes of the NUMA nodes whose cores it may run on
 };
 
 class Topology {

@@ -57,8 +57,8 @@ class AgreementListener : public ::testing::EmptyTestEventListener {
     if (!failed_ranks.empty()) {
       counts_.failed++;
       if (rank_ == 0)
-        std::printf("[  FAILED  ] %s.%s on rank(s) %s of %d\n", info.test_suite_name(),
-                    info.name(), failed_ranks.c_str(), size);
+        std::printf("[  FAILED  ] %s.%s on rank(s) %s of %d\n", info.test_suite_name(), info.name(),
+                    failed_ranks.c_str(), size);
     } else if (skipped) {
       counts_.skipped++;
     } else {

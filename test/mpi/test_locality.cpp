@@ -1,8 +1,8 @@
 // Node locality: which ranks share a node, and how many nodes a group spans. The expected
 // answers come from the host names (each "node" of a simulated cluster has its own), so the
 // same test holds on one node and under test/mpi/two-nodes.sh.
-#include <gtest/gtest.h>
 #include <dirent.h>
+#include <gtest/gtest.h>
 #include <mpi.h>
 #include <unistd.h>
 
@@ -41,7 +41,9 @@ std::set<std::string> dev_shm_entries() {
 
 class Locality : public ::testing::Test {
  protected:
-  void SetUp() override { ASSERT_EQ(mpcomm_group_from_comm(MPI_COMM_WORLD, &world_), MPCOMM_SUCCESS); }
+  void SetUp() override {
+    ASSERT_EQ(mpcomm_group_from_comm(MPI_COMM_WORLD, &world_), MPCOMM_SUCCESS);
+  }
   void TearDown() override { mpcomm_group_free(&world_); }
   mpcomm_group_t world_ = nullptr;
 };
@@ -57,7 +59,8 @@ TEST_F(Locality, EverySourceAgreesWithHostNames) {
     ASSERT_EQ(mpcomm_in_the_same_node_as(world_, source, flags.data()), MPCOMM_SUCCESS)
         << mpcomm_last_error();
     for (int r = 0; r < size; ++r)
-      EXPECT_EQ(flags[r], hosts[r] == hosts[source] ? 1 : 0) << "rank " << r << " source " << source;
+      EXPECT_EQ(flags[r], hosts[r] == hosts[source] ? 1 : 0)
+          << "rank " << r << " source " << source;
   }
 }
 

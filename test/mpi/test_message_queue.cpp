@@ -3,7 +3,6 @@
 // test/mpi/two-nodes.sh half the readers are on another node and get every object over MPI.
 #include <gtest/gtest.h>
 #include <mpi.h>
-
 #include <unistd.h>
 
 #include <algorithm>
@@ -30,7 +29,8 @@ struct Fixture : ::testing::Test {
 
 std::string object(int i) {
   // Lengths cross the 1024-byte slot now and then: those travel over MPI.
-  return "object " + std::to_string(i) + ":" + std::string(static_cast<size_t>((i * 37) % 1500), 'a' + i % 26);
+  return "object " + std::to_string(i) + ":" +
+         std::string(static_cast<size_t>((i * 37) % 1500), 'a' + i % 26);
 }
 
 }  // namespace
@@ -56,7 +56,8 @@ TEST_F(MessageQueue, EmptyAndLargeObjects) {
     ASSERT_EQ(mpcomm_broadcast_object(group, buf.data(), buf.size(), &len, 0), MPCOMM_SUCCESS)
         << mpcomm_last_error();
     ASSERT_EQ(len, n);
-    EXPECT_EQ(std::count(buf.begin(), buf.begin() + static_cast<long>(n), 'x'), static_cast<long>(n));
+    EXPECT_EQ(std::count(buf.begin(), buf.begin() + static_cast<long>(n), 'x'),
+              static_cast<long>(n));
   }
 }
 
@@ -68,10 +69,12 @@ TEST_F(MessageQueue, TruncationKeepsTheObjectForTheRetry) {
     if (rank == 0) {
       ASSERT_EQ(mpcomm_broadcast_object(group, want.data(), n, &len, 0), MPCOMM_SUCCESS);
       len = 3;
-      ASSERT_EQ(mpcomm_broadcast_object(group, const_cast<char *>("end"), 3, &len, 0), MPCOMM_SUCCESS);
+      ASSERT_EQ(mpcomm_broadcast_object(group, const_cast<char *>("end"), 3, &len, 0),
+                MPCOMM_SUCCESS);
       continue;
     }
-    EXPECT_EQ(mpcomm_broadcast_object(group, small.data(), small.size(), &len, 0), MPCOMM_ERR_TRUNCATED);
+    EXPECT_EQ(mpcomm_broadcast_object(group, small.data(), small.size(), &len, 0),
+              MPCOMM_ERR_TRUNCATED);
     EXPECT_EQ(len, n);
     ASSERT_EQ(mpcomm_broadcast_object(group, big.data(), big.size(), &len, 0), MPCOMM_SUCCESS)
         << mpcomm_last_error();
@@ -106,7 +109,8 @@ TEST_F(MessageQueue, AMissingWriterIsATimeoutNamingIt) {
     const double start = MPI_Wtime();
     EXPECT_EQ(mpcomm_broadcast_object(group, buf, sizeof buf, &len, 0), MPCOMM_ERR_TIMEOUT);
     // Readers on the writer's node wait on the ring, the others on MPI: both name the writer.
-    EXPECT_NE(std::string(mpcomm_last_error()).find("group rank 0 (global rank 0)"), std::string::npos)
+    EXPECT_NE(std::string(mpcomm_last_error()).find("group rank 0 (global rank 0)"),
+              std::string::npos)
         << mpcomm_last_error();
     EXPECT_LT(MPI_Wtime() - start, 1.5);
   }

@@ -1,12 +1,12 @@
 // The shared-memory allreduce: exact for every supported type, op and size (integer-valued
 // inputs), in and out of place, across piece boundaries; a missing peer times out; nothing is
 // left in /dev/shm.
-#include <gtest/gtest.h>
 #include <dirent.h>
+#include <gtest/gtest.h>
 #include <mpi.h>
 
-#include <cmath>
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <set>
@@ -63,8 +63,8 @@ double decode16(mpcomm_datatype_t t, uint16_t h) {
 }
 
 // Runs one allreduce and checks every element; returns the number of wrong ones.
-size_t check(ShmAllreduce &shm, const Node &node, mpcomm_datatype_t t, mpcomm_op_t op,
-             size_t count, bool in_place) {
+size_t check(ShmAllreduce &shm, const Node &node, mpcomm_datatype_t t, mpcomm_op_t op, size_t count,
+             bool in_place) {
   const size_t esize = t == MPCOMM_FLOAT32 ? 4 : 2;
   std::vector<char> send(count * esize + 1), recv(count * esize + 1);
   for (size_t i = 0; i < count; ++i) {
@@ -93,8 +93,10 @@ size_t check(ShmAllreduce &shm, const Node &node, mpcomm_datatype_t t, mpcomm_op
     }
     double want = expected(node.size, i, op);
     // AVG rounds once in the element type.
-    if (t != MPCOMM_FLOAT32) want = decode16(t, encode16(t, want));
-    else want = static_cast<float>(want);
+    if (t != MPCOMM_FLOAT32)
+      want = decode16(t, encode16(t, want));
+    else
+      want = static_cast<float>(want);
     if (got != want) ++wrong;
   }
   return wrong;

@@ -60,8 +60,8 @@ const GpuPlacement *gpu_of(int local_rank) {
 std::string rank_locality_text(int rank, int local_rank) {
   const auto placement = Topology::instance().placement();
   std::string line = "rank " + std::to_string(rank) + ": node " + host_name() + ", local rank " +
-                     std::to_string(local_rank) + ", cores " + join(placement.cores) +
-                     " (PUs " + placement.bound_cpus + "), NUMA " + join(placement.numa_nodes);
+                     std::to_string(local_rank) + ", cores " + join(placement.cores) + " (PUs " +
+                     placement.bound_cpus + "), NUMA " + join(placement.numa_nodes);
   if (const GpuPlacement *gpu = gpu_of(local_rank)) {
     line += ", GPU " + (gpu->cuda_index >= 0 ? std::to_string(gpu->cuda_index) : "?") + " " +
             gpu->pci_bus_id + " (near NUMA " + join(gpu->near_numa_nodes) + ", PUs " +
@@ -120,8 +120,9 @@ std::string node_topology_text() {
                   join(gpus[i].near_numa_nodes).c_str());
     text += tail;
   }
-  text += "#   (X = self, NV = NVLink, PIX = PCIe switch, PHB = host bridge, NODE = same NUMA "
-          "node, SYS = across NUMA nodes, ? = unknown";
+  text +=
+      "#   (X = self, NV = NVLink, PIX = PCIe switch, PHB = host bridge, NODE = same NUMA "
+      "node, SYS = across NUMA nodes, ? = unknown";
   text += nvml.available() ? ")\n" : "; NVML: " + nvml.unavailable_reason() + ")\n";
   return text;
 }
@@ -136,8 +137,9 @@ std::string node_topology_json() {
     out += std::string(i ? ", " : "") + "{\"pci_bus_id\": " + json_escape(gpus[i].pci_bus_id) +
            ", \"name\": " + json_escape(gpus[i].name) + ", \"links\": [";
     for (size_t j = 0; j < gpus.size(); ++j)
-      out += std::string(j ? ", " : "") +
-             json_escape(locality::gpu_link_label(nvml.link(gpus[i].pci_bus_id, gpus[j].pci_bus_id)));
+      out +=
+          std::string(j ? ", " : "") +
+          json_escape(locality::gpu_link_label(nvml.link(gpus[i].pci_bus_id, gpus[j].pci_bus_id)));
     out += "]}";
   }
   return out + "], \"nvml\": " + (nvml.available() ? "true" : "false") + "}";
