@@ -127,9 +127,10 @@ TESTS += test/tools/mpcomm_info.sh test/tools/install_pkgconfig.sh test/tools/co
 	test/tools/man-pages.sh
 EXTRA_DIST += test/tools/mpcomm_info.sh test/tools/install_pkgconfig.sh test/tools/outside.c \
 	test/tools/configure-summary.sh test/tools/man-pages.sh
-# The tree itself: the include graph follows the layers of HACKING.md.
-TESTS += test/tools/layers.sh
-EXTRA_DIST += test/tools/layers.sh
+# The tree itself: the include graph follows the layers of HACKING.md, and every source follows
+# .clang-format.
+TESTS += test/tools/layers.sh test/tools/format.sh
+EXTRA_DIST += test/tools/layers.sh test/tools/format.sh
 AM_TESTS_ENVIRONMENT += MPCOMM_TEST_MPIRUN='$(MPIRUN)'; export MPCOMM_TEST_MPIRUN; \
 	CC='$(CC)'; export CC; MPCOMM_TEST_SAN_FLAGS='$(MPCOMM_SAN_FLAGS)'; export MPCOMM_TEST_SAN_FLAGS; PKG_CONFIG='$(PKG_CONFIG)'; export PKG_CONFIG; \
 	MAKE='$(MAKE)'; export MAKE;
