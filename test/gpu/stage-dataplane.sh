@@ -30,11 +30,13 @@ multiarch=usr/lib/x86_64-linux-gnu
 die() { echo "stage-dataplane: $*" >&2; exit 1; }
 is_elf() { [ -f "$1" ] && [ "$(head -c 4 "$1" | od -An -c | tr -d ' ')" = '177ELF' ]; }
 
-# The real binary of a libtool-built program DIR/NAME: DIR/.libs/NAME (or lt-NAME), else DIR/NAME
-# when that is already an ELF file (a build without shared libraries).
+# The real binary of a libtool-built program DIR/NAME: DIR/NAME itself when it is an ELF file (a
+# program linked only with convenience libraries: libtool writes no wrapper, and a .libs/ copy
+# there is left over from an older link), else libtool's DIR/.libs/NAME (or lt-NAME) behind the
+# wrapper script DIR/NAME.
 real_program() {  # dir name
   local c
-  for c in "$tree/$1/.libs/$2" "$tree/$1/.libs/lt-$2" "$tree/$1/$2"; do
+  for c in "$tree/$1/$2" "$tree/$1/.libs/$2" "$tree/$1/.libs/lt-$2"; do
     if is_elf "$c"; then echo "$c"; return 0; fi
   done
   return 1
