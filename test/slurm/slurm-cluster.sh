@@ -39,7 +39,7 @@ dir=$(mktemp -d "${TMPDIR:-/tmp}/mpcomm-slurm.XXXXXX") || exit 1
 chmod 711 "$dir"
 # Every process of this cluster carries this in its environment: the daemons, the slurmstepd
 # they start and the tasks (srun passes its environment on), so teardown finds them all.
-export MPCOMM_SLURM_TEST="$dir"
+export MPCOMM_TEST_SLURM_CLUSTER="$dir"
 # shellcheck disable=SC2010
 listing() { ls /dev/shm | grep -v '^vader_segment\.' | sort; }
 listing >"$dir/shm.before"
@@ -51,7 +51,7 @@ ours() {
     pid=${env#/proc/}
     pid=${pid%/environ}
     test "$pid" = $$ && continue
-    { tr '\0' '\n' <"$env"; } 2>/dev/null | grep -qxF "MPCOMM_SLURM_TEST=$dir" && echo "$pid"
+    { tr '\0' '\n' <"$env"; } 2>/dev/null | grep -qxF "MPCOMM_TEST_SLURM_CLUSTER=$dir" && echo "$pid"
   done
 }
 
