@@ -36,8 +36,11 @@ AlgoSetting agreed_custom_allreduce_algo(mpcomm_group_s &g) {
   } catch (const Error &e) {
     invalid = e.what();
   }
-  return static_cast<AlgoSetting>(agree_on_setting(g, "MPCOMM_CUSTOM_ALLREDUCE_ALGO", mine, invalid,
-                                                   {"auto", "oneshot", "twoshot"}));
+  const std::vector<const char *> names = {algo_setting_name(AlgoSetting::Auto),
+                                           algo_setting_name(AlgoSetting::OneShot),
+                                           algo_setting_name(AlgoSetting::TwoShot)};
+  return static_cast<AlgoSetting>(
+      agree_on_setting(g, "MPCOMM_CUSTOM_ALLREDUCE_ALGO", mine, invalid, names));
 }
 
 }  // namespace mpcomm::device

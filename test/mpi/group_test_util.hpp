@@ -36,6 +36,15 @@ struct GroupHolder {
   ~GroupHolder() { mpcomm_group_free(&g); }
 };
 
+// Destroys the state at scope exit.
+struct StateHolder {
+  mpcomm_state_t s = nullptr;
+  StateHolder() = default;
+  StateHolder(const StateHolder &) = delete;
+  StateHolder &operator=(const StateHolder &) = delete;
+  ~StateHolder() { mpcomm_state_destroy(&s); }
+};
+
 // The bytes of object `id` of length len: every byte depends on id and position.
 inline std::vector<char> object_bytes(size_t len, unsigned id) {
   std::vector<char> v(len);

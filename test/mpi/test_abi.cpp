@@ -14,19 +14,11 @@
 
 using grouptest::GroupHolder;
 using grouptest::last_error;
+using grouptest::StateHolder;
 using grouptest::world_rank;
 using grouptest::world_size;
 
 namespace {
-
-// Destroys the state at scope exit.
-struct StateHolder {
-  mpcomm_state_t s = nullptr;
-  StateHolder() = default;
-  StateHolder(const StateHolder &) = delete;
-  StateHolder &operator=(const StateHolder &) = delete;
-  ~StateHolder() { mpcomm_state_destroy(&s); }
-};
 
 // A configuration over the whole world: TP 2 where the world size is even, PP the rest.
 mpcomm_parallel_config_t tp_pp_config() {

@@ -45,11 +45,6 @@ struct DictHolder {
   ~DictHolder() { mpcomm_tensor_dict_free(&d); }
 };
 
-struct StateHolder {
-  mpcomm_state_t s = nullptr;
-  ~StateHolder() { mpcomm_state_destroy(&s); }
-};
-
 const DLDataType kTypes[] = {{kDLInt, 8, 1},    {kDLUInt, 8, 1},   {kDLInt, 32, 1},
                              {kDLInt, 64, 1},   {kDLFloat, 16, 1}, {kDLBfloat, 16, 1},
                              {kDLFloat, 32, 1}, {kDLFloat, 64, 1}};
