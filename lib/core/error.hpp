@@ -58,12 +58,12 @@ struct CallSite {
 // The function a call's text names: "MPI_Allreduce" for "MPI_Allreduce(a, b, 1, ...)".
 std::string called_function(const char *text);
 
-// The source file of a CallSite below lib/ ("dataplane/group_ops.cpp"), for log lines.
+// The source file of a CallSite below lib/ ("group/dispatch.cpp"), for log lines.
 const char *source_file(const char *file);
 
 // The message of a failed call, "MPI_Foo failed: <text>" (the function and the library's text;
 // no source position, which is for the log), after an INFO line, whatever MPCOMM_DEBUG_SUBSYS
-// says, with the call's whole text and place: "dataplane/group_ops.cpp:123 MPI_Allreduce(local,
+// says, with the call's whole text and place: "group/dispatch.cpp:123 MPI_Allreduce(local,
 // ...) failed: <text>".
 std::string failed_call_message(const CallSite &site, const std::string &text);
 

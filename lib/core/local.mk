@@ -2,7 +2,15 @@ libmpcomm_internal_la_SOURCES += \
 	%reldir%/env.cpp %reldir%/env.hpp \
 	%reldir%/error.hpp \
 	%reldir%/log.cpp %reldir%/log.hpp \
-	%reldir%/status.cpp
+	%reldir%/status.cpp %reldir%/status.hpp
+# Element types and reduction ops: sizes, names, DLPack and MPI types, 16-bit floats on MPI.
+libmpcomm_internal_la_SOURCES += \
+	%reldir%/dtype.cpp %reldir%/dtype.hpp \
+	%reldir%/half.hpp %reldir%/half_reduce.hpp \
+	%reldir%/mpi_half.cpp %reldir%/mpi_half.hpp \
+	%reldir%/reduce_op.cpp %reldir%/reduce_op.hpp
+# The handles handed out and not yet freed, checked by every C entry point.
+libmpcomm_internal_la_SOURCES += %reldir%/live_handles.cpp %reldir%/live_handles.hpp
 # SHA-256 (libcrypto or nettle), for configuration hashes.
 libmpcomm_internal_la_SOURCES += %reldir%/sha256.cpp %reldir%/sha256.hpp
 

@@ -1,4 +1,6 @@
-// Status strings, last error and version: the C API of the core layer.
+// Status strings, the last error and the messages of failed calls.
+#include "core/status.hpp"
+
 #include <cctype>
 #include <cstring>
 #include <string>
@@ -43,11 +45,7 @@ std::string failed_call_message(const CallSite &site, const std::string &text) {
   return concat(called_function(site.text), " failed: ", text);
 }
 
-}  // namespace mpcomm
-
-extern "C" {
-
-const char *mpcomm_status_string(mpcomm_status_t status) {
+const char *status_string(mpcomm_status_t status) noexcept {
   switch (status) {
     case MPCOMM_SUCCESS: return "success";
     case MPCOMM_ERR_INVALID_ARGUMENT: return "invalid argument";
@@ -68,12 +66,6 @@ const char *mpcomm_status_string(mpcomm_status_t status) {
   return "unknown status";
 }
 
-const char *mpcomm_last_error(void) { return mpcomm::last_error_message.c_str(); }
+const char *last_error() noexcept { return last_error_message.c_str(); }
 
-void mpcomm_version(int *major, int *minor, int *patch) {
-  if (major) *major = MPCOMM_VERSION_MAJOR;
-  if (minor) *minor = MPCOMM_VERSION_MINOR;
-  if (patch) *patch = MPCOMM_VERSION_PATCH;
-}
-
-}  // extern "C"
+}  // namespace mpcomm

@@ -7,7 +7,7 @@
 
 namespace mpcomm::device {
 
-int agree_on_setting(mpcomm_group_s &g, const char *variable, int mine, const std::string &invalid,
+int agree_on_setting(Comm &g, const char *variable, int mine, const std::string &invalid,
                      const std::vector<const char *> &names) {
   const size_t n = static_cast<size_t>(g.size());
   std::vector<int32_t> all(n);
@@ -28,7 +28,7 @@ int agree_on_setting(mpcomm_group_s &g, const char *variable, int mine, const st
   return mine;
 }
 
-AlgoSetting agreed_custom_allreduce_algo(mpcomm_group_s &g) {
+AlgoSetting agreed_custom_allreduce_algo(Comm &g) {
   int mine = -1;
   std::string invalid;
   try {

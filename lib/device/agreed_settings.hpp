@@ -8,17 +8,17 @@
 #include <string>
 #include <vector>
 
+#include "comm/comm.hpp"
 #include "device/custom_allreduce_algo.hpp"
-#include "group/group.hpp"
 
 namespace mpcomm::device {
 
 // `mine` is the index of this member's value of `variable` in `names`, or -1 when it was invalid
 // (`invalid` says why). Returns `mine` when every member read the same valid value.
-int agree_on_setting(mpcomm_group_s &g, const char *variable, int mine, const std::string &invalid,
+int agree_on_setting(Comm &g, const char *variable, int mine, const std::string &invalid,
                      const std::vector<const char *> &names);
 
 // MPCOMM_CUSTOM_ALLREDUCE_ALGO, agreed.
-AlgoSetting agreed_custom_allreduce_algo(mpcomm_group_s &g);
+AlgoSetting agreed_custom_allreduce_algo(Comm &g);
 
 }  // namespace mpcomm::device

@@ -6,18 +6,17 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "group/group.hpp"
+#include "comm/comm.hpp"
 
 namespace mpcomm::device {
 
 // all[r * bytes .. ] = member r's `bytes` at mine.
-void bounded_all_gather(mpcomm_group_s &g, const void *mine, void *all, size_t bytes,
-                        const char *what);
+void bounded_all_gather(Comm &g, const void *mine, void *all, size_t bytes, const char *what);
 // buf at root is copied into buf at every other member.
-void bounded_broadcast(mpcomm_group_s &g, void *buf, size_t bytes, int root, const char *what);
+void bounded_broadcast(Comm &g, void *buf, size_t bytes, int root, const char *what);
 // Returns once every member has called it.
-void bounded_barrier(mpcomm_group_s &g, const char *what);
+void bounded_barrier(Comm &g, const char *what);
 // The smallest of the members' values.
-int64_t bounded_min(mpcomm_group_s &g, int64_t mine, const char *what);
+int64_t bounded_min(Comm &g, int64_t mine, const char *what);
 
 }  // namespace mpcomm::device

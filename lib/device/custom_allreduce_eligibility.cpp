@@ -88,11 +88,6 @@ bool parse_all_reduce_algo(const std::string &text, AllReduceAlgo *algo) {
   return true;
 }
 
-bool failure_breaks_group(DevicePath path, mpcomm_status_t status) {
-  if (status == MPCOMM_ERR_NCCL || status == MPCOMM_ERR_TIMEOUT) return true;
-  return path == DevicePath::Custom && status != MPCOMM_SUCCESS;
-}
-
 DevicePath choose_all_reduce_path(AllReduceAlgo algo, int world_size, bool group_eligible,
                                   bool call_qualifies, const std::string &why_not) {
   const bool custom = group_eligible && call_qualifies;

@@ -70,11 +70,4 @@ bool parse_all_reduce_algo(const std::string &text, AllReduceAlgo *algo);
 DevicePath choose_all_reduce_path(AllReduceAlgo algo, int world_size, bool group_eligible,
                                   bool call_qualifies, const std::string &why_not);
 
-// The device plane's failure rule: whether a failed call of `path` leaves the group's members
-// out of step, so that the group must be marked broken. An NCCL error aborted the communicator
-// and a timeout left members behind, on any path; on the custom path every failure does, since
-// the members' kernels were (or are being) launched and pair up by call count: the next call
-// would meet a peer's stale one. Argument errors are found before any path is chosen.
-bool failure_breaks_group(DevicePath path, mpcomm_status_t status);
-
 }  // namespace mpcomm::device

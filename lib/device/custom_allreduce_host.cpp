@@ -18,7 +18,7 @@ size_t CustomAllreduce::scratch_offset() {
   return (sizeof(kernels::Signal) + kAlign - 1) / kAlign * kAlign;
 }
 
-CustomAllreduce::CustomAllreduce(mpcomm_group_s &g, size_t max_size, AlgoSetting algo)
+CustomAllreduce::CustomAllreduce(Comm &g, size_t max_size, AlgoSetting algo)
     : rank_(g.rank()),
       size_(g.size()),
       max_size_(max_size),
@@ -65,7 +65,7 @@ void CustomAllreduce::all_reduce(const void *in, void *out, size_t count, kernel
                "cudaMemcpyAsync of the custom allreduce's result to a misaligned recv");
 }
 
-void CustomAllreduce::close(mpcomm_group_s &g) noexcept {
+void CustomAllreduce::close(Comm &g) noexcept {
   auto abandon = [&](const std::string &why) {
     meta_.abandon();
     staging_.abandon();

@@ -10,9 +10,9 @@
 
 #include <cstddef>
 
+#include "comm/comm.hpp"
 #include "device/custom_allreduce_algo.hpp"
 #include "device/ipc_buffer.hpp"
-#include "group/group.hpp"
 #include "kernels/cuda_handles.h"
 #include "kernels/custom_allreduce_rules.h"
 
@@ -22,7 +22,7 @@ class CustomAllreduce {
  public:
   // Collective over g, on the current device; the group must be eligible (check_eligibility) and
   // every member must pass the same max_size and algorithm setting (agreed before).
-  CustomAllreduce(mpcomm_group_s &g, size_t max_size, AlgoSetting algo);
+  CustomAllreduce(Comm &g, size_t max_size, AlgoSetting algo);
   // Without close(), frees what it can as after a failed construction (see IpcSharedBuffer).
   ~CustomAllreduce() = default;
   CustomAllreduce(const CustomAllreduce &) = delete;
@@ -41,7 +41,7 @@ class CustomAllreduce {
   // timeout: no peer maps this member's buffers any more), then frees. On a broken group, or
   // when the barrier fails, nothing is freed or unmapped: a kernel may still spin on a peer that
   // is gone and a peer may still map the buffers, so the memory is left to the process's end.
-  void close(mpcomm_group_s &g) noexcept;
+  void close(Comm &g) noexcept;
 
   size_t max_size() const { return max_size_; }
   AlgoSetting algo() const { return algo_; }

@@ -4,18 +4,18 @@
 #include <string>
 #include <vector>
 
+#include "comm/node_count.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/mpi_call.hpp"
 #include "device/agreed_settings.hpp"
 #include "device/bounded_mpi.hpp"
 #include "device/cuda_util.hpp"
+#include "device/device_state.hpp"
+#include "device/gpu_choice.hpp"
+#include "device/nvml.hpp"
 #include "device/p2p_check.hpp"
-#include "group/node_rank.hpp"
 #include "kernels/custom_allreduce_rules.h"
-#include "locality/node.hpp"
-#include "locality/nvml.hpp"
-#include "locality/topology.hpp"
 
 namespace mpcomm::device {
 
@@ -33,14 +33,14 @@ std::string bus_id_of(int device) {
 
 // The facts every member reads for itself, then agreed (the weakest answer wins), so that all
 // members reach the same verdict.
-EligibilityFacts gather_facts(mpcomm_group_s &g, int device) {
+EligibilityFacts gather_facts(Comm &g, int device) {
   EligibilityFacts f;
   f.library_available = true;
-  f.disabled_by_config = g.custom_allreduce_off();
+  f.disabled_by_config = device_state(g).custom_allreduce_off;
   f.world_size = g.size();
   g.run_bounded("counting the group's nodes",
-                [&] { f.single_node = locality::node_count(g.comm(), g.timeout()) == 1; });
-  const locality::Nvml &nvml = locality::Nvml::instance();
+                [&] { f.single_node = node_count(g.comm(), g.timeout()) == 1; });
+  const Nvml &nvml = Nvml::instance();
   f.nvml_available = nvml.available();
   f.nvml_unavailable_reason = nvml.unavailable_reason();
 
@@ -58,8 +58,8 @@ EligibilityFacts gather_facts(mpcomm_group_s &g, int device) {
   bool nvlink = true;
   for (size_t a = 0; a < n; ++a)
     for (size_t b = a + 1; b < n; ++b) {
-      const locality::GpuLink link = nvml.link(buses[a], buses[b]);
-      if (link != locality::GpuLink::Self && link != locality::GpuLink::NvLink) nvlink = false;
+      const GpuLink link = nvml.link(buses[a], buses[b]);
+      if (link != GpuLink::Self && link != GpuLink::NvLink) nvlink = false;
     }
   const int64_t agreed_nvlink = bounded_min(g, nvlink ? 1 : 0, "agreeing on NVLink");
   f.fully_nvlink = agreed_nvlink != 0;
@@ -76,16 +76,17 @@ EligibilityFacts gather_facts(mpcomm_group_s &g, int device) {
 
 }  // namespace
 
-int choose_device(mpcomm_group_s &g, int device_count) {
-  if (g.requested_device() >= 0) {
-    require_arg(g.requested_device() < device_count, "device ", g.requested_device(),
+int choose_device(Comm &g, int device_count) {
+  const int requested = device_state(g).requested_device;
+  if (requested >= 0) {
+    require_arg(requested < device_count, "device ", requested,
                 " was set for the group, but this process sees ", device_count, " CUDA devices");
-    return g.requested_device();
+    return requested;
   }
-  int local = node_local_rank();
+  int local = g.local_rank();
   if (local < 0) {
-    // No launcher told us and no world-spanning group learnt it: the rank among the group's
-    // members on this node.
+    // A group made by some of a communicator's processes, with no launcher to say: the rank
+    // among the group's members on this node.
     MPI_Comm node = MPI_COMM_NULL;
     MPCOMM_MPI_CHECK(
         MPI_Comm_split_type(g.comm(), MPI_COMM_TYPE_SHARED, g.rank(), MPI_INFO_NULL, &node));
@@ -93,10 +94,10 @@ int choose_device(mpcomm_group_s &g, int device_count) {
     MPI_Comm_free(&node);
     mpi_check(rc, "MPI_Comm_rank");
   }
-  return locality::Topology::gpu_for_local_rank(local, device_count);
+  return gpu_for_local_rank(local, device_count);
 }
 
-DeviceContext::DeviceContext(mpcomm_group_s &g) : group_(g) {
+DeviceContext::DeviceContext(Comm &g) : group_(g) {
   g.require_usable();
   const int count = require_devices();
   device_ = choose_device(g, count);
@@ -138,7 +139,7 @@ DeviceContext::~DeviceContext() {
   cudaGetLastError();
 }
 
-NcclComm &DeviceContext::nccl(mpcomm_group_s &g, cudaStream_t stream) {
+NcclComm &DeviceContext::nccl(Comm &g, cudaStream_t stream) {
   if (nccl_) return *nccl_;
   require(g.size() > 1, MPCOMM_ERR_INTERNAL, "an NCCL communicator for a group of one");
   require(stream == nullptr || !stream_capturing(stream), MPCOMM_ERR_INVALID_USAGE,
@@ -153,8 +154,8 @@ NcclComm &DeviceContext::nccl(mpcomm_group_s &g, cudaStream_t stream) {
   return *nccl_;
 }
 
-DeviceContext &context(mpcomm_group_s &g, cudaStream_t stream) {
-  auto &held = g.device_context();
+DeviceContext &context(Comm &g, cudaStream_t stream) {
+  auto &held = device_state(g).context;
   if (held) return *held;
   require_devices();
   require(stream == nullptr || !stream_capturing(stream), MPCOMM_ERR_INVALID_USAGE,

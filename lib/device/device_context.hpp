@@ -7,10 +7,10 @@
 
 #include <memory>
 
+#include "comm/comm.hpp"
 #include "device/custom_allreduce_eligibility.hpp"
 #include "device/custom_allreduce_host.hpp"
 #include "device/nccl_comm.hpp"
-#include "group/group.hpp"
 
 namespace mpcomm::device {
 
@@ -19,7 +19,7 @@ class DeviceContext {
   // Collective over g: picks the device, agrees on the facts and, when eligible, makes the
   // custom allreduce. Logs one INFO line (on group rank 0) when the custom allreduce is not
   // used, saying why.
-  explicit DeviceContext(mpcomm_group_s &g);
+  explicit DeviceContext(Comm &g);
   // Tears the custom allreduce down in order (CustomAllreduce::close) on the group's device,
   // then the NCCL communicator. The group (which owns the context) still has its communicator.
   ~DeviceContext();
@@ -32,7 +32,7 @@ class DeviceContext {
   // guarantees (the same facts and arguments give the same path everywhere). Apart from the
   // custom allreduce because NCCL refuses two ranks on one GPU, which the one-GPU test of the
   // IPC path runs. Making it while `stream` captures a CUDA graph is Error(INVALID_USAGE).
-  NcclComm &nccl(mpcomm_group_s &g, cudaStream_t stream);
+  NcclComm &nccl(Comm &g, cudaStream_t stream);
   bool has_nccl() const { return nccl_ != nullptr; }
   CustomAllreduce *custom() const { return custom_.get(); }
   const Eligibility &eligibility() const { return eligibility_; }
@@ -40,7 +40,7 @@ class DeviceContext {
   size_t max_size() const { return max_size_; }
 
  private:
-  mpcomm_group_s &group_;
+  Comm &group_;
   int device_ = 0;
   EligibilityFacts facts_;
   Eligibility eligibility_;
@@ -51,11 +51,11 @@ class DeviceContext {
 
 // The device the group uses: the one set with mpcomm_group_set_device, else the process's
 // node-local rank (of MPI_COMM_WORLD, as vLLM's cuda:local_rank) modulo the visible devices.
-int choose_device(mpcomm_group_s &g, int device_count);
+int choose_device(Comm &g, int device_count);
 
 // The group's context, made now if it does not exist (collective). Making it while `stream`
 // captures a CUDA graph is Error(INVALID_USAGE): nothing may be allocated or agreed then
 // (stream NULL: not checked). Error(NOT_SUPPORTED) without a usable GPU.
-DeviceContext &context(mpcomm_group_s &g, cudaStream_t stream);
+DeviceContext &context(Comm &g, cudaStream_t stream);
 
 }  // namespace mpcomm::device

@@ -7,14 +7,14 @@
 #include <cstdint>
 #include <string>
 
+#include "comm/comm.hpp"
+#include "core/dtype.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
-#include "dataplane/dtype.hpp"
-#include "dataplane/reduce_op.hpp"
+#include "core/reduce_op.hpp"
 #include "device/cuda_util.hpp"
 #include "device/device_context.hpp"
-#include "group/group.hpp"
-#include "state/state.hpp"
+#include "device/device_state.hpp"
 
 namespace mpcomm::device {
 
@@ -26,7 +26,7 @@ void require_buffer(const void *p, size_t count, const char *name) {
   require_arg(p != nullptr || count == 0, name, " must not be NULL (count is ", count, ")");
 }
 
-void require_peer(const mpcomm_group_s &g, int peer, const char *name) {
+void require_peer(const Comm &g, int peer, const char *name) {
   require_arg(peer >= 0 && peer < g.size(), name, " must be a rank in the group [0, ", g.size(),
               "), got ", peer);
 }
@@ -35,22 +35,23 @@ void require_peer(const mpcomm_group_s &g, int peer, const char *name) {
 // with the cause, so that no later call pairs with a peer's stale one. `path` is the path the
 // body took, once it is known.
 template <class Body>
-void guarded(mpcomm_group_s &g, Body &&body, const DevicePath *path = nullptr) {
-  g.require_usable();
-  try {
-    body();
-  } catch (const Error &e) {
-    if (failure_breaks_group(path ? *path : DevicePath::Nccl, e.status())) g.mark_broken(e.what());
-    throw;
-  }
+void guarded(Comm &g, Body &&body, const DevicePath *path = nullptr) {
+  Plane plane = Plane::kDevice;
+  g.run(plane, [&] {
+    try {
+      body();
+    } catch (...) {
+      if (path && *path == DevicePath::Custom) plane = Plane::kPairedKernels;
+      throw;
+    }
+  });
 }
 
 // One TRACE line per device data-plane call: the operation, the group, the sizes and the path.
-void trace_call(log::Subsys subsys, const char *operation, const mpcomm_group_s &g, size_t count,
+void trace_call(log::Subsys subsys, const char *operation, const Comm &g, size_t count,
                 mpcomm_datatype_t dtype, const char *path) {
-  log::trace(subsys, operation, " ", GroupName{g}, ": ", count, " x ",
-             dataplane::datatype_name(dtype), " (", count * dataplane::element_size(dtype),
-             " bytes), device, ", path);
+  log::trace(subsys, operation, " ", GroupName{g}, ": ", count, " x ", datatype_name(dtype), " (",
+             count * element_size(dtype), " bytes), device, ", path);
 }
 
 void copy_async(void *dst, const void *src, size_t bytes, cudaStream_t stream) {
@@ -69,9 +70,8 @@ kernels::DType kernel_dtype(mpcomm_datatype_t dtype) {
 // The path of one all_reduce, from facts every member shares (the agreed eligibility and limits,
 // and the call's arguments, which are the same everywhere), so that every member takes the same
 // path: never from a member's own fact such as its recv pointer's alignment.
-DevicePath plan_all_reduce(DeviceContext &ctx, const mpcomm_group_s &g, size_t bytes,
-                           mpcomm_datatype_t dtype, mpcomm_op_t op, AllReduceAlgo algo,
-                           std::string *why_not) {
+DevicePath plan_all_reduce(DeviceContext &ctx, const Comm &g, size_t bytes, mpcomm_datatype_t dtype,
+                           mpcomm_op_t op, AllReduceAlgo algo, std::string *why_not) {
   const bool eligible = ctx.custom() != nullptr;
   const bool qualifies = eligible && should_custom_ar(bytes, true, ctx.max_size(), g.size(),
                                                       ctx.facts().fully_nvlink, dtype, op);
@@ -79,8 +79,8 @@ DevicePath plan_all_reduce(DeviceContext &ctx, const mpcomm_group_s &g, size_t b
   if (!eligible)
     why = ctx.eligibility().reason;
   else if (!qualifies)
-    why = concat("this call does not qualify (", bytes, " bytes of ",
-                 dataplane::datatype_name(dtype), ", op ", dataplane::op_name(op),
+    why = concat("this call does not qualify (", bytes, " bytes of ", datatype_name(dtype), ", op ",
+                 op_name(op),
                  "; it takes sums of float32, float16 or bfloat16, a multiple of 16 bytes below ",
                  ctx.max_size(), ")");
   if (why_not) *why_not = why;
@@ -150,10 +150,10 @@ bool is_device_pointer(const void *p) {
   return attr.type == cudaMemoryTypeDevice || attr.type == cudaMemoryTypeManaged;
 }
 
-void all_reduce(mpcomm_group_s &g, const void *send, void *recv, size_t count,
-                mpcomm_datatype_t dtype, mpcomm_op_t op, void *stream, AllReduceAlgo algo) {
-  dataplane::validate_datatype(dtype);
-  dataplane::validate_op(op);
+void all_reduce(Comm &g, const void *send, void *recv, size_t count, mpcomm_datatype_t dtype,
+                mpcomm_op_t op, void *stream, AllReduceAlgo algo) {
+  validate_datatype(dtype);
+  validate_op(op);
   require_buffer(send, count, "send");
   require_buffer(recv, count, "recv");
   DevicePath path = DevicePath::Nccl;
@@ -163,7 +163,7 @@ void all_reduce(mpcomm_group_s &g, const void *send, void *recv, size_t count,
         const cudaStream_t s = as_stream(stream);
         DeviceContext &ctx = context(g, s);
         DeviceGuard guard(ctx.device());
-        const size_t bytes = count * dataplane::element_size(dtype);
+        const size_t bytes = count * element_size(dtype);
         path = plan_all_reduce(ctx, g, bytes, dtype, op, algo, nullptr);
         trace_call(log::Subsys::Coll, "all_reduce", g, count, dtype,
                    path == DevicePath::Copy     ? "local copy"
@@ -180,10 +180,10 @@ void all_reduce(mpcomm_group_s &g, const void *send, void *recv, size_t count,
       &path);
 }
 
-DevicePath all_reduce_path(mpcomm_group_s &g, size_t bytes, mpcomm_datatype_t dtype, mpcomm_op_t op,
+DevicePath all_reduce_path(Comm &g, size_t bytes, mpcomm_datatype_t dtype, mpcomm_op_t op,
                            std::string *why_not) {
-  dataplane::validate_datatype(dtype);
-  dataplane::validate_op(op);
+  validate_datatype(dtype);
+  validate_op(op);
   DevicePath path = DevicePath::Nccl;
   guarded(g, [&] {
     DeviceContext &ctx = context(g, nullptr);
@@ -192,9 +192,8 @@ DevicePath all_reduce_path(mpcomm_group_s &g, size_t bytes, mpcomm_datatype_t dt
   return path;
 }
 
-void broadcast(mpcomm_group_s &g, void *buf, size_t count, mpcomm_datatype_t dtype, int root,
-               void *stream) {
-  dataplane::validate_datatype(dtype);
+void broadcast(Comm &g, void *buf, size_t count, mpcomm_datatype_t dtype, int root, void *stream) {
+  validate_datatype(dtype);
   require_buffer(buf, count, "buf");
   require_peer(g, root, "root");
   guarded(g, [&] {
@@ -211,9 +210,9 @@ namespace {
 
 // send and recv: NCCL needs every member to make the communicator, which a pair alone can do
 // only in a group of two.
-DeviceContext &point_to_point_context(mpcomm_group_s &g, cudaStream_t stream) {
+DeviceContext &point_to_point_context(Comm &g, cudaStream_t stream) {
   require_devices();  // without a GPU nothing else matters
-  require((g.device_context() && g.device_context()->has_nccl()) || g.size() == 2,
+  require((device_state(g).context && device_state(g).context->has_nccl()) || g.size() == 2,
           MPCOMM_ERR_INVALID_USAGE, "a device send or receive in a group of ", g.size(),
           " needs the group's NCCL communicator, which every member makes together: call "
           "mpcomm_group_device_init (or make an NCCL collective) first");
@@ -222,9 +221,8 @@ DeviceContext &point_to_point_context(mpcomm_group_s &g, cudaStream_t stream) {
 
 }  // namespace
 
-void send(mpcomm_group_s &g, const void *buf, size_t count, mpcomm_datatype_t dtype, int dst,
-          void *stream) {
-  dataplane::validate_datatype(dtype);
+void send(Comm &g, const void *buf, size_t count, mpcomm_datatype_t dtype, int dst, void *stream) {
+  validate_datatype(dtype);
   require_buffer(buf, count, "buf");
   require_peer(g, dst, "dst");
   require_arg(dst != g.rank(), "dst must be another member, got the caller's own rank ", dst);
@@ -236,9 +234,8 @@ void send(mpcomm_group_s &g, const void *buf, size_t count, mpcomm_datatype_t dt
   });
 }
 
-void recv(mpcomm_group_s &g, void *buf, size_t count, mpcomm_datatype_t dtype, int src,
-          void *stream) {
-  dataplane::validate_datatype(dtype);
+void recv(Comm &g, void *buf, size_t count, mpcomm_datatype_t dtype, int src, void *stream) {
+  validate_datatype(dtype);
   require_buffer(buf, count, "buf");
   require_peer(g, src, "src");
   require_arg(src != g.rank(), "src must be another member, got the caller's own rank ", src);
@@ -252,9 +249,9 @@ void recv(mpcomm_group_s &g, void *buf, size_t count, mpcomm_datatype_t dtype, i
 
 void require_available() { require_devices(); }
 
-void *allocate(mpcomm_group_s &g, size_t bytes, bool collective, int *device) {
+void *allocate(Comm &g, size_t bytes, bool collective, int *device) {
   require_devices();
-  require(collective || g.device_context() || g.size() == 2, MPCOMM_ERR_INVALID_USAGE,
+  require(collective || device_state(g).context || g.size() == 2, MPCOMM_ERR_INVALID_USAGE,
           "receiving device memory in a group of ", g.size(),
           " needs the group's device context, which every member makes together: call "
           "mpcomm_group_device_init first");
@@ -272,9 +269,9 @@ void release(void *p) noexcept {
   if (p) cudaFree(p);
 }
 
-void all_gather(mpcomm_group_s &g, const void *in, void *out, size_t count_per_rank,
-                mpcomm_datatype_t dtype, void *stream, size_t outer) {
-  dataplane::validate_datatype(dtype);
+void all_gather(Comm &g, const void *in, void *out, size_t count_per_rank, mpcomm_datatype_t dtype,
+                void *stream, size_t outer) {
+  validate_datatype(dtype);
   require_buffer(in, count_per_rank, "in");
   require_buffer(out, count_per_rank, "out");
   const size_t chunk = block_count(count_per_rank, outer);
@@ -282,7 +279,7 @@ void all_gather(mpcomm_group_s &g, const void *in, void *out, size_t count_per_r
     const cudaStream_t s = as_stream(stream);
     DeviceContext &ctx = context(g, s);
     DeviceGuard guard(ctx.device());
-    const size_t el = dataplane::element_size(dtype);
+    const size_t el = element_size(dtype);
     trace_call(log::Subsys::Coll, "all_gather", g, count_per_rank, dtype,
                g.size() == 1 ? "local copy"
                : outer == 1  ? "NCCL"
@@ -296,10 +293,10 @@ void all_gather(mpcomm_group_s &g, const void *in, void *out, size_t count_per_r
   });
 }
 
-void reduce_scatter(mpcomm_group_s &g, const void *in, void *out, size_t count_per_rank,
+void reduce_scatter(Comm &g, const void *in, void *out, size_t count_per_rank,
                     mpcomm_datatype_t dtype, mpcomm_op_t op, void *stream, size_t outer) {
-  dataplane::validate_datatype(dtype);
-  dataplane::validate_op(op);
+  validate_datatype(dtype);
+  validate_op(op);
   require_buffer(in, count_per_rank, "in");
   require_buffer(out, count_per_rank, "out");
   const size_t chunk = block_count(count_per_rank, outer);
@@ -307,7 +304,7 @@ void reduce_scatter(mpcomm_group_s &g, const void *in, void *out, size_t count_p
     const cudaStream_t s = as_stream(stream);
     DeviceContext &ctx = context(g, s);
     DeviceGuard guard(ctx.device());
-    const size_t el = dataplane::element_size(dtype);
+    const size_t el = element_size(dtype);
     trace_call(log::Subsys::Coll, "reduce_scatter", g, count_per_rank, dtype,
                g.size() == 1 ? "local copy"
                : outer == 1  ? "NCCL"
@@ -322,9 +319,9 @@ void reduce_scatter(mpcomm_group_s &g, const void *in, void *out, size_t count_p
   });
 }
 
-void gather(mpcomm_group_s &g, const void *in, void *out, size_t count_per_rank,
-            mpcomm_datatype_t dtype, int dst, void *stream, size_t outer) {
-  dataplane::validate_datatype(dtype);
+void gather(Comm &g, const void *in, void *out, size_t count_per_rank, mpcomm_datatype_t dtype,
+            int dst, void *stream, size_t outer) {
+  validate_datatype(dtype);
   require_peer(g, dst, "dst");
   require_buffer(in, count_per_rank, "in");
   if (g.rank() == dst) require_buffer(out, count_per_rank, "out");
@@ -333,7 +330,7 @@ void gather(mpcomm_group_s &g, const void *in, void *out, size_t count_per_rank,
     const cudaStream_t s = as_stream(stream);
     DeviceContext &ctx = context(g, s);
     DeviceGuard guard(ctx.device());
-    const size_t el = dataplane::element_size(dtype);
+    const size_t el = element_size(dtype);
     trace_call(log::Subsys::Coll, "gather", g, count_per_rank, dtype,
                g.size() == 1 ? "local copy"
                : outer == 1  ? "NCCL"
@@ -348,35 +345,34 @@ void gather(mpcomm_group_s &g, const void *in, void *out, size_t count_per_rank,
   });
 }
 
-void set_device(mpcomm_group_s &g, int device) {
+void set_device(Comm &g, int device) {
   const int count = require_devices();
   require_arg(device < count, "device must be below the number of visible CUDA devices (", count,
               "), got ", device);
-  require(!g.device_context(), MPCOMM_ERR_INVALID_USAGE,
+  DeviceState &state = device_state(g);
+  require(!state.context, MPCOMM_ERR_INVALID_USAGE,
           "the group's device context exists already (on device ",
-          g.device_context() ? g.device_context()->device() : -1,
+          state.context ? state.context->device() : -1,
           "): set the device before the group's first device operation");
-  g.set_requested_device(device < 0 ? -1 : device);
+  state.requested_device = device < 0 ? -1 : device;
 }
 
-void init_context(mpcomm_group_s &g) {
+void init_context(Comm &g) {
   guarded(g, [&] {
     DeviceContext &ctx = context(g, nullptr);
     if (g.size() > 1) ctx.nccl(g, nullptr);
   });
 }
 
-double time_all_reduce(mpcomm_group_s &g, const void *send, void *recv, size_t count,
-                       mpcomm_datatype_t dtype, mpcomm_op_t op, AllReduceAlgo algo, int warmup,
-                       int iters, void *stream, DevicePath *path) {
+double time_all_reduce(Comm &g, const void *send, void *recv, size_t count, mpcomm_datatype_t dtype,
+                       mpcomm_op_t op, AllReduceAlgo algo, int warmup, int iters, void *stream,
+                       DevicePath *path) {
   require_arg(warmup >= 0, "warmup must be >= 0, got ", warmup);
   require_arg(iters >= 1, "iters must be >= 1, got ", iters);
   for (int i = 0; i < warmup; ++i) all_reduce(g, send, recv, count, dtype, op, stream, algo);
   DeviceContext &ctx = context(g, as_stream(stream));
   DeviceGuard guard(ctx.device());
-  if (path)
-    *path =
-        plan_all_reduce(ctx, g, count * dataplane::element_size(dtype), dtype, op, algo, nullptr);
+  if (path) *path = plan_all_reduce(ctx, g, count * element_size(dtype), dtype, op, algo, nullptr);
   cudaEvent_t start = nullptr, stop = nullptr;
   MPCOMM_CUDA_CHECK(cudaEventCreate(&start));
   float ms = 0;
@@ -397,34 +393,11 @@ double time_all_reduce(mpcomm_group_s &g, const void *send, void *recv, size_t c
   return static_cast<double>(ms) * 1e-3 / iters;
 }
 
-namespace {
-
-constexpr mpcomm_group_kind_t kCaptureOrder[] = {
-    MPCOMM_GROUP_WORLD, MPCOMM_GROUP_TP,  MPCOMM_GROUP_PP, MPCOMM_GROUP_DP,
-    MPCOMM_GROUP_EP,    MPCOMM_GROUP_DCP, MPCOMM_GROUP_PCP};
-
-}  // namespace
-
-void graph_capture_begin(mpcomm_state_s &state, void *stream) {
-  require(!state.graph_capturing(), MPCOMM_ERR_INVALID_USAGE,
-          "mpcomm_graph_capture_begin was already called; call mpcomm_graph_capture_end first");
+void prepare_capture(void *stream) {
   require_devices();
   require(!stream_capturing(as_stream(stream)), MPCOMM_ERR_INVALID_USAGE,
           "stream is capturing already: call mpcomm_graph_capture_begin before "
           "cudaStreamBeginCapture");
-  // Every process walks the kinds in the same order, so the groups' collectives line up. A
-  // group of one gets its context too: a capture may not make one, and its calls need it.
-  for (mpcomm_group_kind_t kind : kCaptureOrder) {
-    if (kind == MPCOMM_GROUP_EP && !state.config().enable_expert_parallel) continue;
-    init_context(*state.group(kind));
-  }
-  state.set_graph_capturing(true);
-}
-
-void graph_capture_end(mpcomm_state_s &state) {
-  require(state.graph_capturing(), MPCOMM_ERR_INVALID_USAGE,
-          "mpcomm_graph_capture_end without mpcomm_graph_capture_begin");
-  state.set_graph_capturing(false);
 }
 
 }  // namespace mpcomm::device

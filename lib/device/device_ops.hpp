@@ -1,6 +1,6 @@
-// The device data plane of a group, for the host plane's C entry points to dispatch to when a
-// buffer is in GPU memory: the same operations on device buffers, enqueued on the caller's CUDA
-// stream (NULL: the legacy default stream) and usable inside CUDA-graph capture.
+// The device data plane of a communicator, for the group's dispatch (group/dispatch.hpp) to
+// take when a buffer is in GPU memory: the same operations on device buffers, enqueued on the
+// caller's CUDA stream (NULL: the legacy default stream) and usable inside CUDA-graph capture.
 //
 // Every collective here is collective over the group, in the same order on every member, on
 // one stream per member. Ranks (root, dst, src) are ranks in the group. The first device
@@ -16,6 +16,7 @@
 #include <cstddef>
 #include <string>
 
+#include "comm/comm.hpp"
 #include "device/custom_allreduce_eligibility.hpp"
 #include "mpcomm.h"
 
@@ -27,35 +28,31 @@ bool is_device_pointer(const void *p);
 
 // recv = op over the members of send (count elements); send == recv is in place. Dispatch as in
 // choose_all_reduce_path(); `algo` forces a path (mpcomm-perf --algo).
-void all_reduce(mpcomm_group_s &g, const void *send, void *recv, size_t count,
-                mpcomm_datatype_t dtype, mpcomm_op_t op, void *stream,
-                AllReduceAlgo algo = AllReduceAlgo::Auto);
+void all_reduce(Comm &g, const void *send, void *recv, size_t count, mpcomm_datatype_t dtype,
+                mpcomm_op_t op, void *stream, AllReduceAlgo algo = AllReduceAlgo::Auto);
 
 // buf at root is copied into buf at every other member.
-void broadcast(mpcomm_group_s &g, void *buf, size_t count, mpcomm_datatype_t dtype, int root,
-               void *stream);
+void broadcast(Comm &g, void *buf, size_t count, mpcomm_datatype_t dtype, int root, void *stream);
 
 // Point to point; dst/src must be another member.
-void send(mpcomm_group_s &g, const void *buf, size_t count, mpcomm_datatype_t dtype, int dst,
-          void *stream);
-void recv(mpcomm_group_s &g, void *buf, size_t count, mpcomm_datatype_t dtype, int src,
-          void *stream);
+void send(Comm &g, const void *buf, size_t count, mpcomm_datatype_t dtype, int dst, void *stream);
+void recv(Comm &g, void *buf, size_t count, mpcomm_datatype_t dtype, int src, void *stream);
 
 // Along a dimension: `in` is `outer` blocks of count_per_rank / outer elements (outer = the
 // product of the extents before the gathered dimension, 1 for dimension 0); out is `outer`
 // blocks of size * that, member r's block at position r within each. outer must divide
 // count_per_rank. out holds size * count_per_rank elements.
-void all_gather(mpcomm_group_s &g, const void *in, void *out, size_t count_per_rank,
-                mpcomm_datatype_t dtype, void *stream, size_t outer = 1);
+void all_gather(Comm &g, const void *in, void *out, size_t count_per_rank, mpcomm_datatype_t dtype,
+                void *stream, size_t outer = 1);
 
 // The reverse layout: in holds size * count_per_rank elements as `outer` blocks of size slices;
 // member r receives op over members of the r-th slice of every block (count_per_rank elements).
-void reduce_scatter(mpcomm_group_s &g, const void *in, void *out, size_t count_per_rank,
+void reduce_scatter(Comm &g, const void *in, void *out, size_t count_per_rank,
                     mpcomm_datatype_t dtype, mpcomm_op_t op, void *stream, size_t outer = 1);
 
 // all_gather delivered to dst only (grouped NCCL sends and receives); out is not used elsewhere.
-void gather(mpcomm_group_s &g, const void *in, void *out, size_t count_per_rank,
-            mpcomm_datatype_t dtype, int dst, void *stream, size_t outer = 1);
+void gather(Comm &g, const void *in, void *out, size_t count_per_rank, mpcomm_datatype_t dtype,
+            int dst, void *stream, size_t outer = 1);
 
 // Throws Error(NOT_SUPPORTED) unless device operations can run in this process (built with CUDA
 // and NCCL, and a GPU visible): the check a caller makes before it commits to a device transfer.
@@ -65,30 +62,29 @@ void require_available();
 // *device is set to that device. The context is made here if it does not exist yet, which is
 // collective: `collective` says every member makes this call now (a broadcast); otherwise, as
 // for send and recv, only a group of two may make it here. Free with release().
-void *allocate(mpcomm_group_s &g, size_t bytes, bool collective, int *device);
+void *allocate(Comm &g, size_t bytes, bool collective, int *device);
 void release(void *p) noexcept;
 
 // The CUDA device the group's context uses (before it is made); < 0 restores the default.
-void set_device(mpcomm_group_s &g, int device);
+void set_device(Comm &g, int device);
 // Makes the group's device context now. Collective over the group; idempotent.
-void init_context(mpcomm_group_s &g);
+void init_context(Comm &g);
 
 // How the group's all_reduce of `bytes` of dtype with op would travel now, and why the custom
 // allreduce does not apply when it does not (*why_not). Makes the context (collective).
-DevicePath all_reduce_path(mpcomm_group_s &g, size_t bytes, mpcomm_datatype_t dtype, mpcomm_op_t op,
+DevicePath all_reduce_path(Comm &g, size_t bytes, mpcomm_datatype_t dtype, mpcomm_op_t op,
                            std::string *why_not);
 
 // The timing entry of mpcomm-perf --device cuda: runs `warmup` untimed calls, then `iters` calls
 // of all_reduce(g, send, recv, count, dtype, op, stream, algo) between two CUDA events on stream,
 // and returns this process's mean seconds per call; *path (if not NULL) says which path ran.
 // Collective over the group (the tool reduces the times over the members itself).
-double time_all_reduce(mpcomm_group_s &g, const void *send, void *recv, size_t count,
-                       mpcomm_datatype_t dtype, mpcomm_op_t op, AllReduceAlgo algo, int warmup,
-                       int iters, void *stream, DevicePath *path);
+double time_all_reduce(Comm &g, const void *send, void *recv, size_t count, mpcomm_datatype_t dtype,
+                       mpcomm_op_t op, AllReduceAlgo algo, int warmup, int iters, void *stream,
+                       DevicePath *path);
 
-// mpcomm_graph_capture_begin/end: make the context of each group (kinds in a fixed order, so
-// every process runs the same collectives in the same order) and check the stream's state.
-void graph_capture_begin(mpcomm_state_s &state, void *stream);
-void graph_capture_end(mpcomm_state_s &state);
+// Before a CUDA graph capture on stream (mpcomm_graph_capture_begin, state/graph_capture.hpp):
+// a GPU must be usable and the stream not capturing yet.
+void prepare_capture(void *stream);
 
 }  // namespace mpcomm::device

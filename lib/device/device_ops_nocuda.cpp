@@ -3,14 +3,14 @@
 // device context.
 #include <string>
 
+#include "comm/comm.hpp"
 #include "core/error.hpp"
 #include "device/device_ops.hpp"
-#include "group/group.hpp"
-#include "state/state.hpp"
+#include "device/device_state.hpp"
 
 namespace mpcomm::device {
 
-class DeviceContext {};
+class DeviceContext {};  // never made: no group has a device context
 
 void DeviceContextDeleter::operator()(DeviceContext *context) const noexcept { delete context; }
 
@@ -27,44 +27,39 @@ namespace {
 
 bool is_device_pointer(const void *) { return false; }
 
-void all_reduce(mpcomm_group_s &, const void *, void *, size_t, mpcomm_datatype_t, mpcomm_op_t,
-                void *, AllReduceAlgo) {
+void all_reduce(Comm &, const void *, void *, size_t, mpcomm_datatype_t, mpcomm_op_t, void *,
+                AllReduceAlgo) {
   not_built("a device all_reduce");
 }
-void broadcast(mpcomm_group_s &, void *, size_t, mpcomm_datatype_t, int, void *) {
+void broadcast(Comm &, void *, size_t, mpcomm_datatype_t, int, void *) {
   not_built("a device broadcast");
 }
-void send(mpcomm_group_s &, const void *, size_t, mpcomm_datatype_t, int, void *) {
+void send(Comm &, const void *, size_t, mpcomm_datatype_t, int, void *) {
   not_built("a device send");
 }
-void recv(mpcomm_group_s &, void *, size_t, mpcomm_datatype_t, int, void *) {
-  not_built("a device receive");
-}
-void all_gather(mpcomm_group_s &, const void *, void *, size_t, mpcomm_datatype_t, void *, size_t) {
+void recv(Comm &, void *, size_t, mpcomm_datatype_t, int, void *) { not_built("a device receive"); }
+void all_gather(Comm &, const void *, void *, size_t, mpcomm_datatype_t, void *, size_t) {
   not_built("a device all_gather");
 }
-void reduce_scatter(mpcomm_group_s &, const void *, void *, size_t, mpcomm_datatype_t, mpcomm_op_t,
-                    void *, size_t) {
+void reduce_scatter(Comm &, const void *, void *, size_t, mpcomm_datatype_t, mpcomm_op_t, void *,
+                    size_t) {
   not_built("a device reduce_scatter");
 }
-void gather(mpcomm_group_s &, const void *, void *, size_t, mpcomm_datatype_t, int, void *,
-            size_t) {
+void gather(Comm &, const void *, void *, size_t, mpcomm_datatype_t, int, void *, size_t) {
   not_built("a device gather");
 }
 void require_available() { not_built("a device tensor"); }
-void *allocate(mpcomm_group_s &, size_t, bool, int *) { not_built("allocating device memory"); }
+void *allocate(Comm &, size_t, bool, int *) { not_built("allocating device memory"); }
 void release(void *) noexcept {}
-void set_device(mpcomm_group_s &, int) { not_built("choosing a group's CUDA device"); }
-void init_context(mpcomm_group_s &) { not_built("a group's device context"); }
-DevicePath all_reduce_path(mpcomm_group_s &, size_t, mpcomm_datatype_t, mpcomm_op_t,
-                           std::string *) {
+void set_device(Comm &, int) { not_built("choosing a group's CUDA device"); }
+void init_context(Comm &) { not_built("a group's device context"); }
+DevicePath all_reduce_path(Comm &, size_t, mpcomm_datatype_t, mpcomm_op_t, std::string *) {
   not_built("a device all_reduce");
 }
-double time_all_reduce(mpcomm_group_s &, const void *, void *, size_t, mpcomm_datatype_t,
-                       mpcomm_op_t, AllReduceAlgo, int, int, void *, DevicePath *) {
+double time_all_reduce(Comm &, const void *, void *, size_t, mpcomm_datatype_t, mpcomm_op_t,
+                       AllReduceAlgo, int, int, void *, DevicePath *) {
   not_built("timing a device all_reduce");
 }
-void graph_capture_begin(mpcomm_state_s &, void *) { not_built("CUDA graph capture"); }
-void graph_capture_end(mpcomm_state_s &) { not_built("CUDA graph capture"); }
+void prepare_capture(void *) { not_built("CUDA graph capture"); }
 
 }  // namespace mpcomm::device

@@ -19,7 +19,7 @@ struct Offer {
 };
 
 // Every member learns whether all succeeded; throws naming the first that did not.
-void agree(mpcomm_group_s &g, bool ok, const std::string &my_error, const char *what) {
+void agree(Comm &g, bool ok, const std::string &my_error, const char *what) {
   const int64_t all_ok = bounded_min(g, ok ? 1 : 0, what);
   if (all_ok) return;
   if (!ok) throw Error(MPCOMM_ERR_CUDA, concat(what, ": ", my_error));
@@ -30,7 +30,7 @@ void agree(mpcomm_group_s &g, bool ok, const std::string &my_error, const char *
 
 }  // namespace
 
-IpcSharedBuffer::IpcSharedBuffer(mpcomm_group_s &g, size_t bytes, size_t zeroed, const char *what)
+IpcSharedBuffer::IpcSharedBuffer(Comm &g, size_t bytes, size_t zeroed, const char *what)
     : pointers_(static_cast<size_t>(g.size()), nullptr), rank_(g.rank()), bytes_(bytes) {
   const size_t n = static_cast<size_t>(g.size());
   Offer mine;

@@ -7,7 +7,7 @@
 #include <cstddef>
 #include <vector>
 
-#include "group/group.hpp"
+#include "comm/comm.hpp"
 
 namespace mpcomm::device {
 
@@ -15,7 +15,7 @@ class IpcSharedBuffer {
  public:
   // Collective over g, on the current device. `zeroed` bytes at the start are set to 0 before
   // any peer can see the allocation.
-  IpcSharedBuffer(mpcomm_group_s &g, size_t bytes, size_t zeroed, const char *what);
+  IpcSharedBuffer(Comm &g, size_t bytes, size_t zeroed, const char *what);
   // Closes the peers' mappings and frees the own allocation (local) unless close_peers() and
   // free_own() or abandon() said otherwise. A peer may still map the own allocation then: a
   // group tears its buffers down in order (CustomAllreduce::close) and only a failed

@@ -2,12 +2,13 @@
 libmpcomm_internal_la_SOURCES += \
 	%reldir%/custom_allreduce_algo.cpp %reldir%/custom_allreduce_algo.hpp
 
-# The GPU data plane: the pure dispatch rules and the C functions always; NCCL, the custom
+# The GPU data plane: the pure dispatch rules, its state on a Comm and NVML always; NCCL, the custom
 # allreduce's host side and the group's device context with CUDA and NCCL, else one file that
 # answers MPCOMM_ERR_NOT_SUPPORTED.
 libmpcomm_internal_la_SOURCES += \
 	%reldir%/custom_allreduce_eligibility.cpp %reldir%/custom_allreduce_eligibility.hpp \
-	%reldir%/device_api.cpp %reldir%/device_ops.hpp
+	%reldir%/device_ops.hpp %reldir%/device_state.hpp %reldir%/gpu_choice.hpp \
+	%reldir%/nvml.cpp %reldir%/nvml.hpp
 # The P2P check's answers, verdict and per-node cache (pure); the library finds the installed
 # mpcomm-p2p-check through MPCOMM_PKGLIBEXECDIR.
 libmpcomm_internal_la_SOURCES += \

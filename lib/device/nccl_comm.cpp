@@ -1,10 +1,10 @@
 #include "device/nccl_comm.hpp"
 
 #include "core/deadline.hpp"
+#include "core/dtype.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
-#include "dataplane/dtype.hpp"
-#include "dataplane/reduce_op.hpp"
+#include "core/reduce_op.hpp"
 #include "device/cuda_util.hpp"
 
 namespace mpcomm::device {
@@ -153,7 +153,7 @@ void NcclComm::gather(const void *in, void *out, size_t count_per_rank, mpcomm_d
                       int root, cudaStream_t stream) {
   require_live();
   const ncclDataType_t type = nccl_datatype(dtype);
-  const size_t bytes = count_per_rank * dataplane::element_size(dtype);
+  const size_t bytes = count_per_rank * element_size(dtype);
   if (rank_ == root) {
     DeviceGuard guard(device_);
     MPCOMM_CUDA_CHECK(cudaMemcpyAsync(static_cast<char *>(out) + static_cast<size_t>(root) * bytes,

@@ -76,7 +76,7 @@ P2pVerdict probe_in_child(const std::vector<std::string> &gpus, double seconds) 
 
 }  // namespace
 
-P2pVerdict check_group_p2p(mpcomm_group_s &g, const std::vector<std::string> &bus_ids) {
+P2pVerdict check_group_p2p(Comm &g, const std::vector<std::string> &bus_ids) {
   // Read on every member, so that a malformed value fails every member alike.
   const bool skip = env::boolean("MPCOMM_SKIP_P2P_CHECK");
   const std::vector<std::string> gpus = distinct_gpus(bus_ids);

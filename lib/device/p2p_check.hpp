@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "comm/comm.hpp"
 #include "device/p2p_report.hpp"
-#include "group/group.hpp"
 
 namespace mpcomm::device {
 
@@ -18,6 +18,6 @@ namespace mpcomm::device {
 // PCI bus id, the same list on every member). Collective over the group: its rank 0 checks (or
 // reads the node's cache) and broadcasts the verdict, so every member gets the same one; the
 // check is bounded by the group's timeout. A check that cannot run gives "not verified".
-P2pVerdict check_group_p2p(mpcomm_group_s &g, const std::vector<std::string> &bus_ids);
+P2pVerdict check_group_p2p(Comm &g, const std::vector<std::string> &bus_ids);
 
 }  // namespace mpcomm::device

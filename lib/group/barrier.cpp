@@ -2,6 +2,8 @@
 // theirs. One message latency for small groups, and on a timeout each rank knows exactly which
 // members had not arrived. Groups above kAllToAllLimit use a dissemination barrier instead
 // (log2(n) rounds), where a timeout names the member each round waited for.
+#include "group/barrier.hpp"
+
 #include <cmath>
 
 #include "core/deadline.hpp"
@@ -20,8 +22,8 @@ void all_to_all_barrier(mpcomm_group_s &g, const Deadline &deadline) {
   // Zero-byte messages never touch their buffers; MPI only wants a valid address.
   static char token;
   Requests &requests = g.requests();
-  for (int peer : g.peer_list()) requests.recv(&token, 0, peer, kTagBarrier, g.comm());
-  for (int peer : g.peer_list()) Requests::post_token(peer, kTagBarrier, g.comm());
+  for (int peer : g.peers()) requests.recv(&token, 0, peer, kTagBarrier, g.comm());
+  for (int peer : g.peers()) Requests::post_token(peer, kTagBarrier, g.comm());
   finish(g, deadline, "barrier");
 }
 
@@ -37,21 +39,18 @@ void dissemination_barrier(mpcomm_group_s &g, const Deadline &deadline) {
 }
 
 }  // namespace
-}  // namespace mpcomm
 
-extern "C" mpcomm_status_t mpcomm_barrier(mpcomm_group_t group, double timeout_s) {
-  return mpcomm::c_boundary("mpcomm_barrier", [&] {
-    using namespace mpcomm;
-    auto &g = group_ref(group);
-    const double seconds =
-        protocol::timeout_argument(timeout_s, g.timeout(), "timeout_s");  // <= 0: the group's
-    protocol::run_operation(g, [&] {
-      if (g.size() == 1) return;
-      const Deadline deadline(seconds);
-      if (g.size() <= kAllToAllLimit)
-        all_to_all_barrier(g, deadline);
-      else
-        dissemination_barrier(g, deadline);
-    });
+void barrier(mpcomm_group_s &g, double timeout_s) {
+  const double seconds =
+      protocol::timeout_argument(timeout_s, g.timeout(), "timeout_s");  // <= 0: the group's
+  protocol::run_operation(g, [&] {
+    if (g.size() == 1) return;
+    const Deadline deadline(seconds);
+    if (g.size() <= kAllToAllLimit)
+      all_to_all_barrier(g, deadline);
+    else
+      dissemination_barrier(g, deadline);
   });
 }
+
+}  // namespace mpcomm

@@ -1,5 +1,7 @@
-// mpcomm_group_from_comm and mpcomm_group_from_ranks: every way of making a group that waits for
-// other processes is bounded by MPCOMM_TIMEOUT.
+// Making groups from communicators (group_create.hpp): every way of making a group that waits
+// for other processes is bounded by MPCOMM_TIMEOUT.
+#include "group/group_create.hpp"
+
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
@@ -7,13 +9,12 @@
 #include <vector>
 
 #include "comm/bounded.hpp"
+#include "comm/node_rank.hpp"
 #include "core/deadline.hpp"
 #include "core/error.hpp"
 #include "core/fortran_handle.hpp"
 #include "core/mpi_call.hpp"
 #include "group/group.hpp"
-#include "group/message_queue.hpp"
-#include "group/node_rank.hpp"
 #include "group/requests.hpp"
 
 namespace mpcomm {
@@ -88,101 +89,59 @@ void meet_members(MPI_Comm parent, const int *ranks, int n, int my_parent_rank, 
   }
 }
 
-// True when comm holds every process of MPI_COMM_WORLD.
-bool spans_world(const mpcomm_group_s &g) {
-  int world_size = 0;
-  MPI_Comm_size(MPI_COMM_WORLD, &world_size);
-  return g.ranks_are_global() && g.size() == world_size;
-}
+}  // namespace
 
-// mpcomm_group_from_comm and mpcomm_group_from_comm_f, once *group is cleared and comm checked.
-void group_from_comm(MPI_Comm comm, mpcomm_group_t *group) {
+mpcomm_group_t group_from_comm(MPI_Comm comm) {
   int inter = 0;
   MPCOMM_MPI_CHECK(MPI_Comm_test_inter(comm, &inter));
   require_arg(!inter, "comm must be an intracommunicator, got an intercommunicator");
-  const double timeout = default_object_timeout();
-
   // A process of comm that never calls leaves the others with a timeout, and comm cannot be
   // used collectively any more.
-  const MPI_Comm dup = bounded_dup(comm, timeout, "duplicating comm in mpcomm_group_from_comm");
-  std::unique_ptr<mpcomm_group_s> made(adopt_communicator(dup));
-  if (spans_world(*made)) learn_node_local_rank(made->comm());
-  *group = made.release();
+  const MPI_Comm dup =
+      bounded_dup(comm, default_timeout(), "duplicating comm in mpcomm_group_from_comm");
+  int local_rank = -1;
+  try {
+    local_rank = node_local_rank_in(dup);
+  } catch (...) {
+    MPI_Comm copy = dup;
+    MPI_Comm_free(&copy);
+    throw;
+  }
+  return adopt_communicator(dup, local_rank);
 }
 
-}  // namespace
+mpcomm_group_t group_from_ranks(MPI_Comm parent, const int *ranks, int n) {
+  int inter = 0;
+  MPCOMM_MPI_CHECK(MPI_Comm_test_inter(parent, &inter));
+  require_arg(!inter, "parent must be an intracommunicator, got an intercommunicator");
+  int parent_size = 0, my_rank = 0;
+  MPCOMM_MPI_CHECK(MPI_Comm_size(parent, &parent_size));
+  MPCOMM_MPI_CHECK(MPI_Comm_rank(parent, &my_rank));
+  std::vector<bool> seen(static_cast<size_t>(parent_size), false);
+  for (int i = 0; i < n; ++i) {
+    require_arg(ranks[i] >= 0 && ranks[i] < parent_size, "ranks[", i, "] = ", ranks[i],
+                " is out of range for a parent of size ", parent_size);
+    require_arg(!seen[static_cast<size_t>(ranks[i])], "ranks[", i, "] = ", ranks[i],
+                " appears twice");
+    seen[static_cast<size_t>(ranks[i])] = true;
+  }
+  require_arg(seen[static_cast<size_t>(my_rank)], "the calling process (parent rank ", my_rank,
+              ") is not in ranks: only the members call mpcomm_group_from_ranks");
+
+  if (n > 1) meet_members(parent, ranks, n, my_rank, default_timeout());
+
+  MPI_Group parent_group = MPI_GROUP_NULL, members = MPI_GROUP_NULL;
+  MPCOMM_MPI_CHECK(MPI_Comm_group(parent, &parent_group));
+  int rc = MPI_Group_incl(parent_group, n, ranks, &members);
+  MPI_Group_free(&parent_group);
+  mpi_check(rc, "MPI_Group_incl");
+  MPI_Comm made = MPI_COMM_NULL;
+  rc = MPI_Comm_create_group(parent, members, kTagCreate, &made);
+  MPI_Group_free(&members);
+  mpi_check(rc, "MPI_Comm_create_group");
+  // Only the members call, so the parent cannot be split: the process's own node-local rank
+  // (exact once a world-spanning group or state was made, else the launcher's).
+  return adopt_communicator(made, node_local_rank());
+}
+
 }  // namespace mpcomm
-
-extern "C" mpcomm_status_t mpcomm_group_from_comm(MPI_Comm comm, mpcomm_group_t *group) {
-  return mpcomm::c_boundary("mpcomm_group_from_comm", [&] {
-    mpcomm::require_not_null(group, "group");
-    *group = nullptr;
-    mpcomm::require_mpi_running();
-    mpcomm::require_arg(comm != MPI_COMM_NULL, "comm must not be MPI_COMM_NULL");
-    mpcomm::group_from_comm(comm, group);
-  });
-}
-
-extern "C" mpcomm_status_t mpcomm_group_from_comm_f(MPI_Fint comm, mpcomm_group_t *group) {
-  return mpcomm::c_boundary("mpcomm_group_from_comm_f", [&] {
-    mpcomm::require_not_null(group, "group");
-    *group = nullptr;
-    mpcomm::group_from_comm(mpcomm::comm_from_fortran(comm, "comm"), group);
-  });
-}
-
-extern "C" mpcomm_status_t mpcomm_group_from_ranks(MPI_Comm parent, const int *ranks, int n,
-                                                   mpcomm_group_t *group) {
-  return mpcomm::c_boundary("mpcomm_group_from_ranks", [&] {
-    using namespace mpcomm;
-    require_not_null(group, "group");
-    *group = nullptr;
-    require_mpi_running();
-    require_arg(parent != MPI_COMM_NULL, "parent must not be MPI_COMM_NULL");
-    require_not_null(ranks, "ranks");
-    require_arg(n >= 1, "n must be >= 1, got ", n);
-    int inter = 0;
-    MPCOMM_MPI_CHECK(MPI_Comm_test_inter(parent, &inter));
-    require_arg(!inter, "parent must be an intracommunicator, got an intercommunicator");
-    int parent_size = 0, my_rank = 0;
-    MPCOMM_MPI_CHECK(MPI_Comm_size(parent, &parent_size));
-    MPCOMM_MPI_CHECK(MPI_Comm_rank(parent, &my_rank));
-    std::vector<bool> seen(static_cast<size_t>(parent_size), false);
-    for (int i = 0; i < n; ++i) {
-      require_arg(ranks[i] >= 0 && ranks[i] < parent_size, "ranks[", i, "] = ", ranks[i],
-                  " is out of range for a parent of size ", parent_size);
-      require_arg(!seen[static_cast<size_t>(ranks[i])], "ranks[", i, "] = ", ranks[i],
-                  " appears twice");
-      seen[static_cast<size_t>(ranks[i])] = true;
-    }
-    require_arg(seen[static_cast<size_t>(my_rank)], "the calling process (parent rank ", my_rank,
-                ") is not in ranks: only the members call mpcomm_group_from_ranks");
-
-    if (n > 1) meet_members(parent, ranks, n, my_rank, default_object_timeout());
-
-    MPI_Group parent_group = MPI_GROUP_NULL, members = MPI_GROUP_NULL;
-    MPCOMM_MPI_CHECK(MPI_Comm_group(parent, &parent_group));
-    int rc = MPI_Group_incl(parent_group, n, ranks, &members);
-    MPI_Group_free(&parent_group);
-    mpi_check(rc, "MPI_Group_incl");
-    MPI_Comm made = MPI_COMM_NULL;
-    rc = MPI_Comm_create_group(parent, members, kTagCreate, &made);
-    MPI_Group_free(&members);
-    mpi_check(rc, "MPI_Comm_create_group");
-    std::unique_ptr<mpcomm_group_s> g(adopt_communicator(made));
-    if (spans_world(*g)) learn_node_local_rank(g->comm());
-    *group = g.release();
-  });
-}
-
-extern "C" mpcomm_status_t mpcomm_group_enable_message_queue(mpcomm_group_t group,
-                                                             size_t chunk_bytes, int chunks) {
-  return mpcomm::c_boundary("mpcomm_group_enable_message_queue", [&] {
-    auto &g = mpcomm::group_ref(group);
-    mpcomm::require_arg(chunks >= 0, "chunks must be >= 0 (0: the default), got ", chunks);
-    mpcomm::require_arg(chunk_bytes <= (size_t{1} << 30), "chunk_bytes must be at most 1 GiB, got ",
-                        chunk_bytes);
-    g.enable_message_queue(chunk_bytes ? chunk_bytes : mpcomm::MessageQueue::kDefaultChunkBytes,
-                           chunks ? chunks : mpcomm::MessageQueue::kDefaultChunks);
-  });
-}

@@ -1,19 +1,12 @@
-# Groups and their control plane: objects, barrier, timeouts.
+# Groups: a Comm plus the dispatch of the data plane (custom allreduce, NCCL, shared memory,
+# MPI), objects, barrier, the message queue, and making groups from communicators.
 libmpcomm_internal_la_SOURCES += \
-	%reldir%/barrier.cpp \
+	%reldir%/barrier.cpp %reldir%/barrier.hpp \
+	%reldir%/dispatch.cpp %reldir%/dispatch.hpp \
 	%reldir%/group.cpp %reldir%/group.hpp \
-	%reldir%/group_create.cpp \
-	%reldir%/node_rank.cpp %reldir%/node_rank.hpp \
+	%reldir%/group_create.cpp %reldir%/group_create.hpp \
 	%reldir%/message_queue.cpp %reldir%/message_queue.hpp \
-	%reldir%/objects.cpp \
+	%reldir%/objects.cpp %reldir%/objects.hpp \
 	%reldir%/protocol.cpp %reldir%/protocol.hpp \
 	%reldir%/requests.cpp %reldir%/requests.hpp \
 	%reldir%/shm_ring.cpp %reldir%/shm_ring.hpp
-# The rendezvous for processes launched separately: mpcomm_group_join (host:port, then MPI
-# connect/accept in rank order).
-libmpcomm_internal_la_SOURCES += \
-	%reldir%/join.cpp \
-	%reldir%/socket.cpp %reldir%/socket.hpp \
-	%reldir%/rendezvous_protocol.cpp %reldir%/rendezvous_protocol.hpp \
-	%reldir%/rendezvous_handshake.cpp %reldir%/rendezvous_handshake.hpp \
-	%reldir%/rendezvous.cpp %reldir%/rendezvous.hpp

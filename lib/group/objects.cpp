@@ -4,6 +4,8 @@
 // MPCOMM_ERR_TRUNCATED with the needed length; the object is received anyway and kept, and the
 // caller's next call of the same operation from the same source returns it (the group stays in
 // step: no sender waits for that retry).
+#include "group/objects.hpp"
+
 #include <algorithm>
 #include <cstring>
 #include <limits>
@@ -34,157 +36,135 @@ const auto kAllGatherKey = std::make_pair(static_cast<int>(kTagAllGather), -1);
 }
 
 }  // namespace
-}  // namespace mpcomm
 
-extern "C" mpcomm_status_t mpcomm_send_object(mpcomm_group_t group, const void *buf, size_t len,
-                                              int dst) {
-  return mpcomm::c_boundary("mpcomm_send_object", [&] {
-    using namespace mpcomm;
-    auto &g = group_ref(group);
-    require_arg(buf != nullptr || len == 0, "buf must not be NULL when len is ", len);
-    require_peer(g, dst, "dst");
-    require_arg(dst != g.rank(), "dst must not be the caller's own rank ", dst);
-    protocol::run_operation(g, [&] {
-      const Deadline deadline(g.timeout());
-      send_object_to(g, buf, len, &dst, 1, protocol::kTagSend, protocol::kTagSendData, deadline,
-                     "send_object");
-    });
+void send_object(mpcomm_group_s &g, const void *buf, size_t len, int dst) {
+  require_arg(buf != nullptr || len == 0, "buf must not be NULL when len is ", len);
+  require_peer(g, dst, "dst");
+  require_arg(dst != g.rank(), "dst must not be the caller's own rank ", dst);
+  protocol::run_operation(g, [&] {
+    const Deadline deadline(g.timeout());
+    send_object_to(g, buf, len, &dst, 1, protocol::kTagSend, protocol::kTagSendData, deadline,
+                   "send_object");
   });
 }
 
-extern "C" mpcomm_status_t mpcomm_recv_object(mpcomm_group_t group, void *buf, size_t capacity,
-                                              size_t *len, int src) {
-  return mpcomm::c_boundary("mpcomm_recv_object", [&] {
-    using namespace mpcomm;
-    auto &g = group_ref(group);
-    require_not_null(len, "len");
+void recv_object(mpcomm_group_s &g, void *buf, size_t capacity, size_t *len, int src) {
+  require_not_null(len, "len");
+  require_arg(buf != nullptr || capacity == 0, "buf must not be NULL when capacity is ", capacity);
+  require_peer(g, src, "src");
+  require_arg(src != g.rank(), "src must not be the caller's own rank ", src);
+  protocol::run_operation(g, [&] {
+    const Deadline deadline(g.timeout());
+    receive_object(g, buf, capacity, len, src, protocol::kTagSend, protocol::kTagSendData, deadline,
+                   "recv_object");
+  });
+}
+
+void broadcast_object(mpcomm_group_s &g, void *buf, size_t capacity, size_t *len, int src) {
+  require_not_null(len, "len");
+  require_peer(g, src, "src");
+  const bool root = g.rank() == src;
+  if (root) {
+    require_arg(*len <= capacity, "at src, *len (", *len, ") must be <= capacity (", capacity, ")");
+    require_arg(buf != nullptr || *len == 0, "buf must not be NULL when *len is ", *len);
+  } else {
     require_arg(buf != nullptr || capacity == 0, "buf must not be NULL when capacity is ",
                 capacity);
-    require_peer(g, src, "src");
-    require_arg(src != g.rank(), "src must not be the caller's own rank ", src);
-    protocol::run_operation(g, [&] {
-      const Deadline deadline(g.timeout());
-      receive_object(g, buf, capacity, len, src, protocol::kTagSend, protocol::kTagSendData,
-                     deadline, "recv_object");
-    });
-  });
-}
-
-extern "C" mpcomm_status_t mpcomm_broadcast_object(mpcomm_group_t group, void *buf, size_t capacity,
-                                                   size_t *len, int src) {
-  return mpcomm::c_boundary("mpcomm_broadcast_object", [&] {
-    using namespace mpcomm;
-    auto &g = group_ref(group);
-    require_not_null(len, "len");
-    require_peer(g, src, "src");
-    const bool root = g.rank() == src;
-    if (root) {
-      require_arg(*len <= capacity, "at src, *len (", *len, ") must be <= capacity (", capacity,
-                  ")");
-      require_arg(buf != nullptr || *len == 0, "buf must not be NULL when *len is ", *len);
+  }
+  protocol::run_operation(g, [&] {
+    const Deadline deadline(g.timeout());
+    if (src == 0 && g.message_queue() != nullptr) {
+      // Local readers through the shared-memory ring, the others over MPI.
+      g.message_queue()->broadcast(g, buf, capacity, len, deadline);
+    } else if (root) {
+      // The root sends to every other member directly: one message each for a small object.
+      const std::vector<int> &peers = g.peers();
+      send_object_to(g, buf, *len, peers.data(), peers.size(), protocol::kTagBroadcast,
+                     protocol::kTagBroadcastData, deadline, "broadcast_object");
     } else {
-      require_arg(buf != nullptr || capacity == 0, "buf must not be NULL when capacity is ",
-                  capacity);
+      receive_object(g, buf, capacity, len, src, protocol::kTagBroadcast,
+                     protocol::kTagBroadcastData, deadline, "broadcast_object");
     }
-    protocol::run_operation(g, [&] {
-      const Deadline deadline(g.timeout());
-      if (src == 0 && g.message_queue() != nullptr) {
-        // Local readers through the shared-memory ring, the others over MPI.
-        g.message_queue()->broadcast(g, buf, capacity, len, deadline);
-      } else if (root) {
-        // The root sends to every other member directly: one message each for a small object.
-        std::vector<int> &peers = g.peer_list();
-        send_object_to(g, buf, *len, peers.data(), peers.size(), protocol::kTagBroadcast,
-                       protocol::kTagBroadcastData, deadline, "broadcast_object");
-      } else {
-        receive_object(g, buf, capacity, len, src, protocol::kTagBroadcast,
-                       protocol::kTagBroadcastData, deadline, "broadcast_object");
-      }
-    });
   });
 }
 
-extern "C" mpcomm_status_t mpcomm_all_gather_object(mpcomm_group_t group, const void *buf,
-                                                    size_t len, void *out, size_t capacity,
-                                                    size_t *lens) {
-  return mpcomm::c_boundary("mpcomm_all_gather_object", [&] {
-    using namespace mpcomm;
-    using namespace mpcomm::protocol;
-    auto &g = group_ref(group);
-    require_not_null(lens, "lens");
-    require_arg(buf != nullptr || len == 0, "buf must not be NULL when len is ", len);
-    require_arg(out != nullptr || capacity == 0, "out must not be NULL when capacity is ",
-                capacity);
-    run_operation(g, [&] {
-      const char *what = "all_gather_object";
-      auto &kept = g.kept();
-      if (auto it = kept.find(kAllGatherKey); it != kept.end()) {
-        // The result of the previous call, which did not fit: no communication.
-        std::copy(g.kept_lengths().begin(), g.kept_lengths().end(), lens);
-        if (it->second.size() > capacity) all_gather_truncated(it->second.size(), capacity);
-        if (!it->second.empty()) std::memcpy(out, it->second.data(), it->second.size());
-        kept.erase(it);
-        return;
-      }
-      const Deadline deadline(g.timeout());
-      const int n = g.size(), me = g.rank();
-      const auto slot = [](int r) { return static_cast<size_t>(r) * kEagerBytes; };
-      // Scratch: one eager message per member; ours sits in our own slot.
-      char *msgs = g.scratch(slot(n));
-      const size_t mine = pack_eager(msgs + slot(me), buf, len, kTagAllGather);
-      Requests &requests = g.requests();
-      for (int r = 0; r < n; ++r)
-        if (r != me) requests.recv(msgs + slot(r), kEagerBytes, r, kTagAllGather, g.comm());
-      for (int r = 0; r < n; ++r)
-        if (r != me) requests.send(msgs + slot(me), mine, r, kTagAllGather, g.comm());
-      finish(g, deadline, what);
+void all_gather_object(mpcomm_group_s &g, const void *buf, size_t len, void *out, size_t capacity,
+                       size_t *lens) {
+  using namespace mpcomm::protocol;
+  require_not_null(lens, "lens");
+  require_arg(buf != nullptr || len == 0, "buf must not be NULL when len is ", len);
+  require_arg(out != nullptr || capacity == 0, "out must not be NULL when capacity is ", capacity);
+  run_operation(g, [&] {
+    const char *what = "all_gather_object";
+    auto &kept = g.kept();
+    if (auto it = kept.find(kAllGatherKey); it != kept.end()) {
+      // The result of the previous call, which did not fit: no communication.
+      std::copy(g.kept_lengths().begin(), g.kept_lengths().end(), lens);
+      if (it->second.size() > capacity) all_gather_truncated(it->second.size(), capacity);
+      if (!it->second.empty()) std::memcpy(out, it->second.data(), it->second.size());
+      kept.erase(it);
+      return;
+    }
+    const Deadline deadline(g.timeout());
+    const int n = g.size(), me = g.rank();
+    const auto slot = [](int r) { return static_cast<size_t>(r) * kEagerBytes; };
+    // Scratch: one eager message per member; ours sits in our own slot.
+    char *msgs = g.scratch(slot(n));
+    const size_t mine = pack_eager(msgs + slot(me), buf, len, kTagAllGather);
+    Requests &requests = g.requests();
+    for (int r = 0; r < n; ++r)
+      if (r != me) requests.recv(msgs + slot(r), kEagerBytes, r, kTagAllGather, g.comm());
+    for (int r = 0; r < n; ++r)
+      if (r != me) requests.send(msgs + slot(me), mine, r, kTagAllGather, g.comm());
+    finish(g, deadline, what);
 
-      // Lengths, in rank order; the receive statuses came in posting order (ranks != me).
-      uint64_t total = 0;
-      bool overflow = false;
-      for (int r = 0, posted = 0; r < n; ++r) {
-        uint64_t length = len;
-        if (r != me)
-          length = parse_eager(msgs + slot(r), requests.received(static_cast<size_t>(posted++)),
-                               kTagAllGather);
-        require(length <= std::numeric_limits<size_t>::max(), MPCOMM_ERR_MALFORMED, "an object of ",
-                length, " bytes does not fit in memory");
-        lens[r] = static_cast<size_t>(length);
-        overflow = overflow || total + length < total;
-        total += length;
+    // Lengths, in rank order; the receive statuses came in posting order (ranks != me).
+    uint64_t total = 0;
+    bool overflow = false;
+    for (int r = 0, posted = 0; r < n; ++r) {
+      uint64_t length = len;
+      if (r != me)
+        length = parse_eager(msgs + slot(r), requests.received(static_cast<size_t>(posted++)),
+                             kTagAllGather);
+      require(length <= std::numeric_limits<size_t>::max(), MPCOMM_ERR_MALFORMED, "an object of ",
+              length, " bytes does not fit in memory");
+      lens[r] = static_cast<size_t>(length);
+      overflow = overflow || total + length < total;
+      total += length;
+    }
+    require(!overflow, MPCOMM_ERR_MALFORMED, what, ": the lengths add up beyond size_t");
+    // Objects land in out, or in a kept copy returned by the next call when out is too small.
+    const bool fits = total <= capacity;
+    std::vector<char> keep;
+    if (!fits) keep.resize(total);
+    char *const dst = fits ? static_cast<char *>(out) : keep.data();
+    size_t offset = 0;
+    for (int r = 0; r < n; ++r) {
+      const size_t l = lens[r];
+      if (r == me && l) std::memcpy(dst + offset, buf, l);
+      if (r != me && is_inline(l) && l) std::memcpy(dst + offset, msgs + slot(r), l);
+      offset += l;
+    }
+    // Large objects, one sender at a time in rank order (every member walks the same order).
+    const std::vector<int> &peers = g.peers();
+    offset = 0;
+    for (int r = 0; r < n; ++r) {
+      const size_t l = lens[r];
+      if (!is_inline(l)) {
+        if (r == me)
+          send_chunks(g, static_cast<const char *>(buf), l, peers.data(), peers.size(),
+                      kTagAllGatherData, deadline, what);
+        else
+          recv_chunks(g, dst + offset, l, r, kTagAllGatherData, deadline, what);
       }
-      require(!overflow, MPCOMM_ERR_MALFORMED, what, ": the lengths add up beyond size_t");
-      // Objects land in out, or in a kept copy returned by the next call when out is too small.
-      const bool fits = total <= capacity;
-      std::vector<char> keep;
-      if (!fits) keep.resize(total);
-      char *const dst = fits ? static_cast<char *>(out) : keep.data();
-      size_t offset = 0;
-      for (int r = 0; r < n; ++r) {
-        const size_t l = lens[r];
-        if (r == me && l) std::memcpy(dst + offset, buf, l);
-        if (r != me && is_inline(l) && l) std::memcpy(dst + offset, msgs + slot(r), l);
-        offset += l;
-      }
-      // Large objects, one sender at a time in rank order (every member walks the same order).
-      std::vector<int> &peers = g.peer_list();
-      offset = 0;
-      for (int r = 0; r < n; ++r) {
-        const size_t l = lens[r];
-        if (!is_inline(l)) {
-          if (r == me)
-            send_chunks(g, static_cast<const char *>(buf), l, peers.data(), peers.size(),
-                        kTagAllGatherData, deadline, what);
-          else
-            recv_chunks(g, dst + offset, l, r, kTagAllGatherData, deadline, what);
-        }
-        offset += l;
-      }
-      if (!fits) {
-        g.kept().emplace(kAllGatherKey, std::move(keep));
-        g.kept_lengths().assign(lens, lens + n);
-        all_gather_truncated(total, capacity);
-      }
-    });
+      offset += l;
+    }
+    if (!fits) {
+      g.kept().emplace(kAllGatherKey, std::move(keep));
+      g.kept_lengths().assign(lens, lens + n);
+      all_gather_truncated(total, capacity);
+    }
   });
 }
+
+}  // namespace mpcomm

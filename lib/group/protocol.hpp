@@ -90,16 +90,7 @@ void receive_object(mpcomm_group_s &g, void *buf, size_t capacity, size_t *len, 
 // traffic, out of memory half-way). Truncation leaves the group in step.
 template <class Body>
 void run_operation(mpcomm_group_s &g, Body &&body) {
-  g.require_usable();
-  try {
-    body();
-  } catch (const Error &e) {
-    if (e.status() != MPCOMM_ERR_TRUNCATED) g.mark_broken(e.what());
-    throw;
-  } catch (const std::exception &e) {
-    g.mark_broken(concat("failed half-way: ", e.what()));
-    throw;
-  }
+  g.run(Plane::kControl, body);
 }
 
 // The timeout of a call that takes one: > 0 is itself, <= 0 is fallback; NaN and infinity are

@@ -139,19 +139,4 @@ std::vector<int> same_node_as(MPI_Comm comm, int source, double timeout_s) {
   return flags;
 }
 
-int node_count(MPI_Comm comm, double timeout_s) {
-  // Every process has come once this returns, so the blocking split cannot hang.
-  bounded_barrier(comm, timeout_s, "counting nodes");
-  OwnedComm node = split_node(comm);
-  int node_rank = 0, size = 0;
-  MPI_Comm_rank(node.get(), &node_rank);
-  MPI_Comm_size(comm, &size);
-  const int leader = node_rank == 0 ? 1 : 0;
-  std::vector<int> leaders(static_cast<size_t>(size));
-  bounded_all_gather(comm, &leader, leaders.data(), sizeof leader, timeout_s, "counting nodes");
-  int count = 0;
-  for (int l : leaders) count += l;
-  return count;
-}
-
 }  // namespace mpcomm::locality

@@ -15,7 +15,6 @@ namespace mpcomm::locality {
 // bounded by timeout_s (Error(TIMEOUT): comm cannot be used collectively any more).
 std::vector<int> same_node_as(MPI_Comm comm, int source, double timeout_s);
 
-// The number of nodes the ranks of comm span. Collective over comm, bounded as above.
-int node_count(MPI_Comm comm, double timeout_s);
+// The number of nodes is comm/node_count.hpp's node_count: a fact of the communicator.
 
 }  // namespace mpcomm::locality

@@ -20,6 +20,9 @@ struct NodeCpus {
 // CPUs they may run on together. Collective over node; throws Error when MPI fails.
 NodeCpus node_cpus(MPI_Comm node);
 
+// node_cpus(node).oversubscribed(): the probe the group layer hands the host allreduce.
+inline bool node_oversubscribed(MPI_Comm node) { return node_cpus(node).oversubscribed(); }
+
 // The PUs (OS indexes) this process may run on, from hwloc; the machine's allowed PUs when the
 // binding cannot be read.
 std::vector<unsigned> process_cpus();

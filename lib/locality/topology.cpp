@@ -154,9 +154,4 @@ ProcessPlacement Topology::placement() const {
   return p;
 }
 
-int Topology::gpu_for_local_rank(int local_rank, int gpu_count) {
-  if (gpu_count <= 0 || local_rank < 0) return -1;
-  return local_rank % gpu_count;
-}
-
 }  // namespace mpcomm::locality

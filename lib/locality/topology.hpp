@@ -38,9 +38,6 @@ class Topology {
   // Where the calling thread's process is bound now (read at each call: bindings change).
   ProcessPlacement placement() const;
 
-  // The GPU a rank uses by default: local_rank modulo the number of GPUs; -1 without GPUs.
-  static int gpu_for_local_rank(int local_rank, int gpu_count);
-
   ~Topology();
   Topology(const Topology &) = delete;
   Topology &operator=(const Topology &) = delete;

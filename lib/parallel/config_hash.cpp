@@ -1,10 +1,7 @@
 #include "parallel/config_hash.hpp"
 
-#include <cstring>
-
 #include "core/error.hpp"
 #include "core/sha256.hpp"
-#include "parallel/parallel_config.hpp"
 
 namespace mpcomm::parallel {
 
@@ -54,13 +51,3 @@ std::string config_hash(const mpcomm_parallel_config_t &cfg) {
 }
 
 }  // namespace mpcomm::parallel
-
-extern "C" mpcomm_status_t mpcomm_parallel_config_hash(const mpcomm_parallel_config_t *cfg,
-                                                       char hex[65]) {
-  return mpcomm::c_boundary("mpcomm_parallel_config_hash", [&] {
-    mpcomm::require_not_null(hex, "hex");
-    const std::string digest =
-        mpcomm::parallel::config_hash(mpcomm::parallel::checked_config(cfg, "cfg"));
-    std::memcpy(hex, digest.c_str(), digest.size() + 1);
-  });
-}

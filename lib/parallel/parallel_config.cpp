@@ -158,36 +158,3 @@ int world_size_across_dp(const mpcomm_parallel_config_t &c) {
 }
 
 }  // namespace mpcomm::parallel
-
-extern "C" {
-
-mpcomm_status_t mpcomm_parallel_config_init(mpcomm_parallel_config_t *cfg) {
-  return mpcomm::c_boundary("mpcomm_parallel_config_init", [&] {
-    mpcomm::require_not_null(cfg, "cfg");
-    *cfg = mpcomm::parallel::default_config();
-  });
-}
-
-mpcomm_status_t mpcomm_parallel_config_validate(const mpcomm_parallel_config_t *cfg) {
-  return mpcomm::c_boundary("mpcomm_parallel_config_validate",
-                            [&] { mpcomm::parallel::checked_config(cfg, "cfg"); });
-}
-
-mpcomm_status_t mpcomm_parallel_config_world_size(const mpcomm_parallel_config_t *cfg,
-                                                  int *world_size) {
-  return mpcomm::c_boundary("mpcomm_parallel_config_world_size", [&] {
-    mpcomm::require_not_null(world_size, "world_size");
-    *world_size = mpcomm::parallel::world_size(mpcomm::parallel::checked_config(cfg, "cfg"));
-  });
-}
-
-mpcomm_status_t mpcomm_parallel_config_world_size_across_dp(const mpcomm_parallel_config_t *cfg,
-                                                            int *world_size) {
-  return mpcomm::c_boundary("mpcomm_parallel_config_world_size_across_dp", [&] {
-    mpcomm::require_not_null(world_size, "world_size");
-    *world_size =
-        mpcomm::parallel::world_size_across_dp(mpcomm::parallel::checked_config(cfg, "cfg"));
-  });
-}
-
-}  // extern "C"

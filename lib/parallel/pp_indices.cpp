@@ -73,14 +73,3 @@ std::pair<int, int> pp_indices(int num_layers, int pp_rank, int pp_size) {
 }
 
 }  // namespace mpcomm::parallel
-
-extern "C" mpcomm_status_t mpcomm_pp_indices(int num_layers, int pp_rank, int pp_size, int *start,
-                                             int *end) {
-  return mpcomm::c_boundary("mpcomm_pp_indices", [&] {
-    mpcomm::require_not_null(start, "start");
-    mpcomm::require_not_null(end, "end");
-    const auto range = mpcomm::parallel::pp_indices(num_layers, pp_rank, pp_size);
-    *start = range.first;
-    *end = range.second;
-  });
-}

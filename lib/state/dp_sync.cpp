@@ -1,36 +1,29 @@
 // The data-parallel helpers of vLLM's ParallelConfig: has_unfinished_dp (MAX over the DP
 // group) and sync_kv_cache_memory_size (MIN, with -1 meaning unlimited).
-#include <cstdint>
+#include "state/dp_sync.hpp"
+
 #include <limits>
 
 #include "comm/bounded.hpp"
-#include "core/error.hpp"
-#include "group/group.hpp"
 
-extern "C" {
+namespace mpcomm {
 
-mpcomm_status_t mpcomm_dp_has_unfinished(mpcomm_group_t dp, int mine, int *any) {
-  return mpcomm::c_boundary("mpcomm_dp_has_unfinished", [&] {
-    auto &g = mpcomm::group_ref(dp, "dp");
-    mpcomm::require_not_null(any, "any");
-    g.run_bounded("mpcomm_dp_has_unfinished", [&] {
-      *any = static_cast<int>(mpcomm::bounded_max(g.comm(), mine != 0 ? 1 : 0, g.timeout(),
-                                                  "mpcomm_dp_has_unfinished"));
-    });
+bool dp_has_unfinished(mpcomm_group_s &dp, bool mine) {
+  int any = 0;
+  dp.run_bounded("mpcomm_dp_has_unfinished", [&] {
+    any = static_cast<int>(
+        bounded_max(dp.comm(), mine ? 1 : 0, dp.timeout(), "mpcomm_dp_has_unfinished"));
   });
+  return any != 0;
 }
 
-mpcomm_status_t mpcomm_dp_sync_kv_cache_memory_size(mpcomm_group_t dp, int64_t mine, int64_t *min) {
-  return mpcomm::c_boundary("mpcomm_dp_sync_kv_cache_memory_size", [&] {
-    auto &g = mpcomm::group_ref(dp, "dp");
-    mpcomm::require_not_null(min, "min");
-    mpcomm::require_arg(mine >= -1, "mine must be a byte count or -1 (unlimited), got ", mine);
-    const int64_t local = mine == -1 ? std::numeric_limits<int64_t>::max() : mine;
-    g.run_bounded("mpcomm_dp_sync_kv_cache_memory_size", [&] {
-      *min =
-          mpcomm::bounded_min(g.comm(), local, g.timeout(), "mpcomm_dp_sync_kv_cache_memory_size");
-    });
+int64_t dp_sync_kv_cache_memory_size(mpcomm_group_s &dp, int64_t mine) {
+  const int64_t local = mine == -1 ? std::numeric_limits<int64_t>::max() : mine;
+  int64_t min = 0;
+  dp.run_bounded("mpcomm_dp_sync_kv_cache_memory_size", [&] {
+    min = bounded_min(dp.comm(), local, dp.timeout(), "mpcomm_dp_sync_kv_cache_memory_size");
   });
+  return min;
 }
 
-}  // extern "C"
+}  // namespace mpcomm

@@ -1,13 +1,17 @@
 #include "state/state.hpp"
 
 #include <cstring>
+#include <mutex>
 #include <string>
 #include <vector>
 
 #include "comm/bounded.hpp"
+#include "comm/node_rank.hpp"
 #include "core/error.hpp"
+#include "core/live_handles.hpp"
 #include "core/log.hpp"
 #include "core/mpi_call.hpp"
+#include "device/device_state.hpp"
 #include "group/group.hpp"
 #include "group/message_queue.hpp"
 #include "parallel/config_hash.hpp"
@@ -72,10 +76,60 @@ mpcomm_parallel_config_t agreed_config(MPI_Comm comm, const mpcomm_parallel_conf
   return checked;
 }
 
-mpcomm_state_s &state_ref(mpcomm_state_t state, const char *name) {
-  require_arg(state != nullptr, name, " must not be NULL");
-  require_arg(state->valid(), name, " is not a live mpcomm_state_t (freed, or not a state)");
-  return *state;
+namespace {
+
+std::mutex default_mutex;
+mpcomm_state_t default_state_ = nullptr;
+
+// Owns a duplicate of the caller's communicator for the time the state is built.
+struct DupComm {
+  MPI_Comm comm = MPI_COMM_NULL;
+  ~DupComm() {
+    if (comm != MPI_COMM_NULL) MPI_Comm_free(&comm);
+  }
+};
+
+}  // namespace
+
+mpcomm_state_t create_state(MPI_Comm comm, const mpcomm_parallel_config_t *cfg) {
+  const double timeout = default_timeout();
+  DupComm dup;
+  dup.comm = bounded_dup(comm, timeout, "duplicating comm for the state");
+  mpcomm_parallel_config_t agreed = agreed_config(dup.comm, cfg, timeout);
+  return new mpcomm_state_s(dup.comm, agreed);
+}
+
+void destroy_state(mpcomm_state_s &state) {
+  {
+    std::lock_guard<std::mutex> lock(default_mutex);
+    if (default_state_ == &state) default_state_ = nullptr;
+  }
+  delete &state;
+}
+
+void set_default_state(mpcomm_state_s *state) {
+  std::lock_guard<std::mutex> lock(default_mutex);
+  if (state == nullptr) {
+    default_state_ = nullptr;
+    return;
+  }
+  const auto &cfg = state->config();
+  if (default_state_ != nullptr && default_state_ != state) {
+    // vLLM's ensure_model_parallel_initialized: the same sizes are fine, others are not.
+    const auto &old = default_state_->config();
+    require(old.tensor_parallel_size == cfg.tensor_parallel_size, MPCOMM_ERR_INVALID_USAGE,
+            "tensor parallel group already initialized, but of unexpected size: ",
+            old.tensor_parallel_size, " vs. ", cfg.tensor_parallel_size);
+    require(old.pipeline_parallel_size == cfg.pipeline_parallel_size, MPCOMM_ERR_INVALID_USAGE,
+            "pipeline parallel group already initialized, but of unexpected size: ",
+            old.pipeline_parallel_size, " vs. ", cfg.pipeline_parallel_size);
+  }
+  default_state_ = state;
+}
+
+mpcomm_state_t default_state() {
+  std::lock_guard<std::mutex> lock(default_mutex);
+  return default_state_;
 }
 
 }  // namespace mpcomm
@@ -87,6 +141,9 @@ mpcomm_state_s::mpcomm_state_s(MPI_Comm comm, const mpcomm_parallel_config_t &cf
   MPCOMM_MPI_CHECK(MPI_Comm_size(comm, &size));
   // Every rank reaches the same verdict on the world size: Layout only reads sizes.
   parallel::Layout layout(cfg, size);
+  // Every group's local rank: the process's among those of comm on its node, whatever the
+  // launcher says (so that two TP groups on one node choose different GPUs).
+  const int local_rank = node_local_rank_in(comm);
   try {
     for (mpcomm_group_kind_t kind : kAllKinds) {
       if (kind == MPCOMM_GROUP_EP && !cfg.enable_expert_parallel) continue;
@@ -95,15 +152,15 @@ mpcomm_state_s::mpcomm_state_s(MPI_Comm comm, const mpcomm_parallel_config_t &cf
       mpi_check(
           MPI_Comm_split(comm, place.group, place.position, &split),
           concat("MPI_Comm_split for the ", parallel::group_kind_name(kind), " groups").c_str());
-      mpcomm_group_t group = adopt_communicator(split);
+      mpcomm_group_t group = adopt_communicator(split, local_rank);
       group->set_owner("an mpcomm_state_t");
       // As vLLM: only the tensor-parallel group has a custom allreduce, unless turned off.
+      std::string &off = device::device_state(*group).custom_allreduce_off;
       if (kind != MPCOMM_GROUP_TP)
-        group->set_custom_allreduce_off(
-            concat("only the tensor-parallel group uses it (this is the ",
-                   parallel::group_kind_name(kind), " group)"));
+        off = concat("only the tensor-parallel group uses it (this is the ",
+                     parallel::group_kind_name(kind), " group)");
       else if (cfg.disable_custom_all_reduce)
-        group->set_custom_allreduce_off("disable_custom_all_reduce is set");
+        off = "disable_custom_all_reduce is set";
       groups_[static_cast<size_t>(kind)] = group;
       // vLLM broadcasts scheduler metadata over TP (and DCP) through a message queue.
       if ((kind == MPCOMM_GROUP_TP || kind == MPCOMM_GROUP_DCP) && group->size() > 1)
@@ -112,30 +169,29 @@ mpcomm_state_s::mpcomm_state_s(MPI_Comm comm, const mpcomm_parallel_config_t &cf
         log::info(log::Subsys::Init, "parallel state: ", parallel::group_kind_name(kind), " ",
                   GroupName{*group}, ": object broadcasts from rank 0 ",
                   group->message_queue() ? "through a shared-memory message queue" : "over MPI",
-                  "; custom allreduce ",
-                  group->custom_allreduce_off().empty() ? "allowed"
-                                                        : "off: " + group->custom_allreduce_off());
+                  "; custom allreduce ", off.empty() ? "allowed" : "off: " + off);
     }
+    log::info(log::Subsys::Init, "parallel state: world ", size, ", TP ", cfg.tensor_parallel_size,
+              ", PP ", cfg.pipeline_parallel_size, ", DP ", cfg.data_parallel_size, ", PCP ",
+              cfg.prefill_context_parallel_size, ", DCP ", cfg.decode_context_parallel_size,
+              cfg.enable_expert_parallel ? ", EP on" : "");
+    // Last: a state whose constructor throws is never a live handle.
+    live_handles::add(live_handles::Kind::kState, this);
   } catch (...) {
     free_groups();
     throw;
   }
-  log::info(log::Subsys::Init, "parallel state: world ", size, ", TP ", cfg.tensor_parallel_size,
-            ", PP ", cfg.pipeline_parallel_size, ", DP ", cfg.data_parallel_size, ", PCP ",
-            cfg.prefill_context_parallel_size, ", DCP ", cfg.decode_context_parallel_size,
-            cfg.enable_expert_parallel ? ", EP on" : "");
 }
 
 mpcomm_state_s::~mpcomm_state_s() {
+  mpcomm::live_handles::remove(mpcomm::live_handles::Kind::kState, this);
   free_groups();
-  magic_ = 0;
 }
 
 void mpcomm_state_s::free_groups() noexcept {
   for (auto &group : groups_) {
     if (group == nullptr) continue;
-    group->set_owner(nullptr);
-    mpcomm_group_free(&group);
+    delete group;
     group = nullptr;
   }
 }

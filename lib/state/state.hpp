@@ -13,7 +13,8 @@
 struct mpcomm_state_s {
  public:
   // Collective over comm. cfg comes from agreed_config(). Checks that the world fits it, then
-  // builds the groups. Throws Error; on failure nothing is left behind.
+  // builds the groups. Throws Error; on failure nothing is left behind. A state registers
+  // itself as a live handle (core/live_handles.hpp) for its lifetime.
   mpcomm_state_s(MPI_Comm comm, const mpcomm_parallel_config_t &cfg);
   ~mpcomm_state_s();
   mpcomm_state_s(const mpcomm_state_s &) = delete;
@@ -24,16 +25,12 @@ struct mpcomm_state_s {
   // enable_expert_parallel is set; asking for it otherwise is Error(INVALID_USAGE).
   mpcomm_group_t group(mpcomm_group_kind_t kind) const;
 
-  bool valid() const { return magic_ == kMagic; }
-
   // Between mpcomm_graph_capture_begin and _end (lib/device).
   bool graph_capturing() const { return graph_capturing_; }
   void set_graph_capturing(bool capturing) { graph_capturing_ = capturing; }
 
  private:
-  static constexpr uint64_t kMagic = 0x6d70636f6d6d5354ULL;  // "mpcommST"
   static constexpr int kKinds = 7;
-  uint64_t magic_ = kMagic;
   mpcomm_parallel_config_t cfg_;
   std::array<mpcomm_group_t, kKinds> groups_{};
   bool graph_capturing_ = false;
@@ -49,7 +46,21 @@ namespace mpcomm {
 mpcomm_parallel_config_t agreed_config(MPI_Comm comm, const mpcomm_parallel_config_t *cfg,
                                        double timeout_s);
 
-// The state behind a C handle; Error(INVALID_ARGUMENT) naming `name` if NULL or not a state.
-mpcomm_state_s &state_ref(mpcomm_state_t state, const char *name = "state");
+// The work of mpcomm_state_create(3): a state over a private duplicate of comm (the state's
+// traffic never meets the caller's) for the configuration every process agreed on
+// (agreed_config). Collective over comm; every wait for the other processes is bounded by
+// MPCOMM_TIMEOUT: the ones that never come leave the others with Error(TIMEOUT), not a hang.
+mpcomm_state_t create_state(MPI_Comm comm, const mpcomm_parallel_config_t *cfg);
+
+// Destroys a state; when it is the default state, there is no default state any more.
+void destroy_state(mpcomm_state_s &state);
+
+// The process-wide default state, for code ported from vLLM (its module-level groups). Thread-
+// safe. set_default_state(nullptr) unsets it; another state than the default is refused with
+// Error(INVALID_USAGE) when its TP or PP size differs (vLLM's
+// ensure_model_parallel_initialized).
+void set_default_state(mpcomm_state_s *state);
+// The default state, or nullptr when none is set.
+mpcomm_state_t default_state();
 
 }  // namespace mpcomm

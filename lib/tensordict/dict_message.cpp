@@ -7,7 +7,7 @@
 
 #include "core/env.hpp"
 #include "core/error.hpp"
-#include "dataplane/tensor.hpp"
+#include "host/tensor.hpp"
 #include "tensordict/workspace.hpp"
 
 namespace mpcomm::tensordict {
@@ -24,7 +24,7 @@ std::atomic<size_t> forced_pack_limit{kEnvironment};
 // The padding between packed tensors comes from here.
 alignas(kTensorAlign) const char kZeros[kTensorAlign] = {};
 
-bool on_device(const TensorValue &t) { return dataplane::on_cuda_device(t.tensor); }
+bool on_device(const TensorValue &t) { return host::on_cuda_device(t.tensor); }
 
 const char *data_of(const TensorValue &t) {
   return static_cast<const char *>(t.tensor.data) + t.tensor.byte_offset;

@@ -3,7 +3,7 @@
 # slicing) over groups.
 libmpcomm_internal_la_SOURCES += \
 	%reldir%/dict_message.cpp %reldir%/dict_message.hpp \
-	%reldir%/exchange.cpp \
+	%reldir%/exchange.cpp %reldir%/exchange.hpp \
 	%reldir%/metadata.cpp %reldir%/metadata.hpp \
 	%reldir%/receive.cpp %reldir%/receive.hpp \
 	%reldir%/tensor_dict.cpp %reldir%/tensor_dict.hpp \

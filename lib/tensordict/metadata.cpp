@@ -8,8 +8,8 @@
 #include <limits>
 #include <utility>
 
+#include "core/dtype.hpp"
 #include "core/error.hpp"
-#include "dataplane/dtype.hpp"
 #include "mpcomm.hpp"
 
 namespace mpcomm::tensordict {
@@ -370,7 +370,7 @@ size_t encode_metadata_to(char *out, size_t capacity, const mpcomm_tensor_dict_s
       continue;
     }
     const TensorValue &t = std::get<TensorValue>(e.value);
-    w.tensor(t.dtype, t.shape.data(), t.shape.size(), dataplane::on_cuda_device(t.tensor),
+    w.tensor(t.dtype, t.shape.data(), t.shape.size(), host::on_cuda_device(t.tensor),
              slices ? slices[i] : 1);
   }
   return w.length();
@@ -511,7 +511,7 @@ TensorMetaView DecodedMetadata::decode_tensor(MetaReader &r, size_t fields, std:
   // An extent of 0 empties the tensor whatever the others say.
   if (!empty && overflow) malformed("tensor '", key, "' has more elements than a size_t counts");
   if (empty) numel = 0;
-  const size_t element = dataplane::kElementSize[t.dtype];
+  const size_t element = kElementSize[t.dtype];
   if (numel > std::numeric_limits<size_t>::max() / element)
     malformed("tensor '", key, "' has more bytes than a size_t counts");
   t.numel = numel;

@@ -22,13 +22,13 @@
 #include <variant>
 #include <vector>
 
-#include "dataplane/tensor.hpp"
+#include "host/tensor.hpp"
 #include "mpcomm.h"
 #include "tensordict/tensor_dict.hpp"
 
 namespace mpcomm::tensordict {
 
-constexpr int kMaxDims = dataplane::kMaxTensorDims;
+constexpr int kMaxDims = host::kMaxTensorDims;
 
 // ------------------------------------------------------------------ streaming
 

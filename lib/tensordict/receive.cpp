@@ -9,8 +9,8 @@
 
 #include "core/abandoned.hpp"
 #include "core/deadline.hpp"
+#include "core/dtype.hpp"
 #include "core/error.hpp"
-#include "dataplane/dtype.hpp"
 #include "device/device_ops.hpp"
 #include "tensordict/dict_message.hpp"
 #include "tensordict/tensor_dict.hpp"
@@ -57,7 +57,7 @@ TensorValue describe(const DecodedMetadata &md, const TensorMetaView &m) {
   t.shape.assign(md.shape(m), md.shape(m) + m.ndim);
   t.tensor.ndim = m.ndim;
   t.tensor.shape = t.shape.empty() ? nullptr : t.shape.data();
-  t.tensor.dtype = dataplane::to_dl(m.dtype);
+  t.tensor.dtype = to_dl(m.dtype);
   t.tensor.device = DLDevice{m.on_device ? kDLCUDA : kDLCPU, 0};
   t.dtype = m.dtype;
   t.nbytes = m.nbytes;
@@ -102,7 +102,7 @@ bool update_in_place(mpcomm_tensor_dict_s &d, const DecodedMetadata &md, const c
       if (!t.received || t.owned || t.dtype != m.dtype || !md.same_shape(m, t.shape)) return false;
       if (m.nbytes == 0) {
         if (t.in_block || t.tensor.data != nullptr ||
-            dataplane::device_type_of(t.tensor.device) != (m.on_device ? kDLCUDA : kDLCPU))
+            host::device_type_of(t.tensor.device) != (m.on_device ? kDLCUDA : kDLCPU))
           return false;
         continue;
       }

@@ -69,6 +69,12 @@ struct mpcomm_tensor_dict_s {
  public:
   using Entry = mpcomm::tensordict::Entry;
 
+  // A dict registers itself as a live handle (core/live_handles.hpp) for its lifetime.
+  mpcomm_tensor_dict_s();
+  ~mpcomm_tensor_dict_s();
+  mpcomm_tensor_dict_s(const mpcomm_tensor_dict_s &) = delete;
+  mpcomm_tensor_dict_s &operator=(const mpcomm_tensor_dict_s &) = delete;
+
   // The entry of key, or nullptr.
   Entry *find(const std::string &key);
   const Entry *find(const std::string &key) const;
@@ -97,12 +103,7 @@ struct mpcomm_tensor_dict_s {
   // receive blocks stay where they are.
   void swap(mpcomm_tensor_dict_s &other) noexcept;
 
-  bool valid() const { return magic_ == kMagic; }
-  ~mpcomm_tensor_dict_s() { magic_ = 0; }
-
  private:
-  static constexpr uint64_t kMagic = 0x6d70636f6d6d5444ULL;  // "mpcommTD"
-  uint64_t magic_ = kMagic;
   // Entries live behind pointers so that descriptors handed out stay put as the dict grows.
   std::vector<std::unique_ptr<Entry>> entries_;
   std::unordered_map<std::string, size_t> index_;
@@ -125,8 +126,3 @@ void mpcomm_tensor_dict_s::erase_if(Drop &&drop) {
   }
   entries_.resize(kept);
 }
-
-namespace mpcomm {
-// The dict behind a C handle; INVALID_ARGUMENT naming `name` if NULL or not a dict.
-mpcomm_tensor_dict_s &dict_ref(mpcomm_tensor_dict_t dict, const char *name = "dict");
-}  // namespace mpcomm

@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "core/deadline.hpp"
-#include "dataplane/dtype.hpp"
+#include "core/dtype.hpp"
 #include "device/device_ops.hpp"
 #include "group/protocol.hpp"
 
@@ -15,7 +15,7 @@ char *bytes_of(const Piece &piece) { return static_cast<char *>(piece.data); }
 
 }  // namespace
 
-size_t Piece::bytes() const { return count * dataplane::element_size(dtype); }
+size_t Piece::bytes() const { return count * element_size(dtype); }
 
 void send_piece(mpcomm_group_s &g, const Piece &piece, int dst) {
   if (piece.on_device) return device::send(g, piece.data, piece.count, piece.dtype, dst, nullptr);
@@ -35,7 +35,7 @@ void broadcast_piece(mpcomm_group_s &g, const Piece &piece, int root) {
   const Deadline deadline(g.timeout());
   // The root sends to every member directly, as broadcast_object does: bounded point-to-point.
   if (g.rank() == root) {
-    const std::vector<int> &peers = g.peer_list();
+    const std::vector<int> &peers = g.peers();
     protocol::send_chunks(g, bytes_of(piece), piece.bytes(), peers.data(), peers.size(),
                           kTagBroadcastData, deadline, "broadcast_tensor_dict");
   } else {
@@ -48,12 +48,12 @@ void all_gather_in_place(mpcomm_group_s &g, const Piece &whole, size_t slice_cou
   const size_t n = static_cast<size_t>(g.size()), me = static_cast<size_t>(g.rank());
   if (whole.on_device) {
     // NCCL's in-place form: the input is the caller's slice of the output.
-    const size_t element = dataplane::element_size(whole.dtype);
+    const size_t element = element_size(whole.dtype);
     return device::all_gather(g, bytes_of(whole) + me * slice_count * element, whole.data,
                               slice_count, whole.dtype, nullptr);
   }
   if (n == 1) return;
-  const size_t slice = slice_count * dataplane::element_size(whole.dtype);
+  const size_t slice = slice_count * element_size(whole.dtype);
   const Deadline deadline(g.timeout());
   Requests &requests = g.requests();
   // Every member sends its slice to every other and receives theirs, one chunk step at a time:
@@ -61,10 +61,10 @@ void all_gather_in_place(mpcomm_group_s &g, const Piece &whole, size_t slice_cou
   const size_t chunk = protocol::chunk_bytes();
   for (size_t offset = 0; offset < slice; offset += chunk) {
     const size_t len = std::min(chunk, slice - offset);
-    for (int peer : g.peer_list())
+    for (int peer : g.peers())
       requests.recv(bytes_of(whole) + static_cast<size_t>(peer) * slice + offset, len, peer,
                     kTagAllGatherData, g.comm());
-    for (int peer : g.peer_list())
+    for (int peer : g.peers())
       requests.send(bytes_of(whole) + me * slice + offset, len, peer, kTagAllGatherData, g.comm());
     protocol::finish(g, deadline, "the all-gather of recv_tensor_dict");
   }

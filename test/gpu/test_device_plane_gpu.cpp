@@ -20,9 +20,9 @@
 #include <string>
 #include <vector>
 
+#include "core/dtype.hpp"
 #include "core/error.hpp"
-#include "dataplane/dtype.hpp"
-#include "dataplane/half.hpp"
+#include "core/half.hpp"
 #include "device/device_ops.hpp"
 #include "device/nccl_comm.hpp"
 #include "gpu_check.hpp"
@@ -74,7 +74,7 @@ double decode(mpcomm_datatype_t t, const void *p) {
 class Buffer {
  public:
   Buffer(mpcomm_datatype_t t, size_t n, cudaStream_t s)
-      : t_(t), n_(n), el_(dataplane::element_size(t)), s_(s) {
+      : t_(t), n_(n), el_(element_size(t)), s_(s) {
     if (cudaMalloc(&ptr_, n * el_ + 16) != cudaSuccess) std::abort();
     if (cudaMemsetAsync(ptr_, 0, n * el_ + 16, s_) != cudaSuccess) std::abort();
     cudaStreamSynchronize(s_);
@@ -128,7 +128,7 @@ std::string differs(const std::vector<double> &got, F f) {
   return "";
 }
 
-std::string name(mpcomm_datatype_t t) { return dataplane::datatype_name(t); }
+std::string name(mpcomm_datatype_t t) { return datatype_name(t); }
 
 template <class Body>
 std::string error_of(Body &&body) {
@@ -316,7 +316,7 @@ void custom_allreduce_ipc(test::Checks &checks, mpcomm_group_s &g, cudaStream_t 
   if (!checks.expect(err.empty(), "custom allreduce context", err)) return;
   for (mpcomm_datatype_t t : {MPCOMM_FLOAT32, MPCOMM_FLOAT16, MPCOMM_BFLOAT16}) {
     for (size_t count : {size_t{8}, size_t{1} << 10, size_t{1} << 16, (size_t{1} << 19) + 8}) {
-      const size_t el = dataplane::element_size(t);
+      const size_t el = element_size(t);
       if ((count * el) % 16 != 0) continue;
       Buffer in(t, count, s), out(t, count, s);
       auto mine = [&](size_t i) { return static_cast<double>(i % 7 + r + 1); };
@@ -341,7 +341,7 @@ void custom_allreduce_ipc(test::Checks &checks, mpcomm_group_s &g, cudaStream_t 
   // so that member takes the custom allreduce too (through an aligned buffer) instead of NCCL
   // while its peers wait in the kernel.
   for (mpcomm_datatype_t t : {MPCOMM_FLOAT32, MPCOMM_BFLOAT16}) {
-    const size_t count = 1 << 12, offset = r == 0 ? dataplane::element_size(t) : 0;
+    const size_t count = 1 << 12, offset = r == 0 ? element_size(t) : 0;
     Buffer in(t, count, s), out(t, count, s);
     auto mine = [&](size_t i) { return static_cast<double>(i % 5 + r); };
     auto sum = [&](size_t i) { return static_cast<double>(n * (i % 5) + n * (n - 1) / 2); };

@@ -7,7 +7,7 @@
 #include <cstdio>
 #include <exception>
 
-#include "dataplane/host_allreduce.hpp"
+#include "host/host_allreduce.hpp"
 #include "locality/node_cpus.hpp"
 
 int main(int argc, char **argv) {
@@ -19,7 +19,7 @@ int main(int argc, char **argv) {
     int node_rank = 0;
     MPI_Comm_rank(node, &node_rank);
     const mpcomm::locality::NodeCpus facts = mpcomm::locality::node_cpus(node);
-    mpcomm::dataplane::HostAllreduce host(MPI_COMM_WORLD);
+    mpcomm::host::HostAllreduce host(MPI_COMM_WORLD, mpcomm::locality::node_oversubscribed);
     if (node_rank == 0) {
       std::printf("node_cpus: processes=%d cpus=%d oversubscribed=%d host_allreduce=%d\n",
                   facts.processes, facts.cpus, facts.oversubscribed() ? 1 : 0,

@@ -13,13 +13,13 @@
 #include <string>
 #include <vector>
 
+#include "core/dtype.hpp"
 #include "core/error.hpp"
-#include "dataplane/dtype.hpp"
-#include "dataplane/half.hpp"
-#include "dataplane/host_allreduce.hpp"
-#include "dataplane/reduce_op.hpp"
+#include "core/half.hpp"
+#include "core/reduce_op.hpp"
 #include "group/group.hpp"
 #include "group_test_util.hpp"
+#include "host/host_allreduce.hpp"
 #include "mpcomm.h"
 
 namespace {
@@ -29,10 +29,10 @@ using grouptest::last_error;
 using grouptest::ScopedEnv;
 using grouptest::world_rank;
 using grouptest::world_size;
-using mpcomm::dataplane::datatype_name;
-using mpcomm::dataplane::element_size;
-using mpcomm::dataplane::is_integer;
-using mpcomm::dataplane::op_name;
+using mpcomm::datatype_name;
+using mpcomm::element_size;
+using mpcomm::is_integer;
+using mpcomm::op_name;
 namespace half = mpcomm::half;
 
 const mpcomm_datatype_t kAllDtypes[] = {MPCOMM_INT8,    MPCOMM_UINT8,   MPCOMM_INT32,
@@ -191,7 +191,7 @@ TEST(AllReduceDispatch, SharedMemoryOnlyWhenChosen) {
     ASSERT_EQ(mpcomm_all_reduce(world.g, v.data(), v.data(), v.size(), MPCOMM_FLOAT32, MPCOMM_SUM,
                                 nullptr),
               MPCOMM_SUCCESS);
-    EXPECT_FALSE(world.g->host_allreduce());
+    EXPECT_FALSE(mpcomm::host::host_state(*world.g).allreduce);
   }
   {
     ScopedEnv env("MPCOMM_HOST_ALLREDUCE", "shm");
@@ -200,14 +200,16 @@ TEST(AllReduceDispatch, SharedMemoryOnlyWhenChosen) {
     ASSERT_EQ(mpcomm_all_reduce(world.g, ints.data(), ints.data(), ints.size(), MPCOMM_INT32,
                                 MPCOMM_SUM, nullptr),
               MPCOMM_SUCCESS);
-    EXPECT_FALSE(world.g->host_allreduce()) << "integers never take shared memory";
+    EXPECT_FALSE(mpcomm::host::host_state(*world.g).allreduce)
+        << "integers never take shared memory";
     ASSERT_EQ(mpcomm_all_reduce(world.g, v.data(), v.data(), v.size(), MPCOMM_FLOAT32, MPCOMM_SUM,
                                 nullptr),
               MPCOMM_SUCCESS);
-    EXPECT_EQ(static_cast<bool>(world.g->host_allreduce()), size > 1) << "a group of one returns";
+    EXPECT_EQ(static_cast<bool>(mpcomm::host::host_state(*world.g).allreduce), size > 1)
+        << "a group of one returns";
     if (size > 1) {
-      using mpcomm::dataplane::HostAllreduceChoice;
-      const auto &shm = *world.g->host_allreduce();
+      using mpcomm::host::HostAllreduceChoice;
+      const auto &shm = *mpcomm::host::host_state(*world.g).allreduce;
       EXPECT_EQ(shm.nodes(), expected_nodes());
       EXPECT_EQ(shm.largest_node(), size / expected_nodes());
       EXPECT_TRUE(shm.use_shm(HostAllreduceChoice::kShm, 4, MPCOMM_FLOAT32));
@@ -271,7 +273,8 @@ TEST(AllReduceDispatch, MembersMustAgreeOnTheChoice) {
             MPCOMM_SUCCESS)
       << last_error();
   EXPECT_EQ(v, static_cast<float>(world_size()));
-  EXPECT_FALSE(world.g->host_allreduce()) << "mpi, agreed, makes no shared-memory allreduce";
+  EXPECT_FALSE(mpcomm::host::host_state(*world.g).allreduce)
+      << "mpi, agreed, makes no shared-memory allreduce";
 }
 
 // A member that does not come is a timeout naming it, bounded by the group's timeout, and
@@ -321,7 +324,7 @@ TEST(AllReduce, GroupOfOneCopiesAndReturns) {
   }
   EXPECT_EQ(mpcomm_all_reduce(self.g, nullptr, nullptr, 0, MPCOMM_INT8, MPCOMM_MAX, nullptr),
             MPCOMM_SUCCESS);
-  EXPECT_FALSE(self.g->host_allreduce());
+  EXPECT_FALSE(mpcomm::host::host_state(*self.g).allreduce);
 }
 
 TEST(Broadcast, EveryDtypeFromEverySource) {
@@ -409,7 +412,7 @@ struct Tensor {
     dl.data = buf.data();
     dl.device = {kDLCPU, 0};
     dl.ndim = static_cast<int>(shape.size());
-    dl.dtype = mpcomm::dataplane::to_dl(dtype);
+    dl.dtype = mpcomm::to_dl(dtype);
     dl.shape = shape.data();
   }
   Tensor(const Tensor &) = delete;

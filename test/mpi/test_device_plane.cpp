@@ -24,6 +24,7 @@
 #ifdef MPCOMM_HAVE_NCCL
 #include "device/agreed_settings.hpp"
 #endif
+#include "device/device_state.hpp"
 #include "device/p2p_cache.hpp"
 #include "device/p2p_check.hpp"
 #include "group/group.hpp"
@@ -120,7 +121,7 @@ TEST_F(DevicePlane, EveryOperationIsNotSupportedWithoutAGpu) {
 #endif
   }
   // Nothing was made, and the group still works.
-  EXPECT_FALSE(g().device_context());
+  EXPECT_FALSE(mpcomm::device::device_state(g()).context);
   EXPECT_FALSE(g().broken());
   EXPECT_EQ(mpcomm_barrier(group_, 30.0), MPCOMM_SUCCESS) << mpcomm_last_error();
 }
@@ -356,7 +357,7 @@ TEST(DevicePlaneState, OnlyTheTensorParallelGroupMayUseTheCustomAllreduce) {
                                      MPCOMM_GROUP_DP, MPCOMM_GROUP_DCP, MPCOMM_GROUP_PCP}) {
       mpcomm_group_t group = nullptr;
       ASSERT_EQ(mpcomm_state_group(state, kind, &group), MPCOMM_SUCCESS);
-      const std::string off = group->custom_allreduce_off();
+      const std::string off = mpcomm::device::device_state(*group).custom_allreduce_off;
       if (kind == MPCOMM_GROUP_TP && !disable) {
         EXPECT_EQ(off, "");
       } else if (kind == MPCOMM_GROUP_TP) {

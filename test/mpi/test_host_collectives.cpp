@@ -11,19 +11,20 @@
 #include <string>
 #include <vector>
 
+#include "core/dtype.hpp"
 #include "core/error.hpp"
+#include "core/half.hpp"
 #include "core/mpi_call.hpp"
-#include "dataplane/dtype.hpp"
-#include "dataplane/half.hpp"
-#include "dataplane/host_collectives.hpp"
-#include "dataplane/mpi_count.hpp"
-#include "dataplane/reduce_op.hpp"
-#include "dataplane/tensor_collectives.hpp"
+#include "core/reduce_op.hpp"
 #include "expect_error.hpp"
+#include "host/host_collectives.hpp"
+#include "host/mpi_count.hpp"
+#include "host/tensor_collectives.hpp"
 
 namespace {
 
-using namespace mpcomm::dataplane;
+using namespace mpcomm;
+using namespace mpcomm::host;
 namespace half = mpcomm::half;
 
 const mpcomm_datatype_t kAllDtypes[] = {MPCOMM_INT8,    MPCOMM_UINT8,   MPCOMM_INT32,

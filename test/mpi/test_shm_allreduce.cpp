@@ -14,10 +14,10 @@
 #include <vector>
 
 #include "core/error.hpp"
-#include "dataplane/half.hpp"
-#include "dataplane/shm_allreduce.hpp"
+#include "core/half.hpp"
+#include "host/shm_allreduce.hpp"
 
-using mpcomm::dataplane::ShmAllreduce;
+using mpcomm::host::ShmAllreduce;
 
 namespace {
 

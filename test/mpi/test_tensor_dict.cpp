@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "api/entry.hpp"
 #include "group/group.hpp"
 #include "group/protocol.hpp"
 #include "group_test_util.hpp"
@@ -673,11 +674,11 @@ TEST_F(TensorDict, OneMessageAtAndJustOverTheLimit) {
     for (int k = 0; k < 8; ++k) {
       ASSERT_EQ(mpcomm_tensor_dict_set_bytes(dict.d, "pad", pad.data(), pad.size()),
                 MPCOMM_SUCCESS);
-      const size_t now = td::packed_message_bytes(mpcomm::dict_ref(dict.d));
+      const size_t now = td::packed_message_bytes(mpcomm::api::dict_ref(dict.d));
       if (now == kLimit + over) break;
       pad.resize(pad.size() + (kLimit + over - now), 'p');
     }
-    ASSERT_EQ(td::packed_message_bytes(mpcomm::dict_ref(dict.d)), kLimit + over);
+    ASSERT_EQ(td::packed_message_bytes(mpcomm::api::dict_ref(dict.d)), kLimit + over);
     if (rank == 0) {
       ASSERT_EQ(mpcomm_send_tensor_dict(g.g, dict.d, 1, nullptr), MPCOMM_SUCCESS) << last_error();
     } else if (rank == 1) {
@@ -690,7 +691,7 @@ TEST_F(TensorDict, OneMessageAtAndJustOverTheLimit) {
       ASSERT_TRUE(found);
       int count = 0;
       MPI_Get_count(&status, MPI_BYTE, &count);
-      const size_t metadata = td::encode_metadata(mpcomm::dict_ref(dict.d)).size();
+      const size_t metadata = td::encode_metadata(mpcomm::api::dict_ref(dict.d)).size();
       EXPECT_EQ(static_cast<size_t>(count), over ? td::kHeaderBytes + metadata : kLimit);
       DictHolder got;
       ASSERT_EQ(mpcomm_recv_tensor_dict(g.g, &got.d, 0, nullptr), MPCOMM_SUCCESS) << last_error();
@@ -815,7 +816,7 @@ TEST_F(TensorDict, MetadataLongerThanAChunkFollowsInChunks) {
   auto want = make_source(42);
   std::string long_name(3000, 'n');
   ASSERT_EQ(mpcomm_tensor_dict_set_string(want->dict.d, "long", long_name.c_str()), MPCOMM_SUCCESS);
-  ASSERT_GT(td::encode_metadata(mpcomm::dict_ref(want->dict.d)).size(), size_t{3000});
+  ASSERT_GT(td::encode_metadata(mpcomm::api::dict_ref(want->dict.d)).size(), size_t{3000});
   DictHolder got;
   mpcomm_tensor_dict_t *arg = rank == 0 ? &want->dict.d : &got.d;
   ASSERT_EQ(mpcomm_broadcast_tensor_dict(world.g, arg, 0), MPCOMM_SUCCESS) << last_error();

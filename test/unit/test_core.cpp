@@ -519,7 +519,7 @@ TEST(CallSite, NamesTheCalledFunction) {
 }
 
 TEST(CallSite, SourceFileIsRelativeToLib) {
-  EXPECT_STREQ(mpcomm::source_file("../lib/dataplane/group_ops.cpp"), "dataplane/group_ops.cpp");
+  EXPECT_STREQ(mpcomm::source_file("../lib/group/dispatch.cpp"), "group/dispatch.cpp");
   EXPECT_STREQ(mpcomm::source_file("/src/mpcomm/lib/core/env.cpp"), "core/env.cpp");
   EXPECT_STREQ(mpcomm::source_file("lib/core/env.cpp"), "core/env.cpp");
   EXPECT_STREQ(mpcomm::source_file("/src/mylib/x.cpp"), "/src/mylib/x.cpp");
@@ -530,13 +530,13 @@ TEST(CallSite, SourceFileIsRelativeToLib) {
 // whatever MPCOMM_DEBUG_SUBSYS says, and nowhere at WARN.
 TEST(CallSite, FailedCallMessageAndLogLine) {
   const mpcomm::CallSite site{"MPI_Allreduce(local, extremes, 2, MPI_INT, MPI_MAX, comm)",
-                              "../lib/dataplane/group_ops.cpp", 123};
+                              "../lib/group/dispatch.cpp", 123};
   std::string message;
   std::string text = logged("INFO", "BOOTSTRAP", [&] {
     message = mpcomm::failed_call_message(site, "MPI_ERR_COMM: invalid communicator");
   });
   EXPECT_EQ(message, "MPI_Allreduce failed: MPI_ERR_COMM: invalid communicator");
-  EXPECT_NE(text.find(" mpcomm INFO dataplane/group_ops.cpp:123 MPI_Allreduce(local, extremes, 2, "
+  EXPECT_NE(text.find(" mpcomm INFO group/dispatch.cpp:123 MPI_Allreduce(local, extremes, 2, "
                       "MPI_INT, MPI_MAX, comm) failed: MPI_ERR_COMM: invalid communicator\n"),
             std::string::npos)
       << text;

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "comm/comm.hpp"
 #include "core/error.hpp"
 #include "device/custom_allreduce_eligibility.hpp"
 #include "scoped_env.hpp"
@@ -227,18 +228,18 @@ TEST(Dispatch, Names) {
   EXPECT_FALSE(parse_all_reduce_algo("", &a));
 }
 
-// Which failures break the group: NCCL errors and timeouts on any path, every failure once the
-// members committed to the custom allreduce (their kernels pair up by call count), nothing
-// else.
+// Which failures break the group on the device plane (comm/comm.hpp's rule): NCCL errors and
+// timeouts on any path, every failure once the members committed to the custom allreduce (their
+// kernels pair up by call count), nothing else.
 TEST(FailureRule, TheCustomPathBreaksOnAnyFailure) {
+  using mpcomm::breaks_comm;
+  using mpcomm::Plane;
   for (mpcomm_status_t status : {MPCOMM_ERR_CUDA, MPCOMM_ERR_INTERNAL, MPCOMM_ERR_NO_MEMORY,
                                  MPCOMM_ERR_NCCL, MPCOMM_ERR_TIMEOUT})
-    EXPECT_TRUE(failure_breaks_group(DevicePath::Custom, status)) << status;
-  for (DevicePath path : {DevicePath::Nccl, DevicePath::Copy}) {
-    EXPECT_TRUE(failure_breaks_group(path, MPCOMM_ERR_NCCL));
-    EXPECT_TRUE(failure_breaks_group(path, MPCOMM_ERR_TIMEOUT));
-    EXPECT_FALSE(failure_breaks_group(path, MPCOMM_ERR_CUDA));
-    EXPECT_FALSE(failure_breaks_group(path, MPCOMM_ERR_NOT_SUPPORTED));
-    EXPECT_FALSE(failure_breaks_group(path, MPCOMM_ERR_INVALID_ARGUMENT));
-  }
+    EXPECT_TRUE(breaks_comm(Plane::kPairedKernels, status)) << status;
+  EXPECT_TRUE(breaks_comm(Plane::kDevice, MPCOMM_ERR_NCCL));
+  EXPECT_TRUE(breaks_comm(Plane::kDevice, MPCOMM_ERR_TIMEOUT));
+  EXPECT_FALSE(breaks_comm(Plane::kDevice, MPCOMM_ERR_CUDA));
+  EXPECT_FALSE(breaks_comm(Plane::kDevice, MPCOMM_ERR_NOT_SUPPORTED));
+  EXPECT_FALSE(breaks_comm(Plane::kDevice, MPCOMM_ERR_INVALID_ARGUMENT));
 }

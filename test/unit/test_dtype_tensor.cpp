@@ -9,17 +9,18 @@
 #include <string>
 #include <vector>
 
+#include "core/dtype.hpp"
 #include "core/error.hpp"
-#include "dataplane/buffer.hpp"
-#include "dataplane/dtype.hpp"
-#include "dataplane/half.hpp"
-#include "dataplane/reduce_op.hpp"
-#include "dataplane/tensor.hpp"
+#include "core/half.hpp"
+#include "core/reduce_op.hpp"
 #include "expect_error.hpp"
+#include "host/buffer.hpp"
+#include "host/tensor.hpp"
 
 namespace {
 
-using namespace mpcomm::dataplane;
+using namespace mpcomm;
+using namespace mpcomm::host;
 
 using mpcomm::test::expect_error;
 

@@ -10,8 +10,8 @@
 #include <random>
 #include <vector>
 
-#include "dataplane/half.hpp"
-#include "dataplane/half_reduce.hpp"
+#include "core/half.hpp"
+#include "core/half_reduce.hpp"
 
 namespace {
 

@@ -6,11 +6,11 @@
 #include <cstring>
 #include <string>
 
+#include "bootstrap/rendezvous.hpp"
+#include "bootstrap/rendezvous_handshake.hpp"
+#include "bootstrap/rendezvous_protocol.hpp"
+#include "bootstrap/socket.hpp"
 #include "core/error.hpp"
-#include "group/rendezvous.hpp"
-#include "group/rendezvous_handshake.hpp"
-#include "group/rendezvous_protocol.hpp"
-#include "group/socket.hpp"
 
 using namespace mpcomm::rendezvous;
 

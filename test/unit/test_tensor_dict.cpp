@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "api/entry.hpp"
 #include "core/error.hpp"
 #include "mpcomm.h"
 #include "mpcomm.hpp"
@@ -289,7 +290,7 @@ TEST(TensorDictMetadata, FromADictInOrder) {
   ASSERT_EQ(mpcomm_tensor_dict_set_string(h.d, "b", "x"), MPCOMM_SUCCESS);
   ASSERT_EQ(mpcomm_tensor_dict_set_tensor(h.d, "a", &t), MPCOMM_SUCCESS);
   ASSERT_EQ(mpcomm_tensor_dict_set_bool(h.d, "c", 0), MPCOMM_SUCCESS);
-  const auto bytes = encode_metadata(mpcomm::dict_ref(h.d), {1, 5, 1});
+  const auto bytes = encode_metadata(mpcomm::api::dict_ref(h.d), {1, 5, 1});
   const auto items = decode_metadata(bytes.data(), bytes.size());
   ASSERT_EQ(items.size(), 3u);
   EXPECT_EQ(items[0].key, "b");
@@ -323,7 +324,7 @@ TEST(TensorDictMetadata, TheEncoderStaysWithinItsBound) {
   ASSERT_EQ(mpcomm_tensor_dict_set_string(h.d, "s", long_value.c_str()), MPCOMM_SUCCESS);
   ASSERT_EQ(mpcomm_tensor_dict_set_bytes(h.d, "b", long_value.data(), 256), MPCOMM_SUCCESS);
   ASSERT_EQ(mpcomm_tensor_dict_set_double(h.d, "d", -0.0), MPCOMM_SUCCESS);
-  const auto &d = mpcomm::dict_ref(h.d);
+  const auto &d = mpcomm::api::dict_ref(h.d);
   std::vector<char> exact(mpcomm::tensordict::metadata_bound(d));
   const size_t len = mpcomm::tensordict::encode_metadata_to(exact.data(), exact.size(), d, nullptr);
   EXPECT_LE(len, exact.size());

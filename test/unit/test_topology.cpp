@@ -5,7 +5,8 @@
 
 #include <string>
 
-#include "locality/nvml.hpp"
+#include "device/gpu_choice.hpp"
+#include "device/nvml.hpp"
 #include "locality/topology.hpp"
 
 using mpcomm::locality::Topology;
@@ -62,18 +63,18 @@ TEST(Topology, GpusHaveWellFormedBusIds) {
 }
 
 TEST(Topology, GpuForLocalRankWrapsAndHandlesNoGpu) {
-  EXPECT_EQ(Topology::gpu_for_local_rank(0, 4), 0);
-  EXPECT_EQ(Topology::gpu_for_local_rank(5, 4), 1);
-  EXPECT_EQ(Topology::gpu_for_local_rank(3, 0), -1);
-  EXPECT_EQ(Topology::gpu_for_local_rank(-1, 2), -1);
+  EXPECT_EQ(mpcomm::device::gpu_for_local_rank(0, 4), 0);
+  EXPECT_EQ(mpcomm::device::gpu_for_local_rank(5, 4), 1);
+  EXPECT_EQ(mpcomm::device::gpu_for_local_rank(3, 0), -1);
+  EXPECT_EQ(mpcomm::device::gpu_for_local_rank(-1, 2), -1);
 }
 
 TEST(Nvml, LinksWithoutNvmlAreUnknownButSelfIsKnown) {
-  const auto &nvml = mpcomm::locality::Nvml::instance();
-  EXPECT_EQ(nvml.link("0000:3b:00.0", "0000:3b:00.0"), mpcomm::locality::GpuLink::Self);
+  const auto &nvml = mpcomm::device::Nvml::instance();
+  EXPECT_EQ(nvml.link("0000:3b:00.0", "0000:3b:00.0"), mpcomm::device::GpuLink::Self);
   if (nvml.available()) GTEST_SKIP() << "NVML is present here";
   EXPECT_FALSE(nvml.unavailable_reason().empty());
-  EXPECT_EQ(nvml.link("0000:3b:00.0", "0000:5e:00.0"), mpcomm::locality::GpuLink::Unknown);
-  EXPECT_STREQ(mpcomm::locality::gpu_link_label(mpcomm::locality::GpuLink::Unknown), "?");
-  EXPECT_STREQ(mpcomm::locality::gpu_link_label(mpcomm::locality::GpuLink::NvLink), "NV");
+  EXPECT_EQ(nvml.link("0000:3b:00.0", "0000:5e:00.0"), mpcomm::device::GpuLink::Unknown);
+  EXPECT_STREQ(mpcomm::device::gpu_link_label(mpcomm::device::GpuLink::Unknown), "?");
+  EXPECT_STREQ(mpcomm::device::gpu_link_label(mpcomm::device::GpuLink::NvLink), "NV");
 }

@@ -6,7 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "locality/nvml.hpp"
+#include "device/gpu_choice.hpp"
+#include "device/nvml.hpp"
 #include "locality/topology.hpp"
 
 namespace mpcomm::info {
@@ -51,7 +52,7 @@ std::string json_ints(const std::vector<int> &values) {
 
 const GpuPlacement *gpu_of(int local_rank) {
   const auto &gpus = Topology::instance().gpus();
-  const int index = Topology::gpu_for_local_rank(local_rank, static_cast<int>(gpus.size()));
+  const int index = mpcomm::device::gpu_for_local_rank(local_rank, static_cast<int>(gpus.size()));
   return index < 0 ? nullptr : &gpus[static_cast<size_t>(index)];
 }
 
@@ -95,7 +96,7 @@ std::string node_topology_text() {
   std::string text = "# node " + host_name() + ": " + topo.summary() + ", " +
                      std::to_string(gpus.size()) + (gpus.size() == 1 ? " GPU\n" : " GPUs\n");
   if (gpus.empty()) return text;
-  const auto &nvml = locality::Nvml::instance();
+  const auto &nvml = device::Nvml::instance();
   // The link matrix, then each GPU's affinity, as nvidia-smi topo -m prints them.
   text += "#        ";
   for (size_t j = 0; j < gpus.size(); ++j) {
@@ -111,7 +112,7 @@ std::string node_topology_text() {
     for (size_t j = 0; j < gpus.size(); ++j) {
       char cell[16];
       std::snprintf(cell, sizeof cell, "%-7s",
-                    locality::gpu_link_label(nvml.link(gpus[i].pci_bus_id, gpus[j].pci_bus_id)));
+                    device::gpu_link_label(nvml.link(gpus[i].pci_bus_id, gpus[j].pci_bus_id)));
       text += cell;
     }
     char tail[96];
@@ -130,16 +131,15 @@ std::string node_topology_text() {
 std::string node_topology_json() {
   const Topology &topo = Topology::instance();
   const auto &gpus = topo.gpus();
-  const auto &nvml = locality::Nvml::instance();
+  const auto &nvml = device::Nvml::instance();
   std::string out = "{\"node\": " + json_escape(host_name()) +
                     ", \"machine\": " + json_escape(topo.summary()) + ", \"gpus\": [";
   for (size_t i = 0; i < gpus.size(); ++i) {
     out += std::string(i ? ", " : "") + "{\"pci_bus_id\": " + json_escape(gpus[i].pci_bus_id) +
            ", \"name\": " + json_escape(gpus[i].name) + ", \"links\": [";
     for (size_t j = 0; j < gpus.size(); ++j)
-      out +=
-          std::string(j ? ", " : "") +
-          json_escape(locality::gpu_link_label(nvml.link(gpus[i].pci_bus_id, gpus[j].pci_bus_id)));
+      out += std::string(j ? ", " : "") +
+             json_escape(device::gpu_link_label(nvml.link(gpus[i].pci_bus_id, gpus[j].pci_bus_id)));
     out += "]}";
   }
   return out + "], \"nvml\": " + (nvml.available() ? "true" : "false") + "}";

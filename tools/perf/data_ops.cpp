@@ -12,7 +12,7 @@
 #include <cstring>
 #include <memory>
 
-#include "dataplane/dtype.hpp"
+#include "core/dtype.hpp"
 #include "mpcomm.h"
 #include "perf/ops.hpp"
 #include "perf/values.hpp"
@@ -20,7 +20,7 @@
 namespace perf {
 namespace {
 
-using mpcomm::dataplane::element_size;
+using mpcomm::element_size;
 
 // What the typed benchmarks share: the context, the type, the operator, and the count of
 // elements that one rank contributes.

@@ -12,9 +12,10 @@
 #include <string>
 #include <vector>
 
+#include "api/entry.hpp"
 #include "config.h"
+#include "core/dtype.hpp"
 #include "core/error.hpp"
-#include "dataplane/dtype.hpp"
 #include "device/device_ops.hpp"
 #include "group/group.hpp"
 #include "perf/ops.hpp"
@@ -94,7 +95,7 @@ int run_device_all_reduce(const Context &c, Reporter &report) {
   // The library says why: built without CUDA and NCCL.
   std::string why;
   try {
-    dev::init_context(mpcomm::group_ref(c.group));
+    dev::init_context(mpcomm::api::group_ref(c.group));
   } catch (const mpcomm::Error &e) {
     why = std::string(mpcomm_status_string(e.status())) + ": " + e.what();
   }
@@ -110,7 +111,7 @@ int run_device_all_reduce(const Context &c, Reporter &report) {
   const int device = local_device();
   ok(mpcomm_group_set_device(c.group, device), "mpcomm_group_set_device");
   cuda_ok(cudaSetDevice(device), "cudaSetDevice");
-  mpcomm_group_s &g = mpcomm::group_ref(c.group);
+  mpcomm_group_s &g = mpcomm::api::group_ref(c.group);
   try {
     dev::init_context(g);
   } catch (const mpcomm::Error &e) {
@@ -118,7 +119,7 @@ int run_device_all_reduce(const Context &c, Reporter &report) {
     agree_skip(true, std::string("NOT_SUPPORTED: ") + e.what(), c, report);
     return 0;
   }
-  const size_t es = mpcomm::dataplane::element_size(o.dtype);
+  const size_t es = mpcomm::element_size(o.dtype);
   const std::vector<size_t> sizes = sizes_of(o, true);
   const size_t max_count = std::max<size_t>(1, sizes.back() / es);
   DeviceBuffer send(max_count * es), recv(max_count * es);
@@ -190,7 +191,7 @@ int run_custom_allreduce_sim(const Context &c, Reporter &report) {
     if (c.rank == 0)
       report.note(std::string("skipped: the custom allreduce takes float32, float16 and bfloat16, "
                               "not ") +
-                  mpcomm::dataplane::datatype_name(o.dtype));
+                  mpcomm::datatype_name(o.dtype));
     return 0;
   }
   // One GPU holds every simulated rank: rank 0 measures, the others wait.

@@ -5,8 +5,8 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "dataplane/dtype.hpp"
-#include "dataplane/reduce_op.hpp"
+#include "core/dtype.hpp"
+#include "core/reduce_op.hpp"
 #include "perf/ops.hpp"
 
 namespace perf {
@@ -32,7 +32,7 @@ bool parse_datatype(const std::string &text, mpcomm_datatype_t *dtype) {
 
 bool parse_redop(const std::string &text, mpcomm_op_t *op) {
   for (int i = 0; i < MPCOMM_NUM_OPS; ++i)
-    if (text == mpcomm::dataplane::op_name(static_cast<mpcomm_op_t>(i))) {
+    if (text == mpcomm::op_name(static_cast<mpcomm_op_t>(i))) {
       *op = static_cast<mpcomm_op_t>(i);
       return true;
     }

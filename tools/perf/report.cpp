@@ -1,20 +1,20 @@
 #include "perf/report.hpp"
 
-#include "dataplane/dtype.hpp"
-#include "dataplane/reduce_op.hpp"
+#include "core/dtype.hpp"
+#include "core/reduce_op.hpp"
 
 namespace perf {
 
 const char *Reporter::type_name() const {
-  return op_.typed() ? mpcomm::dataplane::datatype_name(options_.dtype) : op_.type;
+  return op_.typed() ? mpcomm::datatype_name(options_.dtype) : op_.type;
 }
 
 const char *Reporter::redop_name() const {
-  return op_.reduces() ? mpcomm::dataplane::op_name(options_.redop) : op_.redop;
+  return op_.reduces() ? mpcomm::op_name(options_.redop) : op_.redop;
 }
 
 size_t Reporter::element_bytes() const {
-  return op_.typed() ? mpcomm::dataplane::element_size(options_.dtype) : 1;
+  return op_.typed() ? mpcomm::element_size(options_.dtype) : 1;
 }
 
 Reporter::Reporter(FILE *out, const Options &options, const OpInfo &op, int np)
@@ -36,7 +36,7 @@ void Reporter::header(const std::string &hosts) {
                  "maximum over ranks%s%s\n",
                  options_.baseline_mpi ? "; mpcomm and MPI blocks alternate" : "",
                  op_.trips_per_call > 1 ? "; one-way (half a round trip)" : "");
-  if (options_.baseline_mpi && op_.reduces() && mpcomm::dataplane::is_16bit_float(options_.dtype))
+  if (options_.baseline_mpi && op_.reduces() && mpcomm::is_16bit_float(options_.dtype))
     std::fprintf(out_,
                  "#  baseline: MPI has no %s; it reduces the same bytes as MPI_FLOAT, so the ratio "
                  "is %s against float32 of the same byte count\n",

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "dataplane/dtype.hpp"
+#include "core/dtype.hpp"
 #include "mpcomm.h"
 #include "perf/ops.hpp"
 #include "perf/values.hpp"
@@ -27,7 +27,7 @@ const char kName[] = "intermediate_tensors";
 class TensorDict : public Benchmark {
  public:
   explicit TensorDict(const Context &c)
-      : c_(c), dtype_(c.options->dtype), es_(mpcomm::dataplane::element_size(dtype_)) {}
+      : c_(c), dtype_(c.options->dtype), es_(mpcomm::element_size(dtype_)) {}
   ~TensorDict() override { mpcomm_tensor_dict_free(&dict_); }
   TensorDict(const TensorDict &) = delete;
   TensorDict &operator=(const TensorDict &) = delete;

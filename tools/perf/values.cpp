@@ -7,12 +7,12 @@
 #include <stdexcept>
 #include <string>
 
-#include "dataplane/dtype.hpp"
-#include "dataplane/half.hpp"
+#include "core/dtype.hpp"
+#include "core/half.hpp"
 
 namespace perf {
 
-using mpcomm::dataplane::element_size;
+using mpcomm::element_size;
 
 double input_value(size_t i, int rank, unsigned round, mpcomm_op_t op, int size) {
   // A product over many ranks stays exact when one rank gives 2 and the others 1.
@@ -142,7 +142,7 @@ void Tensor1d::wrap(TypedBuffer &buf, mpcomm_datatype_t dtype) {
   t.data = buf.data();
   t.device = DLDevice{kDLCPU, 0};
   t.ndim = 1;
-  t.dtype = mpcomm::dataplane::to_dl(dtype);
+  t.dtype = mpcomm::to_dl(dtype);
   t.shape = shape;
 }
 

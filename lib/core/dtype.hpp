@@ -1,0 +1,48 @@
+// The data plane's element types: sizes, names, validation, and their DLPack and MPI
+// counterparts.
+#pragma once
+
+#include <dlpack/dlpack.h>
+#include <mpi.h>
+
+#include <cstddef>
+
+#include "mpcomm.h"
+
+namespace mpcomm {
+
+// INVALID_ARGUMENT naming `argument` and the value of a dtype outside the enum.
+[[noreturn]] void throw_bad_datatype(mpcomm_datatype_t dtype, const char *argument);
+
+// Throws INVALID_ARGUMENT naming `argument` and the value unless dtype is a known enumerator.
+// Inline, as element_size(): every data-plane call checks its types several times.
+inline void validate_datatype(mpcomm_datatype_t dtype, const char *argument = "datatype") {
+  if (dtype < MPCOMM_INT8 || dtype >= MPCOMM_NUM_DATATYPES) throw_bad_datatype(dtype, argument);
+}
+
+// Bytes per element, indexed by mpcomm_datatype_t.
+inline constexpr size_t kElementSize[MPCOMM_NUM_DATATYPES] = {1, 1, 4, 8, 2, 2, 4, 8};
+
+// Bytes per element of a valid dtype.
+inline size_t element_size(mpcomm_datatype_t dtype) {
+  validate_datatype(dtype);
+  return kElementSize[dtype];
+}
+// "float32", "bfloat16" ...; "unknown" for a value outside the enum.
+const char *datatype_name(mpcomm_datatype_t dtype);
+
+bool is_integer(mpcomm_datatype_t dtype);
+// float16 and bfloat16: MPI has no such types; mpcomm provides them (mpi_half.hpp).
+bool is_16bit_float(mpcomm_datatype_t dtype);
+
+// The DLPack description of a valid dtype (lanes == 1).
+DLDataType to_dl(mpcomm_datatype_t dtype);
+// The dtype a DLPack type describes; INVALID_ARGUMENT naming `tensor` (e.g. "in") and the code,
+// bits and lanes when there is none.
+mpcomm_datatype_t from_dl(DLDataType type, const char *tensor);
+
+// The MPI datatype that carries elements of a valid dtype. For float16 and bfloat16 it is
+// mpcomm's own (created on first use, freed at MPI_Finalize), so MPI must be initialised.
+MPI_Datatype mpi_datatype(mpcomm_datatype_t dtype);
+
+}  // namespace mpcomm

@@ -1,0 +1,281 @@
+#include "group/dispatch.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
+#include <string>
+
+#include "core/dtype.hpp"
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "core/mpi_call.hpp"
+#include "core/reduce_op.hpp"
+#include "device/device_ops.hpp"
+#include "host/buffer.hpp"
+#include "host/host_allreduce.hpp"
+#include "host/host_collectives.hpp"
+#include "host/shm_allreduce.hpp"
+#include "host/tensor.hpp"
+#include "host/tensor_collectives.hpp"
+#include "locality/node_cpus.hpp"
+
+namespace mpcomm {
+namespace {
+
+using namespace host;
+
+// Runs the communicating part of a host operation under the failure rule (comm/comm.hpp).
+// (A device operation applies the rule itself: the path it takes decides the plane.)
+template <class Body>
+void communicate(mpcomm_group_s &g, Body &&body) {
+  g.run(Plane::kHost, body);
+}
+
+// The bytes of count elements of a valid dtype at a buffer that must not be NULL with elements.
+size_t flat_bytes(const void *buf, size_t count, mpcomm_datatype_t dtype, const char *name) {
+  require_arg(buf != nullptr || count == 0, name, " must not be NULL when count (", count, ") > 0");
+  return checked_bytes(count, element_size(dtype), "count");
+}
+
+void require_rank(const mpcomm_group_s &g, int rank, const char *name) {
+  require_arg(rank >= 0 && rank < g.size(), name, " (", rank, ") must be a rank in the group [0, ",
+              g.size(), ")");
+}
+
+// dst or src of a point-to-point call: MPCOMM_RANK_DEFAULT is the group rank `step` away (next
+// +1, previous -1); the result must be another member.
+int resolve_peer(const mpcomm_group_s &g, int peer, int step, const char *name) {
+  const bool by_default = peer == MPCOMM_RANK_DEFAULT;
+  if (by_default) peer = (g.rank() + step + g.size()) % g.size();
+  require_arg(peer >= 0 && peer < g.size(), name, " (", peer, ") must be a rank in the group [0, ",
+              g.size(), ") or MPCOMM_RANK_DEFAULT (", MPCOMM_RANK_DEFAULT, ")");
+  require_arg(peer != g.rank(), name, " (", peer, by_default ? ", from MPCOMM_RANK_DEFAULT" : "",
+              ") must be another member than the caller, group rank ", g.rank(),
+              g.size() == 1 ? ": a group of one has no peer" : "");
+  return peer;
+}
+
+const char *memory_kind(bool device) { return device ? "device memory" : "host memory"; }
+
+// Whether flat buffers a and b are device memory; INVALID_ARGUMENT naming both when one is and
+// the other is not. b may be absent (nullptr name).
+bool on_device(const void *a, const char *a_name, const void *b = nullptr,
+               const char *b_name = nullptr) {
+  const bool da = device::is_device_pointer(a);
+  if (b_name == nullptr) return da;
+  const bool db = device::is_device_pointer(b);
+  require_arg(da == db, a_name, " is ", memory_kind(da), " but ", b_name, " is ", memory_kind(db),
+              ": both must be host memory or both device memory");
+  return da;
+}
+
+// Whether a tensor is on a CUDA device (true) or in host memory (false); NOT_SUPPORTED for any
+// other device.
+bool tensor_on_device(const DLTensor &t, const char *name) {
+  if (on_host(t)) return false;
+  if (on_cuda_device(t)) return true;
+  throw Error(MPCOMM_ERR_NOT_SUPPORTED,
+              concat(name, " is on ", device_string(t.device),
+                     ": the data plane takes tensors on cpu, cuda_host, cuda and cuda_managed"));
+}
+
+bool tensors_on_device(const DLTensor &in, const DLTensor &out) {
+  const bool device = tensor_on_device(in, "in");
+  tensor_on_device(out, "out");
+  if (!same_device(in, out))  // the device strings are made only on failure: they allocate
+    throw Error(
+        MPCOMM_ERR_INVALID_ARGUMENT,
+        concat("in is on ", device_string(in.device), " but out is on ", device_string(out.device),
+               ": both must be on one device (or both in host memory)"));
+  return device;
+}
+
+// The group's MPCOMM_HOST_ALLREDUCE: read at its first host all_reduce and agreed on by every
+// member with one MPI_Allreduce. Reading it at every call would cost a tenth of a 4 KiB
+// allreduce, and members that read different values would enter different collectives and hang.
+// A failure is not kept: the next call reads the variable again.
+HostAllreduceChoice agreed_choice(mpcomm_group_s &g) {
+  HostAllreduceChoice &agreed = host_state(g).choice;
+  if (agreed != HostAllreduceChoice::kUnread) return agreed;
+  HostAllreduceChoice mine = HostAllreduceChoice::kUnread;  // stays so for an invalid value
+  std::string invalid;
+  try {
+    mine = host_allreduce_choice();
+  } catch (const Error &e) {
+    invalid = e.what();
+  }
+  // The largest and (negated) the smallest value any member read.
+  const int local[2] = {static_cast<int>(mine), -static_cast<int>(mine)};
+  int extremes[2] = {0, 0};
+  MPCOMM_MPI_CHECK(MPI_Allreduce(local, extremes, 2, MPI_INT, MPI_MAX, g.comm()));
+  if (!invalid.empty()) throw Error(MPCOMM_ERR_INVALID_ARGUMENT, invalid);
+  const auto largest = static_cast<HostAllreduceChoice>(extremes[0]);
+  const auto smallest = static_cast<HostAllreduceChoice>(-extremes[1]);
+  require_arg(smallest != HostAllreduceChoice::kUnread,
+              "MPCOMM_HOST_ALLREDUCE is invalid on another member of the group");
+  require_arg(largest == smallest,
+              "MPCOMM_HOST_ALLREDUCE must be the same on every member of the group: this member "
+              "has ",
+              host_allreduce_choice_name(mine), ", another ",
+              host_allreduce_choice_name(mine == largest ? smallest : largest));
+  if (mine == HostAllreduceChoice::kMpi && g.rank() == 0)
+    log::info(log::Subsys::Coll, GroupName{g},
+              ": host all_reduce takes MPI_Allreduce (MPCOMM_HOST_ALLREDUCE=mpi)");
+  return agreed = mine;
+}
+
+// One TRACE line per data-plane call: the operation, the group, the sizes and the path.
+void trace_call(log::Subsys subsys, const char *operation, const mpcomm_group_s &g, size_t count,
+                mpcomm_datatype_t dtype, size_t bytes, const char *path) {
+  log::trace(subsys, operation, " ", GroupName{g}, ": ", count, " x ", datatype_name(dtype), " (",
+             bytes, " bytes), ", path);
+}
+
+// The host all_reduce of a group of two or more: shared memory or MPI_Allreduce.
+void host_all_reduce(mpcomm_group_s &g, const void *send, void *recv, size_t count,
+                     mpcomm_datatype_t dtype, mpcomm_op_t op, size_t bytes) {
+  const HostAllreduceChoice choice = agreed_choice(g);
+  if (choice != HostAllreduceChoice::kMpi && ShmAllreduce::supports(dtype)) {
+    // Every member gets here at the same call (same choice, dtype and group): the one
+    // collective creation of the group's HostAllreduce.
+    auto &shm = host_state(g).allreduce;
+    if (!shm) {
+      shm = std::make_unique<HostAllreduce>(g.comm(), locality::node_oversubscribed);
+      if (g.rank() == 0)
+        log::info(log::Subsys::Coll, GroupName{g}, ": host all_reduce takes ",
+                  shm->describe(choice));
+    }
+    if (shm->use_shm(choice, bytes, dtype)) {
+      trace_call(log::Subsys::Coll, "all_reduce", g, count, dtype, bytes, "host, shared memory");
+      try {
+        return shm->all_reduce(send, recv, count, dtype, op, g.timeout());
+      } catch (const Error &e) {
+        if (e.status() != MPCOMM_ERR_TIMEOUT) throw;
+        throw Error(MPCOMM_ERR_TIMEOUT,
+                    concat("the shared-memory allreduce timed out after ", g.timeout(),
+                           " s: ", g.describe_ranks(shm->late_ranks()), " had not arrived"));
+      }
+    }
+  }
+  trace_call(log::Subsys::Coll, "all_reduce", g, count, dtype, bytes, "host, MPI_Allreduce");
+  checked::all_reduce(g.comm(), g.size(), send, recv, count, dtype, op);
+}
+
+size_t at_least_one(size_t n) { return std::max<size_t>(n, 1); }
+
+// A group of one: out (checked to have in's size) receives a copy of in.
+void copy_whole(const TensorView &in, const TensorView &out) {
+  if (in.nbytes > 0) std::memcpy(out.data, in.data, in.nbytes);
+}
+
+}  // namespace
+
+void group_all_reduce(mpcomm_group_s &g, const void *send, void *recv, size_t count,
+                      mpcomm_datatype_t dtype, mpcomm_op_t op, void *stream) {
+  validate_datatype(dtype, "dtype");
+  validate_op(op, "op");
+  const size_t bytes = flat_bytes(send, count, dtype, "send");
+  flat_bytes(recv, count, dtype, "recv");
+  if (on_device(send, "send", recv, "recv"))
+    return device::all_reduce(g, send, recv, count, dtype, op, stream);
+  require_arg(send == recv || !bytes_overlap(send, bytes, recv, bytes),
+              "send and recv must be the same buffer (in place) or not overlap");
+  if (g.size() == 1 || count == 0) {
+    trace_call(log::Subsys::Coll, "all_reduce", g, count, dtype, bytes, "host, local copy");
+    if (bytes > 0 && send != recv) std::memcpy(recv, send, bytes);
+    return;
+  }
+  communicate(g, [&] { host_all_reduce(g, send, recv, count, dtype, op, bytes); });
+}
+
+void group_broadcast(mpcomm_group_s &g, void *buf, size_t count, mpcomm_datatype_t dtype, int src,
+                     void *stream) {
+  validate_datatype(dtype, "dtype");
+  flat_bytes(buf, count, dtype, "buf");
+  require_rank(g, src, "src");
+  if (on_device(buf, "buf")) return device::broadcast(g, buf, count, dtype, src, stream);
+  trace_call(log::Subsys::Coll, "broadcast", g, count, dtype, count * element_size(dtype),
+             g.size() == 1 ? "host, nothing to send" : "host, MPI_Bcast");
+  if (g.size() == 1) return;
+  communicate(g, [&] { checked::broadcast(g.comm(), buf, count, dtype, src); });
+}
+
+void group_send(mpcomm_group_s &g, const void *buf, size_t count, mpcomm_datatype_t dtype, int dst,
+                void *stream) {
+  validate_datatype(dtype, "dtype");
+  flat_bytes(buf, count, dtype, "buf");
+  dst = resolve_peer(g, dst, +1, "dst");
+  if (on_device(buf, "buf")) return device::send(g, buf, count, dtype, dst, stream);
+  trace_call(log::Subsys::P2P, "send", g, count, dtype, count * element_size(dtype),
+             "host, MPI_Send");
+  communicate(g, [&] { checked::send(g.comm(), buf, count, dtype, dst, kTagPointToPoint); });
+}
+
+void group_recv(mpcomm_group_s &g, void *buf, size_t count, mpcomm_datatype_t dtype, int src,
+                void *stream) {
+  validate_datatype(dtype, "dtype");
+  flat_bytes(buf, count, dtype, "buf");
+  src = resolve_peer(g, src, -1, "src");
+  if (on_device(buf, "buf")) return device::recv(g, buf, count, dtype, src, stream);
+  trace_call(log::Subsys::P2P, "recv", g, count, dtype, count * element_size(dtype),
+             "host, MPI_Recv");
+  communicate(g, [&] { checked::recv(g.comm(), buf, count, dtype, src, kTagPointToPoint); });
+}
+
+void group_all_gather(mpcomm_group_s &g, const DLTensor *in_tensor, DLTensor *out_tensor, int dim,
+                      void *stream) {
+  const TensorView in = validate_tensor(in_tensor, "in");
+  const TensorView out = validate_tensor(out_tensor, "out");
+  const bool device = tensors_on_device(*in_tensor, *out_tensor);
+  const int d = check_gathered(in, out, dim, g.size());
+  if (device) {
+    return device::all_gather(g, in.data, out.data, in.numel, in.dtype, stream,
+                              at_least_one(outer_extent(in, d)));
+  }
+  trace_call(log::Subsys::Coll, "all_gather", g, in.numel, in.dtype, in.nbytes,
+             g.size() == 1 ? "host, local copy" : "host, MPI");
+  if (g.size() == 1) return copy_whole(in, out);
+  communicate(g, [&] { all_gather_checked(g.comm(), g.size(), in, out, d); });
+}
+
+void group_reduce_scatter(mpcomm_group_s &g, const DLTensor *in_tensor, DLTensor *out_tensor,
+                          int dim, mpcomm_op_t op, void *stream) {
+  validate_op(op, "op");
+  const TensorView in = validate_tensor(in_tensor, "in");
+  const TensorView out = validate_tensor(out_tensor, "out");
+  const bool device = tensors_on_device(*in_tensor, *out_tensor);
+  const int d = check_scattered(in, out, dim, g.size());
+  if (device) {
+    return device::reduce_scatter(g, in.data, out.data, out.numel, in.dtype, op, stream,
+                                  at_least_one(outer_extent(out, d)));
+  }
+  trace_call(log::Subsys::Coll, "reduce_scatter", g, in.numel, in.dtype, in.nbytes,
+             g.size() == 1 ? "host, local copy" : "host, MPI");
+  if (g.size() == 1) return copy_whole(in, out);
+  communicate(g, [&] { reduce_scatter_checked(g.comm(), g.size(), in, out, d, op); });
+}
+
+void group_gather(mpcomm_group_s &g, const DLTensor *in_tensor, DLTensor *out_tensor, int dst,
+                  int dim, void *stream) {
+  const TensorView in = validate_tensor(in_tensor, "in");
+  require_rank(g, dst, "dst");
+  const int d = normalize_dim(dim, in.ndim, "in");
+  const bool receiving = g.rank() == dst;
+  bool device = tensor_on_device(*in_tensor, "in");
+  TensorView out;
+  if (receiving) {
+    out = validate_tensor(out_tensor, "out");
+    device = tensors_on_device(*in_tensor, *out_tensor);
+    check_gathered(in, out, d, g.size());
+  }
+  if (device) {
+    return device::gather(g, in.data, receiving ? out.data : nullptr, in.numel, in.dtype, dst,
+                          stream, at_least_one(outer_extent(in, d)));
+  }
+  trace_call(log::Subsys::Coll, "gather", g, in.numel, in.dtype, in.nbytes,
+             g.size() == 1 ? "host, local copy" : "host, MPI");
+  if (g.size() == 1) return copy_whole(in, out);
+  communicate(g, [&] { gather_checked(g.comm(), g.size(), g.rank(), in, out, dst, d); });
+}
+
+}  // namespace mpcomm

@@ -1,0 +1,222 @@
+#include "host/host_collectives.hpp"
+
+#include <cstring>
+
+#include "core/dtype.hpp"
+#include "core/error.hpp"
+#include "core/mpi_call.hpp"
+#include "core/reduce_op.hpp"
+#include "host/buffer.hpp"
+#include "host/mpi_count.hpp"
+
+namespace mpcomm::host {
+namespace {
+
+void require_comm(MPI_Comm comm) {
+  require_arg(comm != MPI_COMM_NULL, "comm must not be MPI_COMM_NULL");
+}
+
+void require_buffer(const void *buf, size_t count, const char *name) {
+  require_arg(buf != nullptr || count == 0, name, " must not be NULL when count (", count, ") > 0");
+}
+
+void require_rank(int rank, int size, const char *name) {
+  require_arg(rank >= 0 && rank < size, name, " (", rank, ") must be in [0, ", size, ")");
+}
+
+void require_disjoint(const void *a, size_t a_bytes, const char *a_name, const void *b,
+                      size_t b_bytes, const char *b_name) {
+  require_arg(!bytes_overlap(a, a_bytes, b, b_bytes), a_name, " and ", b_name, " must not overlap");
+}
+
+void copy_bytes(void *to, const void *from, size_t bytes) {
+  if (bytes > 0 && to != from) std::memcpy(to, from, bytes);
+}
+
+unsigned char *at(void *buf, size_t elements, size_t element_bytes) {
+  return static_cast<unsigned char *>(buf) + elements * element_bytes;
+}
+const unsigned char *at(const void *buf, size_t elements, size_t element_bytes) {
+  return static_cast<const unsigned char *>(buf) + elements * element_bytes;
+}
+
+// dst or src of a point-to-point call: another rank of comm.
+void require_peer(MPI_Comm comm, int peer, const char *name) {
+  const int size = comm_size(comm), rank = comm_rank(comm);
+  require_rank(peer, size, name);
+  require_arg(peer != rank, name, " (", peer, ") must not be the caller's own rank");
+}
+
+}  // namespace
+
+int comm_size(MPI_Comm comm) {
+  require_comm(comm);
+  int size = 0;
+  MPCOMM_MPI_CHECK(MPI_Comm_size(comm, &size));
+  return size;
+}
+
+int comm_rank(MPI_Comm comm) {
+  require_comm(comm);
+  int rank = 0;
+  MPCOMM_MPI_CHECK(MPI_Comm_rank(comm, &rank));
+  return rank;
+}
+
+namespace checked {
+
+void all_reduce(MPI_Comm comm, int size, const void *send, void *recv, size_t count,
+                mpcomm_datatype_t dtype, mpcomm_op_t op) {
+  const size_t es = element_size(dtype);
+  const bool in_place = send == recv;
+  const MPI_Datatype type = mpi_datatype(dtype);
+  const MPI_Op mpi_operator = mpi_op(dtype, op);
+  for_each_chunk(count, [&](size_t offset, int n) {
+    MPCOMM_MPI_CHECK(MPI_Allreduce(in_place ? MPI_IN_PLACE : at(send, offset, es),
+                                   at(recv, offset, es), n, type, mpi_operator, comm));
+  });
+  if (op == MPCOMM_AVG) divide_in_place(recv, count, dtype, size);
+}
+
+void broadcast(MPI_Comm comm, void *buf, size_t count, mpcomm_datatype_t dtype, int root) {
+  const MpiCount c(count, mpi_datatype(dtype));
+  MPCOMM_MPI_CHECK(MPI_Bcast(buf, c.count(), c.type(), root, comm));
+}
+
+void send(MPI_Comm comm, const void *buf, size_t count, mpcomm_datatype_t dtype, int dst, int tag) {
+  const MpiCount c(count, mpi_datatype(dtype));
+  MPCOMM_MPI_CHECK(MPI_Send(buf, c.count(), c.type(), dst, tag, comm));
+}
+
+void recv(MPI_Comm comm, void *buf, size_t count, mpcomm_datatype_t dtype, int src, int tag) {
+  const MpiCount c(count, mpi_datatype(dtype));
+  MPI_Status status;
+  MPCOMM_MPI_CHECK(MPI_Recv(buf, c.count(), c.type(), src, tag, comm, &status));
+  int received = 0;
+  MPCOMM_MPI_CHECK(MPI_Get_count(&status, c.type(), &received));
+  require(received == c.count(), MPCOMM_ERR_INVALID_USAGE, "rank ", src, " sent fewer than count (",
+          count, ") elements of ", datatype_name(dtype));
+}
+
+void all_gather(MPI_Comm comm, const void *in, void *out, size_t count_per_rank,
+                mpcomm_datatype_t dtype) {
+  const MpiCount c(count_per_rank, mpi_datatype(dtype));
+  MPCOMM_MPI_CHECK(MPI_Allgather(in, c.count(), c.type(), out, c.count(), c.type(), comm));
+}
+
+void reduce_scatter(MPI_Comm comm, int size, const void *in, void *out, size_t count_per_rank,
+                    mpcomm_datatype_t dtype, mpcomm_op_t op) {
+  const size_t es = element_size(dtype);
+  const MPI_Datatype type = mpi_datatype(dtype);
+  const MPI_Op mpi_operator = mpi_op(dtype, op);
+  if (count_per_rank <= max_count_per_call()) {
+    MPCOMM_MPI_CHECK(MPI_Reduce_scatter_block(in, out, static_cast<int>(count_per_rank), type,
+                                              mpi_operator, comm));
+  } else {
+    // Blocks beyond one call: reduce each rank's block to it, chunk by chunk.
+    for (int root = 0; root < size; ++root) {
+      for_each_chunk(count_per_rank, [&](size_t offset, int n) {
+        MPCOMM_MPI_CHECK(MPI_Reduce(at(in, root * count_per_rank + offset, es), at(out, offset, es),
+                                    n, type, mpi_operator, root, comm));
+      });
+    }
+  }
+  if (op == MPCOMM_AVG) divide_in_place(out, count_per_rank, dtype, size);
+}
+
+void gather(MPI_Comm comm, bool receiving, const void *in, void *out, size_t count_per_rank,
+            mpcomm_datatype_t dtype, int root) {
+  const MpiCount c(count_per_rank, mpi_datatype(dtype));
+  MPCOMM_MPI_CHECK(MPI_Gather(in, c.count(), c.type(), receiving ? out : nullptr, c.count(),
+                              c.type(), root, comm));
+}
+
+}  // namespace checked
+
+void all_reduce(MPI_Comm comm, const void *send, void *recv, size_t count, mpcomm_datatype_t dtype,
+                mpcomm_op_t op) {
+  validate_datatype(dtype, "dtype");
+  validate_op(op, "op");
+  require_buffer(send, count, "send");
+  require_buffer(recv, count, "recv");
+  const size_t bytes = checked_bytes(count, element_size(dtype), "count");
+  if (send != recv) require_disjoint(send, bytes, "send", recv, bytes, "recv");
+  const int size = comm_size(comm);
+  if (size == 1) return copy_bytes(recv, send, bytes);
+  checked::all_reduce(comm, size, send, recv, count, dtype, op);
+}
+
+void broadcast(MPI_Comm comm, void *buf, size_t count, mpcomm_datatype_t dtype, int root) {
+  validate_datatype(dtype, "dtype");
+  require_buffer(buf, count, "buf");
+  checked_bytes(count, element_size(dtype), "count");
+  const int size = comm_size(comm);
+  require_rank(root, size, "root");
+  if (size == 1) return;
+  checked::broadcast(comm, buf, count, dtype, root);
+}
+
+void send(MPI_Comm comm, const void *buf, size_t count, mpcomm_datatype_t dtype, int dst, int tag) {
+  validate_datatype(dtype, "dtype");
+  require_buffer(buf, count, "buf");
+  checked_bytes(count, element_size(dtype), "count");
+  require_peer(comm, dst, "dst");
+  checked::send(comm, buf, count, dtype, dst, tag);
+}
+
+void recv(MPI_Comm comm, void *buf, size_t count, mpcomm_datatype_t dtype, int src, int tag) {
+  validate_datatype(dtype, "dtype");
+  require_buffer(buf, count, "buf");
+  checked_bytes(count, element_size(dtype), "count");
+  require_peer(comm, src, "src");
+  checked::recv(comm, buf, count, dtype, src, tag);
+}
+
+void all_gather(MPI_Comm comm, const void *in, void *out, size_t count_per_rank,
+                mpcomm_datatype_t dtype) {
+  validate_datatype(dtype, "dtype");
+  require_buffer(in, count_per_rank, "in");
+  require_buffer(out, count_per_rank, "out");
+  const size_t es = element_size(dtype);
+  const size_t in_bytes = checked_bytes(count_per_rank, es, "count_per_rank");
+  const int size = comm_size(comm);
+  const size_t out_bytes = checked_bytes(in_bytes, static_cast<size_t>(size), "out");
+  require_disjoint(in, in_bytes, "in", out, out_bytes, "out");
+  if (size == 1) return copy_bytes(out, in, in_bytes);
+  checked::all_gather(comm, in, out, count_per_rank, dtype);
+}
+
+void reduce_scatter(MPI_Comm comm, const void *in, void *out, size_t count_per_rank,
+                    mpcomm_datatype_t dtype, mpcomm_op_t op) {
+  validate_datatype(dtype, "dtype");
+  validate_op(op, "op");
+  require_buffer(in, count_per_rank, "in");
+  require_buffer(out, count_per_rank, "out");
+  const size_t es = element_size(dtype);
+  const size_t out_bytes = checked_bytes(count_per_rank, es, "count_per_rank");
+  const int size = comm_size(comm);
+  const size_t in_bytes = checked_bytes(out_bytes, static_cast<size_t>(size), "in");
+  require_disjoint(in, in_bytes, "in", out, out_bytes, "out");
+  if (size == 1) return copy_bytes(out, in, out_bytes);
+  checked::reduce_scatter(comm, size, in, out, count_per_rank, dtype, op);
+}
+
+void gather(MPI_Comm comm, const void *in, void *out, size_t count_per_rank,
+            mpcomm_datatype_t dtype, int root) {
+  validate_datatype(dtype, "dtype");
+  require_buffer(in, count_per_rank, "in");
+  const size_t es = element_size(dtype);
+  const size_t in_bytes = checked_bytes(count_per_rank, es, "count_per_rank");
+  const int size = comm_size(comm), rank = comm_rank(comm);
+  require_rank(root, size, "root");
+  const bool receiving = rank == root;
+  if (receiving) {
+    require_buffer(out, count_per_rank, "out");
+    const size_t out_bytes = checked_bytes(in_bytes, static_cast<size_t>(size), "out");
+    require_disjoint(in, in_bytes, "in", out, out_bytes, "out");
+  }
+  if (size == 1) return copy_bytes(out, in, in_bytes);
+  checked::gather(comm, receiving, in, out, count_per_rank, dtype, root);
+}
+
+}  // namespace mpcomm::host

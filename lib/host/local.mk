@@ -1,0 +1,10 @@
+# The host data plane: MPI collectives on a communicator (large counts, DLPack tensors), the
+# shared-memory allreduce across one or more nodes, and its state on a Comm.
+libmpcomm_internal_la_SOURCES += \
+	%reldir%/buffer.hpp \
+	%reldir%/host_allreduce.cpp %reldir%/host_allreduce.hpp \
+	%reldir%/host_collectives.cpp %reldir%/host_collectives.hpp \
+	%reldir%/mpi_count.cpp %reldir%/mpi_count.hpp \
+	%reldir%/shm_allreduce.cpp %reldir%/shm_allreduce.hpp \
+	%reldir%/tensor.cpp %reldir%/tensor.hpp \
+	%reldir%/tensor_collectives.cpp %reldir%/tensor_collectives.hpp

@@ -1,0 +1,83 @@
+// Allreduce through MPI shared-memory windows, for the processes of one node: the CPU twin of
+// the custom GPU allreduce. The buffer is cut into one slice per rank. Each rank copies the
+// slices of its input that its peers reduce into its own segment of a window; after a flag
+// barrier rank r reduces slice r by direct loads from every segment (its own input slice from
+// its send buffer), in rank order, into its segment and its output; after a second barrier every
+// rank copies the peers' reduced slices out. Segments are double-buffered, so a call needs two
+// barriers and the next call's copy-in cannot overwrite what a slow peer still reads. float32,
+// float16 and bfloat16 (accumulated in float32); sum, prod, max, min and avg.
+#pragma once
+
+#include <mpi.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/deadline.hpp"
+#include "mpcomm.h"
+
+namespace mpcomm::host {
+
+class ShmAllreduce {
+ public:
+  // Collective over node_comm, whose processes must share memory (MPI_COMM_TYPE_SHARED).
+  // capacity: bytes per segment half; larger calls run in pieces of this size.
+  explicit ShmAllreduce(MPI_Comm node_comm, size_t capacity = size_t{1} << 18);
+  // close(30).
+  ~ShmAllreduce();
+  // Frees the window once every process of the node has come to free it too, waiting at most
+  // timeout_s seconds (core/shared_window.hpp); afterwards it is left to MPI_Finalize. Idempotent;
+  // the object must not be used afterwards.
+  void close(double timeout_s);
+  ShmAllreduce(const ShmAllreduce &) = delete;
+  ShmAllreduce &operator=(const ShmAllreduce &) = delete;
+
+  static bool supports(mpcomm_datatype_t dtype);
+
+  // recv = op over the node's ranks of send (send == recv: in place). Collective over the
+  // node communicator. A peer that does not arrive within timeout_s seconds is
+  // Error(MPCOMM_ERR_TIMEOUT) naming the ranks; the object is unusable afterwards.
+  void all_reduce(const void *send, void *recv, size_t count, mpcomm_datatype_t dtype,
+                  mpcomm_op_t op, double timeout_s);
+
+  int size() const { return size_; }
+  int rank() const { return rank_; }
+  // The node ranks that had not arrived when a call timed out (empty before a timeout).
+  const std::vector<int> &late_ranks() const { return late_; }
+
+ private:
+  struct Control;
+  void barrier(const Deadline &deadline);
+  void run_piece(const char *send, char *recv, size_t count, size_t esize, mpcomm_datatype_t dtype,
+                 mpcomm_op_t op, const Deadline &deadline);
+
+  MPI_Comm comm_ = MPI_COMM_NULL;
+  MPI_Win win_ = MPI_WIN_NULL;
+  int rank_ = 0, size_ = 1;
+  size_t capacity_;
+  std::vector<Control *> controls_;  // each rank's flags
+  std::vector<char *> data_;         // each rank's two halves, 2 * capacity_ bytes
+  uint64_t sequence_ = 0;            // barriers passed
+  uint64_t calls_ = 0;               // pieces run, selects the half
+  std::string broken_;
+  std::vector<int> late_;
+};
+
+// The host allreduce implementation MPCOMM_HOST_ALLREDUCE selects ("auto", the default, "shm" or
+// "mpi"). kUnread is a group's value before its first host all_reduce reads the variable.
+enum class HostAllreduceChoice : int { kUnread = 0, kAuto, kShm, kMpi };
+
+// This process's MPCOMM_HOST_ALLREDUCE; Error(INVALID_ARGUMENT) naming a value that is none of
+// them.
+HostAllreduceChoice host_allreduce_choice();
+const char *host_allreduce_choice_name(HostAllreduceChoice choice);
+
+// Whether auto picks shared memory for this call: a supported dtype in a node of two or more
+// ranks, at any size when every rank has a core, from 1 KiB when the node is oversubscribed
+// (below that, the spinning barriers' yields cost more than MPI_Allreduce; see mpcomm-perf
+// all_reduce --baseline mpi).
+bool shm_allreduce_wins(size_t bytes, mpcomm_datatype_t dtype, int node_size, bool oversubscribed);
+
+}  // namespace mpcomm::host

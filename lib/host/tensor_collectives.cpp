@@ -1,0 +1,194 @@
+#include "host/tensor_collectives.hpp"
+
+#include <cstdint>
+#include <cstring>
+#include <memory>
+
+#include "core/dtype.hpp"
+#include "core/error.hpp"
+#include "core/reduce_op.hpp"
+#include "host/buffer.hpp"
+#include "host/host_collectives.hpp"
+#include "host/tensor.hpp"
+
+namespace mpcomm::host {
+namespace {
+
+TensorView host_tensor(const DLTensor *tensor, const char *name) {
+  TensorView view = validate_tensor(tensor, name);
+  require_on_host(*tensor, name);
+  return view;
+}
+
+// A tensor split around dim: `outer` slabs (the product of the extents before dim), each of
+// `extent` rows (the extent of dim) of `row_bytes` bytes (the product of the extents after dim,
+// times the element size).
+struct Split {
+  size_t outer = 1;
+  size_t extent = 0;
+  size_t row_bytes = 0;
+  size_t slab_bytes() const { return extent * row_bytes; }
+};
+
+Split split_at(const TensorView &view, int dim) {
+  Split s;
+  s.outer = outer_extent(view, dim);
+  s.extent = static_cast<size_t>(view.shape[dim]);
+  s.row_bytes = element_size(view.dtype);
+  for (int i = dim + 1; i < view.ndim; ++i) s.row_bytes *= static_cast<size_t>(view.shape[i]);
+  return s;
+}
+
+// out must be in with out.shape[dim] == in.shape[dim] * factor (all_gather, gather) or
+// in.shape[dim] / factor (reduce_scatter: divisible checked by the caller).
+void require_out_shape(const TensorView &in, const TensorView &out, int dim, int64_t out_extent,
+                       const char *rule) {
+  require_arg(out.dtype == in.dtype, "out.dtype (", datatype_name(out.dtype),
+              ") must equal in.dtype (", datatype_name(in.dtype), ")");
+  // The shape strings are made only on failure: formatting them costs microseconds per call.
+  if (out.ndim != in.ndim)
+    require_arg(false, "out.ndim (", out.ndim, ") must equal in.ndim (", in.ndim,
+                "): in has shape ", shape_string(in), ", out ", shape_string(out));
+  for (int i = 0; i < in.ndim; ++i) {
+    if (i == dim) {
+      if (out.shape[i] != out_extent)
+        require_arg(false, "out.shape[", i, "] (", out.shape[i], ") must be ", rule, " = ",
+                    out_extent, ": in has shape ", shape_string(in), ", out ", shape_string(out));
+    } else {
+      require_arg(out.shape[i] == in.shape[i], "out.shape[", i, "] (", out.shape[i],
+                  ") must equal in.shape[", i, "] (", in.shape[i], ")");
+    }
+  }
+}
+
+void require_disjoint(const TensorView &in, const TensorView &out) {
+  require_arg(!bytes_overlap(in.data, in.nbytes, out.data, out.nbytes),
+              "in and out must not overlap");
+}
+
+// in.shape[dim] * size, checked against overflow.
+int64_t times_size(const TensorView &in, int dim, int size) {
+  const int64_t extent = in.shape[dim];
+  require_arg(extent <= INT64_MAX / size, "in.shape[", dim, "] (", extent, ") times the size (",
+              size, ") overflows int64");
+  return extent * size;
+}
+
+std::unique_ptr<unsigned char[]> staging_buffer(size_t bytes) {
+  return std::unique_ptr<unsigned char[]>(new unsigned char[bytes > 0 ? bytes : 1]);
+}
+
+// Rank-major blocks [size][outer][slab] to their places along dim: [outer][size][slab].
+void rank_major_to_dim(const unsigned char *from, unsigned char *to, const Split &s, int size) {
+  const size_t slab = s.slab_bytes();
+  for (size_t o = 0; o < s.outer; ++o)
+    for (int r = 0; r < size; ++r)
+      std::memcpy(to + (o * size + r) * slab, from + (r * s.outer + o) * slab, slab);
+}
+
+// The inverse: [outer][size][slab] along dim to rank-major [size][outer][slab].
+void dim_to_rank_major(const unsigned char *from, unsigned char *to, const Split &s, int size) {
+  const size_t slab = s.slab_bytes();
+  for (int r = 0; r < size; ++r)
+    for (size_t o = 0; o < s.outer; ++o)
+      std::memcpy(to + (r * s.outer + o) * slab, from + (o * size + r) * slab, slab);
+}
+
+}  // namespace
+
+int check_gathered(const TensorView &in, const TensorView &out, int dim, int size) {
+  const int d = normalize_dim(dim, in.ndim, "in");
+  require_out_shape(in, out, d, times_size(in, d, size), "in.shape[dim] * size");
+  require_disjoint(in, out);
+  return d;
+}
+
+int check_scattered(const TensorView &in, const TensorView &out, int dim, int size) {
+  const int d = normalize_dim(dim, in.ndim, "in");
+  require_arg(in.shape[d] % size == 0, "in.shape[", d, "] (", in.shape[d],
+              ") must be divisible by the size (", size, ")");
+  require_out_shape(in, out, d, in.shape[d] / size, "in.shape[dim] / size");
+  require_disjoint(in, out);
+  return d;
+}
+
+size_t outer_extent(const TensorView &view, int dim) {
+  size_t outer = 1;
+  for (int i = 0; i < dim; ++i) outer *= static_cast<size_t>(view.shape[i]);
+  return outer;
+}
+
+void all_gather_checked(MPI_Comm comm, int size, const TensorView &in, const TensorView &out,
+                        int dim) {
+  const Split s = split_at(in, dim);
+  if (s.outer == 1) return checked::all_gather(comm, in.data, out.data, in.numel, in.dtype);
+  auto staging = staging_buffer(out.nbytes);
+  checked::all_gather(comm, in.data, staging.get(), in.numel, in.dtype);
+  rank_major_to_dim(staging.get(), out.data, s, size);
+}
+
+void reduce_scatter_checked(MPI_Comm comm, int size, const TensorView &in, const TensorView &out,
+                            int dim, mpcomm_op_t op) {
+  const Split s = split_at(out, dim);  // slabs of one rank's share
+  if (s.outer == 1)
+    return checked::reduce_scatter(comm, size, in.data, out.data, out.numel, in.dtype, op);
+  auto staging = staging_buffer(in.nbytes);
+  dim_to_rank_major(in.data, staging.get(), s, size);
+  checked::reduce_scatter(comm, size, staging.get(), out.data, out.numel, in.dtype, op);
+}
+
+void gather_checked(MPI_Comm comm, int size, int rank, const TensorView &in, const TensorView &out,
+                    int dst, int dim) {
+  if (rank != dst) return checked::gather(comm, false, in.data, nullptr, in.numel, in.dtype, dst);
+  const Split s = split_at(in, dim);
+  if (s.outer == 1) return checked::gather(comm, true, in.data, out.data, in.numel, in.dtype, dst);
+  auto staging = staging_buffer(out.nbytes);
+  checked::gather(comm, true, in.data, staging.get(), in.numel, in.dtype, dst);
+  rank_major_to_dim(staging.get(), out.data, s, size);
+}
+
+void all_gather_tensor(MPI_Comm comm, const DLTensor *in_tensor, DLTensor *out_tensor, int dim) {
+  const TensorView in = host_tensor(in_tensor, "in");
+  const TensorView out = host_tensor(out_tensor, "out");
+  const int size = comm_size(comm);
+  const int d = check_gathered(in, out, dim, size);
+  if (size == 1) {
+    if (in.nbytes > 0) std::memcpy(out.data, in.data, in.nbytes);
+    return;
+  }
+  all_gather_checked(comm, size, in, out, d);
+}
+
+void reduce_scatter_tensor(MPI_Comm comm, const DLTensor *in_tensor, DLTensor *out_tensor, int dim,
+                           mpcomm_op_t op) {
+  validate_op(op, "op");
+  const TensorView in = host_tensor(in_tensor, "in");
+  const TensorView out = host_tensor(out_tensor, "out");
+  const int size = comm_size(comm);
+  const int d = check_scattered(in, out, dim, size);
+  if (size == 1) {
+    if (in.nbytes > 0) std::memcpy(out.data, in.data, in.nbytes);
+    return;
+  }
+  reduce_scatter_checked(comm, size, in, out, d, op);
+}
+
+void gather_tensor(MPI_Comm comm, const DLTensor *in_tensor, DLTensor *out_tensor, int dst,
+                   int dim) {
+  const TensorView in = host_tensor(in_tensor, "in");
+  const int d = normalize_dim(dim, in.ndim, "in");
+  const int size = comm_size(comm), rank = comm_rank(comm);
+  require_arg(dst >= 0 && dst < size, "dst (", dst, ") must be in [0, ", size, ")");
+  TensorView out;
+  if (rank == dst) {
+    out = host_tensor(out_tensor, "out");
+    check_gathered(in, out, d, size);
+    if (size == 1) {
+      if (in.nbytes > 0) std::memcpy(out.data, in.data, in.nbytes);
+      return;
+    }
+  }
+  gather_checked(comm, size, rank, in, out, dst, d);
+}
+
+}  // namespace mpcomm::host

@@ -1,0 +1,54 @@
+// The host data plane on DLPack tensors, with vLLM GroupCoordinator's shape rules.
+//
+// dim may be negative (counts from the end); it must lie in [-ndim, ndim) of in. Tensors must be
+// valid, contiguous, in host memory, of the same dtype, and in and out must not overlap
+// (tensor.hpp); any violation is INVALID_ARGUMENT naming the tensor and the numbers, raised
+// before any MPI call. On a communicator of one process out receives a copy of in.
+#pragma once
+
+#include <dlpack/dlpack.h>
+#include <mpi.h>
+
+#include <cstddef>
+
+#include "host/tensor.hpp"
+#include "mpcomm.h"
+
+namespace mpcomm::host {
+
+// The shape rules, shared with the device plane. in and out are validated tensors; dim is
+// normalised against in and returned. INVALID_ARGUMENT naming the tensor and the numbers unless
+// out has in's dtype and ndim and in's shape with dimension dim size times longer (gathered) or
+// size times shorter, in.shape[dim] divisible by size (scattered), and in and out do not overlap.
+int check_gathered(const TensorView &in, const TensorView &out, int dim, int size);
+int check_scattered(const TensorView &in, const TensorView &out, int dim, int size);
+
+// The product of the extents before dim (1 for dim 0): the number of blocks a tensor is when
+// split around dim.
+size_t outer_extent(const TensorView &view, int dim);
+
+// out is in with dimension dim size times longer: the ranks' inputs, in rank order, side by side
+// along dim (torch.cat of every rank's in along dim).
+void all_gather_tensor(MPI_Comm comm, const DLTensor *in, DLTensor *out, int dim);
+
+// in.shape[dim] must be divisible by the number of processes; out is in with dimension dim that
+// many times shorter. Rank r receives op over ranks of the r-th slice of in along dim.
+void reduce_scatter_tensor(MPI_Comm comm, const DLTensor *in, DLTensor *out, int dim,
+                           mpcomm_op_t op);
+
+// Like all_gather_tensor, but only dst receives: out is read at dst only and is ignored (may be
+// NULL) on the other ranks.
+void gather_tensor(MPI_Comm comm, const DLTensor *in, DLTensor *out, int dst, int dim);
+
+// The three above on host tensors already validated, with dim normalised and the shapes checked
+// by check_gathered or check_scattered for size = comm's size (2 or more): for callers that
+// checked them once already (the group operations), so that a call checks nothing twice.
+void all_gather_checked(MPI_Comm comm, int size, const TensorView &in, const TensorView &out,
+                        int dim);
+void reduce_scatter_checked(MPI_Comm comm, int size, const TensorView &in, const TensorView &out,
+                            int dim, mpcomm_op_t op);
+// out is read at dst only.
+void gather_checked(MPI_Comm comm, int size, int rank, const TensorView &in, const TensorView &out,
+                    int dst, int dim);
+
+}  // namespace mpcomm::host
