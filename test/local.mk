@@ -265,6 +265,15 @@ EXTRA_DIST += test/mpi/node-cpus.sh
 MPI_TESTS += test/mpi/test_abi
 test_mpi_test_abi_SOURCES = test/mpi/test_abi.cpp test/mpi/group_test_util.hpp
 test_mpi_test_abi_LDADD = $(MPI_LDADD)
+# Dead handles (freed, destroyed, another kind) and calls after MPI_Finalize.
+MPI_TESTS += test/mpi/test_handles
+test_mpi_test_handles_SOURCES = test/mpi/test_handles.cpp test/mpi/group_test_util.hpp
+test_mpi_test_handles_LDADD = $(MPI_LDADD)
+check_PROGRAMS += test/mpi/after_finalize
+test_mpi_after_finalize_SOURCES = test/mpi/after_finalize.c
+test_mpi_after_finalize_LDADD = libmpcomm.la
+TESTS += test/mpi/after_finalize.1.mpi test/mpi/after_finalize.2.mpi
+CLEANFILES += test/mpi/after_finalize.1.mpi test/mpi/after_finalize.2.mpi
 # The installed library: libmpcomm.so exports exactly the functions of mpcomm.h (nm -D).
 TESTS += test/tools/exports.sh
 EXTRA_DIST += test/tools/exports.sh

@@ -11,6 +11,7 @@
 #include <string>
 #include <thread>
 
+#include "comm/comm.hpp"
 #include "core/env.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
@@ -542,4 +543,37 @@ TEST(CallSite, FailedCallMessageAndLogLine) {
       << text;
   text = logged("WARN", nullptr, [&] { mpcomm::failed_call_message(site, "boom"); });
   EXPECT_EQ(text, "");
+}
+
+// The one failure rule (comm/comm.cpp), plane by plane: what leaves members out of step.
+TEST(FailureRule, OneTableForEveryPlane) {
+  using mpcomm::breaks_comm;
+  using mpcomm::Plane;
+  // Nothing breaks on success or on an already broken group.
+  for (Plane p :
+       {Plane::kControl, Plane::kAgreement, Plane::kHost, Plane::kDevice, Plane::kPairedKernels}) {
+    EXPECT_FALSE(breaks_comm(p, MPCOMM_SUCCESS));
+    EXPECT_FALSE(breaks_comm(p, MPCOMM_ERR_BROKEN));
+    EXPECT_TRUE(breaks_comm(p, MPCOMM_ERR_TIMEOUT));
+  }
+  // Control: everything after its argument checks, but a kept truncation.
+  EXPECT_TRUE(breaks_comm(Plane::kControl, MPCOMM_ERR_NO_MEMORY));
+  EXPECT_TRUE(breaks_comm(Plane::kControl, MPCOMM_ERR_MALFORMED));
+  EXPECT_FALSE(breaks_comm(Plane::kControl, MPCOMM_ERR_TRUNCATED));
+  // Agreement: members that disagree fail alike and stay in step.
+  EXPECT_TRUE(breaks_comm(Plane::kAgreement, MPCOMM_ERR_MPI));
+  EXPECT_FALSE(breaks_comm(Plane::kAgreement, MPCOMM_ERR_INVALID_ARGUMENT));
+  // Host: MPI, malformed bytes and internal errors inside a collective.
+  EXPECT_TRUE(breaks_comm(Plane::kHost, MPCOMM_ERR_MPI));
+  EXPECT_TRUE(breaks_comm(Plane::kHost, MPCOMM_ERR_MALFORMED));
+  EXPECT_TRUE(breaks_comm(Plane::kHost, MPCOMM_ERR_INTERNAL));
+  EXPECT_FALSE(breaks_comm(Plane::kHost, MPCOMM_ERR_INVALID_ARGUMENT));
+  EXPECT_FALSE(breaks_comm(Plane::kHost, MPCOMM_ERR_NO_MEMORY));
+  // Device (NCCL): NCCL errors; a CUDA error before the launch is local.
+  EXPECT_TRUE(breaks_comm(Plane::kDevice, MPCOMM_ERR_NCCL));
+  EXPECT_FALSE(breaks_comm(Plane::kDevice, MPCOMM_ERR_CUDA));
+  EXPECT_FALSE(breaks_comm(Plane::kDevice, MPCOMM_ERR_MPI));
+  // Paired kernels: every failure.
+  EXPECT_TRUE(breaks_comm(Plane::kPairedKernels, MPCOMM_ERR_CUDA));
+  EXPECT_TRUE(breaks_comm(Plane::kPairedKernels, MPCOMM_ERR_TRUNCATED));
 }
