@@ -1,8 +1,11 @@
 #include "device/custom_allreduce_algo.hpp"
 
 #include <string>
+#include <vector>
 
+#include "comm/agreed_setting.hpp"
 #include "core/env.hpp"
+#include "core/error.hpp"
 
 namespace mpcomm::device {
 
@@ -30,6 +33,21 @@ kernels::Algorithm choose_custom_allreduce_algorithm(AlgoSetting setting, std::s
     case AlgoSetting::Auto: break;
   }
   return kernels::choose_algorithm(bytes, world_size);
+}
+
+AlgoSetting agreed_custom_allreduce_algo(Comm &g) {
+  int mine = -1;
+  std::string invalid;
+  try {
+    mine = static_cast<int>(custom_allreduce_algo_setting());
+  } catch (const Error &e) {
+    invalid = e.what();
+  }
+  const std::vector<const char *> names = {algo_setting_name(AlgoSetting::Auto),
+                                           algo_setting_name(AlgoSetting::OneShot),
+                                           algo_setting_name(AlgoSetting::TwoShot)};
+  return static_cast<AlgoSetting>(
+      agree_on_setting(g, "MPCOMM_CUSTOM_ALLREDUCE_ALGO", mine, invalid, names));
 }
 
 }  // namespace mpcomm::device

@@ -17,7 +17,6 @@ libmpcomm_internal_la_SOURCES += \
 AM_CPPFLAGS += -DMPCOMM_PKGLIBEXECDIR='"$(pkglibexecdir)"'
 if HAVE_NCCL
 libmpcomm_internal_la_SOURCES += \
-	%reldir%/agreed_settings.cpp %reldir%/agreed_settings.hpp \
 	%reldir%/bounded_mpi.cpp %reldir%/bounded_mpi.hpp \
 	%reldir%/cuda_util.hpp \
 	%reldir%/custom_allreduce_host.cpp %reldir%/custom_allreduce_host.hpp \
@@ -29,8 +28,7 @@ libmpcomm_internal_la_SOURCES += \
 else
 libmpcomm_internal_la_SOURCES += %reldir%/device_ops_nocuda.cpp
 endif
-EXTRA_DIST += %reldir%/agreed_settings.cpp %reldir%/agreed_settings.hpp \
-	%reldir%/bounded_mpi.cpp %reldir%/bounded_mpi.hpp %reldir%/cuda_util.hpp \
+EXTRA_DIST += %reldir%/bounded_mpi.cpp %reldir%/bounded_mpi.hpp %reldir%/cuda_util.hpp \
 	%reldir%/custom_allreduce_host.cpp %reldir%/custom_allreduce_host.hpp \
 	%reldir%/device_context.cpp %reldir%/device_context.hpp %reldir%/device_ops.cpp \
 	%reldir%/ipc_buffer.cpp %reldir%/ipc_buffer.hpp %reldir%/nccl_comm.cpp \

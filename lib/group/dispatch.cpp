@@ -4,7 +4,9 @@
 #include <cstring>
 #include <memory>
 #include <string>
+#include <vector>
 
+#include "comm/agreed_setting.hpp"
 #include "core/dtype.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
@@ -91,37 +93,30 @@ bool tensors_on_device(const DLTensor &in, const DLTensor &out) {
 }
 
 // The group's MPCOMM_HOST_ALLREDUCE: read at its first host all_reduce and agreed on by every
-// member with one MPI_Allreduce. Reading it at every call would cost a tenth of a 4 KiB
+// member (comm/agreed_setting.hpp). Reading it at every call would cost a tenth of a 4 KiB
 // allreduce, and members that read different values would enter different collectives and hang.
 // A failure is not kept: the next call reads the variable again.
 HostAllreduceChoice agreed_choice(mpcomm_group_s &g) {
   HostAllreduceChoice &agreed = host_state(g).choice;
   if (agreed != HostAllreduceChoice::kUnread) return agreed;
-  HostAllreduceChoice mine = HostAllreduceChoice::kUnread;  // stays so for an invalid value
+  int mine = -1;
   std::string invalid;
   try {
-    mine = host_allreduce_choice();
+    mine = static_cast<int>(host_allreduce_choice());
   } catch (const Error &e) {
     invalid = e.what();
   }
-  // The largest and (negated) the smallest value any member read.
-  const int local[2] = {static_cast<int>(mine), -static_cast<int>(mine)};
-  int extremes[2] = {0, 0};
-  MPCOMM_MPI_CHECK(MPI_Allreduce(local, extremes, 2, MPI_INT, MPI_MAX, g.comm()));
-  if (!invalid.empty()) throw Error(MPCOMM_ERR_INVALID_ARGUMENT, invalid);
-  const auto largest = static_cast<HostAllreduceChoice>(extremes[0]);
-  const auto smallest = static_cast<HostAllreduceChoice>(-extremes[1]);
-  require_arg(smallest != HostAllreduceChoice::kUnread,
-              "MPCOMM_HOST_ALLREDUCE is invalid on another member of the group");
-  require_arg(largest == smallest,
-              "MPCOMM_HOST_ALLREDUCE must be the same on every member of the group: this member "
-              "has ",
-              host_allreduce_choice_name(mine), ", another ",
-              host_allreduce_choice_name(mine == largest ? smallest : largest));
-  if (mine == HostAllreduceChoice::kMpi && g.rank() == 0)
+  // Indexed by the HostAllreduceChoice values; kUnread is never read.
+  const std::vector<const char *> names = {"?",
+                                           host_allreduce_choice_name(HostAllreduceChoice::kAuto),
+                                           host_allreduce_choice_name(HostAllreduceChoice::kShm),
+                                           host_allreduce_choice_name(HostAllreduceChoice::kMpi)};
+  const auto choice = static_cast<HostAllreduceChoice>(
+      agree_on_setting(g, "MPCOMM_HOST_ALLREDUCE", mine, invalid, names));
+  if (choice == HostAllreduceChoice::kMpi && g.rank() == 0)
     log::info(log::Subsys::Coll, GroupName{g},
               ": host all_reduce takes MPI_Allreduce (MPCOMM_HOST_ALLREDUCE=mpi)");
-  return agreed = mine;
+  return agreed = choice;
 }
 
 // One TRACE line per data-plane call: the operation, the group, the sizes and the path.

@@ -20,10 +20,8 @@
 #include "core/child_process.hpp"
 #include "core/error.hpp"
 #include "device/bounded_mpi.hpp"
+#include "device/custom_allreduce_algo.hpp"
 #include "device/device_ops.hpp"
-#ifdef MPCOMM_HAVE_NCCL
-#include "device/agreed_settings.hpp"
-#endif
 #include "device/device_state.hpp"
 #include "device/p2p_cache.hpp"
 #include "device/p2p_check.hpp"
