@@ -10,6 +10,7 @@
 #include <cstring>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -153,20 +154,27 @@ class Value {
       v_;
 };
 
+// The one MessagePack codec of mpcomm: the C++ API's encode()/decode() of Values and the
+// library's tensor-dict metadata (lib/tensordict/metadata.cpp) are both written with these
+// primitives and read with HeadReader.
 namespace msgpack_detail {
 
-inline void put(std::vector<char> &out, unsigned char tag) {
+// Out is any byte sink with push_back(char): a std::vector<char>, or a bounded buffer.
+template <class Out>
+inline void put(Out &out, unsigned char tag) {
   out.push_back(static_cast<char>(tag));
 }
 // A type byte then v in `bytes` big-endian bytes, as MessagePack wants.
-inline void put_be(std::vector<char> &out, unsigned char tag, uint64_t v, int bytes) {
+template <class Out>
+inline void put_be(Out &out, unsigned char tag, uint64_t v, int bytes) {
   put(out, tag);
   for (int i = bytes - 1; i >= 0; --i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
 }
 // The header of a string, byte string or container of n items, in the smallest format (a
 // format byte of 0 means the format does not exist for this kind).
-inline void put_length(std::vector<char> &out, uint64_t n, unsigned char fix, uint64_t fix_max,
-                       unsigned char f8, unsigned char f16, unsigned char f32) {
+template <class Out>
+inline void put_length(Out &out, uint64_t n, unsigned char fix, uint64_t fix_max, unsigned char f8,
+                       unsigned char f16, unsigned char f32) {
   if (fix && n <= fix_max) {
     put(out, static_cast<unsigned char>(fix | n));
   } else if (f8 && n <= 0xff) {
@@ -177,8 +185,41 @@ inline void put_length(std::vector<char> &out, uint64_t n, unsigned char fix, ui
     put_be(out, f32, n, 4);
   } else {
     throw Exception(MPCOMM_ERR_INVALID_ARGUMENT,
-                    "mpcomm::encode: " + std::to_string(n) + " items exceed MessagePack's 2^32-1");
+                    "MessagePack: " + std::to_string(n) + " items or bytes exceed 2^32-1");
   }
+}
+// An integer in the smallest form.
+template <class Out>
+inline void put_int(Out &out, int64_t i) {
+  if (i >= 0) {
+    const uint64_t u = static_cast<uint64_t>(i);
+    if (u <= 0x7f)
+      put(out, static_cast<unsigned char>(u));
+    else if (u <= 0xff)
+      put_be(out, 0xcc, u, 1);
+    else if (u <= 0xffff)
+      put_be(out, 0xcd, u, 2);
+    else if (u <= 0xffffffffULL)
+      put_be(out, 0xce, u, 4);
+    else
+      put_be(out, 0xcf, u, 8);
+  } else if (i >= -32) {
+    put(out, static_cast<unsigned char>(i & 0xff));
+  } else if (i >= INT8_MIN) {
+    put_be(out, 0xd0, static_cast<uint64_t>(i), 1);
+  } else if (i >= INT16_MIN) {
+    put_be(out, 0xd1, static_cast<uint64_t>(i), 2);
+  } else if (i >= INT32_MIN) {
+    put_be(out, 0xd2, static_cast<uint64_t>(i), 4);
+  } else {
+    put_be(out, 0xd3, static_cast<uint64_t>(i), 8);
+  }
+}
+template <class Out>
+inline void put_double(Out &out, double d) {
+  uint64_t bits;
+  std::memcpy(&bits, &d, sizeof bits);
+  put_be(out, 0xcb, bits, 8);
 }
 
 inline void encode_into(std::vector<char> &out, const Value &v) {
@@ -186,41 +227,9 @@ inline void encode_into(std::vector<char> &out, const Value &v) {
   switch (v.type()) {
     case T::Nil: put(out, 0xc0); break;
     case T::Bool: put(out, v.as_bool() ? 0xc3 : 0xc2); break;
-    case T::Int: {
-      const int64_t i = v.as_int();
-      if (i >= 0) {
-        const uint64_t u = static_cast<uint64_t>(i);
-        if (u <= 0x7f)
-          put(out, static_cast<unsigned char>(u));
-        else if (u <= 0xff)
-          put_be(out, 0xcc, u, 1);
-        else if (u <= 0xffff)
-          put_be(out, 0xcd, u, 2);
-        else if (u <= 0xffffffffULL)
-          put_be(out, 0xce, u, 4);
-        else
-          put_be(out, 0xcf, u, 8);
-      } else if (i >= -32) {
-        put(out, static_cast<unsigned char>(i & 0xff));
-      } else if (i >= INT8_MIN) {
-        put_be(out, 0xd0, static_cast<uint64_t>(i), 1);
-      } else if (i >= INT16_MIN) {
-        put_be(out, 0xd1, static_cast<uint64_t>(i), 2);
-      } else if (i >= INT32_MIN) {
-        put_be(out, 0xd2, static_cast<uint64_t>(i), 4);
-      } else {
-        put_be(out, 0xd3, static_cast<uint64_t>(i), 8);
-      }
-      break;
-    }
+    case T::Int: put_int(out, v.as_int()); break;
     case T::UInt: put_be(out, 0xcf, v.as_uint(), 8); break;
-    case T::Float: {
-      const double d = v.as_double();
-      uint64_t bits;
-      std::memcpy(&bits, &d, sizeof bits);
-      put_be(out, 0xcb, bits, 8);
-      break;
-    }
+    case T::Float: put_double(out, v.as_double()); break;
     case T::String: {
       const std::string &s = v.as_string();
       put_length(out, s.size(), 0xa0, 31, 0xd9, 0xda, 0xdb);
@@ -247,124 +256,198 @@ inline void encode_into(std::vector<char> &out, const Value &v) {
   }
 }
 
-// A bounds-checked reader over untrusted bytes.
-class Reader {
+// The start of one MessagePack value: its kind and what its header says. A str or bin has been
+// consumed (data, n); a container's items follow (n); numbers are in i (Int), u (UInt: the
+// unsigned formats), d (Float) or b (Bool).
+struct Head {
+  Value::Type type = Value::Type::Nil;
+  int64_t i = 0;
+  uint64_t u = 0;
+  double d = 0;
+  bool b = false;
+  const unsigned char *data = nullptr;
+  uint64_t n = 0;
+
+  std::string_view text() const {
+    return {reinterpret_cast<const char *>(data), static_cast<size_t>(n)};
+  }
+  bool is(std::string_view s) const { return type == Value::Type::String && text() == s; }
+};
+
+// A bounds-checked streaming reader over untrusted bytes: one Head at a time, no allocation.
+// Failures are Exception(MPCOMM_ERR_MALFORMED) "<context>: <why> at byte <offset>".
+class HeadReader {
  public:
   static constexpr int kMaxDepth = 64;
-  Reader(const unsigned char *data, size_t len) : p_(data), end_(data + len), begin_(data) {}
+  HeadReader(const unsigned char *data, size_t len, const char *context)
+      : p_(data), begin_(data), end_(data + len), context_(context) {}
 
-  Value read(int depth) {
+  size_t left() const { return static_cast<size_t>(end_ - p_); }
+  bool at_end() const { return p_ == end_; }
+
+  // The fixed forms inline (keys, small numbers, small containers), the others in next_wide().
+  Head next() {
+    Head h;
+    if (p_ == end_) fail("a value is missing");
+    const unsigned char tag = *p_++;
+    if (tag <= 0x7f) return integer(h, tag);
+    if ((tag & 0xe0) == 0xa0) return chars(h, Value::Type::String, tag & 0x1f);
+    if ((tag & 0xf0) == 0x80) return container(h, Value::Type::Map, tag & 0x0f);
+    if ((tag & 0xf0) == 0x90) return container(h, Value::Type::Array, tag & 0x0f);
+    return next_wide(tag);
+  }
+
+  // Skips the items of a container whose head was read.
+  void skip_items(const Head &h, int depth) {
+    if (h.type != Value::Type::Array && h.type != Value::Type::Map) return;
     if (depth > kMaxDepth) fail("nesting deeper than " + std::to_string(kMaxDepth) + " levels");
-    const unsigned char tag = byte();
-    if (tag <= 0x7f) return Value(static_cast<long long>(tag));
-    if (tag >= 0xe0) return Value(static_cast<long long>(static_cast<int8_t>(tag)));
-    if ((tag & 0xe0) == 0xa0) return string(tag & 0x1f);
-    if ((tag & 0xf0) == 0x90) return array(tag & 0x0f, depth);
-    if ((tag & 0xf0) == 0x80) return map(tag & 0x0f, depth);
+    const uint64_t values = h.type == Value::Type::Map ? 2 * h.n : h.n;
+    for (uint64_t k = 0; k < values; ++k) skip_items(next(), depth + 1);
+  }
+
+  [[noreturn]] void fail(const std::string &why) const {
+    throw Exception(MPCOMM_ERR_MALFORMED,
+                    std::string(context_) + ": " + why + " at byte " + std::to_string(p_ - begin_));
+  }
+
+ private:
+  Head next_wide(unsigned char tag) {
+    using T = Value::Type;
+    Head h;
+    if (tag >= 0xe0) return integer(h, static_cast<int8_t>(tag));
     switch (tag) {
-      case 0xc0: return Value();
-      case 0xc2: return Value(false);
-      case 0xc3: return Value(true);
-      case 0xc4: return bytes(uint(1));
-      case 0xc5: return bytes(uint(2));
-      case 0xc6: return bytes(uint(4));
+      case 0xc0: return h;
+      case 0xc2:
+      case 0xc3:
+        h.type = T::Bool;
+        h.b = tag == 0xc3;
+        return h;
+      case 0xc4: return chars(h, T::Bytes, uint(1));
+      case 0xc5: return chars(h, T::Bytes, uint(2));
+      case 0xc6: return chars(h, T::Bytes, uint(4));
       case 0xca: {
         const uint32_t bits = static_cast<uint32_t>(uint(4));
         float f;
         std::memcpy(&f, &bits, sizeof f);
-        return Value(static_cast<double>(f));
+        h.type = T::Float;
+        h.d = f;
+        return h;
       }
       case 0xcb: {
         const uint64_t bits = uint(8);
-        double d;
-        std::memcpy(&d, &bits, sizeof d);
-        return Value(d);
+        std::memcpy(&h.d, &bits, sizeof h.d);
+        h.type = T::Float;
+        return h;
       }
-      case 0xcc: return Value(static_cast<unsigned long long>(uint(1)));
-      case 0xcd: return Value(static_cast<unsigned long long>(uint(2)));
-      case 0xce: return Value(static_cast<unsigned long long>(uint(4)));
-      case 0xcf: return Value(static_cast<unsigned long long>(uint(8)));
-      case 0xd0: return Value(static_cast<long long>(static_cast<int8_t>(uint(1))));
-      case 0xd1: return Value(static_cast<long long>(static_cast<int16_t>(uint(2))));
-      case 0xd2: return Value(static_cast<long long>(static_cast<int32_t>(uint(4))));
-      case 0xd3: return Value(static_cast<long long>(static_cast<int64_t>(uint(8))));
-      case 0xd9: return string(uint(1));
-      case 0xda: return string(uint(2));
-      case 0xdb: return string(uint(4));
-      case 0xdc: return array(uint(2), depth);
-      case 0xdd: return array(uint(4), depth);
-      case 0xde: return map(uint(2), depth);
-      case 0xdf: return map(uint(4), depth);
+      case 0xcc: return unsigned_integer(h, uint(1));
+      case 0xcd: return unsigned_integer(h, uint(2));
+      case 0xce: return unsigned_integer(h, uint(4));
+      case 0xcf: return unsigned_integer(h, uint(8));
+      case 0xd0: return integer(h, static_cast<int8_t>(uint(1)));
+      case 0xd1: return integer(h, static_cast<int16_t>(uint(2)));
+      case 0xd2: return integer(h, static_cast<int32_t>(uint(4)));
+      case 0xd3: return integer(h, static_cast<int64_t>(uint(8)));
+      case 0xd9: return chars(h, T::String, uint(1));
+      case 0xda: return chars(h, T::String, uint(2));
+      case 0xdb: return chars(h, T::String, uint(4));
+      case 0xdc: return container(h, T::Array, uint(2));
+      case 0xdd: return container(h, T::Array, uint(4));
+      case 0xde: return container(h, T::Map, uint(2));
+      case 0xdf: return container(h, T::Map, uint(4));
       default: break;
     }
     --p_;  // report the offset of the type byte
     if (tag == 0xc1) fail("byte 0xc1 is never used by MessagePack");
-    fail("extension types are not supported (type byte 0x" + hex(tag) + ")");
-  }
-
-  bool at_end() const { return p_ == end_; }
-  [[noreturn]] void fail(const std::string &why) const {
-    throw Exception(MPCOMM_ERR_MALFORMED,
-                    "mpcomm::decode: " + why + " at byte " + std::to_string(p_ - begin_));
-  }
-
- private:
-  static std::string hex(unsigned char b) {
     const char *digits = "0123456789abcdef";
-    return std::string{digits[b >> 4], digits[b & 15]};
-  }
-  size_t left() const { return static_cast<size_t>(end_ - p_); }
-  void need(uint64_t n, const char *what) const {
-    if (n > left())
-      fail(std::string(what) + " of " + std::to_string(n) + " bytes but only " +
-           std::to_string(left()) + " remain");
-  }
-  unsigned char byte() {
-    need(1, "a value");
-    return *p_++;
+    fail(std::string("extension types are not supported (type byte 0x") + digits[tag >> 4] +
+         digits[tag & 15] + ")");
   }
   uint64_t uint(int bytes) {
-    need(static_cast<uint64_t>(bytes), "a number");
+    if (left() < static_cast<size_t>(bytes)) fail("a number is cut short");
     uint64_t v = 0;
-    for (int i = 0; i < bytes; ++i) v = (v << 8) | *p_++;
+    for (int k = 0; k < bytes; ++k) v = (v << 8) | *p_++;
     return v;
   }
-  Value string(uint64_t n) {
-    need(n, "a string");
-    std::string s(reinterpret_cast<const char *>(p_), static_cast<size_t>(n));
-    p_ += n;
-    return Value(std::move(s));
+  static Head integer(Head &h, int64_t v) {
+    h.type = Value::Type::Int;
+    h.i = v;
+    return h;
   }
-  Value bytes(uint64_t n) {
-    need(n, "a byte string");
-    Value v = Value::bytes(p_, static_cast<size_t>(n));
+  static Head unsigned_integer(Head &h, uint64_t v) {
+    h.type = Value::Type::UInt;
+    h.u = v;
+    return h;
+  }
+  Head chars(Head &h, Value::Type type, uint64_t n) {
+    if (n > left())
+      fail(std::string(type == Value::Type::String ? "a string" : "a byte string") + " of " +
+           std::to_string(n) + " bytes but only " + std::to_string(left()) + " remain");
+    h.type = type;
+    h.data = p_;
+    h.n = n;
     p_ += n;
-    return v;
+    return h;
   }
   // Every item takes at least one byte: a count beyond the bytes left is a lie, refused before
   // anything is reserved.
-  Value array(uint64_t n, int depth) {
-    if (n > left())
-      fail("an array of " + std::to_string(n) + " items in " + std::to_string(left()) + " bytes");
-    Value::Array items;
-    items.reserve(static_cast<size_t>(n));
-    for (uint64_t i = 0; i < n; ++i) items.push_back(read(depth + 1));
-    return Value(std::move(items));
-  }
-  Value map(uint64_t n, int depth) {
-    if (n > left() / 2)
-      fail("a map of " + std::to_string(n) + " pairs in " + std::to_string(left()) + " bytes");
-    Value::Map pairs;
-    pairs.reserve(static_cast<size_t>(n));
-    for (uint64_t i = 0; i < n; ++i) {
-      Value key = read(depth + 1);
-      Value value = read(depth + 1);
-      pairs.emplace_back(std::move(key), std::move(value));
-    }
-    return Value(std::move(pairs));
+  Head container(Head &h, Value::Type type, uint64_t n) {
+    if ((type == Value::Type::Map ? 2 * n : n) > left())
+      fail(std::string(type == Value::Type::Map ? "a map of " : "an array of ") +
+           std::to_string(n) + " items in " + std::to_string(left()) + " bytes");
+    h.type = type;
+    h.n = n;
+    return h;
   }
 
-  const unsigned char *p_, *end_, *begin_;
+  const unsigned char *p_;
+  const unsigned char *begin_;
+  const unsigned char *end_;
+  const char *context_;
+};
+
+// Values from a HeadReader.
+class Reader {
+ public:
+  static constexpr int kMaxDepth = HeadReader::kMaxDepth;
+  Reader(const unsigned char *data, size_t len) : heads_(data, len, "mpcomm::decode") {}
+
+  Value read(int depth) {
+    if (depth > kMaxDepth) fail("nesting deeper than " + std::to_string(kMaxDepth) + " levels");
+    const Head h = heads_.next();
+    using T = Value::Type;
+    switch (h.type) {
+      case T::Nil: return Value();
+      case T::Bool: return Value(h.b);
+      case T::Int: return Value(static_cast<long long>(h.i));
+      case T::UInt: return Value(static_cast<unsigned long long>(h.u));
+      case T::Float: return Value(h.d);
+      case T::String: return Value(std::string(h.text()));
+      case T::Bytes: return Value::bytes(h.data, static_cast<size_t>(h.n));
+      case T::Array: {
+        Value::Array items;
+        items.reserve(static_cast<size_t>(h.n));
+        for (uint64_t i = 0; i < h.n; ++i) items.push_back(read(depth + 1));
+        return Value(std::move(items));
+      }
+      case T::Map: {
+        Value::Map pairs;
+        pairs.reserve(static_cast<size_t>(h.n));
+        for (uint64_t i = 0; i < h.n; ++i) {
+          Value key = read(depth + 1);
+          Value value = read(depth + 1);
+          pairs.emplace_back(std::move(key), std::move(value));
+        }
+        return Value(std::move(pairs));
+      }
+    }
+    fail("an unknown kind of value");
+  }
+
+  bool at_end() const { return heads_.at_end(); }
+  [[noreturn]] void fail(const std::string &why) const { heads_.fail(why); }
+
+ private:
+  HeadReader heads_;
 };
 
 }  // namespace msgpack_detail

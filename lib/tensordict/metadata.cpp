@@ -17,10 +17,10 @@ namespace mpcomm::tensordict {
 namespace {
 
 using Type = mpcomm::Value::Type;  // MessagePack's kinds, named as the C++ API names them
+namespace msgpack = mpcomm::msgpack_detail;
 
 constexpr std::string_view kFormat = "tensor_dict";
 constexpr int64_t kVersion = 1;
-constexpr int kMaxDepth = 64;  // nesting of values skipped in unknown fields
 
 // ------------------------------------------------------------------ encoding
 
@@ -47,31 +47,13 @@ class Writer {
     need(1);
     *p_++ = static_cast<char>(b);
   }
-  // A type byte, then v big-endian in n bytes.
-  void be(unsigned char tag, uint64_t v, int n) {
-    need(1 + static_cast<size_t>(n));
-    *p_++ = static_cast<char>(tag);
-    for (int i = n - 1; i >= 0; --i) *p_++ = static_cast<char>((v >> (8 * i)) & 0xff);
+  // The sink msgpack_detail writes into.
+  void push_back(char c) {
+    need(1);
+    *p_++ = c;
   }
-  // The header of a str, bin or container of n items, in the smallest format (fix 0: none).
-  void length_header(uint64_t n, unsigned char fix, uint64_t fix_max, unsigned char f8,
-                     unsigned char f16, unsigned char f32) {
-    if (fix && n <= fix_max) {
-      byte(static_cast<unsigned char>(fix | n));
-    } else if (f8 && n <= 0xff) {
-      be(f8, n, 1);
-    } else if (n <= 0xffff) {
-      be(f16, n, 2);
-    } else if (n <= 0xffffffffULL) {
-      be(f32, n, 4);
-    } else {
-      throw Error(MPCOMM_ERR_INVALID_ARGUMENT, concat("a tensor dict value of ", n,
-                                                      " items or bytes exceeds MessagePack's "
-                                                      "2^32-1"));
-    }
-  }
-  void map(uint64_t n) { length_header(n, 0x80, 15, 0, 0xde, 0xdf); }
-  void array(uint64_t n) { length_header(n, 0x90, 15, 0, 0xdc, 0xdd); }
+  void map(uint64_t n) { msgpack::put_length(*this, n, 0x80, 15, 0, 0xde, 0xdf); }
+  void array(uint64_t n) { msgpack::put_length(*this, n, 0x90, 15, 0, 0xdc, 0xdd); }
   void str(std::string_view s) {
     if (s.size() <= 31 && static_cast<size_t>(end_ - p_) > s.size()) {  // a fixstr: most keys
       *p_++ = static_cast<char>(0xa0 | s.size());
@@ -79,50 +61,21 @@ class Writer {
       p_ += s.size();
       return;
     }
-    length_header(s.size(), 0xa0, 31, 0xd9, 0xda, 0xdb);
+    msgpack::put_length(*this, s.size(), 0xa0, 31, 0xd9, 0xda, 0xdb);
     raw(s.data(), s.size());
   }
   void bin(const void *data, size_t n) {
-    length_header(n, 0, 0, 0xc4, 0xc5, 0xc6);
+    msgpack::put_length(*this, n, 0, 0, 0xc4, 0xc5, 0xc6);
     raw(data, n);
   }
   void boolean(bool b) { byte(b ? 0xc3 : 0xc2); }
-  void f64(double d) {
-    uint64_t bits;
-    std::memcpy(&bits, &d, sizeof bits);
-    be(0xcb, bits, 8);
-  }
+  void f64(double d) { msgpack::put_double(*this, d); }
   void integer(int64_t i) {
     if (i >= 0 && i <= 0x7f && p_ != end_) {  // a positive fixint: dtypes, most extents
       *p_++ = static_cast<char>(i);
       return;
     }
-    wide_integer(i);
-  }
-  void wide_integer(int64_t i) {
-    if (i >= 0) {
-      const auto u = static_cast<uint64_t>(i);
-      if (u <= 0x7f)
-        byte(static_cast<unsigned char>(u));
-      else if (u <= 0xff)
-        be(0xcc, u, 1);
-      else if (u <= 0xffff)
-        be(0xcd, u, 2);
-      else if (u <= 0xffffffffULL)
-        be(0xce, u, 4);
-      else
-        be(0xcf, u, 8);
-    } else if (i >= -32) {
-      byte(static_cast<unsigned char>(i & 0xff));
-    } else if (i >= INT8_MIN) {
-      be(0xd0, static_cast<uint64_t>(i), 1);
-    } else if (i >= INT16_MIN) {
-      be(0xd1, static_cast<uint64_t>(i), 2);
-    } else if (i >= INT32_MIN) {
-      be(0xd2, static_cast<uint64_t>(i), 4);
-    } else {
-      be(0xd3, static_cast<uint64_t>(i), 8);
-    }
+    msgpack::put_int(*this, i);
   }
   void tensor(mpcomm_datatype_t dtype, const int64_t *shape, size_t ndim, bool on_device,
               int64_t slices) {
@@ -195,149 +148,31 @@ bool has_nul(std::string_view s) {
   return false;
 }
 
-// The start of one MessagePack value: its kind and what its header says. A str or bin has been
-// consumed (data, n); a container's items follow (n); numbers are in i, u or d.
-struct Head {
-  Type type = Type::Nil;
-  int64_t i = 0;
-  uint64_t u = 0;
-  double d = 0;
-  bool b = false;
-  const unsigned char *data = nullptr;
-  uint64_t n = 0;
-
-  std::string_view text() const {
-    return {reinterpret_cast<const char *>(data), static_cast<size_t>(n)};
-  }
-  bool is(std::string_view s) const { return type == Type::String && text() == s; }
-};
+using Head = msgpack::Head;
 
 }  // namespace
 
-// A bounds-checked reader over untrusted bytes.
+// The metadata's reader: mpcomm.hpp's streaming MessagePack reader, with an unsigned number that
+// fits in int64 read as an int (as mpcomm::Value compares them), and its failures as this
+// library's Error.
 class MetaReader {
  public:
-  MetaReader(const unsigned char *data, size_t len) : p_(data), begin_(data), end_(data + len) {}
+  MetaReader(const unsigned char *data, size_t len) : heads_(data, len, "tensor dict metadata") {}
 
-  size_t left() const { return static_cast<size_t>(end_ - p_); }
-  bool at_end() const { return p_ == end_; }
-
-  // The fixed forms inline (what the encoder writes for keys, dtypes, small extents and
-  // containers), the others in next_wide().
+  bool at_end() const { return heads_.at_end(); }
   Head next() {
-    Head h;
-    if (p_ == end_) fail("a value is missing");
-    const unsigned char tag = *p_++;
-    if (tag <= 0x7f) return integer(h, tag);
-    if ((tag & 0xe0) == 0xa0) return chars(h, Type::String, tag & 0x1f);
-    if ((tag & 0xf0) == 0x80) return container(h, Type::Map, tag & 0x0f);
-    if ((tag & 0xf0) == 0x90) return container(h, Type::Array, tag & 0x0f);
-    return next_wide(tag);
-  }
-
-  [[gnu::noinline]] Head next_wide(unsigned char tag) {
-    Head h;
-    if (tag >= 0xe0) return integer(h, static_cast<int8_t>(tag));
-    switch (tag) {
-      case 0xc0: return h;
-      case 0xc2:
-      case 0xc3:
-        h.type = Type::Bool;
-        h.b = tag == 0xc3;
-        return h;
-      case 0xc4: return chars(h, Type::Bytes, uint(1));
-      case 0xc5: return chars(h, Type::Bytes, uint(2));
-      case 0xc6: return chars(h, Type::Bytes, uint(4));
-      case 0xca: {
-        const auto bits = static_cast<uint32_t>(uint(4));
-        float f;
-        std::memcpy(&f, &bits, sizeof f);
-        h.type = Type::Float;
-        h.d = f;
-        return h;
-      }
-      case 0xcb: {
-        const uint64_t bits = uint(8);
-        std::memcpy(&h.d, &bits, sizeof h.d);
-        h.type = Type::Float;
-        return h;
-      }
-      case 0xcc: return unsigned_integer(h, uint(1));
-      case 0xcd: return unsigned_integer(h, uint(2));
-      case 0xce: return unsigned_integer(h, uint(4));
-      case 0xcf: return unsigned_integer(h, uint(8));
-      case 0xd0: return integer(h, static_cast<int8_t>(uint(1)));
-      case 0xd1: return integer(h, static_cast<int16_t>(uint(2)));
-      case 0xd2: return integer(h, static_cast<int32_t>(uint(4)));
-      case 0xd3: return integer(h, static_cast<int64_t>(uint(8)));
-      case 0xd9: return chars(h, Type::String, uint(1));
-      case 0xda: return chars(h, Type::String, uint(2));
-      case 0xdb: return chars(h, Type::String, uint(4));
-      case 0xdc: return container(h, Type::Array, uint(2));
-      case 0xdd: return container(h, Type::Array, uint(4));
-      case 0xde: return container(h, Type::Map, uint(2));
-      case 0xdf: return container(h, Type::Map, uint(4));
-      default: break;
+    Head h = heads_.next();
+    if (h.type == Type::UInt && h.u <= static_cast<uint64_t>(INT64_MAX)) {
+      h.type = Type::Int;
+      h.i = static_cast<int64_t>(h.u);
     }
-    --p_;  // report the offset of the type byte
-    if (tag == 0xc1) fail("byte 0xc1 is never used by MessagePack");
-    fail("extension types are not supported (type byte ", static_cast<unsigned>(tag), ")");
+    return h;
   }
-
-  // Skips the items of a container whose head was read (values of unknown fields).
-  void skip_items(const Head &h, int depth) {
-    if (h.type != Type::Array && h.type != Type::Map) return;
-    if (depth > kMaxDepth) fail("nesting deeper than ", kMaxDepth, " levels");
-    const uint64_t values = h.type == Type::Map ? 2 * h.n : h.n;
-    for (uint64_t k = 0; k < values; ++k) skip_items(next(), depth + 1);
-  }
-
-  template <class... Parts>
-  [[noreturn, gnu::cold, gnu::noinline]] void fail(const Parts &...parts) const {
-    malformed(parts..., " at byte ", p_ - begin_);
-  }
+  void skip_items(const Head &h, int depth) { heads_.skip_items(h, depth); }
+  [[noreturn]] void fail(const std::string &why) const { heads_.fail(why); }
 
  private:
-  uint64_t uint(int bytes) {
-    if (left() < static_cast<size_t>(bytes)) fail("a number is cut short");
-    uint64_t v = 0;
-    for (int k = 0; k < bytes; ++k) v = (v << 8) | *p_++;
-    return v;
-  }
-  static Head integer(Head &h, int64_t v) {
-    h.type = Type::Int;
-    h.i = v;
-    return h;
-  }
-  // Unsigned values that fit in int64 are ints, as mpcomm::Value reads them.
-  static Head unsigned_integer(Head &h, uint64_t v) {
-    if (v <= static_cast<uint64_t>(INT64_MAX)) return integer(h, static_cast<int64_t>(v));
-    h.type = Type::UInt;
-    h.u = v;
-    return h;
-  }
-  Head chars(Head &h, Type type, uint64_t n) {
-    if (n > left())
-      fail(type == Type::String ? "a string" : "a byte string", " of ", n, " bytes but only ",
-           left(), " remain");
-    h.type = type;
-    h.data = p_;
-    h.n = n;
-    p_ += n;
-    return h;
-  }
-  // Every item takes at least one byte: a count beyond the bytes left is a lie.
-  Head container(Head &h, Type type, uint64_t n) {
-    if ((type == Type::Map ? 2 * n : n) > left())
-      fail(type == Type::Map ? "a map of " : "an array of ", n, " items in ", left(), " bytes");
-    h.type = type;
-    h.n = n;
-    return h;
-  }
-
-  const unsigned char *p_;
-  const unsigned char *begin_;
-  const unsigned char *end_;
+  msgpack::HeadReader heads_;
 };
 
 namespace {
@@ -359,21 +194,25 @@ size_t metadata_bound(const mpcomm_tensor_dict_s &dict) {
 
 size_t encode_metadata_to(char *out, size_t capacity, const mpcomm_tensor_dict_s &dict,
                           const int64_t *slices) {
-  Writer w(out, capacity);
-  w.raw(kPrologue, sizeof kPrologue - 1);
-  w.map(dict.size());
-  for (size_t i = 0; i < dict.size(); ++i) {
-    const Entry &e = dict.at(i);
-    w.str(e.key);
-    if (e.kind() != MPCOMM_VALUE_TENSOR) {
-      write_small(w, e.value);
-      continue;
+  try {
+    Writer w(out, capacity);
+    w.raw(kPrologue, sizeof kPrologue - 1);
+    w.map(dict.size());
+    for (size_t i = 0; i < dict.size(); ++i) {
+      const Entry &e = dict.at(i);
+      w.str(e.key);
+      if (e.kind() != MPCOMM_VALUE_TENSOR) {
+        write_small(w, e.value);
+        continue;
+      }
+      const TensorValue &t = std::get<TensorValue>(e.value);
+      w.tensor(t.dtype, t.shape.data(), t.shape.size(), host::on_cuda_device(t.tensor),
+               slices ? slices[i] : 1);
     }
-    const TensorValue &t = std::get<TensorValue>(e.value);
-    w.tensor(t.dtype, t.shape.data(), t.shape.size(), host::on_cuda_device(t.tensor),
-             slices ? slices[i] : 1);
+    return w.length();
+  } catch (const mpcomm::Exception &e) {  // a value beyond MessagePack's 2^32-1
+    throw Error(e.status(), concat("tensor dict metadata: ", e.what()));
   }
-  return w.length();
 }
 
 bool DecodedMetadata::same_shape(const TensorMetaView &t, const std::vector<int64_t> &shape) const {
@@ -382,43 +221,48 @@ bool DecodedMetadata::same_shape(const TensorMetaView &t, const std::vector<int6
 }
 
 void DecodedMetadata::decode(const void *data, size_t len) {
-  items_.clear();
-  extents_.clear();
-  if (data == nullptr && len > 0) malformed("no bytes");
-  static const unsigned char nothing = 0;
-  MetaReader r(data ? static_cast<const unsigned char *>(data) : &nothing, len);
-  const Head top = r.next();
-  if (top.type != Type::Map) malformed("the message is a ", type_name(top.type), ", not a map");
-  if (top.n != 3) malformed("the message has ", top.n, " fields, not 3");
-  bool format = false, version = false, items = false;
-  bool format_ok = false, version_ok = false;
-  for (int k = 0; k < 3; ++k) {
-    const Head key = r.next();
-    r.skip_items(key, 1);
-    const Head value = r.next();
-    if (key.is("mpcomm") && !format) {
-      format = true;
-      format_ok = value.is(kFormat);
-    } else if (key.is("version") && !version) {
-      version = true;
-      version_ok = value.type == Type::Int && value.i == kVersion;
-    } else if (key.is("items") && !items) {
-      items = true;
-      if (value.type != Type::Map) malformed("field 'items' is not a map");
-      decode_items(r, static_cast<size_t>(value.n));
-      continue;
+  // The reader's failures are the C++ API's Exception: this library's Error with its status.
+  try {
+    items_.clear();
+    extents_.clear();
+    if (data == nullptr && len > 0) malformed("no bytes");
+    static const unsigned char nothing = 0;
+    MetaReader r(data ? static_cast<const unsigned char *>(data) : &nothing, len);
+    const Head top = r.next();
+    if (top.type != Type::Map) malformed("the message is a ", type_name(top.type), ", not a map");
+    if (top.n != 3) malformed("the message has ", top.n, " fields, not 3");
+    bool format = false, version = false, items = false;
+    bool format_ok = false, version_ok = false;
+    for (int k = 0; k < 3; ++k) {
+      const Head key = r.next();
+      r.skip_items(key, 1);
+      const Head value = r.next();
+      if (key.is("mpcomm") && !format) {
+        format = true;
+        format_ok = value.is(kFormat);
+      } else if (key.is("version") && !version) {
+        version = true;
+        version_ok = value.type == Type::Int && value.i == kVersion;
+      } else if (key.is("items") && !items) {
+        items = true;
+        if (value.type != Type::Map) malformed("field 'items' is not a map");
+        decode_items(r, static_cast<size_t>(value.n));
+        continue;
+      }
+      r.skip_items(value, 1);
     }
-    r.skip_items(value, 1);
+    if (!r.at_end()) r.fail("trailing bytes after the value");
+    const bool seen[3] = {format, version, items};
+    static const char *const kFields[3] = {"mpcomm", "version", "items"};
+    for (int k = 0; k < 3; ++k)
+      if (!seen[k]) malformed("the message has no field '", kFields[k], "'");
+    if (!format_ok)
+      malformed("the message is not a tensor dict (field 'mpcomm' is not \"tensor_dict\")");
+    if (!version_ok) malformed("the message is not of version ", kVersion);
+    check_unique_keys();
+  } catch (const mpcomm::Exception &e) {
+    throw Error(e.status(), e.what());
   }
-  if (!r.at_end()) r.fail("trailing bytes after the value");
-  const bool seen[3] = {format, version, items};
-  static const char *const kFields[3] = {"mpcomm", "version", "items"};
-  for (int k = 0; k < 3; ++k)
-    if (!seen[k]) malformed("the message has no field '", kFields[k], "'");
-  if (!format_ok)
-    malformed("the message is not a tensor dict (field 'mpcomm' is not \"tensor_dict\")");
-  if (!version_ok) malformed("the message is not of version ", kVersion);
-  check_unique_keys();
 }
 
 void DecodedMetadata::decode_items(MetaReader &r, size_t count) {
