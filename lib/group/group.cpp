@@ -205,6 +205,15 @@ extern "C" mpcomm_status_t mpcomm_group_comm(mpcomm_group_t group, MPI_Comm *com
   });
 }
 
+extern "C" mpcomm_status_t mpcomm_group_comm_f(mpcomm_group_t group, MPI_Fint *comm) {
+  return mpcomm::c_boundary("mpcomm_group_comm_f", [&] {
+    auto &g = mpcomm::group_ref(group);
+    mpcomm::require_not_null(comm, "comm");
+    mpcomm::require_mpi_running();
+    *comm = MPI_Comm_c2f(g.comm());
+  });
+}
+
 extern "C" mpcomm_status_t mpcomm_group_ranks(mpcomm_group_t group, int *ranks, size_t capacity) {
   return mpcomm::c_boundary("mpcomm_group_ranks", [&] {
     auto &g = mpcomm::group_ref(group);

@@ -131,47 +131,67 @@ extern "C" mpcomm_status_t mpcomm_group_from_comm_f(MPI_Fint comm, mpcomm_group_
   });
 }
 
+namespace mpcomm {
+namespace {
+
+// mpcomm_group_from_ranks and mpcomm_group_from_ranks_f, once *group is cleared and parent
+// checked.
+void group_from_ranks(MPI_Comm parent, const int *ranks, int n, mpcomm_group_t *group) {
+  require_not_null(ranks, "ranks");
+  require_arg(n >= 1, "n must be >= 1, got ", n);
+  int inter = 0;
+  MPCOMM_MPI_CHECK(MPI_Comm_test_inter(parent, &inter));
+  require_arg(!inter, "parent must be an intracommunicator, got an intercommunicator");
+  int parent_size = 0, my_rank = 0;
+  MPCOMM_MPI_CHECK(MPI_Comm_size(parent, &parent_size));
+  MPCOMM_MPI_CHECK(MPI_Comm_rank(parent, &my_rank));
+  std::vector<bool> seen(static_cast<size_t>(parent_size), false);
+  for (int i = 0; i < n; ++i) {
+    require_arg(ranks[i] >= 0 && ranks[i] < parent_size, "ranks[", i, "] = ", ranks[i],
+                " is out of range for a parent of size ", parent_size);
+    require_arg(!seen[static_cast<size_t>(ranks[i])], "ranks[", i, "] = ", ranks[i],
+                " appears twice");
+    seen[static_cast<size_t>(ranks[i])] = true;
+  }
+  require_arg(seen[static_cast<size_t>(my_rank)], "the calling process (parent rank ", my_rank,
+              ") is not in ranks: only the members call mpcomm_group_from_ranks");
+
+  if (n > 1) meet_members(parent, ranks, n, my_rank, default_object_timeout());
+
+  MPI_Group parent_group = MPI_GROUP_NULL, members = MPI_GROUP_NULL;
+  MPCOMM_MPI_CHECK(MPI_Comm_group(parent, &parent_group));
+  int rc = MPI_Group_incl(parent_group, n, ranks, &members);
+  MPI_Group_free(&parent_group);
+  mpi_check(rc, "MPI_Group_incl");
+  MPI_Comm made = MPI_COMM_NULL;
+  rc = MPI_Comm_create_group(parent, members, kTagCreate, &made);
+  MPI_Group_free(&members);
+  mpi_check(rc, "MPI_Comm_create_group");
+  std::unique_ptr<mpcomm_group_s> g(adopt_communicator(made));
+  if (spans_world(*g)) learn_node_local_rank(g->comm());
+  *group = g.release();
+}
+
+}  // namespace
+}  // namespace mpcomm
+
 extern "C" mpcomm_status_t mpcomm_group_from_ranks(MPI_Comm parent, const int *ranks, int n,
                                                    mpcomm_group_t *group) {
   return mpcomm::c_boundary("mpcomm_group_from_ranks", [&] {
-    using namespace mpcomm;
-    require_not_null(group, "group");
+    mpcomm::require_not_null(group, "group");
     *group = nullptr;
-    require_mpi_running();
-    require_arg(parent != MPI_COMM_NULL, "parent must not be MPI_COMM_NULL");
-    require_not_null(ranks, "ranks");
-    require_arg(n >= 1, "n must be >= 1, got ", n);
-    int inter = 0;
-    MPCOMM_MPI_CHECK(MPI_Comm_test_inter(parent, &inter));
-    require_arg(!inter, "parent must be an intracommunicator, got an intercommunicator");
-    int parent_size = 0, my_rank = 0;
-    MPCOMM_MPI_CHECK(MPI_Comm_size(parent, &parent_size));
-    MPCOMM_MPI_CHECK(MPI_Comm_rank(parent, &my_rank));
-    std::vector<bool> seen(static_cast<size_t>(parent_size), false);
-    for (int i = 0; i < n; ++i) {
-      require_arg(ranks[i] >= 0 && ranks[i] < parent_size, "ranks[", i, "] = ", ranks[i],
-                  " is out of range for a parent of size ", parent_size);
-      require_arg(!seen[static_cast<size_t>(ranks[i])], "ranks[", i, "] = ", ranks[i],
-                  " appears twice");
-      seen[static_cast<size_t>(ranks[i])] = true;
-    }
-    require_arg(seen[static_cast<size_t>(my_rank)], "the calling process (parent rank ", my_rank,
-                ") is not in ranks: only the members call mpcomm_group_from_ranks");
+    mpcomm::require_mpi_running();
+    mpcomm::require_arg(parent != MPI_COMM_NULL, "parent must not be MPI_COMM_NULL");
+    mpcomm::group_from_ranks(parent, ranks, n, group);
+  });
+}
 
-    if (n > 1) meet_members(parent, ranks, n, my_rank, default_object_timeout());
-
-    MPI_Group parent_group = MPI_GROUP_NULL, members = MPI_GROUP_NULL;
-    MPCOMM_MPI_CHECK(MPI_Comm_group(parent, &parent_group));
-    int rc = MPI_Group_incl(parent_group, n, ranks, &members);
-    MPI_Group_free(&parent_group);
-    mpi_check(rc, "MPI_Group_incl");
-    MPI_Comm made = MPI_COMM_NULL;
-    rc = MPI_Comm_create_group(parent, members, kTagCreate, &made);
-    MPI_Group_free(&members);
-    mpi_check(rc, "MPI_Comm_create_group");
-    std::unique_ptr<mpcomm_group_s> g(adopt_communicator(made));
-    if (spans_world(*g)) learn_node_local_rank(g->comm());
-    *group = g.release();
+extern "C" mpcomm_status_t mpcomm_group_from_ranks_f(MPI_Fint parent, const int *ranks, int n,
+                                                     mpcomm_group_t *group) {
+  return mpcomm::c_boundary("mpcomm_group_from_ranks_f", [&] {
+    mpcomm::require_not_null(group, "group");
+    *group = nullptr;
+    mpcomm::group_from_ranks(mpcomm::comm_from_fortran(parent, "parent"), ranks, n, group);
   });
 }
 
