@@ -19,6 +19,7 @@ AC_DEFUN([_MPCOMM_PROG_FC], [
   AC_ARG_VAR([MPIFC], [MPI Fortran compiler wrapper (FC defaults to it)])
   mpcomm_fortran=no
   mpcomm_fortran_why=
+  mpcomm_fc_f90=
   AS_IF([test "x$enable_fortran" != xno && test -z "$FC"],
         [AC_PATH_PROGS([MPIFC], [mpif90 mpifort])
          AS_IF([test -n "$MPIFC"], [FC=$MPIFC])])
@@ -38,7 +39,12 @@ AC_DEFUN([MPCOMM_CHECK_FORTRAN], [
         [test "$mpcomm_fc_works" != yes || test -z "$FC" || test "x$FC" = xno],
         [mpcomm_fortran_why="no working Fortran compiler (Debian: apt-get install gfortran libopenmpi-dev)"],
         [AC_LANG_PUSH([Fortran])
-         AC_FC_SRCEXT([F90])
+         AC_FC_SRCEXT([F90], [mpcomm_fc_f90=yes], [mpcomm_fc_f90=no])
+         AC_LANG_POP([Fortran])])
+  AS_IF([test "x$mpcomm_fc_f90" = xno],
+        [mpcomm_fortran_why="$FC does not compile .F90 files (no working Fortran compiler?)"])
+  AS_IF([test "x$mpcomm_fc_f90" = xyes],
+        [AC_LANG_PUSH([Fortran])
          AC_FC_MODULE_FLAG([], [FC_MODINC=-I])
          AC_FC_MODULE_OUTPUT_FLAG([], [FC_MODOUT=-J])
          AC_MSG_CHECKING([whether $FC builds an mpi_f08 program with assumed-type, assumed-rank arguments])
@@ -70,6 +76,8 @@ end program
          AC_LANG_POP([Fortran])])
   AS_IF([test "x$enable_fortran" = xyes && test "$mpcomm_fortran" != yes],
         [AC_MSG_ERROR([--enable-fortran: $mpcomm_fortran_why])])
+  # Without the module, libtool configures no Fortran either.
+  AS_IF([test "$mpcomm_fortran" != yes], [FC=no])
   AC_SUBST([FC_MODINC])
   AC_SUBST([FC_MODOUT])
   AS_IF([test "$mpcomm_fortran" = yes],
