@@ -18,3 +18,15 @@ TESTS += $(EXAMPLES:=.1.mpi) $(EXAMPLES:=.2.mpi) $(EXAMPLES:=.4.mpi)
 CLEANFILES += $(EXAMPLES:=.1.mpi) $(EXAMPLES:=.2.mpi) $(EXAMPLES:=.4.mpi)
 exampledir = $(docdir)/examples
 dist_example_DATA = examples/c_state_allreduce.c
+# The MLP in Fortran (use mpcomm), checked against one process, at 1, 2 and 4 ranks.
+EXTRA_DIST += examples/tp_pp_mlp_f08.f90
+if BUILD_FORTRAN
+FORTRAN_EXAMPLES = examples/tp_pp_mlp_f08
+examples_tp_pp_mlp_f08_SOURCES = examples/tp_pp_mlp_f08.f90
+examples_tp_pp_mlp_f08_LDADD = libmpcomm_f.la libmpcomm.la
+examples/tp_pp_mlp_f08.$(OBJEXT): libmpcomm_f.la
+check_PROGRAMS += $(FORTRAN_EXAMPLES)
+TESTS += $(FORTRAN_EXAMPLES:=.1.mpi) $(FORTRAN_EXAMPLES:=.2.mpi) $(FORTRAN_EXAMPLES:=.4.mpi)
+CLEANFILES += $(FORTRAN_EXAMPLES:=.1.mpi) $(FORTRAN_EXAMPLES:=.2.mpi) $(FORTRAN_EXAMPLES:=.4.mpi)
+dist_example_DATA += examples/tp_pp_mlp_f08.f90
+endif

@@ -252,6 +252,9 @@ MPCOMM_API mpcomm_status_t mpcomm_group_from_comm_f(MPI_Fint comm, mpcomm_group_
  * the same list. */
 MPCOMM_API mpcomm_status_t mpcomm_group_from_ranks(MPI_Comm parent, const int *ranks, int n,
                                                    mpcomm_group_t *group);
+/* mpcomm_group_from_ranks with a Fortran handle for parent. */
+MPCOMM_API mpcomm_status_t mpcomm_group_from_ranks_f(MPI_Fint parent, const int *ranks, int n,
+                                                     mpcomm_group_t *group);
 /* Frees the group and sets *group = NULL; NULL or *group == NULL is a no-op. */
 MPCOMM_API mpcomm_status_t mpcomm_group_free(mpcomm_group_t *group);
 /* info->struct_size must be set (at least the size of version 1 of the struct). */
@@ -261,6 +264,8 @@ MPCOMM_API mpcomm_status_t mpcomm_group_info(mpcomm_group_t group, mpcomm_group_
  * on it are allowed between mpcomm calls on the group, not during one (from another thread),
  * with no wildcard receives; MPI_Comm_dup it for traffic independent of the group. Local. */
 MPCOMM_API mpcomm_status_t mpcomm_group_comm(mpcomm_group_t group, MPI_Comm *comm);
+/* mpcomm_group_comm as a Fortran handle (MPI_Comm_c2f; mpi_f08: comm%MPI_VAL), same rules. */
+MPCOMM_API mpcomm_status_t mpcomm_group_comm_f(mpcomm_group_t group, MPI_Fint *comm);
 /* The global ranks of the members in group order; capacity is the number of ints at ranks. */
 MPCOMM_API mpcomm_status_t mpcomm_group_ranks(mpcomm_group_t group, int *ranks, size_t capacity);
 /* Timeout of the group's object calls in seconds; seconds <= 0 restores MPCOMM_TIMEOUT. */

@@ -514,6 +514,12 @@ class Group {
     check(mpcomm_group_from_ranks(parent, ranks.data(), static_cast<int>(ranks.size()), &g));
     return Group(g);
   }
+  // The same, for a parent given as a Fortran handle (MPI_Comm_c2f).
+  static Group from_ranks_f(MPI_Fint parent, const std::vector<int> &ranks) {
+    mpcomm_group_t g = nullptr;
+    check(mpcomm_group_from_ranks_f(parent, ranks.data(), static_cast<int>(ranks.size()), &g));
+    return Group(g);
+  }
   ~Group() { reset(); }
   Group(Group &&other) noexcept : g_(other.g_), owned_(other.owned_) { other.g_ = nullptr; }
   Group &operator=(Group &&other) noexcept {
@@ -553,6 +559,12 @@ class Group {
   MPI_Comm comm() const {
     MPI_Comm c = MPI_COMM_NULL;
     check(mpcomm_group_comm(g_, &c));
+    return c;
+  }
+  // The same communicator as a Fortran handle (MPI_Comm_c2f).
+  MPI_Fint comm_f() const {
+    MPI_Fint c = 0;
+    check(mpcomm_group_comm_f(g_, &c));
     return c;
   }
   std::vector<int> ranks() const {

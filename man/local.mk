@@ -99,6 +99,8 @@ dist_man_MANS += \
 	%reldir%/man3/mpcomm_parallel_config_init.3 \
 	%reldir%/man3/mpcomm_group_comm.3 \
 	%reldir%/man3/mpcomm_group_from_comm_f.3 \
+	%reldir%/man3/mpcomm_group_comm_f.3 \
+	%reldir%/man3/mpcomm_group_from_ranks_f.3 \
 	%reldir%/man3/mpcomm_state_create_f.3
 
 # The alias pages (a single .so line) are installed as symbolic links to the page they name:

@@ -52,6 +52,7 @@ include $(srcdir)/test/c/local.mk
 include $(srcdir)/test/gpu/local.mk
 include $(srcdir)/test/tools/local.mk
 include $(srcdir)/test/slurm/local.mk
+include $(srcdir)/test/fortran/local.mk
 
 if HAVE_GTEST
 check_PROGRAMS += $(UNIT_TESTS) $(MPI_TESTS) $(GPU_TESTS)

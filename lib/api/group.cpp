@@ -41,6 +41,18 @@ extern "C" mpcomm_status_t mpcomm_group_from_ranks(MPI_Comm parent, const int *r
   });
 }
 
+extern "C" mpcomm_status_t mpcomm_group_from_ranks_f(MPI_Fint parent, const int *ranks, int n,
+                                                     mpcomm_group_t *group) {
+  return entry("mpcomm_group_from_ranks_f", kMpi, [&] {
+    mpcomm::require_not_null(group, "group");
+    *group = nullptr;
+    const MPI_Comm c = mpcomm::comm_from_fortran(parent, "parent");
+    mpcomm::require_not_null(ranks, "ranks");
+    mpcomm::require_arg(n >= 1, "n must be >= 1, got ", n);
+    *group = mpcomm::group_from_ranks(c, ranks, n);
+  });
+}
+
 extern "C" mpcomm_status_t mpcomm_group_free(mpcomm_group_t *group) {
   // Works on a broken group and after MPI_Finalize: freeing never waits for a peer.
   return entry("mpcomm_group_free", kNothing, [&] {
@@ -80,6 +92,13 @@ extern "C" mpcomm_status_t mpcomm_group_comm(mpcomm_group_t group, MPI_Comm *com
   return entry("mpcomm_group_comm", kNothing, group, [&](mpcomm_group_s &g) {
     mpcomm::require_not_null(comm, "comm");
     *comm = g.comm();
+  });
+}
+
+extern "C" mpcomm_status_t mpcomm_group_comm_f(mpcomm_group_t group, MPI_Fint *comm) {
+  return entry("mpcomm_group_comm_f", kMpi, group, [&](mpcomm_group_s &g) {
+    mpcomm::require_not_null(comm, "comm");
+    *comm = MPI_Comm_c2f(g.comm());
   });
 }
 

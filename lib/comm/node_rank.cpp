@@ -51,24 +51,27 @@ void learn_node_local_rank(MPI_Comm comm_spanning_world) {
   exact_rank.store(node_rank);
 }
 
-int node_local_rank_in(MPI_Comm origin) {
+bool spans_world(MPI_Comm comm) {
   int world_size = 0, size = 0;
   MPI_Comm_size(MPI_COMM_WORLD, &world_size);
-  MPCOMM_MPI_CHECK(MPI_Comm_size(origin, &size));
-  if (size == world_size) {
-    // The same size as the world: it spans the world when its group translates onto it.
-    MPI_Group group = MPI_GROUP_NULL, world = MPI_GROUP_NULL;
-    int result = MPI_UNEQUAL;
-    MPCOMM_MPI_CHECK(MPI_Comm_group(origin, &group));
-    MPI_Comm_group(MPI_COMM_WORLD, &world);
-    const int rc = MPI_Group_compare(group, world, &result);
-    MPI_Group_free(&group);
-    MPI_Group_free(&world);
-    mpi_check(rc, "MPI_Group_compare");
-    if (result != MPI_UNEQUAL) {
-      learn_node_local_rank(origin);
-      return node_local_rank();
-    }
+  MPCOMM_MPI_CHECK(MPI_Comm_size(comm, &size));
+  if (size != world_size) return false;
+  // The same size as the world: it spans the world when its group translates onto it.
+  MPI_Group group = MPI_GROUP_NULL, world = MPI_GROUP_NULL;
+  int result = MPI_UNEQUAL;
+  MPCOMM_MPI_CHECK(MPI_Comm_group(comm, &group));
+  MPI_Comm_group(MPI_COMM_WORLD, &world);
+  const int rc = MPI_Group_compare(group, world, &result);
+  MPI_Group_free(&group);
+  MPI_Group_free(&world);
+  mpi_check(rc, "MPI_Group_compare");
+  return result != MPI_UNEQUAL;
+}
+
+int node_local_rank_in(MPI_Comm origin) {
+  if (spans_world(origin)) {
+    learn_node_local_rank(origin);
+    return node_local_rank();
   }
   int rank = 0, local = 0;
   MPCOMM_MPI_CHECK(MPI_Comm_rank(origin, &rank));

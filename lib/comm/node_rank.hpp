@@ -22,4 +22,7 @@ void learn_node_local_rank(MPI_Comm comm_spanning_world);
 // arrived); the same on every launcher.
 int node_local_rank_in(MPI_Comm origin);
 
+// Whether comm holds exactly the processes of MPI_COMM_WORLD. Local.
+bool spans_world(MPI_Comm comm);
+
 }  // namespace mpcomm

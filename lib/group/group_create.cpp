@@ -139,9 +139,17 @@ mpcomm_group_t group_from_ranks(MPI_Comm parent, const int *ranks, int n) {
   rc = MPI_Comm_create_group(parent, members, kTagCreate, &made);
   MPI_Group_free(&members);
   mpi_check(rc, "MPI_Comm_create_group");
-  // Only the members call, so the parent cannot be split: the process's own node-local rank
-  // (exact once a world-spanning group or state was made, else the launcher's).
-  return adopt_communicator(made, node_local_rank());
+  // Only the members call, so the parent cannot be split: a group of the whole world learns the
+  // process's node-local rank; another takes it as known (exact once a world-spanning group or
+  // state was made, else the launcher's).
+  int local_rank = node_local_rank();
+  try {
+    if (spans_world(made)) local_rank = node_local_rank_in(made);
+  } catch (...) {
+    MPI_Comm_free(&made);
+    throw;
+  }
+  return adopt_communicator(made, local_rank);
 }
 
 }  // namespace mpcomm

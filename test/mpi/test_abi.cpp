@@ -278,6 +278,61 @@ TEST(FortranHandles, StateCreateF) {
                  MPCOMM_ERR_INVALID_ARGUMENT, {"mpcomm_state_create_f: state must not be NULL"});
 }
 
+TEST(FortranHandles, GroupCommF) {
+  // The handle is the group's own communicator: MPI_Comm_f2c gives back mpcomm_group_comm's.
+  GroupHolder world;
+  ASSERT_EQ(mpcomm_group_from_comm(MPI_COMM_WORLD, &world.g), MPCOMM_SUCCESS) << last_error();
+  MPI_Fint f = -1;
+  ASSERT_EQ(mpcomm_group_comm_f(world.g, &f), MPCOMM_SUCCESS) << last_error();
+  MPI_Comm c = MPI_COMM_NULL;
+  ASSERT_EQ(mpcomm_group_comm(world.g, &c), MPCOMM_SUCCESS);
+  EXPECT_EQ(MPI_Comm_f2c(f), c);
+  EXPECT_NE(f, MPI_Comm_c2f(MPI_COMM_WORLD));  // a duplicate, not the caller's
+  expect_own_allreduce_works(world.g);
+
+  f = 7;
+  expect_failure(mpcomm_group_comm_f(nullptr, &f), MPCOMM_ERR_INVALID_ARGUMENT,
+                 {"mpcomm_group_comm_f: group must not be NULL"});
+  EXPECT_EQ(f, 7);  // untouched on failure
+  expect_failure(mpcomm_group_comm_f(world.g, nullptr), MPCOMM_ERR_INVALID_ARGUMENT,
+                 {"mpcomm_group_comm_f: comm must not be NULL"});
+}
+
+TEST(FortranHandles, GroupFromRanksF) {
+  // The even world ranks, in reverse order, from the world's Fortran handle.
+  std::vector<int> evens;
+  for (int r = world_size() - 1; r >= 0; --r)
+    if (r % 2 == 0) evens.push_back(r);
+  if (world_rank() % 2 == 0) {
+    GroupHolder g;
+    ASSERT_EQ(mpcomm_group_from_ranks_f(MPI_Comm_c2f(MPI_COMM_WORLD), evens.data(),
+                                        static_cast<int>(evens.size()), &g.g),
+              MPCOMM_SUCCESS)
+        << last_error();
+    std::vector<int> members(evens.size());
+    ASSERT_EQ(mpcomm_group_ranks(g.g, members.data(), members.size()), MPCOMM_SUCCESS);
+    EXPECT_EQ(members, evens);
+    expect_own_allreduce_works(g.g);
+  }
+
+  mpcomm_group_t bad = reinterpret_cast<mpcomm_group_t>(&evens);
+  const int self = world_rank();
+  expect_failure(
+      mpcomm_group_from_ranks_f(-3, &self, 1, &bad), MPCOMM_ERR_INVALID_ARGUMENT,
+      {"mpcomm_group_from_ranks_f: parent is not a Fortran communicator handle, got -3"});
+  EXPECT_EQ(bad, nullptr);
+  expect_failure(mpcomm_group_from_ranks_f(MPI_Comm_c2f(MPI_COMM_WORLD), &self, 0, &bad),
+                 MPCOMM_ERR_INVALID_ARGUMENT, {"mpcomm_group_from_ranks_f: n must be >= 1, got 0"});
+  expect_failure(mpcomm_group_from_ranks_f(MPI_Comm_c2f(MPI_COMM_WORLD), &self, 1, nullptr),
+                 MPCOMM_ERR_INVALID_ARGUMENT,
+                 {"mpcomm_group_from_ranks_f: group must not be NULL"});
+
+  // The C++ methods over them.
+  mpcomm::Group cpp = mpcomm::Group::from_ranks_f(MPI_Comm_c2f(MPI_COMM_SELF), {0});
+  EXPECT_EQ(cpp.size(), 1);
+  EXPECT_EQ(MPI_Comm_f2c(cpp.comm_f()), cpp.comm());
+}
+
 TEST(CppApi, AbiAdditions) {
   const mpcomm_parallel_config_t macro = MPCOMM_PARALLEL_CONFIG_INIT;
   mpcomm_parallel_config_t cfg = mpcomm::parallel_config();

@@ -2,7 +2,8 @@
 # slurm-cluster.sh: mpcomm under Slurm. Brings up a private one-node Slurm cluster (munged,
 # slurmctld and slurmd on localhost, with a generated slurm.conf, key, state and logs in one
 # temporary directory) and runs, as a user would:
-#   - srun -n 4 --mpi=pmix of the C example, the MLP demo (MATCH) and an MPI test program;
+#   - srun -n 4 --mpi=pmix of the C example, the MLP demo (MATCH) and an MPI test program, and
+#     where Fortran is built, of the Fortran MLP (MATCH) and the Fortran module's test;
 #   - the sbatch job script examples/slurm/tp_pp_mlp.sbatch, waited for: its output and exit
 #     code, also for a job that must fail;
 #   - salloc -n 4 mpirun of the MLP demo;
@@ -100,8 +101,9 @@ teardown() {
   fi
   rm -rf "$dir"
   echo "# mpcomm-test: passed=$passed failed=$failed skipped=0"
-  test "$failed" -eq 0
-  exit
+  # (A bare exit in the EXIT trap keeps the status the script had; a failure must fail.)
+  test "$failed" -eq 0 && exit 0
+  exit 1
 }
 passed=0
 failed=0
@@ -263,6 +265,29 @@ if run 0 "srun --mpi=pmix MPI test" srun -n 4 --mpi=pmix "$mpi_test"; then
   else
     fail "srun --mpi=pmix MPI test: no summary"
   fi
+fi
+# Fortran (use mpcomm), where it is built: the MLP and the module's test.
+f_mlp=$builddir/examples/tp_pp_mlp_f08
+f_test=$builddir/test/fortran/test_f08
+if test -x "$f_mlp" && test -x "$f_test"; then
+  if run 0 "srun --mpi=pmix Fortran MLP" srun -n 4 --mpi=pmix "$f_mlp" --tp 2 --pp 2; then
+    if grep -q '^MATCH$' "$dir/out" && grep -q '^rank 3: ' "$dir/out"; then
+      ok "srun -n 4 --mpi=pmix examples/tp_pp_mlp_f08 --tp 2 --pp 2: MATCH"
+    else
+      fail "srun --mpi=pmix Fortran MLP: no MATCH on 4 ranks"
+    fi
+  fi
+  # (Its group_join test needs mpirun: MPI_Comm_accept under srun fails in Open MPI.)
+  if run 0 "srun --mpi=pmix Fortran test" srun -n 4 --mpi=pmix \
+    --export=ALL,MPCOMM_TEST_NO_JOIN=1 "$f_test"; then
+    if grep -q '^# mpcomm-test: passed=[1-9][0-9]* failed=0' "$dir/out"; then
+      ok "srun -n 4 --mpi=pmix test/fortran/test_f08: $(grep '^# mpcomm-test' "$dir/out")"
+    else
+      fail "srun --mpi=pmix Fortran test: no summary"
+    fi
+  fi
+else
+  echo "(built without Fortran: the Fortran programs are not run under srun)"
 fi
 
 # The example job script, as sbatch runs it; sbatch --wait exits with the job's exit code.
