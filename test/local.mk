@@ -268,3 +268,7 @@ test_mpi_test_abi_LDADD = $(MPI_LDADD)
 # The installed library: libmpcomm.so exports exactly the functions of mpcomm.h (nm -D).
 TESTS += test/tools/exports.sh
 EXTRA_DIST += test/tools/exports.sh
+# mpcomm_group_join under attack: foreign, malformed and unproven hellos, idle connections.
+MPI_TESTS += test/mpi/test_join_attacks
+test_mpi_test_join_attacks_SOURCES = test/mpi/test_join_attacks.cpp test/mpi/group_test_util.hpp
+test_mpi_test_join_attacks_LDADD = $(MPI_LDADD)

@@ -1,4 +1,5 @@
 // mpcomm_group_join: a group of processes launched separately, met at host:port.
+#include "core/env.hpp"
 #include "core/error.hpp"
 #include "group/group.hpp"
 #include "group/rendezvous.hpp"
@@ -11,7 +12,8 @@ extern "C" mpcomm_status_t mpcomm_group_join(const char *host, int port, int ran
     mpcomm::require_not_null(host, "host");
     // 0 or less: MPCOMM_TIMEOUT, as for every timeout argument (NaN is refused below).
     const double seconds = timeout_s <= 0 ? mpcomm::default_object_timeout() : timeout_s;
-    mpcomm::rendezvous::Request request{host, port, rank, world_size, seconds};
+    mpcomm::rendezvous::Request request{
+        host, port, rank, world_size, seconds, mpcomm::env::raw("MPCOMM_JOIN_TOKEN").value_or("")};
     *group = mpcomm::adopt_communicator(mpcomm::rendezvous::join(request));
   });
 }
