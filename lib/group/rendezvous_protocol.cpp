@@ -90,6 +90,8 @@ std::optional<Challenge> decode_challenge(const uint8_t *bytes, size_t n) {
 }
 
 bool could_be_hello(const uint8_t *bytes, size_t n) {
+  // Nothing received yet (bytes may be NULL then: memcmp must not see it) could still be one.
+  if (n == 0) return true;
   return std::memcmp(bytes, kHelloMagic, std::min<size_t>(n, 8)) == 0;
 }
 

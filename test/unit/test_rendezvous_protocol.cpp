@@ -40,6 +40,16 @@ TEST(RendezvousProtocol, StrangersBytesAreRecognisedEarly) {
   EXPECT_FALSE(could_be_hello(bytes.data(), 4));
 }
 
+// Found by fuzz_rendezvous: no bytes at NULL went to memcmp (undefined behaviour, which the
+// sanitizer build's UBSan stops at). Every decoder takes NULL with a length of 0.
+TEST(RendezvousProtocol, NoBytesAtNullAreNotAMessage) {
+  EXPECT_TRUE(could_be_hello(nullptr, 0));
+  EXPECT_FALSE(decode_hello(nullptr, 0).has_value());
+  EXPECT_FALSE(decode_verdict(nullptr, 0).has_value());
+  EXPECT_FALSE(decode_challenge(nullptr, 0).has_value());
+  EXPECT_FALSE(decode_port_header(nullptr, 0, 100).has_value());
+}
+
 TEST(RendezvousProtocol, MalformedHellosDecodeToNothing) {
   Hello h;
   h.launch = "job";
