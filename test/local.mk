@@ -39,7 +39,8 @@ test_common_libnodlclose_la_SOURCES = test/common/no_dlclose.c
 test_common_libnodlclose_la_CFLAGS = -O1
 test_common_libnodlclose_la_LDFLAGS = -module -avoid-version -shared -rpath /nowhere
 AM_TESTS_ENVIRONMENT += MPCOMM_TEST_PRELOAD=$(abs_top_builddir)/test/common/.libs/libnodlclose.so; \
-	export MPCOMM_TEST_PRELOAD; ASAN_OPTIONS=verify_asan_link_order=0:fast_unwind_on_malloc=0; export ASAN_OPTIONS;
+	export MPCOMM_TEST_PRELOAD; ASAN_OPTIONS=verify_asan_link_order=0:fast_unwind_on_malloc=0; export ASAN_OPTIONS; \
+	MPCOMM_TEST_TIME_SCALE=$${MPCOMM_TEST_TIME_SCALE:-4}; export MPCOMM_TEST_TIME_SCALE;
 endif
 EXTRA_DIST += test/common/no_dlclose.c test/lsan.supp
 
@@ -53,6 +54,8 @@ include $(srcdir)/test/gpu/local.mk
 include $(srcdir)/test/tools/local.mk
 include $(srcdir)/test/slurm/local.mk
 include $(srcdir)/test/fortran/local.mk
+include $(srcdir)/test/soak/local.mk
+include $(srcdir)/test/fuzz/local.mk
 
 if HAVE_GTEST
 check_PROGRAMS += $(UNIT_TESTS) $(MPI_TESTS) $(GPU_TESTS)

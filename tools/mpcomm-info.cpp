@@ -402,7 +402,9 @@ int print_env(bool json, bool print) {
   int status = 0;
   std::string text, objects;
   for (const auto &v : mpcomm::env::variables()) {
-    const auto s = mpcomm::env::setting(v);
+    auto s = mpcomm::env::setting(v);
+    // A secret is never printed: only whether it is set.
+    if (std::string(v.name) == "MPCOMM_JOIN_TOKEN" && !s.value.empty()) s.value = "(hidden)";
     if (!s.error.empty()) status = 1;
     const char *source = s.from_environment ? "environment" : "default";
     objects += std::string(objects.empty() ? "" : ", ") + "{\"name\": " + json_string(v.name) +

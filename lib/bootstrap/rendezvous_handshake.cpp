@@ -13,6 +13,7 @@
 #include <optional>
 
 #include "core/error.hpp"
+#include "core/hmac.hpp"
 #include "core/log.hpp"
 #include "core/status.hpp"
 
@@ -22,8 +23,9 @@ namespace {
 
 // A connection must send its whole hello within this time, or it is a stranger.
 constexpr double kHelloSeconds = 10.0;
-// Connections that have not introduced themselves yet; more are closed at once.
-constexpr size_t kMaxNewcomers = 256;
+// At most this many connections are accepted between two reads of the hellos, so that a flood
+// of connections cannot push out a rank whose hello is already on its way.
+constexpr int kAcceptBatch = 32;
 // A rank waits this long past its own deadline for rank 0's verdict, so that rank 0, which
 // started at about the same time, can tell it why the rendezvous failed.
 constexpr double kVerdictGraceSeconds = 0.5;
@@ -103,12 +105,20 @@ net::Io tell(int fd, const VerdictMessage &message) {
 // A connection that has not sent its whole hello yet.
 struct Newcomer {
   net::UniqueFd fd;
-  std::string from;
+  std::string from;     // address and port
+  std::string address;  // address alone: the per-address limit counts these
   net::PollDeadline deadline;
+  Challenge challenge;
   std::array<uint8_t, kHelloBytes> bytes{};
   size_t received = 0;
   bool finished = false;  // admitted or refused: to be removed from the list
 };
+
+// The address of "host:port" or "[v6]:port" without the port.
+std::string address_of(const std::string &from) {
+  const size_t colon = from.rfind(':');
+  return colon == std::string::npos ? from : from.substr(0, colon);
+}
 
 struct Arrival {
   net::UniqueFd fd;
@@ -123,7 +133,9 @@ class Gathering {
       : request_(request),
         listener_(std::move(listener)),
         endpoint_(endpoint),
-        ranks_(request.world_size) {}
+        ranks_(request.world_size),
+        refusals_(request.world_size),
+        refused_launch_(request.world_size, false) {}
 
   // Runs until every rank arrived; throws at the deadline.
   std::vector<net::UniqueFd> run(const net::PollDeadline &deadline);
@@ -132,10 +144,13 @@ class Gathering {
   void accept_all(const net::PollDeadline &deadline);
   void read_hello(Newcomer &newcomer);
   void admit(Newcomer &newcomer, const Hello &hello);
-  void refuse(Newcomer &newcomer, VerdictMessage message, const std::string &why, bool loud);
+  void refuse(Newcomer &newcomer, VerdictMessage message, const std::string &why, bool loud,
+              uint32_t claimed);
   void drop(Newcomer &newcomer, const std::string &why);
+  void make_room(const std::string &address);
   void tell_everyone(const VerdictMessage &message);
   std::vector<int> missing() const;
+  [[noreturn]] void give_up();
 
   const Request &request_;
   net::UniqueFd listener_;
@@ -144,6 +159,10 @@ class Gathering {
   std::vector<std::optional<Arrival>> ranks_;  // index 0 is this process
   int arrived_ = 0;
   bool told_ = false;  // every arrived rank has had its verdict
+  // Per rank, why the last connection that claimed it was refused (empty: none was), and
+  // whether that was because its launch cannot be connected.
+  std::vector<std::string> refusals_;
+  std::vector<bool> refused_launch_;
 };
 
 std::vector<int> Gathering::missing() const {
@@ -167,34 +186,105 @@ void Gathering::drop(Newcomer &newcomer, const std::string &why) {
 }
 
 void Gathering::refuse(Newcomer &newcomer, VerdictMessage message, const std::string &why,
-                       bool loud) {
+                       bool loud, uint32_t claimed) {
   if (loud)
     log::warn(log::Subsys::Bootstrap, "rendezvous: refused ", newcomer.from, ": ", why);
   else
     log::info(log::Subsys::Bootstrap, "rendezvous: refused ", newcomer.from, ": ", why);
+  // Remembered for the report at the deadline, should the rank never arrive.
+  if (claimed > 0 && claimed < refusals_.size()) {
+    refusals_[claimed] = concat(newcomer.from, ": ", why);
+    refused_launch_[claimed] = message.verdict == Verdict::NeedsServer;
+  }
   tell(newcomer.fd.get(), message);
   newcomer.fd.reset();
   newcomer.finished = true;
 }
 
+// Closes the oldest connections without a whole hello until a new one from address fits under
+// both limits.
+void Gathering::make_room(const std::string &address) {
+  auto pending = [&](bool same_address) {
+    size_t count = 0;
+    for (const auto &n : newcomers_)
+      if (!n.finished && (!same_address || n.address == address)) ++count;
+    return count;
+  };
+  // Closes the oldest connection without a whole hello (of address, or of all), after reading
+  // what it has sent: a hello already on its way is taken, not lost.
+  auto evict_oldest = [&](bool same_address, size_t limit) {
+    for (auto &n : newcomers_) {
+      if (n.finished || (same_address && n.address != address)) continue;
+      read_hello(n);
+      if (!n.finished)
+        drop(n, same_address
+                    ? concat("it was the oldest of ", limit, " connections from ", address,
+                             " without a hello")
+                    : concat("it was the oldest of ", limit, " connections without a hello"));
+      return;
+    }
+  };
+  while (pending(true) >= kMaxNewcomersPerAddress) evict_oldest(true, kMaxNewcomersPerAddress);
+  while (pending(false) >= kMaxNewcomers) evict_oldest(false, kMaxNewcomers);
+}
+
+[[noreturn]] void Gathering::give_up() {
+  auto absent = missing();
+  tell_everyone({Verdict::TimedOut, static_cast<uint32_t>(absent.size()),
+                 static_cast<uint32_t>(absent.front())});
+  std::string refused;
+  bool all_launch = true;
+  for (int r : absent) {
+    all_launch = all_launch && refused_launch_[r];
+    if (!refusals_[r].empty())
+      refused += concat("; rank ", r, " was claimed and refused (", refusals_[r], ")");
+  }
+  std::string text =
+      concat("rank(s) ", rank_list(absent), " of ", request_.world_size, " did not arrive at ",
+             endpoint_, " within ", request_.timeout_s, " s", refused);
+  if (all_launch) throw Error(MPCOMM_ERR_NOT_SUPPORTED, concat(text, ": ", kNeedsServerAdvice));
+  throw Error(MPCOMM_ERR_TIMEOUT, text);
+}
+
 void Gathering::admit(Newcomer &newcomer, const Hello &hello) {
   const auto world = static_cast<uint32_t>(request_.world_size);
+  // Nothing in a hello is believed before it proves the token.
+  if (!request_.token.empty() && !hello_proves_token(newcomer.bytes.data(), newcomer.received,
+                                                     request_.token, newcomer.challenge)) {
+    const bool none =
+        std::all_of(hello.mac.begin(), hello.mac.end(), [](uint8_t b) { return b == 0; });
+    return refuse(newcomer, {Verdict::BadToken, none ? 1u : 0u, 0},
+                  concat("it came as rank ", hello.rank, " ",
+                         none ? "without the join token" : "with a wrong join token"),
+                  true, hello.rank);
+  }
   if (hello.version != kProtocolVersion)
     return refuse(newcomer, {Verdict::WrongVersion, kProtocolVersion, 0},
                   concat("it speaks protocol version ", hello.version, ", not ", kProtocolVersion),
-                  true);
+                  true, 0);
   if (hello.world_size != world)
     return refuse(newcomer, {Verdict::WrongWorldSize, world, 0},
                   concat("it came as rank ", hello.rank, " of world size ", hello.world_size,
                          ", but the world size is ", world),
-                  true);
+                  true, hello.rank);
   if (hello.rank == 0 || hello.rank >= world)
     return refuse(newcomer, {Verdict::RankOutOfRange, world, 0},
-                  concat("it came as rank ", hello.rank, ", not in 1..", world - 1), true);
+                  concat("it came as rank ", hello.rank, ", not in 1..", world - 1), true, 0);
   auto &slot = ranks_[hello.rank];
   if (slot)
     return refuse(newcomer, {Verdict::RankTaken, hello.rank, 0},
-                  concat("rank ", hello.rank, " already arrived from ", slot->from), true);
+                  concat("rank ", hello.rank, " already arrived from ", slot->from), true, 0);
+  // Every admitted set stays one MPI can connect: a hello from a launch that cannot join the
+  // ranks already here is refused alone, and the rank may still come from the right launch.
+  std::vector<Hello> hellos = {local_hello(request_), hello};
+  for (const auto &arrival : ranks_)
+    if (arrival) hellos.push_back(arrival->hello);
+  if (!launches_can_connect(hellos))
+    return refuse(newcomer, {Verdict::NeedsServer, 0, 0},
+                  concat("it came as rank ", hello.rank, " from launch '", hello.launch,
+                         "', which MPI cannot connect to launch '", hellos.front().launch,
+                         "' without an ompi-server"),
+                  true, hello.rank);
   log::info(log::Subsys::Bootstrap, "rendezvous: rank ", hello.rank, " arrived from ",
             newcomer.from);
   slot = Arrival{std::move(newcomer.fd), newcomer.from, hello};
@@ -210,6 +300,16 @@ void Gathering::read_hello(Newcomer &newcomer) {
   newcomer.received += static_cast<size_t>(n);
   if (!could_be_hello(newcomer.bytes.data(), newcomer.received))
     return drop(newcomer, "it sent bytes that are not an mpcomm rendezvous hello");
+  // Another protocol version may send a hello of another length: answer once its version is in.
+  if (newcomer.received >= 12) {
+    const uint8_t *v = newcomer.bytes.data() + 8;
+    const uint32_t version =
+        (uint32_t{v[0]} << 24) | (uint32_t{v[1]} << 16) | (uint32_t{v[2]} << 8) | uint32_t{v[3]};
+    if (version != kProtocolVersion)
+      return refuse(newcomer, {Verdict::WrongVersion, kProtocolVersion, 0},
+                    concat("it speaks protocol version ", version, ", not ", kProtocolVersion),
+                    true, 0);
+  }
   if (newcomer.received < newcomer.bytes.size()) return;
   auto hello = decode_hello(newcomer.bytes.data(), newcomer.received);
   if (!hello) return drop(newcomer, "its hello is malformed");
@@ -217,7 +317,7 @@ void Gathering::read_hello(Newcomer &newcomer) {
 }
 
 void Gathering::accept_all(const net::PollDeadline &deadline) {
-  while (true) {
+  for (int accepted = 0; accepted < kAcceptBatch; ++accepted) {
     sockaddr_storage from{};
     socklen_t length = sizeof(from);
     int fd = ::accept4(listener_.get(), reinterpret_cast<sockaddr *>(&from), &length,
@@ -233,27 +333,28 @@ void Gathering::accept_all(const net::PollDeadline &deadline) {
     }
     net::UniqueFd owned(fd);
     std::string text = net::describe(reinterpret_cast<sockaddr *>(&from), length);
-    if (newcomers_.size() >= kMaxNewcomers) {
-      log::warn(log::Subsys::Bootstrap, "rendezvous: closed a connection from ", text, ": ",
-                kMaxNewcomers, " connections are already waiting to introduce themselves");
+    std::string address = address_of(text);
+    make_room(address);
+    Newcomer newcomer{std::move(owned), text, address,
+                      net::PollDeadline::after(kHelloSeconds).min(deadline), Challenge{}};
+    newcomer.challenge.token_required = !request_.token.empty();
+    random_bytes(newcomer.challenge.nonce.data(), newcomer.challenge.nonce.size());
+    // 44 bytes into a new connection's empty buffer: they go at once or the peer is gone.
+    const auto challenge = encode_challenge(newcomer.challenge);
+    if (::send(newcomer.fd.get(), challenge.data(), challenge.size(),
+               MSG_NOSIGNAL | MSG_DONTWAIT) != static_cast<ssize_t>(challenge.size())) {
+      log::info(log::Subsys::Bootstrap, "rendezvous: closed a connection from ", text,
+                ": it took no challenge");
       continue;
     }
-    newcomers_.push_back(
-        Newcomer{std::move(owned), text, net::PollDeadline::after(kHelloSeconds).min(deadline)});
+    newcomers_.push_back(std::move(newcomer));
   }
 }
 
 std::vector<net::UniqueFd> Gathering::run(const net::PollDeadline &deadline) {
   try {
     while (arrived_ < request_.world_size - 1) {
-      if (deadline.expired()) {
-        auto absent = missing();
-        tell_everyone({Verdict::TimedOut, static_cast<uint32_t>(absent.size()),
-                       static_cast<uint32_t>(absent.front())});
-        throw Error(MPCOMM_ERR_TIMEOUT,
-                    concat("rank(s) ", rank_list(absent), " of ", request_.world_size,
-                           " did not arrive at ", endpoint_, " within ", request_.timeout_s, " s"));
-      }
+      if (deadline.expired()) give_up();
       std::vector<pollfd> fds;
       fds.push_back({listener_.get(), POLLIN, 0});
       net::PollDeadline wake = deadline;
@@ -291,17 +392,15 @@ std::vector<net::UniqueFd> Gathering::run(const net::PollDeadline &deadline) {
                                       [](const Newcomer &n) { return n.finished; }),
                        newcomers_.end());
       if (fds[0].revents != 0) accept_all(deadline);
+      newcomers_.erase(std::remove_if(newcomers_.begin(), newcomers_.end(),
+                                      [](const Newcomer &n) { return n.finished; }),
+                       newcomers_.end());
     }
 
     // Every rank is here. Later connections find nobody listening.
     listener_.reset();
     newcomers_.clear();
-    std::vector<Hello> hellos = {local_hello(request_)};
-    for (int r = 1; r < request_.world_size; ++r) hellos.push_back(ranks_[r]->hello);
-    if (!launches_can_connect(hellos)) {
-      tell_everyone({Verdict::NeedsServer, 0, 0});
-      throw Error(MPCOMM_ERR_NOT_SUPPORTED, kNeedsServerAdvice);
-    }
+    // admit() kept the set connectable (launches_can_connect), hello by hello.
     told_ = true;
     std::vector<net::UniqueFd> sockets(request_.world_size);
     for (int r = 1; r < request_.world_size; ++r) {
@@ -389,7 +488,7 @@ std::vector<net::UniqueFd> gather_ranks(const Request &request,
 
 net::UniqueFd report_to_root(const Request &request, const std::vector<net::Endpoint> &endpoints,
                              const net::PollDeadline &deadline) {
-  const auto hello = encode_hello(local_hello(request));
+  const Hello mine = local_hello(request);
   const std::string at = where(request);
   std::string problem = "nobody listened";
   double backoff_s = 0.01;
@@ -405,6 +504,25 @@ net::UniqueFd report_to_root(const Request &request, const std::vector<net::Endp
       retry();
       continue;
     }
+    // Rank 0 speaks first: its challenge (a nonce, and whether it wants the token's proof).
+    std::array<uint8_t, kChallengeBytes> challenge_bytes{};
+    net::Io got = net::recv_all(fd.get(), challenge_bytes.data(), challenge_bytes.size(), deadline);
+    require(got != net::Io::TimedOut, MPCOMM_ERR_TIMEOUT, "rank ", request.rank, " reached ", at,
+            " but nothing spoke there within ", request.timeout_s,
+            " s (is another program listening there?)");
+    if (got == net::Io::Closed) {
+      problem = "the listener closed the connection before its challenge";
+      retry();
+      continue;
+    }
+    auto challenge = decode_challenge(challenge_bytes.data(), challenge_bytes.size());
+    require(challenge.has_value(), MPCOMM_ERR_MALFORMED, at,
+            " sent bytes that are not an mpcomm rendezvous challenge (does another program "
+            "listen there, or an mpcomm of another version?)");
+    require(challenge->token_required || request.token.empty(), MPCOMM_ERR_INVALID_USAGE,
+            "this process has a join token (MPCOMM_JOIN_TOKEN) but rank 0 at ", at,
+            " does not ask for one: give every rank the same token");
+    const auto hello = encode_signed_hello(mine, request.token, *challenge);
     if (net::send_all(fd.get(), hello.data(), hello.size(), deadline) != net::Io::Done) {
       problem = "the connection closed before the hello was sent";
       retry();
@@ -452,6 +570,12 @@ net::UniqueFd report_to_root(const Request &request, const std::vector<net::Endp
                                                " rank(s) did not arrive in time (the lowest: rank ",
                                                verdict->detail2, ")"));
       case Verdict::NeedsServer: throw Error(MPCOMM_ERR_NOT_SUPPORTED, kNeedsServerAdvice);
+      case Verdict::BadToken:
+        throw Error(MPCOMM_ERR_INVALID_USAGE,
+                    concat("rank 0 at ", at, " refused rank ", request.rank, ": ",
+                           verdict->detail == 1 ? "it requires a join token (MPCOMM_JOIN_TOKEN)"
+                                                : "the join token (MPCOMM_JOIN_TOKEN) differs",
+                           "; give every rank the same token"));
       case Verdict::Failed: {
         auto status = verdict->detail > 0 && verdict->detail < MPCOMM_NUM_STATUSES
                           ? static_cast<mpcomm_status_t>(verdict->detail)

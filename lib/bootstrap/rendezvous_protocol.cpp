@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/hmac.hpp"
+
 namespace mpcomm::rendezvous {
 
 namespace {
@@ -10,7 +12,9 @@ namespace {
 constexpr char kHelloMagic[8] = {'M', 'P', 'C', 'O', 'M', 'M', 'J', '1'};
 constexpr char kVerdictMagic[8] = {'M', 'P', 'C', 'O', 'M', 'M', 'J', 'V'};
 constexpr char kPortMagic[8] = {'M', 'P', 'C', 'O', 'M', 'M', 'J', 'P'};
+constexpr char kChallengeMagic[8] = {'M', 'P', 'C', 'O', 'M', 'M', 'J', 'N'};
 constexpr uint32_t kFlagCrossJob = 1;
+constexpr uint32_t kFlagTokenRequired = 1;
 
 void put_u32(uint8_t *out, uint32_t v) {
   out[0] = static_cast<uint8_t>(v >> 24);
@@ -34,10 +38,60 @@ std::array<uint8_t, kHelloBytes> encode_hello(const Hello &hello) {
   put_u32(out.data() + 16, hello.rank);
   put_u32(out.data() + 20, hello.cross_job_capable ? kFlagCrossJob : 0);
   std::memcpy(out.data() + 24, hello.launch.data(), std::min(hello.launch.size(), kLaunchBytes));
+  std::memcpy(out.data() + kSignedHelloBytes, hello.mac.data(), kMacBytes);
   return out;
 }
 
+namespace {
+
+Mac hello_mac(const uint8_t *hello, const std::string &token, const Challenge &challenge) {
+  std::array<uint8_t, kNonceBytes + kSignedHelloBytes> signed_bytes{};
+  std::memcpy(signed_bytes.data(), challenge.nonce.data(), kNonceBytes);
+  std::memcpy(signed_bytes.data() + kNonceBytes, hello, kSignedHelloBytes);
+  return hmac_sha256(token, signed_bytes.data(), signed_bytes.size());
+}
+
+}  // namespace
+
+std::array<uint8_t, kHelloBytes> encode_signed_hello(Hello hello, const std::string &token,
+                                                     const Challenge &challenge) {
+  hello.mac = {};
+  auto out = encode_hello(hello);
+  if (token.empty()) return out;
+  const Mac mac = hello_mac(out.data(), token, challenge);
+  std::memcpy(out.data() + kSignedHelloBytes, mac.data(), kMacBytes);
+  return out;
+}
+
+bool hello_proves_token(const uint8_t *bytes, size_t n, const std::string &token,
+                        const Challenge &challenge) {
+  if (n != kHelloBytes || token.empty()) return false;
+  Mac sent{};
+  std::memcpy(sent.data(), bytes + kSignedHelloBytes, kMacBytes);
+  return same_mac(sent, hello_mac(bytes, token, challenge));
+}
+
+std::array<uint8_t, kChallengeBytes> encode_challenge(const Challenge &challenge) {
+  std::array<uint8_t, kChallengeBytes> out{};
+  std::memcpy(out.data(), kChallengeMagic, 8);
+  put_u32(out.data() + 8, challenge.token_required ? kFlagTokenRequired : 0);
+  std::memcpy(out.data() + 12, challenge.nonce.data(), kNonceBytes);
+  return out;
+}
+
+std::optional<Challenge> decode_challenge(const uint8_t *bytes, size_t n) {
+  if (n != kChallengeBytes || std::memcmp(bytes, kChallengeMagic, 8) != 0) return std::nullopt;
+  const uint32_t flags = get_u32(bytes + 8);
+  if ((flags & ~kFlagTokenRequired) != 0) return std::nullopt;
+  Challenge challenge;
+  challenge.token_required = (flags & kFlagTokenRequired) != 0;
+  std::memcpy(challenge.nonce.data(), bytes + 12, kNonceBytes);
+  return challenge;
+}
+
 bool could_be_hello(const uint8_t *bytes, size_t n) {
+  // Nothing received yet (bytes may be NULL then: memcmp must not see it) could still be one.
+  if (n == 0) return true;
   return std::memcmp(bytes, kHelloMagic, std::min<size_t>(n, 8)) == 0;
 }
 
@@ -58,6 +112,7 @@ std::optional<Hello> decode_hello(const uint8_t *bytes, size_t n) {
   for (size_t i = 0; i < length; ++i)
     if (static_cast<unsigned char>(launch[i]) < 0x20 || launch[i] == 0x7f) return std::nullopt;
   hello.launch.assign(launch, length);
+  std::memcpy(hello.mac.data(), bytes + kSignedHelloBytes, kMacBytes);
   return hello;
 }
 
@@ -74,7 +129,7 @@ std::optional<VerdictMessage> decode_verdict(const uint8_t *bytes, size_t n) {
   if (n != kVerdictBytes || std::memcmp(bytes, kVerdictMagic, 8) != 0) return std::nullopt;
   uint32_t verdict = get_u32(bytes + 8);
   if (verdict < static_cast<uint32_t>(Verdict::Accepted) ||
-      verdict > static_cast<uint32_t>(Verdict::Failed))
+      verdict > static_cast<uint32_t>(Verdict::BadToken))
     return std::nullopt;
   return VerdictMessage{static_cast<Verdict>(verdict), get_u32(bytes + 12), get_u32(bytes + 16)};
 }
@@ -104,6 +159,7 @@ const char *verdict_name(Verdict verdict) {
     case Verdict::TimedOut: return "timed out";
     case Verdict::NeedsServer: return "jobs cannot be connected";
     case Verdict::Failed: return "rank 0 failed";
+    case Verdict::BadToken: return "join token not proven";
   }
   return "unknown verdict";
 }

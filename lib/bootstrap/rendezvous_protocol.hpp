@@ -1,12 +1,15 @@
 // The bytes the rendezvous exchanges over TCP before MPI takes over. Every message is fixed
 // in layout and starts with its own magic, so a stranger's bytes are recognised at once.
 //
-//   hello   (rank r -> rank 0)  "MPCOMMJ1" version world_size rank flags launch[64]
-//   verdict (rank 0 -> rank r)  "MPCOMMJV" verdict detail detail2
-//   port    (rank 0 -> rank r)  "MPCOMMJP" length name[length]    (when it is r's turn)
+//   challenge (rank 0 -> rank r)  "MPCOMMJN" flags nonce[32]      (at once, on every connection)
+//   hello     (rank r -> rank 0)  "MPCOMMJ1" version world_size rank flags launch[64] mac[32]
+//   verdict   (rank 0 -> rank r)  "MPCOMMJV" verdict detail detail2
+//   port      (rank 0 -> rank r)  "MPCOMMJP" length name[length]    (when it is r's turn)
 //
 // Integers are unsigned 32-bit, big-endian. launch is the launcher's job name (NUL padded),
-// used to tell whether the ranks come from one job or from several.
+// used to tell whether the ranks come from one job or from several. When rank 0 has a join
+// token (MPCOMM_JOIN_TOKEN) its challenge says so, and mac is HMAC-SHA256(token, nonce ||
+// the hello's first 88 bytes); without a token mac is zero.
 #pragma once
 
 #include <array>
@@ -18,9 +21,13 @@
 
 namespace mpcomm::rendezvous {
 
-constexpr uint32_t kProtocolVersion = 1;
+constexpr uint32_t kProtocolVersion = 2;
 constexpr size_t kLaunchBytes = 64;
-constexpr size_t kHelloBytes = 8 + 4 * 4 + kLaunchBytes;
+constexpr size_t kMacBytes = 32;
+constexpr size_t kNonceBytes = 32;
+constexpr size_t kSignedHelloBytes = 8 + 4 * 4 + kLaunchBytes;  // what the mac covers
+constexpr size_t kHelloBytes = kSignedHelloBytes + kMacBytes;
+constexpr size_t kChallengeBytes = 8 + 4 + kNonceBytes;
 constexpr size_t kVerdictBytes = 8 + 3 * 4;
 constexpr size_t kPortHeaderBytes = 8 + 4;
 
@@ -28,8 +35,15 @@ struct Hello {
   uint32_t version = kProtocolVersion;
   uint32_t world_size = 0;
   uint32_t rank = 0;
-  bool cross_job_capable = false;  // the launcher can connect this job to other jobs
-  std::string launch;              // job name, at most kLaunchBytes; empty when unknown
+  bool cross_job_capable = false;        // the launcher can connect this job to other jobs
+  std::string launch;                    // job name, at most kLaunchBytes; empty when unknown
+  std::array<uint8_t, kMacBytes> mac{};  // zero without a token
+};
+
+// Rank 0's first words on a connection: a fresh nonce, and whether hellos must prove the token.
+struct Challenge {
+  bool token_required = false;
+  std::array<uint8_t, kNonceBytes> nonce{};
 };
 
 // What rank 0 answers a hello. The numbers are part of the protocol.
@@ -42,6 +56,7 @@ enum class Verdict : uint32_t {
   TimedOut = 6,        // detail: ranks still missing; detail2: the lowest of them
   NeedsServer = 7,     // several jobs, and the launcher cannot connect them
   Failed = 8,          // rank 0 failed; detail: its mpcomm_status_t
+  BadToken = 9,        // the hello did not prove the join token; detail: 1 if it had none
 };
 
 struct VerdictMessage {
@@ -51,6 +66,20 @@ struct VerdictMessage {
 };
 
 std::array<uint8_t, kHelloBytes> encode_hello(const Hello &hello);
+
+// The hello with its mac: HMAC-SHA256(token, nonce || its first kSignedHelloBytes bytes); with
+// an empty token, the hello as encode_hello writes it (mac zero).
+std::array<uint8_t, kHelloBytes> encode_signed_hello(Hello hello, const std::string &token,
+                                                     const Challenge &challenge);
+
+// Whether the hello in exactly kHelloBytes bytes proves token for the nonce (constant time).
+bool hello_proves_token(const uint8_t *bytes, size_t n, const std::string &token,
+                        const Challenge &challenge);
+
+std::array<uint8_t, kChallengeBytes> encode_challenge(const Challenge &challenge);
+
+// The challenge in exactly kChallengeBytes bytes, or nullopt when they are not one.
+std::optional<Challenge> decode_challenge(const uint8_t *bytes, size_t n);
 
 // False once the first n received bytes cannot start a hello (wrong magic): the sender is
 // not a rank and need not be read further.

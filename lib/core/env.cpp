@@ -77,6 +77,9 @@ const std::vector<Variable> &variables() {
            "running mpcomm-p2p-check in a child process (and caching its answer)"),
       make("MPCOMM_P2P_CHECK_PROGRAM", Kind::Path, "",
            "path of the mpcomm-p2p-check program; unset: the one installed with the library"),
+      make("MPCOMM_JOIN_TOKEN", Kind::Text, "",
+           "a secret shared by the ranks of mpcomm_group_join: rank 0 admits only hellos that "
+           "prove it (HMAC-SHA256 over a nonce of rank 0); unset: no proof is asked for"),
   };
   return all;
 }

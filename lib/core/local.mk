@@ -13,6 +13,8 @@ libmpcomm_internal_la_SOURCES += \
 libmpcomm_internal_la_SOURCES += %reldir%/live_handles.cpp %reldir%/live_handles.hpp
 # SHA-256 (libcrypto or nettle), for configuration hashes.
 libmpcomm_internal_la_SOURCES += %reldir%/sha256.cpp %reldir%/sha256.hpp
+# HMAC-SHA256 and random bytes, for the rendezvous token (MPCOMM_JOIN_TOKEN).
+libmpcomm_internal_la_SOURCES += %reldir%/hmac.cpp %reldir%/hmac.hpp
 
 # Deadlines and MPI return codes for the control plane.
 libmpcomm_internal_la_SOURCES += %reldir%/deadline.cpp %reldir%/deadline.hpp %reldir%/mpi_call.hpp \

@@ -31,8 +31,7 @@ std::string to_hex(const unsigned char *digest) {
 
 }  // namespace
 
-std::string sha256_hex(const void *data, std::size_t size) {
-  unsigned char digest[kDigestBytes];
+void sha256_bytes(const void *data, std::size_t size, unsigned char *digest) {
 #if defined(MPCOMM_SHA256_OPENSSL)
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
   if (!ctx) throw std::bad_alloc();
@@ -47,6 +46,11 @@ std::string sha256_hex(const void *data, std::size_t size) {
   sha256_update(&ctx, size, static_cast<const uint8_t *>(data));
   sha256_digest(&ctx, kDigestBytes, digest);
 #endif
+}
+
+std::string sha256_hex(const void *data, std::size_t size) {
+  unsigned char digest[kDigestBytes];
+  sha256_bytes(data, size, digest);
   return to_hex(digest);
 }
 

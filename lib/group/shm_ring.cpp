@@ -1,5 +1,6 @@
 #include "group/shm_ring.hpp"
 
+#include <cstddef>
 #include <cstring>
 #include <string>
 
@@ -114,12 +115,19 @@ ShmRing::Message ShmRing::peek(const Deadline &deadline) {
                 concat("no message from the writer, group rank 0, within ", deadline.seconds(),
                        " s (message-queue message ", expected, ")"));
   const char *payload = reinterpret_cast<const char *>(s) + kLine * (1 + local_readers_.size());
-  // The header is another process's word: a length beyond the slot would read past it.
-  const uint64_t length = s->length;
-  require(s->elsewhere != 0 || length <= chunk_bytes_, MPCOMM_ERR_MALFORMED,
-          "message-queue message ", expected, " announces ", length,
-          " bytes in its slot, which holds ", chunk_bytes_);
-  return Message{payload, static_cast<size_t>(length), s->elsewhere != 0};
+  return decode_slot(s, payload, chunk_bytes_, expected);
+}
+
+ShmRing::Message ShmRing::decode_slot(const void *header, const char *payload, size_t chunk_bytes,
+                                      uint64_t expected) {
+  static_assert(offsetof(Slot, elsewhere) + sizeof(uint64_t) == kSlotHeaderBytes);
+  // The header is another process's word, read once: a length beyond the slot would read past it.
+  uint64_t words[3];
+  std::memcpy(words, header, sizeof words);
+  const uint64_t length = words[1], elsewhere = words[2];
+  require(elsewhere != 0 || length <= chunk_bytes, MPCOMM_ERR_MALFORMED, "message-queue message ",
+          expected, " announces ", length, " bytes in its slot, which holds ", chunk_bytes);
+  return Message{payload, static_cast<size_t>(length), elsewhere != 0};
 }
 
 void ShmRing::release() {

@@ -52,6 +52,13 @@ class ShmRing {
   Message peek(const Deadline &deadline);
   void release();
 
+  // The message a slot's header announces: header is the slot's first bytes (another process's
+  // words: written, length, elsewhere), payload its data area of chunk_bytes. Error(MALFORMED)
+  // for a length beyond the slot. (The pure part of peek(), which the fuzzers call.)
+  static Message decode_slot(const void *header, const char *payload, size_t chunk_bytes,
+                             uint64_t expected);
+  static constexpr size_t kSlotHeaderBytes = 24;
+
  private:
   struct Slot;
   Slot *slot(uint64_t sequence) const;

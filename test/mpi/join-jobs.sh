@@ -2,8 +2,9 @@
 # join-jobs.sh: mpcomm_group_join across separate mpirun jobs, each rank its own job.
 #  1. two jobs that share an ompi-server form a group;
 #  2. three jobs do too (the group grows by connect/accept across jobs);
-#  3. two jobs without an ompi-server both fail with MPCOMM_ERR_NOT_SUPPORTED (7), at once,
-#     instead of hanging in MPI_Comm_accept.
+#  3. two jobs without an ompi-server both fail with MPCOMM_ERR_NOT_SUPPORTED (7) instead of
+#     hanging in MPI_Comm_accept: rank 1 at once, rank 0 at its timeout (it refuses only that
+#     connection and waits for a rank 1 it can connect, which never comes).
 # Skips (77) without mpirun or ompi-server. Every launch runs under `timeout`: it never hangs.
 # MPIRUN and OMPI_SERVER come from configure (test/local.mk); join_peer from the build tree.
 peer=${MPCOMM_TEST_BUILDDIR:-.}/test/mpi/join_peer

@@ -11,6 +11,7 @@ MPI_TESTS += \
 	test/mpi/test_handles \
 	test/mpi/test_host_collectives \
 	test/mpi/test_join \
+	test/mpi/test_join_attacks \
 	test/mpi/test_locality \
 	test/mpi/test_message_queue \
 	test/mpi/test_mpi_core \
@@ -24,7 +25,8 @@ MPI_TESTS += \
 # test_cpp_api: mpcomm.hpp. test_dataplane_api: the data plane's C API on groups (every
 # operation, dtype and op, dispatch, errors). test_device_plane: the device calls without a GPU.
 # test_handles: dead handles. test_host_collectives, test_shm_allreduce: the host plane.
-# test_join: mpcomm_group_join in one job. test_locality: node locality (also on two simulated
+# test_join: mpcomm_group_join in one job; test_join_attacks: under attack (foreign, malformed
+# and unproven hellos, idle connections). test_locality: node locality (also on two simulated
 # nodes, two-nodes.sh). test_message_queue, test_shm_ring: the message-queue broadcaster.
 # test_state: the parallel state and DP helpers. test_tensor_dict: tensor dict exchange.
 noinst_HEADERS += test/mpi/group_test_util.hpp

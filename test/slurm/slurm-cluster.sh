@@ -110,11 +110,16 @@ failed=0
 current=
 watchdog=
 trap teardown EXIT
-trap 'echo "FAIL: stopped by a signal (or the 100 s limit)"; failed=$((failed + 1)); exit 1' \
+# Time limits scale by MPCOMM_TEST_TIME_SCALE (a whole number; the sanitizer build sets it,
+# since everything runs several times slower under ASan).
+scale=${MPCOMM_TEST_TIME_SCALE:-1}
+case $scale in '' | *[!0-9]* | 0) scale=1 ;; esac
+trap 'echo "FAIL: stopped by a signal (or the $((100 * scale)) s limit)"; failed=$((failed + 1)); exit 1' \
   INT TERM HUP
-# The whole test stays under 2 minutes: after 100 s the watchdog stops it (teardown included).
+# The whole test stays under 2 minutes (times the scale): after 100 s the watchdog stops it
+# (teardown included).
 (
-  sleep 100 &
+  sleep $((100 * scale)) &
   echo $! >"$dir/watchdog.pid"
   wait $! && kill -TERM $$
 ) 2>/dev/null &
@@ -123,7 +128,7 @@ watchdog=$!
 # bounded SECONDS COMMAND...: runs COMMAND with a time limit, output in $dir/out, in the
 # background so that a signal (the watchdog's) interrupts the wait; its exit status.
 bounded() {
-  limit=$1
+  limit=$(($1 * scale))
   shift
   timeout --kill-after=5 "$limit" "$@" >"$dir/out" 2>&1 &
   current=$!

@@ -11,6 +11,7 @@
 #include "bootstrap/rendezvous_protocol.hpp"
 #include "bootstrap/socket.hpp"
 #include "core/error.hpp"
+#include "core/hmac.hpp"
 
 using namespace mpcomm::rendezvous;
 
@@ -39,6 +40,16 @@ TEST(RendezvousProtocol, StrangersBytesAreRecognisedEarly) {
   EXPECT_FALSE(could_be_hello(bytes.data(), 4));
 }
 
+// Found by fuzz_rendezvous: no bytes at NULL went to memcmp (undefined behaviour, which the
+// sanitizer build's UBSan stops at). Every decoder takes NULL with a length of 0.
+TEST(RendezvousProtocol, NoBytesAtNullAreNotAMessage) {
+  EXPECT_TRUE(could_be_hello(nullptr, 0));
+  EXPECT_FALSE(decode_hello(nullptr, 0).has_value());
+  EXPECT_FALSE(decode_verdict(nullptr, 0).has_value());
+  EXPECT_FALSE(decode_challenge(nullptr, 0).has_value());
+  EXPECT_FALSE(decode_port_header(nullptr, 0, 100).has_value());
+}
+
 TEST(RendezvousProtocol, MalformedHellosDecodeToNothing) {
   Hello h;
   h.launch = "job";
@@ -65,7 +76,7 @@ TEST(RendezvousProtocol, LongLaunchNamesAreCut) {
 }
 
 TEST(RendezvousProtocol, VerdictsRoundTripAndUnknownOnesAreRefused) {
-  for (uint32_t v = 1; v <= 8; ++v) {
+  for (uint32_t v = 1; v <= 9; ++v) {
     auto bytes = encode_verdict({static_cast<Verdict>(v), 7, 3});
     auto back = decode_verdict(bytes.data(), bytes.size());
     ASSERT_TRUE(back.has_value()) << v;
@@ -77,7 +88,7 @@ TEST(RendezvousProtocol, VerdictsRoundTripAndUnknownOnesAreRefused) {
   auto bytes = encode_verdict({Verdict::Accepted, 0, 0});
   bytes[11] = 0;  // verdict 0
   EXPECT_FALSE(decode_verdict(bytes.data(), bytes.size()).has_value());
-  bytes[11] = 9;  // beyond the last
+  bytes[11] = 10;  // beyond the last
   EXPECT_FALSE(decode_verdict(bytes.data(), bytes.size()).has_value());
   auto hello = encode_hello(Hello{});
   EXPECT_FALSE(decode_verdict(hello.data(), kVerdictBytes).has_value());  // wrong magic
@@ -133,7 +144,7 @@ TEST(RendezvousSocket, WildcardHostsAreRefused) {
 }
 
 TEST(RendezvousSocket, ValidateNamesTheValue) {
-  Request r{"127.0.0.1", 70000, 0, 2, 1.0};
+  Request r{"127.0.0.1", 70000, 0, 2, 1.0, ""};
   try {
     validate(r);
     ADD_FAILURE() << "port 70000 accepted";
@@ -141,4 +152,76 @@ TEST(RendezvousSocket, ValidateNamesTheValue) {
     EXPECT_EQ(e.status(), MPCOMM_ERR_INVALID_ARGUMENT);
     EXPECT_NE(std::string(e.what()).find("got 70000"), std::string::npos) << e.what();
   }
+}
+
+namespace {
+std::string hex(const mpcomm::Mac &mac) {
+  static const char digits[] = "0123456789abcdef";
+  std::string out;
+  for (uint8_t b : mac) {
+    out += digits[b >> 4];
+    out += digits[b & 15];
+  }
+  return out;
+}
+}  // namespace
+
+// RFC 4231, test cases 1, 2 and 6 (a key longer than a block).
+TEST(RendezvousToken, HmacSha256MatchesRfc4231) {
+  const std::string data1 = "Hi There";
+  EXPECT_EQ(hex(mpcomm::hmac_sha256(std::string(20, '\x0b'), data1.data(), data1.size())),
+            "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
+  const std::string data2 = "what do ya want for nothing?";
+  EXPECT_EQ(hex(mpcomm::hmac_sha256("Jefe", data2.data(), data2.size())),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+  const std::string data6 = "Test Using Larger Than Block-Size Key - Hash Key First";
+  EXPECT_EQ(hex(mpcomm::hmac_sha256(std::string(131, '\xaa'), data6.data(), data6.size())),
+            "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+}
+
+TEST(RendezvousToken, ChallengeRoundTripsAndMalformedOnesAreRefused) {
+  Challenge c;
+  c.token_required = true;
+  for (size_t i = 0; i < kNonceBytes; ++i) c.nonce[i] = static_cast<uint8_t>(i * 7);
+  auto bytes = encode_challenge(c);
+  auto back = decode_challenge(bytes.data(), bytes.size());
+  ASSERT_TRUE(back.has_value());
+  EXPECT_TRUE(back->token_required);
+  EXPECT_EQ(back->nonce, c.nonce);
+  EXPECT_FALSE(decode_challenge(bytes.data(), bytes.size() - 1).has_value());
+  auto bad_flags = bytes;
+  bad_flags[11] |= 2;
+  EXPECT_FALSE(decode_challenge(bad_flags.data(), bad_flags.size()).has_value());
+  auto bad_magic = bytes;
+  bad_magic[7] = 'X';
+  EXPECT_FALSE(decode_challenge(bad_magic.data(), bad_magic.size()).has_value());
+}
+
+// A signed hello proves the token for its nonce only: another token, another nonce or any
+// changed byte fails, and an unsigned hello never proves a token.
+TEST(RendezvousToken, SignedHelloProvesTheTokenForItsNonceOnly) {
+  Hello h;
+  h.world_size = 4;
+  h.rank = 2;
+  h.launch = "job";
+  Challenge c;
+  c.token_required = true;
+  mpcomm::random_bytes(c.nonce.data(), c.nonce.size());
+  auto bytes = encode_signed_hello(h, "secret", c);
+  ASSERT_TRUE(decode_hello(bytes.data(), bytes.size()).has_value());
+  EXPECT_TRUE(hello_proves_token(bytes.data(), bytes.size(), "secret", c));
+  EXPECT_FALSE(hello_proves_token(bytes.data(), bytes.size(), "secreT", c));
+  EXPECT_FALSE(hello_proves_token(bytes.data(), bytes.size(), "", c));
+  EXPECT_FALSE(hello_proves_token(bytes.data(), bytes.size() - 1, "secret", c));
+  Challenge other = c;
+  other.nonce[0] ^= 1;
+  EXPECT_FALSE(hello_proves_token(bytes.data(), bytes.size(), "secret", other));
+  for (size_t i = 0; i < kHelloBytes; ++i) {
+    auto changed = bytes;
+    changed[i] ^= 0x20;
+    EXPECT_FALSE(hello_proves_token(changed.data(), changed.size(), "secret", c)) << i;
+  }
+  auto plain = encode_signed_hello(h, "", c);
+  EXPECT_EQ(plain, encode_hello(h));
+  EXPECT_FALSE(hello_proves_token(plain.data(), plain.size(), "secret", c));
 }

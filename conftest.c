@@ -1,0 +1,1 @@
+int some_variable = 0;
