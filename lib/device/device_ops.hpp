@@ -86,5 +86,7 @@ double time_all_reduce(Comm &g, const void *send, void *recv, size_t count, mpco
 // Before a CUDA graph capture on stream (mpcomm_graph_capture_begin, state/graph_capture.hpp):
 // a GPU must be usable and the stream not capturing yet.
 void prepare_capture(void *stream);
+// Error(NOT_SUPPORTED) in a build without CUDA and NCCL (which cannot capture); else nothing.
+void require_capture_built();
 
 }  // namespace mpcomm::device

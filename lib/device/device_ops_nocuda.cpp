@@ -61,5 +61,6 @@ double time_all_reduce(Comm &, const void *, void *, size_t, mpcomm_datatype_t, 
   not_built("timing a device all_reduce");
 }
 void prepare_capture(void *) { not_built("CUDA graph capture"); }
+void require_capture_built() { not_built("CUDA graph capture"); }
 
 }  // namespace mpcomm::device

@@ -26,6 +26,7 @@ void graph_capture_begin(mpcomm_state_s &state, void *stream) {
 }
 
 void graph_capture_end(mpcomm_state_s &state) {
+  device::require_capture_built();
   require(state.graph_capturing(), MPCOMM_ERR_INVALID_USAGE,
           "mpcomm_graph_capture_end without mpcomm_graph_capture_begin");
   state.set_graph_capturing(false);

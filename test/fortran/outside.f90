@@ -35,5 +35,6 @@ program outside
     print '(a)', 'outside: WRONG'
   end if
   call mpcomm_state_destroy(state, ierr)
+  deallocate (s, msg)
   call MPI_Finalize()
 end program outside
