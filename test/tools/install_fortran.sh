@@ -40,8 +40,9 @@ fi
 case " $flags " in *" -lmpcomm_f "*"-lmpcomm "*) ok "Libs: -lmpcomm_f before -lmpcomm" ;;
   *) fail "Libs lack -lmpcomm_f -lmpcomm" ;; esac
 
+# A sanitizer build of the library needs the sanitizers' runtimes in the program too.
 # shellcheck disable=SC2086
-if (cd "$tmp" && $FC -o outside "$srcdir/test/fortran/outside.f90" $flags); then
+if (cd "$tmp" && $FC $MPCOMM_TEST_SAN_FLAGS -o outside "$srcdir/test/fortran/outside.f90" $flags); then
   ok "an outside Fortran program builds with \$FC and pkg-config alone"
 else
   fail "the outside Fortran program does not build"
