@@ -19,6 +19,7 @@ tools_mpcomm_perf_SOURCES = tools/mpcomm-perf.cpp \
 	tools/perf/options.cpp tools/perf/options.hpp \
 	tools/perf/ops.cpp tools/perf/ops.hpp \
 	tools/perf/report.cpp tools/perf/report.hpp \
+	tools/perf/bound.cpp tools/perf/bound.hpp \
 	tools/perf/values.cpp tools/perf/values.hpp \
 	tools/perf/data_ops.cpp \
 	tools/perf/tensor_dict_op.cpp \

@@ -55,10 +55,10 @@ void time_both(perf::Benchmark &b, const perf::Options &o, MPI_Comm world, doubl
   *baseline_t = o.baseline_mpi ? median(theirs) : -1;
 }
 
-// The timed loop of a Benchmark at every size, with the baseline and the check; 1 when a check
-// found a wrong value.
+// The timed loop of a Benchmark at every size, with the baseline, the memory bound (with_bound)
+// and the check; 1 when a check found a wrong value.
 int run_host(const perf::Options &o, const perf::OpInfo &op, const perf::Context &c,
-             perf::Reporter &report) {
+             bool with_bound, perf::Reporter &report) {
   auto bench = op.make(c);
   size_t total_wrong = 0;
   unsigned round = 0;
@@ -70,6 +70,9 @@ int run_host(const perf::Options &o, const perf::OpInfo &op, const perf::Context
     t /= op.trips_per_call;
     row.us = t * 1e6;
     if (o.baseline_mpi) row.baseline_us = baseline_t / op.trips_per_call * 1e6;
+    if (with_bound)
+      row.bound_us =
+          op.bound_s(perf::measure_memory_rates(row.bytes, MPI_COMM_WORLD), c.size) * 1e6;
     if (o.check) {
       unsigned long long wrong = bench->check(++round);
       perf::mpi_ok(
@@ -117,7 +120,16 @@ int run(const perf::Options &o, const perf::OpInfo &op, int rank, int size) {
   if (o.message_queue)
     perf::ok(mpcomm_group_enable_message_queue(c.group, 0, 0), "mpcomm_group_enable_message_queue");
   perf::mpi_ok(MPI_Comm_dup(MPI_COMM_WORLD, &c.baseline_comm), "MPI_Comm_dup");
-  perf::Reporter report(stdout, o, op, size);
+  // The memory bound models ranks that share one node's memory.
+  MPI_Comm node = MPI_COMM_NULL;
+  perf::mpi_ok(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node),
+               "MPI_Comm_split_type");
+  int node_size = 0;
+  MPI_Comm_size(node, &node_size);
+  MPI_Comm_free(&node);
+  const bool with_bound = op.bound_s != nullptr && op.standalone == nullptr &&
+                          o.device == perf::Device::Host && node_size == size;
+  perf::Reporter report(stdout, o, op, size, with_bound);
   const std::string hosts = describe_ranks(size);
   if (rank == 0) report.header(hosts);
   int rc = 0;
@@ -130,7 +142,7 @@ int run(const perf::Options &o, const perf::OpInfo &op, int rank, int size) {
   } else if (o.device == perf::Device::Cuda) {
     rc = op.device_run(c, report);
   } else {
-    rc = run_host(o, op, c, report);
+    rc = run_host(o, op, c, with_bound, report);
   }
   if (rank == 0) report.footer();
   MPI_Comm_free(&c.baseline_comm);

@@ -52,7 +52,10 @@ for spec in "all_reduce -d float32 -o sum" "all_reduce -d bfloat16 -o max" \
   fi
   got=$(sed -n 's/.*"bytes":\([0-9]*\),.*/\1/p' "$out" | tr '\n' ' ' | sed 's/ $//')
   test "$got" = "64 128 256" || fail "$spec: sizes '$got', expected '64 128 256'"
-  pattern="^\{\"op\":\"$op\",\"np\":2,\"bytes\":[0-9]+,\"us\":$num,\"algbw_GBps\":$num,\"busbw_GBps\":$num,\"type\":\"$dtype\",\"redop\":\"$redop\",\"baseline_us\":$num,\"wrong\":0\}$"
+  # all_reduce, on one node, carries its memory bound.
+  bound=
+  test "$op" = all_reduce && bound=",\"bound_us\":$num"
+  pattern="^\{\"op\":\"$op\",\"np\":2,\"bytes\":[0-9]+,\"us\":$num,\"algbw_GBps\":$num,\"busbw_GBps\":$num,\"type\":\"$dtype\",\"redop\":\"$redop\",\"baseline_us\":$num$bound,\"wrong\":0\}$"
   bad=$(grep -v -E "$pattern" "$out")
   test -z "$bad" || fail "$spec: lines that do not match the JSON format: $bad"
   test $failures -eq 0 && passed=$((passed + 1))
@@ -63,8 +66,11 @@ done
 # shellcheck disable=SC2086
 timeout --kill-after=5 120 "$MPIRUN" $preload -np 2 "$perf" all_reduce -n 2 -w 0 -b 1K -e 1K \
   >"$out" 2>&1 || fail "all_reduce table run failed"
-grep -q -E '^ +1024 +256 +float32 +sum +-1 +[0-9.]+ +([0-9.]+) +\1 +0$' "$out" ||
-  { fail "all_reduce table row for 1K (count 256, busbw = algbw)"; cat "$out"; }
+# And its memory bound, positive, with the time over it.
+grep -q -E '^ +1024 +256 +float32 +sum +-1 +[0-9.]+ +([0-9.]+) +\1 +0 +[0-9.]+ +[0-9.]+$' "$out" ||
+  { fail "all_reduce table row for 1K (count 256, busbw = algbw, bound)"; cat "$out"; }
+grep -q -E '^# +size .* +#wrong +bound +/bound$' "$out" || { fail "all_reduce bound columns"; cat "$out"; }
+if grep -q -E ' 0\.00 +[0-9.]+$' "$out"; then fail "all_reduce: a zero bound"; cat "$out"; fi
 
 # state_create: one row, and the time in milliseconds.
 # shellcheck disable=SC2086

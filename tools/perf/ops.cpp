@@ -220,7 +220,7 @@ const std::vector<OpInfo> &all_ops() {
       // The data plane on host buffers of the -d type; sizes and bus bandwidths as nccl-tests
       // (all_gather: the gathered output; reduce_scatter: the input).
       {"all_reduce", nullptr, nullptr, -1, true, 1, 1, per_rank_bytes, factor_all_reduce,
-       make_all_reduce, run_device_all_reduce},
+       make_all_reduce, run_device_all_reduce, nullptr, all_reduce_bound_s},
       {"all_gather", nullptr, "none", -1, true, 1, 1, per_rank_bytes, factor_all_gather,
        make_all_gather},
       {"reduce_scatter", nullptr, nullptr, -1, true, 1, 1, per_rank_bytes, factor_all_gather,

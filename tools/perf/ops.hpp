@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "mpcomm.h"
+#include "perf/bound.hpp"
 #include "perf/options.hpp"
 
 namespace perf {
@@ -63,6 +64,8 @@ struct OpInfo {
   // (nullptr: host buffers only); standalone, when set, always replaces the loop.
   int (*device_run)(const Context &context, Reporter &report) = nullptr;
   int (*standalone)(const Context &context, Reporter &report) = nullptr;
+  // The memory bound of one call on np ranks of one node (nullptr: none is modelled).
+  double (*bound_s)(const MemoryRates &rates, int np) = nullptr;
 
   bool typed() const { return type == nullptr; }
   bool reduces() const { return redop == nullptr; }

@@ -17,8 +17,8 @@ size_t Reporter::element_bytes() const {
   return op_.typed() ? mpcomm::element_size(options_.dtype) : 1;
 }
 
-Reporter::Reporter(FILE *out, const Options &options, const OpInfo &op, int np)
-    : out_(out), options_(options), op_(op), np_(np) {}
+Reporter::Reporter(FILE *out, const Options &options, const OpInfo &op, int np, bool with_bound)
+    : out_(out), options_(options), op_(op), np_(np), with_bound_(with_bound) {}
 
 void Reporter::header(const std::string &hosts) {
   if (options_.json) return;
@@ -48,15 +48,22 @@ void Reporter::header(const std::string &hosts) {
                  "#  device: cuda, algo %s; time: mean per call between two CUDA events on one "
                  "stream, the maximum over ranks\n",
                  options_.algo.c_str());
+  if (with_bound_)
+    std::fprintf(out_,
+                 "#  bound: the memory bound of the call at the copy and add rates measured at "
+                 "each size on every rank at once (mpcomm-perf(1), MEMORY BOUND)\n");
   std::fprintf(out_, "#  ranks: %s\n#\n", hosts.c_str());
   if (op_.standalone != nullptr) return;  // its own columns
   const bool base = options_.baseline_mpi;
   const bool device = options_.device == Device::Cuda;
-  std::fprintf(out_, "#%11s  %12s  %8s  %6s  %6s  %9s  %7s  %7s  %6s%s%s\n", "size", "count",
+  const bool bound = with_bound_;
+  std::fprintf(out_, "#%11s  %12s  %8s  %6s  %6s  %9s  %7s  %7s  %6s%s%s%s\n", "size", "count",
                "type", "redop", "root", "time", "algbw", "busbw", "#wrong",
-               base ? "   baseline    ratio" : "", device ? "  path" : "");
-  std::fprintf(out_, "#%11s  %12s  %8s  %6s  %6s  %9s  %7s  %7s  %6s%s\n", "(B)", "(elements)", "",
-               "", "", "(us)", "(GB/s)", "(GB/s)", "", base ? "       (us)         " : "");
+               base ? "   baseline    ratio" : "", bound ? "      bound   /bound" : "",
+               device ? "  path" : "");
+  std::fprintf(out_, "#%11s  %12s  %8s  %6s  %6s  %9s  %7s  %7s  %6s%s%s\n", "(B)", "(elements)",
+               "", "", "", "(us)", "(GB/s)", "(GB/s)", "", base ? "       (us)         " : "",
+               bound ? "       (us)         " : "");
   std::fflush(out_);
 }
 
@@ -73,6 +80,7 @@ void Reporter::row(const Row &r) {
       std::fprintf(out_, ",\"type\":\"%s\",\"redop\":\"%s\"", type_name(), redop_name());
     if (!r.path.empty()) std::fprintf(out_, ",\"path\":\"%s\"", r.path.c_str());
     if (r.baseline_us >= 0) std::fprintf(out_, ",\"baseline_us\":%.3f", r.baseline_us);
+    if (r.bound_us >= 0) std::fprintf(out_, ",\"bound_us\":%.3f", r.bound_us);
     std::fprintf(out_, ",\"wrong\":%zu}\n", r.wrong);
   } else {
     std::string wrong = options_.check ? std::to_string(r.wrong) : "N/A";
@@ -82,6 +90,8 @@ void Reporter::row(const Row &r) {
     if (r.baseline_us >= 0)
       std::fprintf(out_, "  %9.2f  %7.2f", r.baseline_us,
                    r.baseline_us > 0 ? r.us / r.baseline_us : 0.0);
+    if (r.bound_us >= 0)
+      std::fprintf(out_, "  %9.2f  %7.2f", r.bound_us, r.bound_us > 0 ? r.us / r.bound_us : 0.0);
     if (!r.path.empty()) std::fprintf(out_, "  %s", r.path.c_str());
     std::fprintf(out_, "\n");
   }

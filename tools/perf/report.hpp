@@ -19,11 +19,13 @@ struct Row {
   size_t wrong = 0;         // summed over ranks; 0 when not checked
   double baseline_us = -1;  // < 0: not measured
   std::string path;         // --device cuda: how the call travelled ("custom", "nccl", "copy")
+  double bound_us = -1;     // the memory bound (perf/bound.hpp); < 0: not measured
 };
 
 class Reporter {
  public:
-  Reporter(FILE *out, const Options &options, const OpInfo &op, int np);
+  // with_bound: the rows carry the memory bound (a modelled operation on one node).
+  Reporter(FILE *out, const Options &options, const OpInfo &op, int np, bool with_bound);
   void header(const std::string &hosts);
   void row(const Row &row);
   void footer();
@@ -39,6 +41,7 @@ class Reporter {
   const Options &options_;
   const OpInfo &op_;
   int np_;
+  bool with_bound_;
   double busbw_sum_ = 0;
   int rows_ = 0;
   size_t wrong_total_ = 0;
