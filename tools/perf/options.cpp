@@ -17,11 +17,27 @@ bool parse_datatype(const std::string &text, mpcomm_datatype_t *dtype) {
     const char *name;
     mpcomm_datatype_t dtype;
   };
-  static const Alias aliases[] = {
-      {"int8", MPCOMM_INT8},     {"uint8", MPCOMM_UINT8},       {"int32", MPCOMM_INT32},
-      {"int", MPCOMM_INT32},     {"int64", MPCOMM_INT64},       {"float16", MPCOMM_FLOAT16},
-      {"half", MPCOMM_FLOAT16},  {"bfloat16", MPCOMM_BFLOAT16}, {"float32", MPCOMM_FLOAT32},
-      {"float", MPCOMM_FLOAT32}, {"float64", MPCOMM_FLOAT64},   {"double", MPCOMM_FLOAT64}};
+  static const Alias aliases[] = {{"int8", MPCOMM_INT8},
+                                  {"uint8", MPCOMM_UINT8},
+                                  {"int32", MPCOMM_INT32},
+                                  {"int", MPCOMM_INT32},
+                                  {"int64", MPCOMM_INT64},
+                                  {"float16", MPCOMM_FLOAT16},
+                                  {"half", MPCOMM_FLOAT16},
+                                  {"bfloat16", MPCOMM_BFLOAT16},
+                                  {"float32", MPCOMM_FLOAT32},
+                                  {"float", MPCOMM_FLOAT32},
+                                  {"float64", MPCOMM_FLOAT64},
+                                  {"double", MPCOMM_FLOAT64},
+                                  {"bool", MPCOMM_BOOL},
+                                  {"int16", MPCOMM_INT16},
+                                  {"uint16", MPCOMM_UINT16},
+                                  {"uint32", MPCOMM_UINT32},
+                                  {"uint64", MPCOMM_UINT64},
+                                  {"float8_e4m3fn", MPCOMM_FLOAT8_E4M3FN},
+                                  {"fp8e4m3", MPCOMM_FLOAT8_E4M3FN},
+                                  {"float8_e5m2", MPCOMM_FLOAT8_E5M2},
+                                  {"fp8e5m2", MPCOMM_FLOAT8_E5M2}};
   for (const Alias &a : aliases)
     if (text == a.name) {
       *dtype = a.dtype;
