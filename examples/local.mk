@@ -6,6 +6,14 @@ examples_tp_pp_mlp_LDADD = libmpcomm.la
 # make check runs it at 1, 2 and 4 ranks.
 TESTS += test/examples/tp-pp-mlp.sh
 EXTRA_DIST += test/examples/tp-pp-mlp.sh
+# moe_ep: an expert-parallel MoE layer (all_to_allv dispatch and combine, and the naive
+# all_gatherv / reduce_scatterv form) checked against one process, at 1, 2 and 4 ranks.
+MOE_EXAMPLES = examples/moe_ep
+examples_moe_ep_SOURCES = examples/moe_ep.cpp
+examples_moe_ep_LDADD = libmpcomm.la
+check_PROGRAMS += $(MOE_EXAMPLES)
+TESTS += $(MOE_EXAMPLES:=.1.mpi) $(MOE_EXAMPLES:=.2.mpi) $(MOE_EXAMPLES:=.4.mpi)
+CLEANFILES += $(MOE_EXAMPLES:=.1.mpi) $(MOE_EXAMPLES:=.2.mpi) $(MOE_EXAMPLES:=.4.mpi)
 # Examples: C programs that use only the public C API. make check builds them and runs them under
 # mpirun at 1, 2 and 4 ranks (the .N.mpi runs of test/local.mk); their sources are installed with
 # the documentation.

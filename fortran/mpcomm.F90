@@ -13,13 +13,13 @@
 ! section FORTRAN, and each function's man page.
 module mpcomm
   use, intrinsic :: iso_c_binding
-  use, intrinsic :: iso_fortran_env, only: error_unit, int8, int32, int64, real32, real64
+  use, intrinsic :: iso_fortran_env, only: error_unit, int8, int16, int32, int64, real32, real64
   use mpi_f08, only: MPI_Comm
   implicit none
   private
 
   ! The kinds the data plane takes, for `use mpcomm` alone.
-  public :: int8, int32, int64, real32, real64
+  public :: int8, int16, int32, int64, real32, real64
 
   ! ------------------------------------------------------------------ constants of mpcomm.h
   ! Checked against the C header, name by name, by test/fortran/constants.sh.
@@ -79,7 +79,14 @@ module mpcomm
   integer(c_int), parameter, public :: MPCOMM_BFLOAT16 = 5
   integer(c_int), parameter, public :: MPCOMM_FLOAT32 = 6
   integer(c_int), parameter, public :: MPCOMM_FLOAT64 = 7
-  integer(c_int), parameter, public :: MPCOMM_NUM_DATATYPES = 8
+  integer(c_int), parameter, public :: MPCOMM_BOOL = 8
+  integer(c_int), parameter, public :: MPCOMM_INT16 = 9
+  integer(c_int), parameter, public :: MPCOMM_UINT16 = 10
+  integer(c_int), parameter, public :: MPCOMM_UINT32 = 11
+  integer(c_int), parameter, public :: MPCOMM_UINT64 = 12
+  integer(c_int), parameter, public :: MPCOMM_FLOAT8_E4M3FN = 13
+  integer(c_int), parameter, public :: MPCOMM_FLOAT8_E5M2 = 14
+  integer(c_int), parameter, public :: MPCOMM_NUM_DATATYPES = 15
 
   integer(c_int), parameter, public :: MPCOMM_SUM = 0
   integer(c_int), parameter, public :: MPCOMM_PROD = 1
@@ -253,8 +260,10 @@ module mpcomm
 
   integer, parameter :: max_ndim = 32
   ! DLPack code and bits of each mpcomm_datatype_t, in its order.
-  integer(c_int8_t), parameter :: dl_code(0:7) = int([0, 1, 0, 0, 2, 4, 2, 2], c_int8_t)
-  integer(c_int8_t), parameter :: dl_bits(0:7) = int([8, 8, 32, 64, 16, 16, 32, 64], c_int8_t)
+  integer(c_int8_t), parameter :: dl_code(0:14) = &
+    int([0, 1, 0, 0, 2, 4, 2, 2, 6, 0, 1, 1, 1, 10, 12], c_int8_t)
+  integer(c_int8_t), parameter :: dl_bits(0:14) = &
+    int([8, 8, 32, 64, 16, 16, 32, 64, 8, 16, 16, 32, 64, 8, 8], c_int8_t)
 
   ! ------------------------------------------------------------------------ public names
   public :: mpcomm_status_string, mpcomm_last_error, mpcomm_version, mpcomm_is_null
@@ -286,6 +295,7 @@ module mpcomm
   public :: mpcomm_broadcast_tensor_dict, mpcomm_send_tensor_dict, mpcomm_recv_tensor_dict
   public :: mpcomm_all_reduce, mpcomm_broadcast, mpcomm_send, mpcomm_recv
   public :: mpcomm_all_gather, mpcomm_reduce_scatter, mpcomm_gather
+  public :: mpcomm_all_gatherv, mpcomm_reduce_scatterv, mpcomm_all_to_all, mpcomm_all_to_allv
   public :: mpcomm_all_reduce_ptr, mpcomm_broadcast_ptr, mpcomm_send_ptr, mpcomm_recv_ptr
   public :: mpcomm_all_gather_ptr, mpcomm_reduce_scatter_ptr, mpcomm_gather_ptr
 
@@ -774,6 +784,43 @@ module mpcomm
       integer(c_int), value :: dim
       type(c_ptr), value :: stream
       integer(c_int) :: c_all_gather
+    end function
+    function c_all_gatherv(group, in, out, sizes, dim, stream) bind(C, name="mpcomm_all_gatherv")
+      import :: c_int, c_ptr, c_dltensor, c_size_t
+      type(c_ptr), value :: group
+      type(c_dltensor), intent(in) :: in
+      type(c_dltensor), intent(in) :: out
+      integer(c_size_t), intent(in) :: sizes(*)
+      integer(c_int), value :: dim
+      type(c_ptr), value :: stream
+      integer(c_int) :: c_all_gatherv
+    end function
+    function c_reduce_scatterv(group, in, out, sizes, dim, op, stream) &
+        bind(C, name="mpcomm_reduce_scatterv")
+      import :: c_int, c_ptr, c_dltensor, c_size_t
+      type(c_ptr), value :: group
+      type(c_dltensor), intent(in) :: in
+      type(c_dltensor), intent(in) :: out
+      integer(c_size_t), intent(in) :: sizes(*)
+      integer(c_int), value :: dim, op
+      type(c_ptr), value :: stream
+      integer(c_int) :: c_reduce_scatterv
+    end function
+    function c_all_to_all(group, send, recv, count, dtype, stream) bind(C, name="mpcomm_all_to_all")
+      import :: c_int, c_ptr, c_size_t
+      type(c_ptr), value :: group, send, recv, stream
+      integer(c_size_t), value :: count
+      integer(c_int), value :: dtype
+      integer(c_int) :: c_all_to_all
+    end function
+    function c_all_to_allv(group, send, send_counts, send_displs, recv, recv_counts, &
+                           recv_displs, dtype, stream) bind(C, name="mpcomm_all_to_allv")
+      import :: c_int, c_ptr, c_size_t
+      type(c_ptr), value :: group, send, recv, stream
+      integer(c_size_t), intent(in) :: send_counts(*), send_displs(*), recv_counts(*)
+      integer(c_size_t), intent(in) :: recv_displs(*)
+      integer(c_int), value :: dtype
+      integer(c_int) :: c_all_to_allv
     end function
     function c_reduce_scatter(group, in, out, dim, op, stream) bind(C, name="mpcomm_reduce_scatter")
       import :: c_int, c_ptr, c_dltensor
@@ -2083,6 +2130,135 @@ contains
     st = two_tensors('mpcomm_gather', sendbuf, recvbuf, dim, rs_in, rs_out, tin, tout, cdim)
     if (st == MPCOMM_SUCCESS) st = cc(c_gather(group%ptr, tin, tout, int(dst, c_int), cdim, &
                                                c_null_ptr))
+    call finish(st, ierror)
+  end subroutine
+
+  ! A group-sized array of non-negative extents or counts as size_t; `what` names it.
+  integer(c_int) function size_t_array(what, group, v, c)
+    character(len=*), intent(in) :: what
+    type(mpcomm_group_t), intent(in) :: group
+    integer(int64), intent(in) :: v(:)
+    integer(c_size_t), allocatable, intent(out) :: c(:)
+    integer :: rank, n
+    size_t_array = rank_and_size(group, rank, n)
+    if (size_t_array /= MPCOMM_SUCCESS) return
+    if (size(v) /= n) then
+      size_t_array = fail(what // ' must have one entry per member of the group')
+    else if (any(v < 0)) then
+      size_t_array = fail(what // ' must not be negative')
+    else
+      c = int(v, c_size_t)
+    end if
+  end function
+
+  !> recvbuf is every member's sendbuf side by side along dimension dim, member r's of extent
+  !> sizes(r+1) (size(sendbuf, dim) = sizes(rank+1), size(recvbuf, dim) = sum(sizes)).
+  subroutine mpcomm_all_gatherv(group, sendbuf, recvbuf, sizes, dim, ierror)
+    type(mpcomm_group_t), intent(in) :: group
+    type(*), dimension(..), intent(in) :: sendbuf
+    type(*), dimension(..), intent(inout) :: recvbuf
+    integer(int64), intent(in) :: sizes(:)
+    integer, intent(in) :: dim
+    integer, optional, intent(out) :: ierror
+    integer(c_int64_t), target :: rs_in(max_ndim), rs_out(max_ndim)
+    type(c_dltensor) :: tin, tout
+    integer(c_size_t), allocatable :: csizes(:)
+    integer(c_int) :: cdim, st
+    st = size_t_array('mpcomm_all_gatherv: sizes', group, sizes, csizes)
+    if (st == MPCOMM_SUCCESS) st = two_tensors('mpcomm_all_gatherv', sendbuf, recvbuf, dim, &
+                                               rs_in, rs_out, tin, tout, cdim)
+    if (st == MPCOMM_SUCCESS) st = cc(c_all_gatherv(group%ptr, tin, tout, csizes, cdim, &
+                                                    c_null_ptr))
+    call finish(st, ierror)
+  end subroutine
+
+  !> Member r gets op over the members of the (r+1)-th block along dimension dim, blocks of
+  !> extents sizes (size(sendbuf, dim) = sum(sizes), size(recvbuf, dim) = sizes(rank+1)).
+  subroutine mpcomm_reduce_scatterv(group, sendbuf, recvbuf, sizes, dim, op, ierror)
+    type(mpcomm_group_t), intent(in) :: group
+    type(*), dimension(..), intent(in) :: sendbuf
+    type(*), dimension(..), intent(inout) :: recvbuf
+    integer(int64), intent(in) :: sizes(:)
+    integer, intent(in) :: dim, op
+    integer, optional, intent(out) :: ierror
+    integer(c_int64_t), target :: rs_in(max_ndim), rs_out(max_ndim)
+    type(c_dltensor) :: tin, tout
+    integer(c_size_t), allocatable :: csizes(:)
+    integer(c_int) :: cdim, st
+    st = size_t_array('mpcomm_reduce_scatterv: sizes', group, sizes, csizes)
+    if (st == MPCOMM_SUCCESS) st = two_tensors('mpcomm_reduce_scatterv', sendbuf, recvbuf, dim, &
+                                               rs_in, rs_out, tin, tout, cdim)
+    if (st == MPCOMM_SUCCESS) st = cc(c_reduce_scatterv(group%ptr, tin, tout, csizes, cdim, &
+                                                        int(op, c_int), c_null_ptr))
+    call finish(st, ierror)
+  end subroutine
+
+  !> sendbuf and recvbuf hold one block per member, in group-rank order, of size(sendbuf) /
+  !> group size elements each: block r of sendbuf goes to member r, block r of recvbuf comes
+  !> from it.
+  subroutine mpcomm_all_to_all(group, sendbuf, recvbuf, ierror)
+    type(mpcomm_group_t), intent(in) :: group
+    type(*), dimension(..), intent(in) :: sendbuf
+    type(*), dimension(..), intent(inout) :: recvbuf
+    integer, optional, intent(out) :: ierror
+    type(c_ptr) :: sp, rp
+    integer(c_size_t) :: sn, rn
+    integer(c_int) :: sd, rd, ip, st
+    integer :: rank, n
+    st = c_describe(sendbuf, 'mpcomm_all_to_all: sendbuf' // c_null_char, sp, sn, sd, ip)
+    if (st == MPCOMM_SUCCESS) st = c_describe(recvbuf, 'mpcomm_all_to_all: recvbuf' // &
+                                              c_null_char, rp, rn, rd, ip)
+    if (st == MPCOMM_SUCCESS) st = rank_and_size(group, rank, n)
+    if (st == MPCOMM_SUCCESS) then
+      if (sd /= rd) then
+        st = fail('mpcomm_all_to_all: sendbuf and recvbuf differ in type or kind')
+      else if (sn /= rn) then
+        st = fail('mpcomm_all_to_all: sendbuf and recvbuf differ in size')
+      else if (mod(sn, int(n, c_size_t)) /= 0) then
+        st = fail('mpcomm_all_to_all: the size of sendbuf is not a multiple of the group size')
+      end if
+    end if
+    if (st == MPCOMM_SUCCESS) st = cc(c_all_to_all(group%ptr, sp, rp, sn / int(n, c_size_t), sd, &
+                                                   c_null_ptr))
+    call finish(st, ierror)
+  end subroutine
+
+  !> Block r of sendbuf (send_counts(r+1) elements from element send_displs(r+1), 0-based) goes
+  !> to member r; block r of recvbuf (recv_counts(r+1) at recv_displs(r+1)) comes from it.
+  subroutine mpcomm_all_to_allv(group, sendbuf, send_counts, send_displs, recvbuf, recv_counts, &
+                                recv_displs, ierror)
+    type(mpcomm_group_t), intent(in) :: group
+    type(*), dimension(..), intent(in) :: sendbuf
+    integer(int64), intent(in) :: send_counts(:), send_displs(:)
+    type(*), dimension(..), intent(inout) :: recvbuf
+    integer(int64), intent(in) :: recv_counts(:), recv_displs(:)
+    integer, optional, intent(out) :: ierror
+    type(c_ptr) :: sp, rp
+    integer(c_size_t) :: sn, rn
+    integer(c_size_t), allocatable :: sc(:), sdp(:), rc(:), rdp(:)
+    integer(c_int) :: sd, rd, ip, st
+    st = size_t_array('mpcomm_all_to_allv: send_counts', group, send_counts, sc)
+    if (st == MPCOMM_SUCCESS) st = size_t_array('mpcomm_all_to_allv: send_displs', group, &
+                                                send_displs, sdp)
+    if (st == MPCOMM_SUCCESS) st = size_t_array('mpcomm_all_to_allv: recv_counts', group, &
+                                                recv_counts, rc)
+    if (st == MPCOMM_SUCCESS) st = size_t_array('mpcomm_all_to_allv: recv_displs', group, &
+                                                recv_displs, rdp)
+    if (st == MPCOMM_SUCCESS) st = c_describe(sendbuf, 'mpcomm_all_to_allv: sendbuf' // &
+                                              c_null_char, sp, sn, sd, ip)
+    if (st == MPCOMM_SUCCESS) st = c_describe(recvbuf, 'mpcomm_all_to_allv: recvbuf' // &
+                                              c_null_char, rp, rn, rd, ip)
+    if (st == MPCOMM_SUCCESS) then
+      if (sd /= rd) then
+        st = fail('mpcomm_all_to_allv: sendbuf and recvbuf differ in type or kind')
+      else if (any(sc + sdp > sn)) then
+        st = fail('mpcomm_all_to_allv: a block of send_counts and send_displs ends past sendbuf')
+      else if (any(rc + rdp > rn)) then
+        st = fail('mpcomm_all_to_allv: a block of recv_counts and recv_displs ends past recvbuf')
+      end if
+    end if
+    if (st == MPCOMM_SUCCESS) st = cc(c_all_to_allv(group%ptr, sp, sc, sdp, rp, rc, rdp, sd, &
+                                                    c_null_ptr))
     call finish(st, ierror)
   end subroutine
 

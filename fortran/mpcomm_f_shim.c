@@ -34,6 +34,8 @@ const char *mpcomm_f_last_error(void) {
 /* The dtype of a CFI type code, or -1. */
 static int dtype_of(CFI_type_t type) {
   if (type == CFI_type_int8_t) return MPCOMM_INT8;
+  if (type == CFI_type_int16_t) return MPCOMM_INT16;
+  if (type == CFI_type_Bool) return MPCOMM_BOOL;
   if (type == CFI_type_int32_t) return MPCOMM_INT32;
   if (type == CFI_type_int64_t) return MPCOMM_INT64;
   if (type == CFI_type_float) return MPCOMM_FLOAT32;
@@ -60,7 +62,8 @@ int mpcomm_f_describe(const CFI_cdesc_t *d, const char *what, void **base, size_
   if (*dtype < 0) {
     snprintf(message, sizeof message,
              "%s: an array of this type has no mpcomm datatype (CFI type %d, %zu-byte elements):"
-             " use integer(int8), integer(int32), integer(int64), real(real32) or real(real64)",
+             " use integer(int8), integer(int16), integer(int32), integer(int64), logical(c_bool),"
+             " real(real32) or real(real64)",
              what, (int)d->type, (size_t)d->elem_len);
     mpcomm_f_set_error(message);
     return MPCOMM_ERR_INVALID_ARGUMENT;

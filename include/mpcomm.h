@@ -344,7 +344,8 @@ MPCOMM_API mpcomm_status_t mpcomm_group_join(const char *host, int port, int ran
 /* ------------------------------------------------- data plane types (mpcomm_datatype(3)) */
 
 /* Element types of the data plane. Tensors describe theirs with a DLPack DLDataType; these are
- * the types it accepts (lanes == 1). */
+ * the types it accepts (lanes == 1). Bool and the 8-bit floats move (broadcast, gathers,
+ * send/recv, all_to_all, tensor dicts); a reduction of them is MPCOMM_ERR_INVALID_ARGUMENT. */
 typedef enum MPCOMM_ENUM_INT {
   MPCOMM_INT8 = 0,
   MPCOMM_UINT8 = 1,
@@ -354,7 +355,14 @@ typedef enum MPCOMM_ENUM_INT {
   MPCOMM_BFLOAT16 = 5, /* bfloat16; reductions accumulate in float32 */
   MPCOMM_FLOAT32 = 6,
   MPCOMM_FLOAT64 = 7,
-  MPCOMM_NUM_DATATYPES = 8
+  MPCOMM_BOOL = 8, /* one byte, 0 or 1 (DLPack kDLBool, 8 bits); moves, never reduces */
+  MPCOMM_INT16 = 9,
+  MPCOMM_UINT16 = 10,
+  MPCOMM_UINT32 = 11,
+  MPCOMM_UINT64 = 12,
+  MPCOMM_FLOAT8_E4M3FN = 13, /* DLPack kDLFloat8_e4m3fn; moves, never reduces */
+  MPCOMM_FLOAT8_E5M2 = 14,   /* DLPack kDLFloat8_e5m2; moves, never reduces */
+  MPCOMM_NUM_DATATYPES = 15
 } mpcomm_datatype_t;
 
 /* Reduction operators. MPCOMM_AVG is the sum divided by the group size (integers truncate
@@ -501,6 +509,25 @@ MPCOMM_API mpcomm_status_t mpcomm_reduce_scatter(mpcomm_group_t group, const DLT
 /* mpcomm_all_gather delivered to group rank dst only; out is ignored (may be NULL) elsewhere. */
 MPCOMM_API mpcomm_status_t mpcomm_gather(mpcomm_group_t group, const DLTensor *in, DLTensor *out,
                                          int dst, int dim, void *stream);
+/* Variable sizes (mpcomm_all_gatherv(3), mpcomm_all_to_all(3)); every member must pass the same
+ * sizes, or counts that pair up, which is checked before any data moves. */
+/* sizes[size]: each member's extent along dim; in.shape[dim] == sizes[rank_in_group] */
+MPCOMM_API mpcomm_status_t mpcomm_all_gatherv(mpcomm_group_t group, const DLTensor *in,
+                                              DLTensor *out, const size_t *sizes, int dim,
+                                              void *stream);
+/* in.shape[dim] == sum(sizes); member r gets op over the members of the r-th block */
+MPCOMM_API mpcomm_status_t mpcomm_reduce_scatterv(mpcomm_group_t group, const DLTensor *in,
+                                                  DLTensor *out, const size_t *sizes, int dim,
+                                                  mpcomm_op_t op, void *stream);
+/* count elements to and from each member, blocks in group-rank order */
+MPCOMM_API mpcomm_status_t mpcomm_all_to_all(mpcomm_group_t group, const void *send, void *recv,
+                                             size_t count, mpcomm_datatype_t dtype, void *stream);
+/* counts and displacements in elements, one per member */
+MPCOMM_API mpcomm_status_t mpcomm_all_to_allv(mpcomm_group_t group, const void *send,
+                                              const size_t *send_counts, const size_t *send_displs,
+                                              void *recv, const size_t *recv_counts,
+                                              const size_t *recv_displs, mpcomm_datatype_t dtype,
+                                              void *stream);
 
 /* ------------------------------------------------------------- the version 1 layout
  * The public structs are part of the ABI (Fortran's bind(c) types mirror them): version 1 is

@@ -652,7 +652,42 @@ class Group {
     return values;
   }
 
+  // The variable-size collectives (mpcomm_all_gatherv(3), mpcomm_all_to_all(3)): thin wrappers
+  // of the C calls; every vector holds one entry per member (checked here).
+  void all_gatherv(const DLTensor &in, DLTensor &out, const std::vector<size_t> &sizes, int dim = 0,
+                   void *stream = nullptr) const {
+    require_per_member(sizes, "sizes");
+    check(mpcomm_all_gatherv(g_, &in, &out, sizes.data(), dim, stream));
+  }
+  void reduce_scatterv(const DLTensor &in, DLTensor &out, const std::vector<size_t> &sizes,
+                       int dim = 0, mpcomm_op_t op = MPCOMM_SUM, void *stream = nullptr) const {
+    require_per_member(sizes, "sizes");
+    check(mpcomm_reduce_scatterv(g_, &in, &out, sizes.data(), dim, op, stream));
+  }
+  void all_to_all(const void *send, void *recv, size_t count, mpcomm_datatype_t dtype,
+                  void *stream = nullptr) const {
+    check(mpcomm_all_to_all(g_, send, recv, count, dtype, stream));
+  }
+  void all_to_allv(const void *send, const std::vector<size_t> &send_counts,
+                   const std::vector<size_t> &send_displs, void *recv,
+                   const std::vector<size_t> &recv_counts, const std::vector<size_t> &recv_displs,
+                   mpcomm_datatype_t dtype, void *stream = nullptr) const {
+    require_per_member(send_counts, "send_counts");
+    require_per_member(send_displs, "send_displs");
+    require_per_member(recv_counts, "recv_counts");
+    require_per_member(recv_displs, "recv_displs");
+    check(mpcomm_all_to_allv(g_, send, send_counts.data(), send_displs.data(), recv,
+                             recv_counts.data(), recv_displs.data(), dtype, stream));
+  }
+
  private:
+  void require_per_member(const std::vector<size_t> &v, const char *name) const {
+    const int n = size();
+    if (v.size() != static_cast<size_t>(n))
+      throw Exception(MPCOMM_ERR_INVALID_ARGUMENT,
+                      std::string(name) + " has " + std::to_string(v.size()) +
+                          " entries; the group has " + std::to_string(n) + " members");
+  }
   static constexpr size_t kFirstGuess = 4096;
   template <class Receive>
   static std::vector<char> receive_any(Receive &&receive) {

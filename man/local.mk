@@ -92,7 +92,11 @@ dist_man_MANS += \
 	%reldir%/man3/mpcomm_recv.3 \
 	%reldir%/man3/mpcomm_all_gather.3 \
 	%reldir%/man3/mpcomm_reduce_scatter.3 \
-	%reldir%/man3/mpcomm_gather.3
+	%reldir%/man3/mpcomm_gather.3 \
+	%reldir%/man3/mpcomm_all_gatherv.3 \
+	%reldir%/man3/mpcomm_reduce_scatterv.3 \
+	%reldir%/man3/mpcomm_all_to_all.3 \
+	%reldir%/man3/mpcomm_all_to_allv.3
 # The 1.0 ABI's additions: a config started by a function, a group's communicator, and
 # communicators given as Fortran handles.
 dist_man_MANS += \

@@ -21,7 +21,8 @@ inline void validate_datatype(mpcomm_datatype_t dtype, const char *argument = "d
 }
 
 // Bytes per element, indexed by mpcomm_datatype_t.
-inline constexpr size_t kElementSize[MPCOMM_NUM_DATATYPES] = {1, 1, 4, 8, 2, 2, 4, 8};
+inline constexpr size_t kElementSize[MPCOMM_NUM_DATATYPES] = {1, 1, 4, 8, 2, 2, 4, 8,
+                                                              1, 2, 2, 4, 8, 1, 1};
 
 // Bytes per element of a valid dtype.
 inline size_t element_size(mpcomm_datatype_t dtype) {
@@ -32,8 +33,19 @@ inline size_t element_size(mpcomm_datatype_t dtype) {
 const char *datatype_name(mpcomm_datatype_t dtype);
 
 bool is_integer(mpcomm_datatype_t dtype);
+// Whether op applies to elements of dtype: bool and the 8-bit floats only move.
+bool is_reducible(mpcomm_datatype_t dtype);
+// Throws INVALID_ARGUMENT naming `argument` and the type unless is_reducible(dtype) (a valid
+// dtype): the check every reduction makes before it communicates.
+void require_reducible(mpcomm_datatype_t dtype, const char *argument = "dtype");
 // float16 and bfloat16: MPI has no such types; mpcomm provides them (mpi_half.hpp).
 bool is_16bit_float(mpcomm_datatype_t dtype);
+
+// DLPack type codes newer than the installed dlpack.h (0.6), as DLPack 1.1 numbers them: the
+// library reads DLDataType.code as an integer, so a caller with a newer header is understood.
+constexpr int kDLCodeBool = 6;           // kDLBool, 8 bits
+constexpr int kDLCodeFloat8E4M3FN = 10;  // kDLFloat8_e4m3fn
+constexpr int kDLCodeFloat8E5M2 = 12;    // kDLFloat8_e5m2
 
 // The DLPack description of a valid dtype (lanes == 1).
 DLDataType to_dl(mpcomm_datatype_t dtype);

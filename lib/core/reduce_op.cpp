@@ -1,6 +1,7 @@
 #include "core/reduce_op.hpp"
 
 #include <cstdint>
+#include <type_traits>
 
 #include "core/dtype.hpp"
 #include "core/error.hpp"
@@ -10,12 +11,14 @@
 namespace mpcomm {
 namespace {
 
-// Integers divide as int64_t (the divisor may not fit the element type); C truncates.
+// Integers divide as int64_t, unsigned ones as uint64_t (the divisor, a group size, may not fit
+// the element type); C truncates.
 template <class T>
 void divide_integer(void *buf, size_t count, int divisor) {
+  using Wide = std::conditional_t<std::is_unsigned_v<T>, uint64_t, int64_t>;
   T *p = static_cast<T *>(buf);
-  const int64_t d = divisor;
-  for (size_t i = 0; i < count; ++i) p[i] = static_cast<T>(static_cast<int64_t>(p[i]) / d);
+  const auto d = static_cast<Wide>(divisor);
+  for (size_t i = 0; i < count; ++i) p[i] = static_cast<T>(static_cast<Wide>(p[i]) / d);
 }
 
 template <class T>
@@ -54,6 +57,7 @@ const char *op_name(mpcomm_op_t op) {
 }
 
 MPI_Op mpi_op(mpcomm_datatype_t dtype, mpcomm_op_t op) {
+  require_reducible(dtype);
   const mpcomm_op_t performed = op == MPCOMM_AVG ? MPCOMM_SUM : op;
   if (is_16bit_float(dtype)) return mpi_half_op(dtype, performed);
   switch (performed) {
@@ -78,6 +82,13 @@ void divide_in_place(void *buf, size_t count, mpcomm_datatype_t dtype, int divis
       return divide_16bit<half::bfloat16_to_float, half::float_to_bfloat16>(buf, count, divisor);
     case MPCOMM_FLOAT32: return divide_float<float>(buf, count, divisor);
     case MPCOMM_FLOAT64: return divide_float<double>(buf, count, divisor);
+    case MPCOMM_INT16: return divide_integer<int16_t>(buf, count, divisor);
+    case MPCOMM_UINT16: return divide_integer<uint16_t>(buf, count, divisor);
+    case MPCOMM_UINT32: return divide_integer<uint32_t>(buf, count, divisor);
+    case MPCOMM_UINT64: return divide_integer<uint64_t>(buf, count, divisor);
+    case MPCOMM_BOOL:
+    case MPCOMM_FLOAT8_E4M3FN:
+    case MPCOMM_FLOAT8_E5M2:  // refused before (require_reducible)
     case MPCOMM_NUM_DATATYPES: break;
   }
   throw Error(MPCOMM_ERR_INTERNAL,

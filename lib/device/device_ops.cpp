@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "comm/comm.hpp"
 #include "core/dtype.hpp"
@@ -154,6 +155,7 @@ void all_reduce(Comm &g, const void *send, void *recv, size_t count, mpcomm_data
                 mpcomm_op_t op, void *stream, AllReduceAlgo algo) {
   validate_datatype(dtype);
   validate_op(op);
+  nccl_datatype(dtype, true);  // refuses a type NCCL does not reduce, before any communication
   require_buffer(send, count, "send");
   require_buffer(recv, count, "recv");
   DevicePath path = DevicePath::Nccl;
@@ -297,6 +299,7 @@ void reduce_scatter(Comm &g, const void *in, void *out, size_t count_per_rank,
                     mpcomm_datatype_t dtype, mpcomm_op_t op, void *stream, size_t outer) {
   validate_datatype(dtype);
   validate_op(op);
+  nccl_datatype(dtype, true);
   require_buffer(in, count_per_rank, "in");
   require_buffer(out, count_per_rank, "out");
   const size_t chunk = block_count(count_per_rank, outer);
@@ -342,6 +345,131 @@ void gather(Comm &g, const void *in, void *out, size_t count_per_rank, mpcomm_da
     StreamScratch gathered(static_cast<size_t>(g.size()) * count_per_rank * el, s);
     ctx.nccl(g, s).gather(in, gathered.get(), count_per_rank, dtype, dst, s);
     rank_major_to_dim(gathered.get(), static_cast<char *>(out), g.size(), outer, chunk * el, s);
+  });
+}
+
+namespace {
+
+// The reorder of a v-collective's blocks: member r's block at displs[r] of a rank-major buffer
+// is `outer` slabs of counts[r] / outer elements, which lie along the dimension at offset
+// displs[r] / outer of each of the `outer` rows of total / outer elements.
+void rank_major_to_dim_v(const char *src, char *dst, int size, const size_t *counts,
+                         const size_t *displs, size_t total, size_t outer, size_t es,
+                         cudaStream_t stream, bool to_dim) {
+  const size_t pitch = total / outer * es;
+  for (int r = 0; r < size; ++r) {
+    const size_t slab = counts[r] / outer * es;
+    if (slab == 0) continue;
+    char *rank_major = const_cast<char *>(to_dim ? src : dst) + displs[r] * es;
+    char *along_dim = const_cast<char *>(to_dim ? dst : src) + displs[r] / outer * es;
+    if (to_dim)
+      MPCOMM_CUDA_CHECK(cudaMemcpy2DAsync(along_dim, pitch, rank_major, slab, slab, outer,
+                                          cudaMemcpyDeviceToDevice, stream));
+    else
+      MPCOMM_CUDA_CHECK(cudaMemcpy2DAsync(rank_major, slab, along_dim, pitch, slab, outer,
+                                          cudaMemcpyDeviceToDevice, stream));
+  }
+}
+
+size_t sum_counts(const Comm &g, const size_t *counts) {
+  size_t total = 0;
+  for (int r = 0; r < g.size(); ++r) total += counts[r];
+  return total;
+}
+
+}  // namespace
+
+void all_gatherv(Comm &g, const void *in, void *out, const size_t *counts, const size_t *displs,
+                 mpcomm_datatype_t dtype, void *stream, size_t outer) {
+  validate_datatype(dtype);
+  require_not_null(counts, "counts");
+  require_not_null(displs, "displs");
+  const size_t total = sum_counts(g, counts);
+  require_buffer(in, counts[g.rank()], "in");
+  require_buffer(out, total, "out");
+  require_arg(outer >= 1, "outer must be >= 1, got ", outer);
+  guarded(g, [&] {
+    const cudaStream_t s = as_stream(stream);
+    DeviceContext &ctx = context(g, s);
+    DeviceGuard guard(ctx.device());
+    const size_t es = element_size(dtype);
+    trace_call(log::Subsys::Coll, "all_gatherv", g, total, dtype,
+               g.size() == 1 ? "local copy"
+               : outer == 1  ? "NCCL grouped broadcasts"
+                             : "NCCL grouped broadcasts, then a reorder");
+    if (g.size() == 1) return copy_async(out, in, counts[0] * es, s);
+    if (total == 0) return;
+    if (outer == 1) return ctx.nccl(g, s).all_gatherv(in, out, counts, displs, dtype, s);
+    StreamScratch gathered(total * es, s);
+    ctx.nccl(g, s).all_gatherv(in, gathered.get(), counts, displs, dtype, s);
+    rank_major_to_dim_v(gathered.get(), static_cast<char *>(out), g.size(), counts, displs, total,
+                        outer, es, s, true);
+  });
+}
+
+void reduce_scatterv(Comm &g, const void *in, void *out, const size_t *counts, const size_t *displs,
+                     mpcomm_datatype_t dtype, mpcomm_op_t op, void *stream, size_t outer) {
+  validate_datatype(dtype);
+  validate_op(op);
+  nccl_datatype(dtype, true);
+  require_not_null(counts, "counts");
+  require_not_null(displs, "displs");
+  const size_t total = sum_counts(g, counts);
+  require_buffer(in, total, "in");
+  require_buffer(out, counts[g.rank()], "out");
+  require_arg(outer >= 1, "outer must be >= 1, got ", outer);
+  guarded(g, [&] {
+    const cudaStream_t s = as_stream(stream);
+    DeviceContext &ctx = context(g, s);
+    DeviceGuard guard(ctx.device());
+    const size_t es = element_size(dtype);
+    trace_call(log::Subsys::Coll, "reduce_scatterv", g, total, dtype,
+               g.size() == 1 ? "local copy"
+               : outer == 1  ? "NCCL grouped reduces"
+                             : "a reorder, then NCCL grouped reduces");
+    if (g.size() == 1) return copy_async(out, in, counts[0] * es, s);
+    if (total == 0) return;
+    if (outer == 1) return ctx.nccl(g, s).reduce_scatterv(in, out, counts, displs, dtype, op, s);
+    StreamScratch rank_major(total * es, s);
+    rank_major_to_dim_v(static_cast<const char *>(in), rank_major.get(), g.size(), counts, displs,
+                        total, outer, es, s, false);
+    ctx.nccl(g, s).reduce_scatterv(rank_major.get(), out, counts, displs, dtype, op, s);
+  });
+}
+
+void all_to_all(Comm &g, const void *send, void *recv, size_t count, mpcomm_datatype_t dtype,
+                void *stream) {
+  validate_datatype(dtype);
+  const auto n = static_cast<size_t>(g.size());
+  std::vector<size_t> counts(n, count), displs(n);
+  for (size_t r = 0; r < n; ++r) displs[r] = r * count;
+  all_to_allv(g, send, counts.data(), displs.data(), recv, counts.data(), displs.data(), dtype,
+              stream);
+}
+
+void all_to_allv(Comm &g, const void *send, const size_t *send_counts, const size_t *send_displs,
+                 void *recv, const size_t *recv_counts, const size_t *recv_displs,
+                 mpcomm_datatype_t dtype, void *stream) {
+  validate_datatype(dtype);
+  require_not_null(send_counts, "send_counts");
+  require_not_null(send_displs, "send_displs");
+  require_not_null(recv_counts, "recv_counts");
+  require_not_null(recv_displs, "recv_displs");
+  const size_t sent = sum_counts(g, send_counts), received = sum_counts(g, recv_counts);
+  require_buffer(send, sent, "send");
+  require_buffer(recv, received, "recv");
+  guarded(g, [&] {
+    const cudaStream_t s = as_stream(stream);
+    DeviceContext &ctx = context(g, s);
+    DeviceGuard guard(ctx.device());
+    trace_call(log::Subsys::Coll, "all_to_all", g, sent, dtype,
+               g.size() == 1 ? "local copy" : "NCCL grouped sends and receives");
+    if (g.size() == 1)
+      return copy_async(static_cast<char *>(recv) + recv_displs[0] * element_size(dtype),
+                        static_cast<const char *>(send) + send_displs[0] * element_size(dtype),
+                        send_counts[0] * element_size(dtype), s);
+    ctx.nccl(g, s).all_to_allv(send, send_counts, send_displs, recv, recv_counts, recv_displs,
+                               dtype, s);
   });
 }
 

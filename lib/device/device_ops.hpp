@@ -54,6 +54,23 @@ void reduce_scatter(Comm &g, const void *in, void *out, size_t count_per_rank,
 void gather(Comm &g, const void *in, void *out, size_t count_per_rank, mpcomm_datatype_t dtype,
             int dst, void *stream, size_t outer = 1);
 
+// The variable-size forms (vLLM's pynccl: grouped broadcasts, reduces, sends and receives).
+// counts[r] and displs[r] (elements, one per member, displs the prefix sums of counts) place
+// member r's block in the rank-major buffer (out of all_gatherv, in of reduce_scatterv); with
+// `outer` > 1 each block is `outer` slabs that lie along a dimension instead (as all_gather's),
+// reordered through a scratch buffer. Counts must agree across members (group/agreement.hpp).
+void all_gatherv(Comm &g, const void *in, void *out, const size_t *counts, const size_t *displs,
+                 mpcomm_datatype_t dtype, void *stream, size_t outer = 1);
+void reduce_scatterv(Comm &g, const void *in, void *out, const size_t *counts, const size_t *displs,
+                     mpcomm_datatype_t dtype, mpcomm_op_t op, void *stream, size_t outer = 1);
+// count elements to and from each member, blocks in rank order; and per-member counts and
+// displacements (elements).
+void all_to_all(Comm &g, const void *send, void *recv, size_t count, mpcomm_datatype_t dtype,
+                void *stream);
+void all_to_allv(Comm &g, const void *send, const size_t *send_counts, const size_t *send_displs,
+                 void *recv, const size_t *recv_counts, const size_t *recv_displs,
+                 mpcomm_datatype_t dtype, void *stream);
+
 // Throws Error(NOT_SUPPORTED) unless device operations can run in this process (built with CUDA
 // and NCCL, and a GPU visible): the check a caller makes before it commits to a device transfer.
 void require_available();

@@ -48,6 +48,21 @@ void reduce_scatter(Comm &, const void *, void *, size_t, mpcomm_datatype_t, mpc
 void gather(Comm &, const void *, void *, size_t, mpcomm_datatype_t, int, void *, size_t) {
   not_built("a device gather");
 }
+void all_gatherv(Comm &, const void *, void *, const size_t *, const size_t *, mpcomm_datatype_t,
+                 void *, size_t) {
+  not_built("a device all_gatherv");
+}
+void reduce_scatterv(Comm &, const void *, void *, const size_t *, const size_t *,
+                     mpcomm_datatype_t, mpcomm_op_t, void *, size_t) {
+  not_built("a device reduce_scatterv");
+}
+void all_to_all(Comm &, const void *, void *, size_t, mpcomm_datatype_t, void *) {
+  not_built("a device all_to_all");
+}
+void all_to_allv(Comm &, const void *, const size_t *, const size_t *, void *, const size_t *,
+                 const size_t *, mpcomm_datatype_t, void *) {
+  not_built("a device all_to_allv");
+}
 void require_available() { not_built("a device tensor"); }
 void *allocate(Comm &, size_t, bool, int *) { not_built("allocating device memory"); }
 void release(void *) noexcept {}

@@ -9,7 +9,13 @@
 
 namespace mpcomm::device {
 
-ncclDataType_t nccl_datatype(mpcomm_datatype_t dtype) {
+ncclDataType_t nccl_datatype(mpcomm_datatype_t dtype, bool reduces) {
+  if (reduces) {
+    require_reducible(dtype);
+    require(dtype != MPCOMM_INT16 && dtype != MPCOMM_UINT16, MPCOMM_ERR_NOT_SUPPORTED,
+            "a device reduction of ", datatype_name(dtype),
+            ": NCCL has no 16-bit integer type (host buffers reduce it over MPI)");
+  }
   switch (dtype) {
     case MPCOMM_INT8: return ncclInt8;
     case MPCOMM_UINT8: return ncclUint8;
@@ -19,6 +25,14 @@ ncclDataType_t nccl_datatype(mpcomm_datatype_t dtype) {
     case MPCOMM_BFLOAT16: return ncclBfloat16;
     case MPCOMM_FLOAT32: return ncclFloat32;
     case MPCOMM_FLOAT64: return ncclFloat64;
+    case MPCOMM_UINT32: return ncclUint32;
+    case MPCOMM_UINT64: return ncclUint64;
+    // Moved only (reduces is false here): NCCL copies their bytes as any 1- or 2-byte type.
+    case MPCOMM_INT16:
+    case MPCOMM_UINT16: return ncclFloat16;
+    case MPCOMM_BOOL:
+    case MPCOMM_FLOAT8_E4M3FN:
+    case MPCOMM_FLOAT8_E5M2: return ncclUint8;
     default: break;
   }
   throw Error(MPCOMM_ERR_INVALID_ARGUMENT,
@@ -112,7 +126,7 @@ void NcclComm::check(ncclResult_t result, const char *what) {
 void NcclComm::all_reduce(const void *send, void *recv, size_t count, mpcomm_datatype_t dtype,
                           mpcomm_op_t op, cudaStream_t stream) {
   require_live();
-  check(ncclAllReduce(send, recv, count, nccl_datatype(dtype), nccl_op(op), comm_, stream),
+  check(ncclAllReduce(send, recv, count, nccl_datatype(dtype, true), nccl_op(op), comm_, stream),
         "ncclAllReduce");
 }
 
@@ -144,9 +158,9 @@ void NcclComm::all_gather(const void *in, void *out, size_t count_per_rank, mpco
 void NcclComm::reduce_scatter(const void *in, void *out, size_t count_per_rank,
                               mpcomm_datatype_t dtype, mpcomm_op_t op, cudaStream_t stream) {
   require_live();
-  check(
-      ncclReduceScatter(in, out, count_per_rank, nccl_datatype(dtype), nccl_op(op), comm_, stream),
-      "ncclReduceScatter");
+  check(ncclReduceScatter(in, out, count_per_rank, nccl_datatype(dtype, true), nccl_op(op), comm_,
+                          stream),
+        "ncclReduceScatter");
 }
 
 void NcclComm::gather(const void *in, void *out, size_t count_per_rank, mpcomm_datatype_t dtype,
@@ -178,6 +192,71 @@ void NcclComm::gather(const void *in, void *out, size_t count_per_rank, mpcomm_d
     }
   }
   check(ncclGroupEnd(), "ncclGroupEnd (gather)");
+}
+
+void NcclComm::issue(ncclResult_t result, const char *what) {
+  if (result == ncclSuccess || result == ncclInProgress) return;
+  ncclGroupEnd();
+  check(result, what);
+}
+
+void NcclComm::all_gatherv(const void *in, void *out, const size_t *counts, const size_t *displs,
+                           mpcomm_datatype_t dtype, cudaStream_t stream) {
+  require_live();
+  const ncclDataType_t type = nccl_datatype(dtype);
+  const size_t es = element_size(dtype);
+  check(ncclGroupStart(), "ncclGroupStart");
+  for (int r = 0; r < size_; ++r) {
+    if (counts[r] == 0) continue;
+    issue(ncclBroadcast(in, static_cast<char *>(out) + displs[r] * es, counts[r], type, r, comm_,
+                        stream),
+          "ncclBroadcast (all_gatherv)");
+  }
+  check(ncclGroupEnd(), "ncclGroupEnd (all_gatherv)");
+}
+
+void NcclComm::reduce_scatterv(const void *in, void *out, const size_t *counts,
+                               const size_t *displs, mpcomm_datatype_t dtype, mpcomm_op_t op,
+                               cudaStream_t stream) {
+  require_live();
+  const ncclDataType_t type = nccl_datatype(dtype, true);
+  const ncclRedOp_t nop = nccl_op(op);
+  const size_t es = element_size(dtype);
+  check(ncclGroupStart(), "ncclGroupStart");
+  for (int r = 0; r < size_; ++r) {
+    if (counts[r] == 0) continue;
+    issue(ncclReduce(static_cast<const char *>(in) + displs[r] * es, out, counts[r], type, nop, r,
+                     comm_, stream),
+          "ncclReduce (reduce_scatterv)");
+  }
+  check(ncclGroupEnd(), "ncclGroupEnd (reduce_scatterv)");
+}
+
+void NcclComm::all_to_allv(const void *send, const size_t *send_counts, const size_t *send_displs,
+                           void *recv, const size_t *recv_counts, const size_t *recv_displs,
+                           mpcomm_datatype_t dtype, cudaStream_t stream) {
+  require_live();
+  const ncclDataType_t type = nccl_datatype(dtype);
+  const size_t es = element_size(dtype);
+  if (send_counts[rank_] > 0) {
+    DeviceGuard guard(device_);
+    MPCOMM_CUDA_CHECK(cudaMemcpyAsync(static_cast<char *>(recv) + recv_displs[rank_] * es,
+                                      static_cast<const char *>(send) + send_displs[rank_] * es,
+                                      send_counts[rank_] * es, cudaMemcpyDeviceToDevice, stream));
+  }
+  check(ncclGroupStart(), "ncclGroupStart");
+  for (int r = 0; r < size_; ++r) {
+    if (r == rank_) continue;
+    if (send_counts[r] > 0)
+      issue(ncclSend(static_cast<const char *>(send) + send_displs[r] * es, send_counts[r], type, r,
+                     comm_, stream),
+            "ncclSend (all_to_all)");
+    if (recv_counts[r] > 0)
+      issue(ncclRecv(static_cast<char *>(recv) + recv_displs[r] * es, recv_counts[r], type, r,
+                     comm_, stream),
+            "ncclRecv (all_to_all)");
+  }
+  check(ncclGroupEnd(), "ncclGroupEnd (all_to_all)");
 }
 
 }  // namespace mpcomm::device

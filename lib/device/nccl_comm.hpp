@@ -15,8 +15,10 @@
 
 namespace mpcomm::device {
 
-// NCCL's type and operator for ours (all exist: ncclAvg since NCCL 2.10).
-ncclDataType_t nccl_datatype(mpcomm_datatype_t dtype);
+// NCCL's type and operator for ours (ncclAvg since NCCL 2.10). A type that only moves travels
+// as an NCCL type of its size; with `reduces`, bool and float8 are INVALID_ARGUMENT and int16,
+// uint16 (NCCL has no such type) NOT_SUPPORTED.
+ncclDataType_t nccl_datatype(mpcomm_datatype_t dtype, bool reduces = false);
 ncclRedOp_t nccl_op(mpcomm_op_t op);
 
 class NcclComm {
@@ -53,12 +55,25 @@ class NcclComm {
   // root copies its own part with cudaMemcpyAsync). out is not used elsewhere.
   void gather(const void *in, void *out, size_t count_per_rank, mpcomm_datatype_t dtype, int root,
               cudaStream_t stream);
+  // The variable-size forms, grouped as vLLM's pynccl groups them; counts and displacements are
+  // elements, one per rank. all_gatherv: a broadcast from each rank r of its counts[r] elements
+  // to out + displs[r]; reduce_scatterv: a reduce to each rank r of in + displs[r] (counts[r]
+  // elements) into its out; all_to_allv: a send and a receive per peer (our own block copied).
+  void all_gatherv(const void *in, void *out, const size_t *counts, const size_t *displs,
+                   mpcomm_datatype_t dtype, cudaStream_t stream);
+  void reduce_scatterv(const void *in, void *out, const size_t *counts, const size_t *displs,
+                       mpcomm_datatype_t dtype, mpcomm_op_t op, cudaStream_t stream);
+  void all_to_allv(const void *send, const size_t *send_counts, const size_t *send_displs,
+                   void *recv, const size_t *recv_counts, const size_t *recv_displs,
+                   mpcomm_datatype_t dtype, cudaStream_t stream);
 
  private:
   // Waits while NCCL reports ncclInProgress (bounded); on any error aborts the communicator and
   // throws Error(MPCOMM_ERR_NCCL) naming `what` with NCCL's texts (TIMEOUT when the wait ran out).
   void check(ncclResult_t result, const char *what);
   void require_live() const;
+  // A call inside ncclGroupStart/End: a failed one ends the group, then throws as check().
+  void issue(ncclResult_t result, const char *what);
   void abort() noexcept;
 
   ncclComm_t comm_ = nullptr;

@@ -13,6 +13,7 @@
 #include "core/mpi_call.hpp"
 #include "core/reduce_op.hpp"
 #include "device/device_ops.hpp"
+#include "group/agreement.hpp"
 #include "host/buffer.hpp"
 #include "host/host_allreduce.hpp"
 #include "host/host_collectives.hpp"
@@ -163,12 +164,81 @@ void copy_whole(const TensorView &in, const TensorView &out) {
   if (in.nbytes > 0) std::memcpy(out.data, in.data, in.nbytes);
 }
 
+// The facts of a v-collective along a dimension that every member must share: the dtype, the
+// op (-1 for none), the dimension, sizes, and the tensor's shape (the extent along dim left out
+// where it is each member's own). v_field names entry i for agree_on_record's message.
+std::vector<int64_t> v_record(const TensorView &t, int d, bool own_extent, int op,
+                              const size_t *sizes, int size) {
+  const auto n = static_cast<size_t>(size);
+  std::vector<int64_t> r(4 + n + kMaxTensorDims, 0);
+  r[0] = t.dtype;
+  r[1] = op;
+  r[2] = d;
+  for (size_t i = 0; i < n; ++i) r[3 + i] = static_cast<int64_t>(sizes[i]);
+  r[3 + n] = t.ndim;
+  for (int i = 0; i < t.ndim; ++i) r[4 + n + i] = i == d && own_extent ? -1 : t.shape[i];
+  return r;
+}
+std::string v_field(size_t i, size_t size) {
+  static const char *const names[] = {"the dtype (an mpcomm_datatype_t)", "op", "dim"};
+  if (i < 3) return names[i];
+  if (i < 3 + size) return concat("sizes[", i - 3, "]");
+  if (i == 3 + size) return "in.ndim";
+  return concat("in.shape[", i - 4 - size, "]");
+}
+
+// The end (in elements) of block r of a v-collective's buffer, checked against overflow.
+size_t block_end(const size_t *counts, const size_t *displs, int r, const char *counts_name,
+                 const char *displs_name, size_t es) {
+  size_t end = 0, bytes = 0;
+  if (__builtin_add_overflow(displs[r], counts[r], &end) || __builtin_mul_overflow(end, es, &bytes))
+    require_arg(false, displs_name, "[", r, "] (", displs[r], ") + ", counts_name, "[", r, "] (",
+                counts[r], ") elements overflow a size_t of bytes");
+  return end;
+}
+
+// One side (send or recv) of all_to_allv: its arrays not NULL, no block past the address space,
+// the buffer not NULL with elements; for recv (`disjoint`), no two blocks overlap (MPI's rule).
+// Returns the elements the blocks span.
+size_t check_blocks(const void *buf, const size_t *counts, const size_t *displs, int size,
+                    mpcomm_datatype_t dtype, const char *name, const char *counts_name,
+                    const char *displs_name, bool disjoint) {
+  require_not_null(counts, counts_name);
+  require_not_null(displs, displs_name);
+  const size_t es = element_size(dtype);
+  size_t extent = 0;
+  for (int r = 0; r < size; ++r)
+    if (counts[r] > 0)
+      extent = std::max(extent, block_end(counts, displs, r, counts_name, displs_name, es));
+  require_arg(buf != nullptr || extent == 0, name, " must not be NULL: ", counts_name,
+              " has elements");
+  uintptr_t last = 0;
+  require_arg(!__builtin_add_overflow(reinterpret_cast<uintptr_t>(buf), extent * es, &last),
+              displs_name, " and ", counts_name, " put ", name,
+              "'s blocks past the end of the address space");
+  if (disjoint && size > 1) {
+    thread_local std::vector<std::pair<size_t, int>> starts;
+    starts.clear();
+    for (int r = 0; r < size; ++r)
+      if (counts[r] > 0) starts.emplace_back(displs[r], r);
+    std::sort(starts.begin(), starts.end());
+    for (size_t k = 1; k < starts.size(); ++k) {
+      const int a = starts[k - 1].second, b = starts[k].second;
+      require_arg(displs[a] + counts[a] <= displs[b], name, "'s blocks overlap: ", displs_name, "[",
+                  a, "] (", displs[a], ") + ", counts_name, "[", a, "] (", counts[a], ") > ",
+                  displs_name, "[", b, "] (", displs[b], ")");
+    }
+  }
+  return extent;
+}
+
 }  // namespace
 
 void group_all_reduce(mpcomm_group_s &g, const void *send, void *recv, size_t count,
                       mpcomm_datatype_t dtype, mpcomm_op_t op, void *stream) {
   validate_datatype(dtype, "dtype");
   validate_op(op, "op");
+  require_reducible(dtype);
   const size_t bytes = flat_bytes(send, count, dtype, "send");
   flat_bytes(recv, count, dtype, "recv");
   if (on_device(send, "send", recv, "recv"))
@@ -237,6 +307,7 @@ void group_reduce_scatter(mpcomm_group_s &g, const DLTensor *in_tensor, DLTensor
                           int dim, mpcomm_op_t op, void *stream) {
   validate_op(op, "op");
   const TensorView in = validate_tensor(in_tensor, "in");
+  require_reducible(in.dtype, "in.dtype");
   const TensorView out = validate_tensor(out_tensor, "out");
   const bool device = tensors_on_device(*in_tensor, *out_tensor);
   const int d = check_scattered(in, out, dim, g.size());
@@ -271,6 +342,104 @@ void group_gather(mpcomm_group_s &g, const DLTensor *in_tensor, DLTensor *out_te
              g.size() == 1 ? "host, local copy" : "host, MPI");
   if (g.size() == 1) return copy_whole(in, out);
   communicate(g, [&] { gather_checked(g.comm(), g.size(), g.rank(), in, out, dst, d); });
+}
+
+void group_all_gatherv(mpcomm_group_s &g, const DLTensor *in_tensor, DLTensor *out_tensor,
+                       const size_t *sizes, int dim, void *stream) {
+  const TensorView in = validate_tensor(in_tensor, "in");
+  const TensorView out = validate_tensor(out_tensor, "out");
+  const bool device = tensors_on_device(*in_tensor, *out_tensor);
+  const int d = check_gathered_v(in, out, dim, sizes, g.size(), g.rank());
+  if (g.size() > 1)
+    agree_on_record(g, v_record(in, d, true, -1, sizes, g.size()),
+                    [&](size_t i) { return v_field(i, static_cast<size_t>(g.size())); });
+  const VLayout &l = v_layout(out, d, sizes, g.size());
+  if (device) {
+    return device::all_gatherv(g, in.data, out.data, l.counts.data(), l.displs.data(), in.dtype,
+                               stream, at_least_one(l.outer));
+  }
+  trace_call(log::Subsys::Coll, "all_gatherv", g, out.numel, in.dtype, out.nbytes,
+             g.size() == 1 ? "host, local copy" : "host, MPI");
+  if (g.size() == 1) return copy_whole(in, out);
+  communicate(g, [&] { all_gatherv_checked(g.comm(), g.size(), g.rank(), in, out, l); });
+}
+
+void group_reduce_scatterv(mpcomm_group_s &g, const DLTensor *in_tensor, DLTensor *out_tensor,
+                           const size_t *sizes, int dim, mpcomm_op_t op, void *stream) {
+  validate_op(op, "op");
+  const TensorView in = validate_tensor(in_tensor, "in");
+  require_reducible(in.dtype, "in.dtype");
+  const TensorView out = validate_tensor(out_tensor, "out");
+  const bool device = tensors_on_device(*in_tensor, *out_tensor);
+  const int d = check_scattered_v(in, out, dim, sizes, g.size(), g.rank());
+  if (g.size() > 1)
+    agree_on_record(g, v_record(in, d, false, op, sizes, g.size()),
+                    [&](size_t i) { return v_field(i, static_cast<size_t>(g.size())); });
+  const VLayout &l = v_layout(in, d, sizes, g.size());
+  if (device) {
+    return device::reduce_scatterv(g, in.data, out.data, l.counts.data(), l.displs.data(), in.dtype,
+                                   op, stream, at_least_one(l.outer));
+  }
+  trace_call(log::Subsys::Coll, "reduce_scatterv", g, in.numel, in.dtype, in.nbytes,
+             g.size() == 1 ? "host, local copy" : "host, MPI");
+  if (g.size() == 1) return copy_whole(in, out);
+  communicate(g, [&] { reduce_scatterv_checked(g.comm(), g.size(), in, out, l, op); });
+}
+
+void group_all_to_all(mpcomm_group_s &g, const void *send, void *recv, size_t count,
+                      mpcomm_datatype_t dtype, void *stream) {
+  validate_datatype(dtype, "dtype");
+  const size_t block = checked_bytes(count, element_size(dtype), "count");
+  const size_t bytes = checked_bytes(block, static_cast<size_t>(g.size()), "count x size");
+  require_arg(send != nullptr || bytes == 0, "send must not be NULL when count (", count, ") > 0");
+  require_arg(recv != nullptr || bytes == 0, "recv must not be NULL when count (", count, ") > 0");
+  const bool device = on_device(send, "send", recv, "recv");
+  require_arg(!bytes_overlap(send, bytes, recv, bytes), "send and recv must not overlap");
+  if (g.size() > 1)
+    agree_on_record(g, {static_cast<int64_t>(dtype), static_cast<int64_t>(count)},
+                    [](size_t i) { return i == 0 ? "dtype" : "count"; });
+  if (device) return device::all_to_all(g, send, recv, count, dtype, stream);
+  trace_call(log::Subsys::Coll, "all_to_all", g, count, dtype, bytes,
+             g.size() == 1 ? "host, local copy" : "host, MPI_Alltoall");
+  if (g.size() == 1) {
+    if (bytes > 0) std::memcpy(recv, send, bytes);
+    return;
+  }
+  communicate(g, [&] { checked::all_to_all(g.comm(), send, recv, count, dtype); });
+}
+
+void group_all_to_allv(mpcomm_group_s &g, const void *send, const size_t *send_counts,
+                       const size_t *send_displs, void *recv, const size_t *recv_counts,
+                       const size_t *recv_displs, mpcomm_datatype_t dtype, void *stream) {
+  validate_datatype(dtype, "dtype");
+  const size_t sent = check_blocks(send, send_counts, send_displs, g.size(), dtype, "send",
+                                   "send_counts", "send_displs", false);
+  const size_t received = check_blocks(recv, recv_counts, recv_displs, g.size(), dtype, "recv",
+                                       "recv_counts", "recv_displs", true);
+  const size_t es = element_size(dtype);
+  require_arg(!bytes_overlap(send, sent * es, recv, received * es),
+              "send and recv must not overlap (the blocks span ", sent, " and ", received,
+              " elements)");
+  require_arg(g.size() > 1 || send_counts[0] == recv_counts[0], "send_counts[0] (", send_counts[0],
+              ") must equal recv_counts[0] (", recv_counts[0], ") in a group of one");
+  const bool device = on_device(send, "send", recv, "recv");
+  if (g.size() > 1) agree_on_pairs(g, send_counts, recv_counts, dtype);
+  if (device)
+    return device::all_to_allv(g, send, send_counts, send_displs, recv, recv_counts, recv_displs,
+                               dtype, stream);
+  trace_call(log::Subsys::Coll, "all_to_allv", g, sent, dtype, sent * es,
+             g.size() == 1 ? "host, local copy" : "host, MPI_Alltoallv");
+  if (g.size() == 1) {
+    if (send_counts[0] > 0)
+      std::memcpy(static_cast<unsigned char *>(recv) + recv_displs[0] * es,
+                  static_cast<const unsigned char *>(send) + send_displs[0] * es,
+                  send_counts[0] * es);
+    return;
+  }
+  communicate(g, [&] {
+    checked::all_to_allv(g.comm(), g.size(), g.rank(), send, send_counts, send_displs, recv,
+                         recv_counts, recv_displs, dtype);
+  });
 }
 
 }  // namespace mpcomm

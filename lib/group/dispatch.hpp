@@ -1,5 +1,6 @@
 // The data plane of a group: the operations behind mpcomm_all_reduce, mpcomm_broadcast,
-// mpcomm_send, mpcomm_recv, mpcomm_all_gather, mpcomm_reduce_scatter and mpcomm_gather, and the
+// mpcomm_send, mpcomm_recv, mpcomm_all_gather, mpcomm_reduce_scatter, mpcomm_gather,
+// mpcomm_all_gatherv, mpcomm_reduce_scatterv, mpcomm_all_to_all and mpcomm_all_to_allv, and the
 // choice of the plane that carries each call.
 //
 // Dispatch: buffers in GPU memory (device::is_device_pointer for flat buffers; the DLPack
@@ -44,5 +45,17 @@ void group_reduce_scatter(mpcomm_group_s &g, const DLTensor *in, DLTensor *out, 
 // out is used at dst only (may be NULL elsewhere).
 void group_gather(mpcomm_group_s &g, const DLTensor *in, DLTensor *out, int dst, int dim,
                   void *stream);
+// The variable-size collectives: sizes (all_gatherv, reduce_scatterv), count (all_to_all) and
+// counts (all_to_allv) are checked for agreement across the members (group/agreement.hpp)
+// before any data moves.
+void group_all_gatherv(mpcomm_group_s &g, const DLTensor *in, DLTensor *out, const size_t *sizes,
+                       int dim, void *stream);
+void group_reduce_scatterv(mpcomm_group_s &g, const DLTensor *in, DLTensor *out,
+                           const size_t *sizes, int dim, mpcomm_op_t op, void *stream);
+void group_all_to_all(mpcomm_group_s &g, const void *send, void *recv, size_t count,
+                      mpcomm_datatype_t dtype, void *stream);
+void group_all_to_allv(mpcomm_group_s &g, const void *send, const size_t *send_counts,
+                       const size_t *send_displs, void *recv, const size_t *recv_counts,
+                       const size_t *recv_displs, mpcomm_datatype_t dtype, void *stream);
 
 }  // namespace mpcomm

@@ -1,6 +1,7 @@
 # Groups: a Comm plus the dispatch of the data plane (custom allreduce, NCCL, shared memory,
 # MPI), objects, barrier, the message queue, and making groups from communicators.
 libmpcomm_internal_la_SOURCES += \
+	%reldir%/agreement.cpp %reldir%/agreement.hpp \
 	%reldir%/barrier.cpp %reldir%/barrier.hpp \
 	%reldir%/dispatch.cpp %reldir%/dispatch.hpp \
 	%reldir%/group.cpp %reldir%/group.hpp \

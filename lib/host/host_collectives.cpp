@@ -1,6 +1,8 @@
 #include "host/host_collectives.hpp"
 
 #include <cstring>
+#include <memory>
+#include <vector>
 
 #include "core/dtype.hpp"
 #include "core/error.hpp"
@@ -131,12 +133,124 @@ void gather(MPI_Comm comm, bool receiving, const void *in, void *out, size_t cou
                               c.type(), root, comm));
 }
 
+// The int arrays of one MPI v-collective, reused by the thread's calls (no allocation per call).
+struct IntCounts {
+  std::vector<int> counts, displs, counts2, displs2;
+};
+IntCounts &int_counts(int size) {
+  thread_local IntCounts c;
+  const auto n = static_cast<size_t>(size);
+  c.counts.resize(n);
+  c.displs.resize(n);
+  c.counts2.resize(n);
+  c.displs2.resize(n);
+  return c;
+}
+
+// Copies counts and displs into ints; false when a block ends beyond what one MPI call takes
+// (MPI implementations sum the counts in an int).
+bool fit_int(int size, const size_t *counts, const size_t *displs, std::vector<int> &ic,
+             std::vector<int> &id) {
+  const size_t limit = max_count_per_call();
+  for (int r = 0; r < size; ++r) {
+    if (counts[r] > limit || displs[r] > limit - counts[r]) return false;
+    ic[r] = static_cast<int>(counts[r]);
+    id[r] = static_cast<int>(displs[r]);
+  }
+  return true;
+}
+
+void all_gatherv(MPI_Comm comm, int size, int rank, const void *in, void *out, const size_t *counts,
+                 const size_t *displs, mpcomm_datatype_t dtype) {
+  const MPI_Datatype type = mpi_datatype(dtype);
+  IntCounts &c = int_counts(size);
+  if (fit_int(size, counts, displs, c.counts, c.displs)) {
+    MPCOMM_MPI_CHECK(MPI_Allgatherv(in, c.counts[rank], type, out, c.counts.data(), c.displs.data(),
+                                    type, comm));
+    return;
+  }
+  // Beyond int: each rank's block is a broadcast from it, of any size (MpiCount).
+  const size_t es = element_size(dtype);
+  copy_bytes(at(out, displs[rank], es), in, counts[rank] * es);
+  for (int root = 0; root < size; ++root) {
+    const MpiCount n(counts[root], type);
+    MPCOMM_MPI_CHECK(MPI_Bcast(at(out, displs[root], es), n.count(), n.type(), root, comm));
+  }
+}
+
+void reduce_scatterv(MPI_Comm comm, int size, const void *in, void *out, const size_t *counts,
+                     const size_t *displs, mpcomm_datatype_t dtype, mpcomm_op_t op) {
+  const size_t es = element_size(dtype);
+  const MPI_Datatype type = mpi_datatype(dtype);
+  const MPI_Op mpi_operator = mpi_op(dtype, op);
+  IntCounts &c = int_counts(size);
+  int rank = 0;
+  MPCOMM_MPI_CHECK(MPI_Comm_rank(comm, &rank));
+  if (fit_int(size, counts, displs, c.counts, c.displs)) {
+    MPCOMM_MPI_CHECK(MPI_Reduce_scatter(in, out, c.counts.data(), type, mpi_operator, comm));
+  } else {
+    // Blocks beyond one call: reduce each rank's block to it, chunk by chunk.
+    for (int root = 0; root < size; ++root) {
+      for_each_chunk(counts[root], [&](size_t offset, int n) {
+        MPCOMM_MPI_CHECK(MPI_Reduce(at(in, displs[root] + offset, es), at(out, offset, es), n, type,
+                                    mpi_operator, root, comm));
+      });
+    }
+  }
+  if (op == MPCOMM_AVG) divide_in_place(out, counts[rank], dtype, size);
+}
+
+void all_to_all(MPI_Comm comm, const void *send, void *recv, size_t count,
+                mpcomm_datatype_t dtype) {
+  // MpiCount's type spans exactly count elements, so the blocks lie end to end at any count.
+  const MpiCount c(count, mpi_datatype(dtype));
+  MPCOMM_MPI_CHECK(MPI_Alltoall(send, c.count(), c.type(), recv, c.count(), c.type(), comm));
+}
+
+void all_to_allv(MPI_Comm comm, int size, int rank, const void *send, const size_t *send_counts,
+                 const size_t *send_displs, void *recv, const size_t *recv_counts,
+                 const size_t *recv_displs, mpcomm_datatype_t dtype) {
+  const MPI_Datatype type = mpi_datatype(dtype);
+  IntCounts &c = int_counts(size);
+  if (fit_int(size, send_counts, send_displs, c.counts, c.displs) &&
+      fit_int(size, recv_counts, recv_displs, c.counts2, c.displs2)) {
+    MPCOMM_MPI_CHECK(MPI_Alltoallv(send, c.counts.data(), c.displs.data(), type, recv,
+                                   c.counts2.data(), c.displs2.data(), type, comm));
+    return;
+  }
+  // Beyond int: a message per peer of any size (MpiCount), our own block copied.
+  const size_t es = element_size(dtype);
+  std::vector<std::unique_ptr<MpiCount>> types;
+  std::vector<MPI_Request> requests;
+  types.reserve(2 * static_cast<size_t>(size));
+  requests.reserve(2 * static_cast<size_t>(size));
+  for (int peer = 0; peer < size; ++peer) {
+    if (peer == rank || recv_counts[peer] == 0) continue;
+    types.push_back(std::make_unique<MpiCount>(recv_counts[peer], type));
+    requests.push_back(MPI_REQUEST_NULL);
+    MPCOMM_MPI_CHECK(MPI_Irecv(at(recv, recv_displs[peer], es), types.back()->count(),
+                               types.back()->type(), peer, kTagAllToAllv, comm, &requests.back()));
+  }
+  for (int peer = 0; peer < size; ++peer) {
+    if (peer == rank || send_counts[peer] == 0) continue;
+    types.push_back(std::make_unique<MpiCount>(send_counts[peer], type));
+    requests.push_back(MPI_REQUEST_NULL);
+    MPCOMM_MPI_CHECK(MPI_Isend(at(send, send_displs[peer], es), types.back()->count(),
+                               types.back()->type(), peer, kTagAllToAllv, comm, &requests.back()));
+  }
+  copy_bytes(at(recv, recv_displs[rank], es), at(send, send_displs[rank], es),
+             send_counts[rank] * es);
+  MPCOMM_MPI_CHECK(
+      MPI_Waitall(static_cast<int>(requests.size()), requests.data(), MPI_STATUSES_IGNORE));
+}
+
 }  // namespace checked
 
 void all_reduce(MPI_Comm comm, const void *send, void *recv, size_t count, mpcomm_datatype_t dtype,
                 mpcomm_op_t op) {
   validate_datatype(dtype, "dtype");
   validate_op(op, "op");
+  require_reducible(dtype);
   require_buffer(send, count, "send");
   require_buffer(recv, count, "recv");
   const size_t bytes = checked_bytes(count, element_size(dtype), "count");
@@ -190,6 +304,7 @@ void reduce_scatter(MPI_Comm comm, const void *in, void *out, size_t count_per_r
                     mpcomm_datatype_t dtype, mpcomm_op_t op) {
   validate_datatype(dtype, "dtype");
   validate_op(op, "op");
+  require_reducible(dtype);
   require_buffer(in, count_per_rank, "in");
   require_buffer(out, count_per_rank, "out");
   const size_t es = element_size(dtype);

@@ -94,7 +94,108 @@ void dim_to_rank_major(const unsigned char *from, unsigned char *to, const Split
       std::memcpy(to + (r * s.outer + o) * slab, from + (o * size + r) * slab, slab);
 }
 
+// sizes[0..size) summed, each and the sum at most INT64_MAX (a tensor extent).
+int64_t sum_of_sizes(const size_t *sizes, int size) {
+  require_not_null(sizes, "sizes");
+  uint64_t sum = 0;
+  for (int r = 0; r < size; ++r) {
+    require_arg(sizes[r] <= static_cast<uint64_t>(INT64_MAX) &&
+                    !__builtin_add_overflow(sum, sizes[r], &sum) &&
+                    sum <= static_cast<uint64_t>(INT64_MAX),
+                "sizes[", r, "] (", sizes[r], ") makes the sum of sizes overflow int64");
+  }
+  return static_cast<int64_t>(sum);
+}
+
+// The extent along dim of the tensor that holds one member's block: sizes[rank].
+void require_own_extent(const TensorView &t, const char *name, int dim, const size_t *sizes,
+                        int rank) {
+  require_arg(static_cast<uint64_t>(t.shape[dim]) == sizes[rank], name, ".shape[", dim, "] (",
+              t.shape[dim], ") must equal sizes[", rank, "] (", sizes[rank],
+              "), the caller's own extent (group rank ", rank, ")");
+}
+
 }  // namespace
+
+int check_gathered_v(const TensorView &in, const TensorView &out, int dim, const size_t *sizes,
+                     int size, int rank) {
+  const int d = normalize_dim(dim, in.ndim, "in");
+  const int64_t total = sum_of_sizes(sizes, size);
+  require_own_extent(in, "in", d, sizes, rank);
+  require_out_shape(in, out, d, total, "sum(sizes)");
+  require_disjoint(in, out);
+  return d;
+}
+
+int check_scattered_v(const TensorView &in, const TensorView &out, int dim, const size_t *sizes,
+                      int size, int rank) {
+  const int d = normalize_dim(dim, in.ndim, "in");
+  const int64_t total = sum_of_sizes(sizes, size);
+  require_arg(in.shape[d] == total, "in.shape[", d, "] (", in.shape[d], ") must equal sum(sizes) (",
+              total, ")");
+  require_arg(sizes[rank] <= static_cast<uint64_t>(INT64_MAX), "sizes[", rank, "] (", sizes[rank],
+              ") exceeds int64");
+  require_out_shape(in, out, d, static_cast<int64_t>(sizes[rank]), "sizes[rank]");
+  require_disjoint(in, out);
+  return d;
+}
+
+const VLayout &v_layout(const TensorView &whole, int dim, const size_t *sizes, int size) {
+  thread_local VLayout l;
+  const auto n = static_cast<size_t>(size);
+  l.counts.resize(n);
+  l.displs.resize(n);
+  l.row_displs.resize(n);
+  l.outer = outer_extent(whole, dim);
+  l.row = 1;
+  for (int i = dim + 1; i < whole.ndim; ++i) l.row *= static_cast<size_t>(whole.shape[i]);
+  l.total_rows = static_cast<size_t>(whole.shape[dim]);
+  size_t displ = 0, rows = 0;
+  for (size_t r = 0; r < n; ++r) {
+    l.counts[r] = l.outer * sizes[r] * l.row;
+    l.displs[r] = displ;
+    l.row_displs[r] = rows;
+    displ += l.counts[r];
+    rows += sizes[r];
+  }
+  return l;
+}
+
+void all_gatherv_checked(MPI_Comm comm, int size, int rank, const TensorView &in,
+                         const TensorView &out, const VLayout &l) {
+  if (l.outer == 1)
+    return checked::all_gatherv(comm, size, rank, in.data, out.data, l.counts.data(),
+                                l.displs.data(), in.dtype);
+  auto staging = staging_buffer(out.nbytes);
+  checked::all_gatherv(comm, size, rank, in.data, staging.get(), l.counts.data(), l.displs.data(),
+                       in.dtype);
+  // Rank-major blocks [size][outer][sizes[r]][row] to [outer][sum(sizes)][row].
+  const size_t es = element_size(in.dtype);
+  for (size_t o = 0; o < l.outer; ++o)
+    for (int r = 0; r < size; ++r) {
+      const size_t slab = l.counts[r] / l.outer;
+      std::memcpy(out.data + (o * l.total_rows + l.row_displs[r]) * l.row * es,
+                  staging.get() + (l.displs[r] + o * slab) * es, slab * es);
+    }
+}
+
+void reduce_scatterv_checked(MPI_Comm comm, int size, const TensorView &in, const TensorView &out,
+                             const VLayout &l, mpcomm_op_t op) {
+  if (l.outer == 1)
+    return checked::reduce_scatterv(comm, size, in.data, out.data, l.counts.data(), l.displs.data(),
+                                    in.dtype, op);
+  auto staging = staging_buffer(in.nbytes);
+  // [outer][sum(sizes)][row] to rank-major blocks [size][outer][sizes[r]][row].
+  const size_t es = element_size(in.dtype);
+  for (size_t o = 0; o < l.outer; ++o)
+    for (int r = 0; r < size; ++r) {
+      const size_t slab = l.counts[r] / l.outer;
+      std::memcpy(staging.get() + (l.displs[r] + o * slab) * es,
+                  in.data + (o * l.total_rows + l.row_displs[r]) * l.row * es, slab * es);
+    }
+  checked::reduce_scatterv(comm, size, staging.get(), out.data, l.counts.data(), l.displs.data(),
+                           in.dtype, op);
+}
 
 int check_gathered(const TensorView &in, const TensorView &out, int dim, int size) {
   const int d = normalize_dim(dim, in.ndim, "in");
@@ -163,6 +264,7 @@ void reduce_scatter_tensor(MPI_Comm comm, const DLTensor *in_tensor, DLTensor *o
                            mpcomm_op_t op) {
   validate_op(op, "op");
   const TensorView in = host_tensor(in_tensor, "in");
+  require_reducible(in.dtype, "in.dtype");
   const TensorView out = host_tensor(out_tensor, "out");
   const int size = comm_size(comm);
   const int d = check_scattered(in, out, dim, size);

@@ -10,6 +10,7 @@
 #include <mpi.h>
 
 #include <cstddef>
+#include <vector>
 
 #include "host/tensor.hpp"
 #include "mpcomm.h"
@@ -22,6 +23,25 @@ namespace mpcomm::host {
 // size times shorter, in.shape[dim] divisible by size (scattered), and in and out do not overlap.
 int check_gathered(const TensorView &in, const TensorView &out, int dim, int size);
 int check_scattered(const TensorView &in, const TensorView &out, int dim, int size);
+
+// The shape rules of the variable-size forms (sizes: one extent along dim per member, not NULL):
+// all_gatherv's in.shape[dim] == sizes[rank] and out.shape[dim] == sum(sizes); reduce_scatterv's
+// in.shape[dim] == sum(sizes) and out.shape[dim] == sizes[rank]; the other extents and the
+// dtype equal, no overlap. INVALID_ARGUMENT naming the numbers; returns dim normalised.
+int check_gathered_v(const TensorView &in, const TensorView &out, int dim, const size_t *sizes,
+                     int size, int rank);
+int check_scattered_v(const TensorView &in, const TensorView &out, int dim, const size_t *sizes,
+                      int size, int rank);
+
+// The blocks of a v-collective on the whole tensor `whole` (all_gatherv's out, reduce_scatterv's
+// in) split along dim: member r's block is `outer` slabs of sizes[r] rows of `row` elements;
+// counts[r] = outer * sizes[r] * row, displs[r] their prefix sums (rank-major), row_displs[r]
+// the prefix sums of sizes. Held per thread: valid until the thread's next call.
+struct VLayout {
+  size_t outer = 1, row = 1, total_rows = 0;
+  std::vector<size_t> counts, displs, row_displs;
+};
+const VLayout &v_layout(const TensorView &whole, int dim, const size_t *sizes, int size);
 
 // The product of the extents before dim (1 for dim 0): the number of blocks a tensor is when
 // split around dim.
@@ -47,6 +67,12 @@ void all_gather_checked(MPI_Comm comm, int size, const TensorView &in, const Ten
                         int dim);
 void reduce_scatter_checked(MPI_Comm comm, int size, const TensorView &in, const TensorView &out,
                             int dim, mpcomm_op_t op);
+// The variable-size forms, checked by check_gathered_v / check_scattered_v, on the layout of
+// v_layout (of out for all_gatherv, of in for reduce_scatterv).
+void all_gatherv_checked(MPI_Comm comm, int size, int rank, const TensorView &in,
+                         const TensorView &out, const VLayout &layout);
+void reduce_scatterv_checked(MPI_Comm comm, int size, const TensorView &in, const TensorView &out,
+                             const VLayout &layout, mpcomm_op_t op);
 // out is read at dst only.
 void gather_checked(MPI_Comm comm, int size, int rank, const TensorView &in, const TensorView &out,
                     int dst, int dim);

@@ -253,7 +253,7 @@ static void check_data_plane(void) {
   CHECK(mpcomm_group_from_comm(MPI_COMM_SELF, &group) == MPCOMM_SUCCESS);
   CHECK(mpcomm_all_reduce(group, NULL, recv, 4, MPCOMM_FLOAT32, MPCOMM_SUM, NULL) ==
         MPCOMM_ERR_INVALID_ARGUMENT);
-  CHECK(mpcomm_all_reduce(group, send, recv, 4, (mpcomm_datatype_t)9, MPCOMM_SUM, NULL) ==
+  CHECK(mpcomm_all_reduce(group, send, recv, 4, (mpcomm_datatype_t)99, MPCOMM_SUM, NULL) ==
         MPCOMM_ERR_INVALID_ARGUMENT);
   CHECK(mpcomm_all_reduce(group, send, recv, 4, MPCOMM_FLOAT32, (mpcomm_op_t)7, NULL) ==
         MPCOMM_ERR_INVALID_ARGUMENT);

@@ -3,7 +3,7 @@
 ! arguments give their status through ierror and their message through mpcomm_last_error().
 ! Prints "# mpcomm-test: passed=N failed=N skipped=0" at rank 0; fails on any failed check.
 program test_f08
-  use, intrinsic :: iso_c_binding, only: c_ptr, c_null_ptr, c_loc, c_int64_t
+  use, intrinsic :: iso_c_binding, only: c_ptr, c_null_ptr, c_loc, c_int64_t, c_bool
   use mpi_f08
   use mpcomm
   implicit none
@@ -22,6 +22,7 @@ program test_f08
   call test_all_reduce()
   call test_broadcast_send_recv()
   call test_along_dims()
+  call test_variable_sizes()
   call test_by_address()
   call test_tensor_dict()
   call test_state()
@@ -455,6 +456,70 @@ contains
     call mpcomm_all_gather(world, x, g1(1:1, :), 1, ierr)
     call check_failure(ierr, MPCOMM_ERR_INVALID_ARGUMENT, 'recvbuf must be contiguous', &
                        'all_gather into a strided section')
+    call mpcomm_group_free(world)
+  end subroutine
+
+  ! all_gatherv / reduce_scatterv with member r's extent r+1 along dim 2, all_to_all and
+  ! all_to_allv with member r sending r+j+1 elements to member j; int16 and logical(c_bool).
+  subroutine test_variable_sizes()
+    type(mpcomm_group_t) :: world
+    integer(int64) :: sizes(np), sc(np), sd(np), rc(np), rd(np)
+    real(real64), allocatable :: x(:, :), g(:, :), back(:, :)
+    integer(int16), allocatable :: s16(:), r16(:)
+    logical(c_bool) :: flags(np), got(np)
+    integer(int32), allocatable :: sv(:), rv(:)
+    integer :: ierr, r, j, total, off
+    call mpcomm_group_from_comm(MPI_COMM_WORLD, world)
+    sizes = [(int(r + 1, int64), r = 0, np - 1)]
+    total = np * (np + 1) / 2
+    allocate (x(2, me + 1), g(2, total), back(2, me + 1))
+    x = real(10 * me, real64)
+    call mpcomm_all_gatherv(world, x, g, sizes, 2, ierr)
+    call check(ierr == MPCOMM_SUCCESS, 'all_gatherv along dim 2')
+    off = 0
+    do r = 0, np - 1
+      call check(all(g(:, off + 1:off + r + 1) == real(10 * r, real64)), &
+                 'all_gatherv: member r''s columns')
+      off = off + r + 1
+    end do
+    call mpcomm_reduce_scatterv(world, g, back, sizes, 2, MPCOMM_SUM, ierr)
+    call check(ierr == MPCOMM_SUCCESS .and. all(back == real(np * 10 * me, real64)), &
+               'reduce_scatterv along dim 2')
+    call mpcomm_all_gatherv(world, x, g, sizes(1:np - 1), 2, ierr)
+    call check_failure(ierr, MPCOMM_ERR_INVALID_ARGUMENT, 'one entry per member', &
+                       'all_gatherv with too few sizes')
+    ! all_to_all: int16 and logical(c_bool), one element to and from each member.
+    allocate (s16(np), r16(np))
+    s16 = [(int(100 * me + j, int16), j = 0, np - 1)]
+    call mpcomm_all_to_all(world, s16, r16, ierr)
+    call check(ierr == MPCOMM_SUCCESS .and. all(r16 == [(int(100 * j + me, int16), j = 0, np - 1)]), &
+               'all_to_all int16')
+    flags = [(mod(me + j, 2) == 0, j = 0, np - 1)]
+    call mpcomm_all_to_all(world, flags, got, ierr)
+    call check(ierr == MPCOMM_SUCCESS .and. all(got .eqv. [(mod(j + me, 2) == 0, j = 0, np - 1)]), &
+               'all_to_all logical(c_bool)')
+    ! all_to_allv: member me sends me+j+1 elements, all equal to me, to member j.
+    do j = 1, np
+      sc(j) = me + j
+      rc(j) = me + j
+    end do
+    sd(1) = 0
+    rd(1) = 0
+    do j = 2, np
+      sd(j) = sd(j - 1) + sc(j - 1)
+      rd(j) = rd(j - 1) + rc(j - 1)
+    end do
+    allocate (sv(sum(sc)), rv(sum(rc)))
+    sv = me
+    call mpcomm_all_to_allv(world, sv, sc, sd, rv, rc, rd, ierr)
+    call check(ierr == MPCOMM_SUCCESS, 'all_to_allv')
+    do j = 1, np
+      call check(all(rv(rd(j) + 1:rd(j) + rc(j)) == j - 1), 'all_to_allv: member j''s block')
+    end do
+    sd(np) = sd(np) + 100
+    call mpcomm_all_to_allv(world, sv, sc, sd, rv, rc, rd, ierr)
+    call check_failure(ierr, MPCOMM_ERR_INVALID_ARGUMENT, 'ends past sendbuf', &
+                       'all_to_allv past the end of sendbuf')
     call mpcomm_group_free(world)
   end subroutine
 

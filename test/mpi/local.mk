@@ -19,7 +19,8 @@ MPI_TESTS += \
 	test/mpi/test_shm_allreduce \
 	test/mpi/test_shm_ring \
 	test/mpi/test_state \
-	test/mpi/test_tensor_dict
+	test/mpi/test_tensor_dict \
+	test/mpi/test_vcollectives
 # test_abi: the 1.0 ABI's additions (group communicator, Fortran handles, config initializer,
 # struct_size). test_barrier_timeout, test_groups, test_objects: groups and their control plane.
 # test_cpp_api: mpcomm.hpp. test_dataplane_api: the data plane's C API on groups (every
@@ -29,7 +30,9 @@ MPI_TESTS += \
 # and unproven hellos, idle connections). test_locality: node locality (also on two simulated
 # nodes, two-nodes.sh). test_message_queue, test_shm_ring: the message-queue broadcaster.
 # test_state: the parallel state and DP helpers. test_tensor_dict: tensor dict exchange.
-noinst_HEADERS += test/mpi/group_test_util.hpp
+# test_vcollectives: all_gatherv, reduce_scatterv, all_to_all, all_to_allv (every dtype, the
+# large-count paths, the agreement of the members, every argument error).
+noinst_HEADERS += test/mpi/group_test_util.hpp test/mpi/dataplane_test_util.hpp
 
 # Programs run by the scripts below, and calls after MPI_Finalize (at 1 and 2 ranks).
 check_PROGRAMS += test/mpi/join_peer test/mpi/killed_rank test/mpi/node_cpus_probe \

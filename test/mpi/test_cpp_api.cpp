@@ -104,3 +104,50 @@ TEST(CppApi, BytesThatDoNotDecodeAreMalformed) {
   }
   g.barrier(20);  // the group is still usable: the bytes arrived, only decoding failed
 }
+
+namespace {
+
+// The variable-size collectives as Group methods: results, and an Exception for a vector that
+// does not hold one entry per member.
+TEST(CppApi, VariableSizeCollectives) {
+  const int size = world_size(), rank = world_rank();
+  mpcomm::Group g = mpcomm::Group::from_comm(MPI_COMM_WORLD);
+  std::vector<size_t> sizes(static_cast<size_t>(size));
+  size_t total = 0;
+  for (int r = 0; r < size; ++r) total += sizes[r] = static_cast<size_t>(r + 1);
+  std::vector<int32_t> mine(sizes[rank], rank), all(total, -1), back(sizes[rank], 0);
+  int64_t in_shape[1] = {static_cast<int64_t>(sizes[rank])};
+  int64_t out_shape[1] = {static_cast<int64_t>(total)};
+  DLTensor in{mine.data(), {kDLCPU, 0}, 1, {kDLInt, 32, 1}, in_shape, nullptr, 0};
+  DLTensor out{all.data(), {kDLCPU, 0}, 1, {kDLInt, 32, 1}, out_shape, nullptr, 0};
+  DLTensor rs{back.data(), {kDLCPU, 0}, 1, {kDLInt, 32, 1}, in_shape, nullptr, 0};
+  g.all_gatherv(in, out, sizes);
+  size_t at = 0;
+  for (int r = 0; r < size; ++r)
+    for (size_t i = 0; i < sizes[r]; ++i) EXPECT_EQ(all[at++], r);
+  g.reduce_scatterv(out, rs, sizes, 0, MPCOMM_SUM);
+  for (int32_t v : back) EXPECT_EQ(v, rank * size);
+
+  std::vector<int64_t> to(static_cast<size_t>(size)), from(static_cast<size_t>(size));
+  for (int j = 0; j < size; ++j) to[j] = 10 * rank + j;
+  g.all_to_all(to.data(), from.data(), 1, MPCOMM_INT64);
+  for (int j = 0; j < size; ++j) EXPECT_EQ(from[j], 10 * j + rank);
+  std::vector<size_t> ones(static_cast<size_t>(size), 1), in_order(static_cast<size_t>(size)),
+      reversed(static_cast<size_t>(size));
+  for (int j = 0; j < size; ++j) {
+    in_order[j] = static_cast<size_t>(j);
+    reversed[j] = static_cast<size_t>(size - 1 - j);
+  }
+  g.all_to_allv(to.data(), ones, in_order, from.data(), ones, reversed, MPCOMM_INT64);
+  for (int j = 0; j < size; ++j) EXPECT_EQ(from[size - 1 - j], 10 * j + rank);
+
+  try {
+    g.all_gatherv(in, out, std::vector<size_t>(static_cast<size_t>(size) + 1, 1));
+    ADD_FAILURE() << "no exception";
+  } catch (const mpcomm::Exception &e) {
+    EXPECT_EQ(e.status(), MPCOMM_ERR_INVALID_ARGUMENT);
+    EXPECT_NE(std::string(e.what()).find("sizes has"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace

@@ -17,6 +17,7 @@
 #include "core/error.hpp"
 #include "core/half.hpp"
 #include "core/reduce_op.hpp"
+#include "dataplane_test_util.hpp"
 #include "group/group.hpp"
 #include "group_test_util.hpp"
 #include "host/host_allreduce.hpp"
@@ -34,98 +35,7 @@ using mpcomm::element_size;
 using mpcomm::is_integer;
 using mpcomm::op_name;
 namespace half = mpcomm::half;
-
-const mpcomm_datatype_t kAllDtypes[] = {MPCOMM_INT8,    MPCOMM_UINT8,   MPCOMM_INT32,
-                                        MPCOMM_INT64,   MPCOMM_FLOAT16, MPCOMM_BFLOAT16,
-                                        MPCOMM_FLOAT32, MPCOMM_FLOAT64};
-const mpcomm_op_t kAllOps[] = {MPCOMM_SUM, MPCOMM_PROD, MPCOMM_MAX, MPCOMM_MIN, MPCOMM_AVG};
-
-// A buffer of elements of one dtype, read and written as doubles (test values are exact in
-// every dtype), with a guard byte after the end.
-class Typed {
- public:
-  Typed(mpcomm_datatype_t dtype, size_t count)
-      : dtype_(dtype), count_(count), bytes_(count * element_size(dtype) + 1, 0xEE) {}
-  void *data() { return bytes_.data(); }
-  size_t count() const { return count_; }
-  bool guard_intact() const { return bytes_.back() == 0xEE; }
-
-  double get(size_t i) const {
-    const unsigned char *p = bytes_.data() + i * element_size(dtype_);
-    switch (dtype_) {
-      case MPCOMM_INT8: return load<int8_t>(p);
-      case MPCOMM_UINT8: return load<uint8_t>(p);
-      case MPCOMM_INT32: return load<int32_t>(p);
-      case MPCOMM_INT64: return static_cast<double>(load<int64_t>(p));
-      case MPCOMM_FLOAT16: return half::float16_to_float(load<uint16_t>(p));
-      case MPCOMM_BFLOAT16: return half::bfloat16_to_float(load<uint16_t>(p));
-      case MPCOMM_FLOAT32: return load<float>(p);
-      default: return load<double>(p);
-    }
-  }
-
-  void put(size_t i, double x) {
-    unsigned char *p = bytes_.data() + i * element_size(dtype_);
-    switch (dtype_) {
-      case MPCOMM_INT8: return store(p, static_cast<int8_t>(x));
-      case MPCOMM_UINT8: return store(p, static_cast<uint8_t>(x));
-      case MPCOMM_INT32: return store(p, static_cast<int32_t>(x));
-      case MPCOMM_INT64: return store(p, static_cast<int64_t>(x));
-      case MPCOMM_FLOAT16: return store(p, half::float_to_float16(static_cast<float>(x)));
-      case MPCOMM_BFLOAT16: return store(p, half::float_to_bfloat16(static_cast<float>(x)));
-      case MPCOMM_FLOAT32: return store(p, static_cast<float>(x));
-      default: return store(p, x);
-    }
-  }
-
- private:
-  template <class T>
-  static T load(const unsigned char *p) {
-    T v;
-    std::memcpy(&v, p, sizeof v);
-    return v;
-  }
-  template <class T>
-  static void store(unsigned char *p, T v) {
-    std::memcpy(p, &v, sizeof v);
-  }
-  mpcomm_datatype_t dtype_;
-  size_t count_;
-  std::vector<unsigned char> bytes_;
-};
-
-// Rank r's element i under op: small integers whose reduction over 4 ranks is exact in every
-// dtype (int8 sums stay below 127, products below 16; uint8 values are never negative).
-double input_value(mpcomm_op_t op, mpcomm_datatype_t dtype, int rank, size_t i) {
-  const bool is_signed = dtype != MPCOMM_UINT8;
-  switch (op) {
-    case MPCOMM_PROD: {
-      const double v = 1 + static_cast<double>((i + rank) % 2);
-      return is_signed && (i + rank) % 3 == 0 ? -v : v;
-    }
-    case MPCOMM_MAX:
-    case MPCOMM_MIN: return static_cast<double>((i * 7 + rank * 3) % 11) - (is_signed ? 5 : 0);
-    default: return static_cast<double>((i + 3 * rank) % 6) - (is_signed && i % 2 ? 5 : 0);
-  }
-}
-
-double reduce_reference(mpcomm_op_t op, mpcomm_datatype_t dtype, int size, size_t i) {
-  double r = input_value(op, dtype, 0, i);
-  for (int rank = 1; rank < size; ++rank) {
-    const double v = input_value(op, dtype, rank, i);
-    if (op == MPCOMM_PROD)
-      r *= v;
-    else if (op == MPCOMM_MAX)
-      r = v > r ? v : r;
-    else if (op == MPCOMM_MIN)
-      r = v < r ? v : r;
-    else
-      r += v;
-  }
-  if (op != MPCOMM_AVG) return r;
-  if (is_integer(dtype)) return static_cast<double>(static_cast<int64_t>(r) / size);
-  return r / size;  // size is 1, 2 or 4: exact
-}
+using namespace dptest;
 
 struct WorldGroup : GroupHolder {
   WorldGroup() { EXPECT_EQ(mpcomm_group_from_comm(MPI_COMM_WORLD, &g), MPCOMM_SUCCESS); }
@@ -165,7 +75,7 @@ TEST_P(AllReduceChoice, EveryDtypeAndOpInAndOutOfPlace) {
   ScopedEnv env("MPCOMM_HOST_ALLREDUCE", GetParam());
   WorldGroup world;
   for (size_t count : {size_t{0}, size_t{1}, size_t{7}, size_t{1000}, size_t{5003}})
-    for (mpcomm_datatype_t dtype : kAllDtypes)
+    for (mpcomm_datatype_t dtype : kReducibleDtypes)
       for (mpcomm_op_t op : kAllOps)
         check_all_reduce(world.g, world_size(), world_rank(), dtype, op, count);
 }
@@ -319,7 +229,7 @@ TEST(AllReduce, GroupOfOneCopiesAndReturns) {
   ASSERT_EQ(mpcomm_group_from_comm(MPI_COMM_SELF, &self.g), MPCOMM_SUCCESS);
   for (const char *choice : {"mpi", "shm"}) {
     ScopedEnv env("MPCOMM_HOST_ALLREDUCE", choice);
-    for (mpcomm_datatype_t dtype : kAllDtypes)
+    for (mpcomm_datatype_t dtype : kReducibleDtypes)
       for (mpcomm_op_t op : kAllOps) check_all_reduce(self.g, 1, 0, dtype, op, 33);
   }
   EXPECT_EQ(mpcomm_all_reduce(self.g, nullptr, nullptr, 0, MPCOMM_INT8, MPCOMM_MAX, nullptr),
@@ -402,53 +312,6 @@ TEST(SendRecv, InterleavesWithObjects) {
   }
 }
 
-// A host DLTensor over a Typed buffer.
-struct Tensor {
-  std::vector<int64_t> shape;
-  Typed buf;
-  DLTensor dl{};
-  Tensor(mpcomm_datatype_t dtype, std::vector<int64_t> s)
-      : shape(std::move(s)), buf(dtype, numel(shape)) {
-    dl.data = buf.data();
-    dl.device = {kDLCPU, 0};
-    dl.ndim = static_cast<int>(shape.size());
-    dl.dtype = mpcomm::to_dl(dtype);
-    dl.shape = shape.data();
-  }
-  Tensor(const Tensor &) = delete;
-  static size_t numel(const std::vector<int64_t> &shape) {
-    size_t n = 1;
-    for (int64_t e : shape) n *= static_cast<size_t>(e);
-    return n;
-  }
-  // Flat index of a multi-index.
-  size_t index(const std::vector<int64_t> &at) const {
-    size_t flat = 0;
-    for (size_t d = 0; d < shape.size(); ++d) flat = flat * shape[d] + at[d];
-    return flat;
-  }
-};
-
-// Calls fn(multi-index) for every element of shape.
-template <class Fn>
-void for_each_index(const std::vector<int64_t> &shape, Fn &&fn) {
-  std::vector<int64_t> at(shape.size(), 0);
-  for (size_t n = Tensor::numel(shape), k = 0; k < n; ++k) {
-    fn(at);
-    for (size_t d = shape.size(); d-- > 0;) {
-      if (++at[d] < shape[d]) break;
-      at[d] = 0;
-    }
-  }
-}
-
-// Element `at` of rank r's input: a function of the rank and the position, below 100.
-double shaped_value(int rank, const std::vector<int64_t> &at) {
-  double v = rank * 7;
-  for (int64_t x : at) v = v * 3 + static_cast<double>(x);
-  return static_cast<double>(static_cast<int64_t>(v) % 97);
-}
-
 const std::vector<int64_t> kInShape = {2, 3, 4};
 const int kDims[] = {0, 1, 2, -1, -2, -3};
 
@@ -483,7 +346,7 @@ TEST(AllGather, AlongEveryDimIncludingNegative) {
 TEST(Gather, ToEveryDestinationAlongEveryDim) {
   WorldGroup world;
   const int size = world_size(), rank = world_rank();
-  for (mpcomm_datatype_t dtype : {MPCOMM_INT8, MPCOMM_BFLOAT16, MPCOMM_FLOAT64}) {
+  for (mpcomm_datatype_t dtype : kAllDtypes) {
     for (int dim : kDims) {
       for (int dst = 0; dst < size; ++dst) {
         const int d = dim < 0 ? dim + 3 : dim;
@@ -515,7 +378,7 @@ TEST(Gather, ToEveryDestinationAlongEveryDim) {
 TEST(ReduceScatter, EveryDtypeAndOpAlongEveryDim) {
   WorldGroup world;
   const int size = world_size(), rank = world_rank();
-  for (mpcomm_datatype_t dtype : kAllDtypes) {
+  for (mpcomm_datatype_t dtype : kReducibleDtypes) {
     for (mpcomm_op_t op : kAllOps) {
       for (int dim : kDims) {
         const int d = dim < 0 ? dim + 3 : dim;
@@ -577,12 +440,12 @@ class ArgumentErrors : public ::testing::Test {
 TEST_F(ArgumentErrors, FlatOperations) {
   const int size = world_size(), rank = world_rank();
   float a[4] = {}, b[4] = {};
-  const auto bad_dtype = static_cast<mpcomm_datatype_t>(9);
+  const auto bad_dtype = static_cast<mpcomm_datatype_t>(99);
   const auto bad_op = static_cast<mpcomm_op_t>(11);
   const auto arg = MPCOMM_ERR_INVALID_ARGUMENT;
   expect(mpcomm_all_reduce(nullptr, a, b, 4, MPCOMM_FLOAT32, MPCOMM_SUM, nullptr), arg,
          {"mpcomm_all_reduce: group must not be NULL"});
-  expect(mpcomm_all_reduce(g(), a, b, 4, bad_dtype, MPCOMM_SUM, nullptr), arg, {"dtype (9)"});
+  expect(mpcomm_all_reduce(g(), a, b, 4, bad_dtype, MPCOMM_SUM, nullptr), arg, {"dtype (99)"});
   expect(mpcomm_all_reduce(g(), a, b, 4, MPCOMM_FLOAT32, bad_op, nullptr), arg, {"op (11)"});
   expect(mpcomm_all_reduce(g(), nullptr, b, 4, MPCOMM_FLOAT32, MPCOMM_SUM, nullptr), arg,
          {"send must not be NULL when count (4) > 0"});
@@ -597,7 +460,7 @@ TEST_F(ArgumentErrors, FlatOperations) {
          {"mpcomm_broadcast: group must not be NULL"});
   expect(mpcomm_broadcast(g(), nullptr, 4, MPCOMM_FLOAT32, 0, nullptr), arg,
          {"buf must not be NULL when count (4) > 0"});
-  expect(mpcomm_broadcast(g(), a, 4, bad_dtype, 0, nullptr), arg, {"dtype (9)"});
+  expect(mpcomm_broadcast(g(), a, 4, bad_dtype, 0, nullptr), arg, {"dtype (99)"});
   expect(mpcomm_broadcast(g(), a, 4, MPCOMM_FLOAT32, size, nullptr), arg,
          {mpcomm::concat("src (", size, ") must be a rank in the group [0, ", size, ")")});
   expect(mpcomm_broadcast(g(), a, 4, MPCOMM_FLOAT32, MPCOMM_RANK_DEFAULT, nullptr), arg,
@@ -607,7 +470,7 @@ TEST_F(ArgumentErrors, FlatOperations) {
          {"mpcomm_send: group must not be NULL"});
   expect(mpcomm_send(g(), nullptr, 4, MPCOMM_FLOAT32, MPCOMM_RANK_DEFAULT, nullptr), arg,
          {"buf must not be NULL"});
-  expect(mpcomm_send(g(), a, 4, bad_dtype, MPCOMM_RANK_DEFAULT, nullptr), arg, {"dtype (9)"});
+  expect(mpcomm_send(g(), a, 4, bad_dtype, MPCOMM_RANK_DEFAULT, nullptr), arg, {"dtype (99)"});
   expect(mpcomm_send(g(), a, 4, MPCOMM_FLOAT32, size, nullptr), arg,
          {mpcomm::concat("dst (", size, ") must be a rank in the group"), "MPCOMM_RANK_DEFAULT"});
   expect(mpcomm_send(g(), a, 4, MPCOMM_FLOAT32, -2, nullptr), arg, {"dst (-2)"});

@@ -243,8 +243,8 @@ TEST(HostAllReduce, SixteenBitSumsAreRoundedFromFloat32) {
 TEST(HostAllReduce, BadArgumentsAreRefusedBeforeMpi) {
   float a[4] = {}, b[4] = {};
   expect_error(
-      [&] { all_reduce(MPI_COMM_WORLD, a, b, 4, static_cast<mpcomm_datatype_t>(9), MPCOMM_SUM); },
-      MPCOMM_ERR_INVALID_ARGUMENT, {"dtype (9)"});
+      [&] { all_reduce(MPI_COMM_WORLD, a, b, 4, static_cast<mpcomm_datatype_t>(99), MPCOMM_SUM); },
+      MPCOMM_ERR_INVALID_ARGUMENT, {"dtype (99)"});
   expect_error(
       [&] { all_reduce(MPI_COMM_WORLD, a, b, 4, MPCOMM_FLOAT32, static_cast<mpcomm_op_t>(11)); },
       MPCOMM_ERR_INVALID_ARGUMENT, {"op (11)"});

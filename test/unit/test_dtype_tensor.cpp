@@ -54,10 +54,22 @@ TEST(Datatype, SizesNamesAndDlpackAgree) {
     const char *name;
     uint8_t code, bits;
   } expected[] = {
-      {MPCOMM_INT8, 1, "int8", kDLInt, 8},          {MPCOMM_UINT8, 1, "uint8", kDLUInt, 8},
-      {MPCOMM_INT32, 4, "int32", kDLInt, 32},       {MPCOMM_INT64, 8, "int64", kDLInt, 64},
-      {MPCOMM_FLOAT16, 2, "float16", kDLFloat, 16}, {MPCOMM_BFLOAT16, 2, "bfloat16", kDLBfloat, 16},
-      {MPCOMM_FLOAT32, 4, "float32", kDLFloat, 32}, {MPCOMM_FLOAT64, 8, "float64", kDLFloat, 64},
+      {MPCOMM_INT8, 1, "int8", kDLInt, 8},
+      {MPCOMM_UINT8, 1, "uint8", kDLUInt, 8},
+      {MPCOMM_INT32, 4, "int32", kDLInt, 32},
+      {MPCOMM_INT64, 8, "int64", kDLInt, 64},
+      {MPCOMM_FLOAT16, 2, "float16", kDLFloat, 16},
+      {MPCOMM_BFLOAT16, 2, "bfloat16", kDLBfloat, 16},
+      {MPCOMM_FLOAT32, 4, "float32", kDLFloat, 32},
+      {MPCOMM_FLOAT64, 8, "float64", kDLFloat, 64},
+      // DLPack 1.1's codes (the installed dlpack.h, 0.6, has no name for them).
+      {MPCOMM_BOOL, 1, "bool", 6, 8},
+      {MPCOMM_INT16, 2, "int16", kDLInt, 16},
+      {MPCOMM_UINT16, 2, "uint16", kDLUInt, 16},
+      {MPCOMM_UINT32, 4, "uint32", kDLUInt, 32},
+      {MPCOMM_UINT64, 8, "uint64", kDLUInt, 64},
+      {MPCOMM_FLOAT8_E4M3FN, 1, "float8_e4m3fn", 10, 8},
+      {MPCOMM_FLOAT8_E5M2, 1, "float8_e5m2", 12, 8},
   };
   ASSERT_EQ(sizeof expected / sizeof expected[0], static_cast<size_t>(MPCOMM_NUM_DATATYPES));
   for (const auto &e : expected) {
@@ -70,15 +82,24 @@ TEST(Datatype, SizesNamesAndDlpackAgree) {
     EXPECT_EQ(from_dl(dl, "in"), e.dtype) << e.name;
   }
   EXPECT_TRUE(is_integer(MPCOMM_UINT8));
+  EXPECT_TRUE(is_integer(MPCOMM_UINT64));
+  EXPECT_TRUE(is_integer(MPCOMM_INT16));
   EXPECT_FALSE(is_integer(MPCOMM_FLOAT16));
+  EXPECT_FALSE(is_integer(MPCOMM_BOOL));
+  for (mpcomm_datatype_t t : {MPCOMM_BOOL, MPCOMM_FLOAT8_E4M3FN, MPCOMM_FLOAT8_E5M2}) {
+    EXPECT_FALSE(is_reducible(t));
+    expect_error([t] { require_reducible(t, "in.dtype"); }, MPCOMM_ERR_INVALID_ARGUMENT,
+                 {"in.dtype ", datatype_name(t), " does not reduce"});
+  }
+  EXPECT_TRUE(is_reducible(MPCOMM_UINT16));
   EXPECT_TRUE(is_16bit_float(MPCOMM_BFLOAT16));
   EXPECT_FALSE(is_16bit_float(MPCOMM_INT32));
   EXPECT_STREQ(datatype_name(static_cast<mpcomm_datatype_t>(42)), "unknown");
 }
 
 TEST(Datatype, RejectsUnknownValuesNamingThem) {
-  expect_error([] { validate_datatype(static_cast<mpcomm_datatype_t>(8), "dtype"); },
-               MPCOMM_ERR_INVALID_ARGUMENT, {"dtype (8)", "mpcomm_datatype_t"});
+  expect_error([] { validate_datatype(static_cast<mpcomm_datatype_t>(15), "dtype"); },
+               MPCOMM_ERR_INVALID_ARGUMENT, {"dtype (15)", "mpcomm_datatype_t"});
   expect_error([] { validate_datatype(static_cast<mpcomm_datatype_t>(-1)); },
                MPCOMM_ERR_INVALID_ARGUMENT, {"datatype (-1)"});
   expect_error([] { element_size(static_cast<mpcomm_datatype_t>(99)); },
@@ -95,9 +116,19 @@ TEST(Datatype, RejectsUnknownValuesNamingThem) {
       MPCOMM_ERR_INVALID_ARGUMENT, {"in.dtype (code 5, bits 64) is not supported"});
   expect_error(
       [] {
-        from_dl({kDLUInt, 32, 1}, "in");
+        from_dl({kDLUInt, 24, 1}, "in");
       },
-      MPCOMM_ERR_INVALID_ARGUMENT, {"in.dtype (code 1, bits 32)"});
+      MPCOMM_ERR_INVALID_ARGUMENT, {"in.dtype (code 1, bits 24)"});
+  expect_error(
+      [] {
+        from_dl({6, 1, 1}, "in");  // a bool of one bit: DLPack's bool is 8 bits
+      },
+      MPCOMM_ERR_INVALID_ARGUMENT, {"in.dtype (code 6, bits 1)"});
+  expect_error(
+      [] {
+        from_dl({11, 8, 1}, "in");  // kDLFloat8_e4m3fnuz: not one of ours
+      },
+      MPCOMM_ERR_INVALID_ARGUMENT, {"in.dtype (code 11, bits 8)"});
   expect_error(
       [] {
         from_dl({kDLBfloat, 32, 1}, "in");
@@ -126,6 +157,12 @@ TEST(ReduceOp, AverageDivisionTruncatesIntegersTowardZero) {
   std::vector<int8_t> big_divisor = {100, -100};  // a divisor that int8 cannot hold
   divide_in_place(big_divisor.data(), big_divisor.size(), MPCOMM_INT8, 200);
   EXPECT_EQ(big_divisor, (std::vector<int8_t>{0, 0}));
+  std::vector<uint64_t> u64 = {UINT64_MAX, 9};  // beyond INT64_MAX: divides unsigned
+  divide_in_place(u64.data(), u64.size(), MPCOMM_UINT64, 2);
+  EXPECT_EQ(u64, (std::vector<uint64_t>{UINT64_MAX / 2, 4}));
+  std::vector<int16_t> i16 = {-7, 32767};
+  divide_in_place(i16.data(), i16.size(), MPCOMM_INT16, 2);
+  EXPECT_EQ(i16, (std::vector<int16_t>{-3, 16383}));
   std::vector<uint8_t> u8 = {255, 5};
   divide_in_place(u8.data(), u8.size(), MPCOMM_UINT8, 4);
   EXPECT_EQ(u8, (std::vector<uint8_t>{63, 1}));

@@ -227,6 +227,16 @@ const std::vector<OpInfo> &all_ops() {
        make_reduce_scatter},
       {"broadcast", nullptr, "none", 0, true, 1, 1, per_rank_bytes, factor_one, make_broadcast},
       {"sendrecv", nullptr, "none", 0, true, 2, 2, per_rank_bytes, factor_one, make_sendrecv},
+      // The variable-size forms (unequal sizes per member; the size is the whole buffer), and
+      // all_to_all (the size is one member's send buffer, nccl-tests' alltoall).
+      {"all_gatherv", nullptr, "none", -1, true, 1, 1, per_rank_bytes, factor_all_gather,
+       make_all_gatherv},
+      {"reduce_scatterv", nullptr, nullptr, -1, true, 1, 1, per_rank_bytes, factor_all_gather,
+       make_reduce_scatterv},
+      {"all_to_all", nullptr, "none", -1, true, 1, 1, per_rank_bytes, factor_all_gather,
+       make_all_to_all},
+      {"all_to_allv", nullptr, "none", -1, true, 1, 1, per_rank_bytes, factor_all_gather,
+       make_all_to_allv},
       // A typical dict broadcast from rank 0: three ints, a string, two tensors (the size).
       {"tensor_dict", nullptr, "none", 0, true, 1, 1, per_rank_bytes, factor_one, make_tensor_dict},
       {"state_create", "none", "none", -1, false, 1, 1, per_rank_bytes, factor_one,

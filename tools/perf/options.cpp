@@ -17,11 +17,27 @@ bool parse_datatype(const std::string &text, mpcomm_datatype_t *dtype) {
     const char *name;
     mpcomm_datatype_t dtype;
   };
-  static const Alias aliases[] = {
-      {"int8", MPCOMM_INT8},     {"uint8", MPCOMM_UINT8},       {"int32", MPCOMM_INT32},
-      {"int", MPCOMM_INT32},     {"int64", MPCOMM_INT64},       {"float16", MPCOMM_FLOAT16},
-      {"half", MPCOMM_FLOAT16},  {"bfloat16", MPCOMM_BFLOAT16}, {"float32", MPCOMM_FLOAT32},
-      {"float", MPCOMM_FLOAT32}, {"float64", MPCOMM_FLOAT64},   {"double", MPCOMM_FLOAT64}};
+  static const Alias aliases[] = {{"int8", MPCOMM_INT8},
+                                  {"uint8", MPCOMM_UINT8},
+                                  {"int32", MPCOMM_INT32},
+                                  {"int", MPCOMM_INT32},
+                                  {"int64", MPCOMM_INT64},
+                                  {"float16", MPCOMM_FLOAT16},
+                                  {"half", MPCOMM_FLOAT16},
+                                  {"bfloat16", MPCOMM_BFLOAT16},
+                                  {"float32", MPCOMM_FLOAT32},
+                                  {"float", MPCOMM_FLOAT32},
+                                  {"float64", MPCOMM_FLOAT64},
+                                  {"double", MPCOMM_FLOAT64},
+                                  {"bool", MPCOMM_BOOL},
+                                  {"int16", MPCOMM_INT16},
+                                  {"uint16", MPCOMM_UINT16},
+                                  {"uint32", MPCOMM_UINT32},
+                                  {"uint64", MPCOMM_UINT64},
+                                  {"float8_e4m3fn", MPCOMM_FLOAT8_E4M3FN},
+                                  {"fp8e4m3", MPCOMM_FLOAT8_E4M3FN},
+                                  {"float8_e5m2", MPCOMM_FLOAT8_E5M2},
+                                  {"fp8e5m2", MPCOMM_FLOAT8_E5M2}};
   for (const Alias &a : aliases)
     if (text == a.name) {
       *dtype = a.dtype;
@@ -91,9 +107,10 @@ std::string usage() {
          "  -c 0|1      check the results of each size (default 1)\n"
          "  --json      one JSON object per line instead of the table\n"
          "  --baseline mpi  also time the plain MPI equivalent, for the ratio\n"
-         "  -d TYPE     element type of the data operations: int8, uint8, int32, int64,\n"
-         "              float16, bfloat16, float32 (default), float64\n"
-         "  -o REDOP    reduction of all_reduce and reduce_scatter: sum (default), prod, max,\n"
+         "  -d TYPE     element type of the data operations: int8, uint8, int16, uint16,\n"
+         "              int32, uint32, int64, uint64, float16, bfloat16, float32 (default),\n"
+         "              float64, bool, float8_e4m3fn, float8_e5m2 (the last three only move)\n"
+         "  -o REDOP    reduction of all_reduce and reduce_scatter[v]: sum (default), prod, max,\n"
          "              min, avg\n"
          "  --device D  host (default) or cuda (all_reduce only, through the GPU data plane)\n"
          "  --algo A    with --device cuda: auto (default), custom or nccl\n"

@@ -69,6 +69,14 @@ void fill_values(void *buf, size_t count, size_t offset, mpcomm_datatype_t dtype
         static_cast<uint16_t *>(buf)[k] = float_to_bfloat16(static_cast<float>(v));
         break;
       case MPCOMM_FLOAT32: static_cast<float *>(buf)[k] = static_cast<float>(v); break;
+      case MPCOMM_INT16: static_cast<int16_t *>(buf)[k] = static_cast<int16_t>(v); break;
+      case MPCOMM_UINT16: static_cast<uint16_t *>(buf)[k] = static_cast<uint16_t>(v); break;
+      case MPCOMM_UINT32: static_cast<uint32_t *>(buf)[k] = static_cast<uint32_t>(v); break;
+      case MPCOMM_UINT64: static_cast<uint64_t *>(buf)[k] = static_cast<uint64_t>(v); break;
+      // Types that only move: bool as v's parity, the 8-bit floats as v's bit pattern.
+      case MPCOMM_BOOL: static_cast<uint8_t *>(buf)[k] = static_cast<uint8_t>(v) & 1u; break;
+      case MPCOMM_FLOAT8_E4M3FN:
+      case MPCOMM_FLOAT8_E5M2: static_cast<uint8_t *>(buf)[k] = static_cast<uint8_t>(v); break;
       default: static_cast<double *>(buf)[k] = v;
     }
   }
@@ -84,6 +92,13 @@ double element_value(const void *buf, size_t i, mpcomm_datatype_t dtype) {
     case MPCOMM_FLOAT16: return float16_to_float(static_cast<const uint16_t *>(buf)[i]);
     case MPCOMM_BFLOAT16: return bfloat16_to_float(static_cast<const uint16_t *>(buf)[i]);
     case MPCOMM_FLOAT32: return static_cast<const float *>(buf)[i];
+    case MPCOMM_INT16: return static_cast<const int16_t *>(buf)[i];
+    case MPCOMM_UINT16: return static_cast<const uint16_t *>(buf)[i];
+    case MPCOMM_UINT32: return static_cast<const uint32_t *>(buf)[i];
+    case MPCOMM_UINT64: return static_cast<double>(static_cast<const uint64_t *>(buf)[i]);
+    case MPCOMM_BOOL:
+    case MPCOMM_FLOAT8_E4M3FN:
+    case MPCOMM_FLOAT8_E5M2: return static_cast<const uint8_t *>(buf)[i];
     default: return static_cast<const double *>(buf)[i];
   }
 }
@@ -112,6 +127,13 @@ MpiLayout mpi_layout(mpcomm_datatype_t dtype, size_t count, bool reduction) {
       if (reduction) count = (count + 1) / 2;
       break;
     case MPCOMM_FLOAT32: layout.type = MPI_FLOAT; break;
+    case MPCOMM_INT16: layout.type = MPI_INT16_T; break;
+    case MPCOMM_UINT16: layout.type = MPI_UINT16_T; break;
+    case MPCOMM_UINT32: layout.type = MPI_UINT32_T; break;
+    case MPCOMM_UINT64: layout.type = MPI_UINT64_T; break;
+    case MPCOMM_BOOL:
+    case MPCOMM_FLOAT8_E4M3FN:
+    case MPCOMM_FLOAT8_E5M2: layout.type = MPI_UINT8_T; break;
     default: layout.type = MPI_DOUBLE;
   }
   if (count > static_cast<size_t>(INT_MAX))

@@ -1,0 +1,101 @@
+#include "group/agreement.hpp"
+
+#include <mpi.h>
+
+#include "core/dtype.hpp"
+#include "core/error.hpp"
+#include "core/mpi_call.hpp"
+
+namespace mpcomm {
+namespace {
+
+// splitmix64's finaliser: every input bit moves every output bit.
+uint64_t mix(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ull;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+  return x ^ (x >> 31);
+}
+
+// XOR of every member's contribution: zero when the facts fit together.
+uint64_t xor_over_members(Comm &g, uint64_t mine) {
+  uint64_t all = mine;
+  g.run(Plane::kAgreement,
+        [&] { MPCOMM_MPI_CHECK(MPI_Allreduce(&mine, &all, 1, MPI_UINT64_T, MPI_BXOR, g.comm())); });
+  return all;
+}
+
+std::vector<int64_t> gather_records(Comm &g, const std::vector<int64_t> &mine) {
+  std::vector<int64_t> all(mine.size() * static_cast<size_t>(g.size()));
+  g.run(Plane::kAgreement, [&] {
+    MPCOMM_MPI_CHECK(MPI_Allgather(mine.data(), static_cast<int>(mine.size()), MPI_INT64_T,
+                                   all.data(), static_cast<int>(mine.size()), MPI_INT64_T,
+                                   g.comm()));
+  });
+  return all;
+}
+
+}  // namespace
+
+void agree_on_record(Comm &g, const std::vector<int64_t> &record,
+                     const std::function<std::string(size_t)> &field) {
+  uint64_t digest = mix(record.size());
+  for (int64_t v : record) digest = mix(digest ^ static_cast<uint64_t>(v));
+  // Member r adds its digest keyed by r and by r + 1: around the ring each key comes twice,
+  // and the pairs cancel exactly when neighbours hold equal digests.
+  const auto n = static_cast<uint64_t>(g.size()), r = static_cast<uint64_t>(g.rank());
+  const uint64_t mine = mix(digest ^ mix(r)) ^ mix(digest ^ mix((r + 1) % n));
+  if (xor_over_members(g, mine) == 0) return;
+  const std::vector<int64_t> all = gather_records(g, record);
+  const size_t len = record.size();
+  for (int m = 1; m < g.size(); ++m)
+    for (size_t i = 0; i < len; ++i) {
+      const int64_t theirs = all[static_cast<size_t>(m) * len + i], first = all[i];
+      if (theirs != first)
+        throw Error(MPCOMM_ERR_INVALID_ARGUMENT,
+                    concat("the members disagree on ", field(i), ": ", g.describe_rank(m),
+                           " passed ", theirs, ", ", g.describe_rank(0), " passed ", first));
+    }
+  throw Error(MPCOMM_ERR_INTERNAL, "the members' arguments differ, but no difference was found");
+}
+
+void agree_on_pairs(Comm &g, const size_t *send_counts, const size_t *recv_counts,
+                    mpcomm_datatype_t dtype) {
+  const auto n = static_cast<uint64_t>(g.size()), me = static_cast<uint64_t>(g.rank());
+  const auto pair = [&](uint64_t from, uint64_t to, uint64_t count) {
+    return mix(mix(mix(from * n + to) ^ count) ^ static_cast<uint64_t>(dtype));
+  };
+  // Every pair (i, j) comes once as member i's send and once as member j's receive.
+  uint64_t mine = 0;
+  for (uint64_t j = 0; j < n; ++j)
+    mine ^= pair(me, j, send_counts[j]) ^ pair(j, me, recv_counts[j]);
+  if (xor_over_members(g, mine) == 0) return;
+  const size_t len = 1 + 2 * n;
+  std::vector<int64_t> record(len);
+  record[0] = dtype;
+  for (size_t j = 0; j < n; ++j) {
+    record[1 + j] = static_cast<int64_t>(send_counts[j]);
+    record[1 + n + j] = static_cast<int64_t>(recv_counts[j]);
+  }
+  const std::vector<int64_t> all = gather_records(g, record);
+  const auto at = [&](size_t member, size_t i) { return all[member * len + i]; };
+  for (size_t m = 1; m < n; ++m)
+    if (at(m, 0) != at(0, 0))
+      throw Error(MPCOMM_ERR_INVALID_ARGUMENT,
+                  concat("the members disagree on dtype: ", g.describe_rank(static_cast<int>(m)),
+                         " passed ", datatype_name(static_cast<mpcomm_datatype_t>(at(m, 0))), ", ",
+                         g.describe_rank(0), " passed ",
+                         datatype_name(static_cast<mpcomm_datatype_t>(at(0, 0)))));
+  for (size_t i = 0; i < n; ++i)
+    for (size_t j = 0; j < n; ++j)
+      if (at(i, 1 + j) != at(j, 1 + n + i))
+        throw Error(MPCOMM_ERR_INVALID_ARGUMENT,
+                    concat("the counts do not pair up: ", g.describe_rank(static_cast<int>(i)),
+                           " sends send_counts[", j, "] = ", static_cast<size_t>(at(i, 1 + j)),
+                           " elements to ", g.describe_rank(static_cast<int>(j)),
+                           ", which expects recv_counts[", i,
+                           "] = ", static_cast<size_t>(at(j, 1 + n + i))));
+  throw Error(MPCOMM_ERR_INTERNAL, "the members' counts differ, but no difference was found");
+}
+
+}  // namespace mpcomm
