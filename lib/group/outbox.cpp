@@ -52,6 +52,7 @@ void Outbox::reap() {
     if (complete(*it)) {
       bytes_ -= it->bytes;
       release_block(it->block);
+      add_background_sends(-1);
       continue;
     }
     if (kept != it) *kept = std::move(*it);
@@ -99,6 +100,7 @@ void Outbox::post(const char *eager, size_t message, const void *data, size_t le
     code = isend(copy + message + offset, std::min(chunk, len - offset), data_tag);
   bytes_ += entry.bytes;
   entries_.push_back(std::move(entry));
+  add_background_sends(1);
   mpi_check(code, "MPI_Isend (a buffered send_object)");
 }
 
@@ -127,6 +129,7 @@ void Outbox::abandon() noexcept {
         if (r != MPI_REQUEST_NULL) keep_until_done(r, e.block, release_block);
     }
   }
+  add_background_sends(-static_cast<long>(entries_.size()));
   entries_.clear();
   bytes_ = 0;
 }

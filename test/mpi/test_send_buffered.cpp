@@ -17,7 +17,8 @@ using namespace grouptest;
 
 namespace {
 
-// A world group whose calls give up after 20 s, so a failing rank cannot hang the others.
+// A world group whose calls give up after 120 s (64 MiB objects between 4 oversubscribed ranks
+// under a loaded make check), so a failing rank cannot hang the others for long.
 class SendBuffered : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -25,7 +26,7 @@ class SendBuffered : public ::testing::Test {
     size = world_size();
     if (size < 2) GTEST_SKIP() << "needs 2 ranks";
     ASSERT_EQ(mpcomm_group_from_comm(MPI_COMM_WORLD, &world.g), MPCOMM_SUCCESS) << last_error();
-    ASSERT_EQ(mpcomm_group_set_timeout(world.g, 20), MPCOMM_SUCCESS);
+    ASSERT_EQ(mpcomm_group_set_timeout(world.g, 120), MPCOMM_SUCCESS);
   }
   GroupHolder world;
   int rank = 0, size = 1;
