@@ -3,15 +3,16 @@
 //   mpirun -np 4 examples/tp_pp_mlp --tp 2 --pp 2 [--dp D] [--layers 8] [--hidden 64]
 //          [--batch 4] [--steps 10]
 //
-// The ranks form a parallel state of TP x PP x DP (mpcomm_state_create). The L layers are split
-// over the pipeline stages by mpcomm_pp_indices; each layer is a Megatron MLP block split over the
-// tensor-parallel ranks: x += W2 relu(W1 x), W1 column-parallel (each TP rank owns F/TP of its
-// columns), W2 row-parallel (the matching rows), the partial products summed by an all_reduce
-// over the TP group. Activations go from stage to stage as a tensor dict (the hidden states and
-// the step number, like vLLM's intermediate tensors) with the TP group as all_gather_group: each
-// TP rank sends only its 1/TP slice and the next stage gathers it back. Data-parallel replica d
-// runs steps + d batches of its own; replicas that are done keep running dummy batches until
-// mpcomm_dp_has_unfinished says every replica is done, as vLLM's DP engines do.
+// Written on mpcomm's C++ API (mpcomm.hpp): a failure is an mpcomm::Exception carrying the status
+// and the message. The ranks form a parallel state of TP x PP x DP (mpcomm::State::create). The L
+// layers are split over the pipeline stages by mpcomm::pp_indices; each layer is a Megatron MLP
+// block split over the tensor-parallel ranks: x += W2 relu(W1 x), W1 column-parallel (each TP rank
+// owns F/TP of its columns), W2 row-parallel (the matching rows), the partial products summed by an
+// all_reduce over the TP group. Activations go from stage to stage as a tensor dict (the hidden
+// states and the step number, like vLLM's intermediate tensors) with the TP group as
+// all_gather_group: each TP rank sends only its 1/TP slice and the next stage gathers it back.
+// Data-parallel replica d runs steps + d batches of its own; replicas that are done keep running
+// dummy batches until Group::dp_has_unfinished says every replica is done, as vLLM's DP engines do.
 //
 // The last stage compares every real output with the same model computed in one process (double
 // precision, unsplit weights). Rank 0 prints the layout, the time of each step and the largest
@@ -28,7 +29,7 @@
 #include <string>
 #include <vector>
 
-#include "mpcomm.h"
+#include "mpcomm.hpp"
 
 namespace {
 
@@ -94,12 +95,6 @@ bool parse(int argc, char **argv, Options *o, std::string *error) {
   // The other ranks may be waiting for this one in a collective.
   MPI_Abort(MPI_COMM_WORLD, 1);
   std::exit(1);
-}
-
-void check(mpcomm_status_t status, const char *call) {
-  if (status != MPCOMM_SUCCESS)
-    die(std::string(call) + " failed: " + mpcomm_status_string(status) + ": " +
-        mpcomm_last_error());
 }
 
 // ------------------------------------------------------------------ the model
@@ -209,78 +204,43 @@ std::vector<double> reference_forward(const std::vector<Layer> &layers, std::vec
 // ------------------------------------------------------------------ activations between stages
 
 // The tensor dict a stage sends to the next: "hidden_states" (batch x hidden float32), "step"
-// (the step number) and "dummy" (1 for a dummy batch).
-DLTensor describe(std::vector<float> &x, int64_t *shape) {
-  DLTensor t{};
-  t.data = x.data();
-  t.device = DLDevice{kDLCPU, 0};
-  t.ndim = 2;
-  t.dtype = DLDataType{kDLFloat, 32, 1};
-  t.shape = shape;
-  t.strides = nullptr;
-  t.byte_offset = 0;
-  return t;
+// (the step number) and "dummy" (1 for a dummy batch). Each TP rank sends its 1/TP slice and the
+// next stage's TP ranks gather it back (tp is the all_gather_group).
+void send_activations(const mpcomm::Group &pp, const mpcomm::Group &tp, int dst,
+                      std::vector<float> &x, int batch, int hidden, int step, bool dummy) {
+  mpcomm::TensorDict dict;
+  dict.set_tensor("hidden_states", mpcomm::Tensor(x.data(), {batch, hidden}));
+  dict.set_int("step", step);
+  dict.set_int("dummy", dummy ? 1 : 0);
+  pp.send_tensor_dict(dict, dst, &tp);
 }
 
-void send_activations(mpcomm_group_t pp, mpcomm_group_t tp, int dst, std::vector<float> &x,
-                      int batch, int hidden, int step, bool dummy) {
-  int64_t shape[2] = {batch, hidden};
-  const DLTensor t = describe(x, shape);
-  mpcomm_tensor_dict_t dict = nullptr;
-  check(mpcomm_tensor_dict_create(&dict), "mpcomm_tensor_dict_create");
-  check(mpcomm_tensor_dict_set_tensor(dict, "hidden_states", &t), "mpcomm_tensor_dict_set_tensor");
-  check(mpcomm_tensor_dict_set_int(dict, "step", step), "mpcomm_tensor_dict_set_int");
-  check(mpcomm_tensor_dict_set_int(dict, "dummy", dummy ? 1 : 0), "mpcomm_tensor_dict_set_int");
-  check(mpcomm_send_tensor_dict(pp, dict, dst, tp), "mpcomm_send_tensor_dict");
-  check(mpcomm_tensor_dict_free(&dict), "mpcomm_tensor_dict_free");
-}
-
-void recv_activations(mpcomm_group_t pp, mpcomm_group_t tp, int src, std::vector<float> *x,
-                      int batch, int hidden, int step, bool dummy) {
-  mpcomm_tensor_dict_t dict = nullptr;
-  check(mpcomm_recv_tensor_dict(pp, &dict, src, tp), "mpcomm_recv_tensor_dict");
-  int64_t got_step = -1, got_dummy = -1;
-  check(mpcomm_tensor_dict_get_int(dict, "step", &got_step), "mpcomm_tensor_dict_get_int");
-  check(mpcomm_tensor_dict_get_int(dict, "dummy", &got_dummy), "mpcomm_tensor_dict_get_int");
+void recv_activations(const mpcomm::Group &pp, const mpcomm::Group &tp, int src,
+                      std::vector<float> *x, int batch, int hidden, int step, bool dummy) {
+  const mpcomm::TensorDict dict = pp.recv_tensor_dict(src, &tp);
+  const int64_t got_step = dict.get_int("step"), got_dummy = dict.get_int("dummy");
   if (got_step != step || got_dummy != (dummy ? 1 : 0))
     die("stage expected step " + std::to_string(step) + (dummy ? " (dummy)" : "") + ", got step " +
         std::to_string(got_step) + (got_dummy ? " (dummy)" : ""));
-  const DLTensor *t = nullptr;
-  check(mpcomm_tensor_dict_get_tensor(dict, "hidden_states", &t), "mpcomm_tensor_dict_get_tensor");
-  if (t->ndim != 2 || t->shape[0] != batch || t->shape[1] != hidden || t->dtype.code != kDLFloat ||
-      t->dtype.bits != 32)
+  const DLTensor &t = dict.get_tensor("hidden_states");
+  const DLDataType f32 = mpcomm::dl_datatype<float>();
+  if (t.ndim != 2 || t.shape[0] != batch || t.shape[1] != hidden || t.dtype.code != f32.code ||
+      t.dtype.bits != f32.bits)
     die("hidden_states arrived with the wrong shape or type");
   x->resize(static_cast<size_t>(batch) * hidden);
-  std::memcpy(x->data(), static_cast<const char *>(t->data) + t->byte_offset,
+  std::memcpy(x->data(), static_cast<const char *>(t.data) + t.byte_offset,
               x->size() * sizeof(float));
-  check(mpcomm_tensor_dict_free(&dict), "mpcomm_tensor_dict_free");
 }
 
 // ------------------------------------------------------------------ layout
 
-struct Place {
-  mpcomm_group_t group = nullptr;
-  mpcomm_group_info_t info = MPCOMM_GROUP_INFO_INIT;
-};
-
-Place place_in(mpcomm_state_t state, mpcomm_group_kind_t kind) {
-  Place p;
-  check(mpcomm_state_group(state, kind, &p.group), "mpcomm_state_group");
-  check(mpcomm_group_info(p.group, &p.info), "mpcomm_group_info");
-  return p;
-}
-
-std::string groups_text(const mpcomm_parallel_config_t &cfg, int world, mpcomm_group_kind_t kind) {
-  int ngroups = 0, size = 0;
-  mpcomm_layout_group_ranks(&cfg, world, kind, nullptr, 0, &ngroups, &size);
-  std::vector<int> ranks(static_cast<size_t>(ngroups) * static_cast<size_t>(size));
-  check(mpcomm_layout_group_ranks(&cfg, world, kind, ranks.data(), ranks.size(), &ngroups, &size),
-        "mpcomm_layout_group_ranks");
+std::string groups_text(const mpcomm::ParallelConfig &cfg, int world, mpcomm_group_kind_t kind) {
+  const mpcomm::GroupLayout layout = cfg.layout(world, kind);
   std::string out;
-  for (int g = 0; g < ngroups; ++g) {
+  for (int g = 0; g < layout.ngroups; ++g) {
     out += g ? " [" : "[";
-    for (int i = 0; i < size; ++i)
-      out += (i ? " " : "") + std::to_string(ranks[static_cast<size_t>(g * size + i)]);
+    const std::vector<int> ranks = layout.group(g);
+    for (size_t i = 0; i < ranks.size(); ++i) out += (i ? " " : "") + std::to_string(ranks[i]);
     out += "]";
   }
   return out;
@@ -290,21 +250,19 @@ std::string groups_text(const mpcomm_parallel_config_t &cfg, int world, mpcomm_g
 
 int run(const Options &o, int rank, int world) {
   const int ffn = 4 * o.hidden;
-  mpcomm_parallel_config_t cfg = MPCOMM_PARALLEL_CONFIG_INIT;
-  cfg.tensor_parallel_size = o.tp;
-  cfg.pipeline_parallel_size = o.pp;
-  cfg.data_parallel_size = o.dp;
-  cfg.data_parallel_size_local = o.dp;
-  mpcomm_state_t state = nullptr;
+  mpcomm::ParallelConfig cfg;
+  cfg->tensor_parallel_size = o.tp;
+  cfg->pipeline_parallel_size = o.pp;
+  cfg->data_parallel_size = o.dp;
+  cfg->data_parallel_size_local = o.dp;
   const double t_state = MPI_Wtime();
-  check(mpcomm_state_create(MPI_COMM_WORLD, &cfg, &state), "mpcomm_state_create");
+  mpcomm::State state = mpcomm::State::create(MPI_COMM_WORLD, cfg);
   const double state_ms = (MPI_Wtime() - t_state) * 1e3;
-  const Place tp = place_in(state, MPCOMM_GROUP_TP), pp = place_in(state, MPCOMM_GROUP_PP),
-              dp = place_in(state, MPCOMM_GROUP_DP);
-  const int tp_rank = tp.info.rank_in_group, pp_rank = pp.info.rank_in_group,
-            dp_rank = dp.info.rank_in_group;
-  int first = 0, last = 0;
-  check(mpcomm_pp_indices(o.layers, pp_rank, o.pp, &first, &last), "mpcomm_pp_indices");
+  // Borrowed from the state: valid until it is destroyed.
+  const mpcomm::Group tp = state.group(MPCOMM_GROUP_TP), pp = state.group(MPCOMM_GROUP_PP),
+                      dp = state.group(MPCOMM_GROUP_DP);
+  const int tp_rank = tp.rank(), pp_rank = pp.rank(), dp_rank = dp.rank();
+  const auto [first, last] = mpcomm::pp_indices(o.layers, pp_rank, o.pp);
   const bool first_stage = pp_rank == 0, last_stage = pp_rank == o.pp - 1;
 
   // The layout, as rank 0 sees every rank.
@@ -348,24 +306,19 @@ int run(const Options &o, int rank, int world) {
   for (int step = 0;; ++step) {
     // vLLM's DP loop: go on while any replica has work; a finished one runs a dummy batch.
     const bool has_work = step < my_steps;
-    int any = 0;
-    check(mpcomm_dp_has_unfinished(dp.group, has_work ? 1 : 0, &any), "mpcomm_dp_has_unfinished");
-    if (!any) break;
+    if (!dp.dp_has_unfinished(has_work)) break;
     const bool dummy = !has_work;
     const double t0 = MPI_Wtime();
     if (first_stage)
       x = dummy ? std::vector<float>(n, 0.0f) : make_input(step, dp_rank, o.batch, o.hidden);
     else
-      recv_activations(pp.group, tp.group, pp_rank - 1, &x, o.batch, o.hidden, step, dummy);
+      recv_activations(pp, tp, pp_rank - 1, &x, o.batch, o.hidden, step, dummy);
     for (const Shard &s : shards) {
       shard_forward(s, x, o.batch, o.hidden, &partial);
-      check(mpcomm_all_reduce(tp.group, partial.data(), y.data(), n, MPCOMM_FLOAT32, MPCOMM_SUM,
-                              nullptr),
-            "mpcomm_all_reduce");
+      tp.all_reduce(partial, y);  // float32 from the element type, MPCOMM_SUM
       for (size_t i = 0; i < n; ++i) x[i] += y[i];
     }
-    if (!last_stage)
-      send_activations(pp.group, tp.group, pp_rank + 1, x, o.batch, o.hidden, step, dummy);
+    if (!last_stage) send_activations(pp, tp, pp_rank + 1, x, o.batch, o.hidden, step, dummy);
     step_seconds.push_back(MPI_Wtime() - t0);
     (dummy ? dummy_steps : real_steps)++;
     if (last_stage && !dummy) {
@@ -414,7 +367,7 @@ int run(const Options &o, int rank, int world) {
     std::printf("%s\n", match ? "MATCH" : "MISMATCH");
     std::fflush(stdout);
   }
-  check(mpcomm_state_destroy(&state), "mpcomm_state_destroy");
+  state.destroy();
   return match ? 0 : 1;
 }
 
@@ -445,7 +398,12 @@ int main(int argc, char **argv) {
     MPI_Finalize();
     return 2;
   }
-  const int rc = run(o, rank, world);
+  int rc = 1;
+  try {
+    rc = run(o, rank, world);
+  } catch (const mpcomm::Exception &e) {
+    die(std::string("mpcomm: ") + e.what());
+  }
   MPI_Finalize();
   return rc;
 }

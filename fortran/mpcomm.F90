@@ -95,6 +95,11 @@ module mpcomm
   integer(c_int), parameter, public :: MPCOMM_AVG = 4
   integer(c_int), parameter, public :: MPCOMM_NUM_OPS = 5
 
+  integer(c_int), parameter, public :: MPCOMM_ALLREDUCE_PATH_COPY = 0
+  integer(c_int), parameter, public :: MPCOMM_ALLREDUCE_PATH_CUSTOM_ONESHOT = 1
+  integer(c_int), parameter, public :: MPCOMM_ALLREDUCE_PATH_CUSTOM_TWOSHOT = 2
+  integer(c_int), parameter, public :: MPCOMM_ALLREDUCE_PATH_NCCL = 3
+
   integer(c_int), parameter, public :: MPCOMM_VALUE_TENSOR = 0
   integer(c_int), parameter, public :: MPCOMM_VALUE_INT = 1
   integer(c_int), parameter, public :: MPCOMM_VALUE_DOUBLE = 2
@@ -282,6 +287,7 @@ module mpcomm
   public :: mpcomm_default_state_set, mpcomm_default_state_get
   public :: mpcomm_dp_has_unfinished, mpcomm_dp_sync_kv_cache_memory_size, mpcomm_group_join
   public :: mpcomm_group_set_device, mpcomm_group_device_init
+  public :: mpcomm_group_set_custom_allreduce, mpcomm_group_device_allreduce_path
   public :: mpcomm_graph_capture_begin, mpcomm_graph_capture_end
   public :: mpcomm_tensor_dict_create, mpcomm_tensor_dict_free
   public :: mpcomm_tensor_dict_set_tensor, mpcomm_tensor_dict_set_tensor_ptr
@@ -592,6 +598,23 @@ module mpcomm
       import :: c_int, c_ptr
       type(c_ptr), value :: group
       integer(c_int) :: c_group_device_init
+    end function
+    function c_group_set_custom_allreduce(group, enabled) &
+        bind(C, name="mpcomm_group_set_custom_allreduce")
+      import :: c_int, c_ptr
+      type(c_ptr), value :: group
+      integer(c_int), value :: enabled
+      integer(c_int) :: c_group_set_custom_allreduce
+    end function
+    function c_group_device_allreduce_path(group, count, dtype, op, path, why, why_len) &
+        bind(C, name="mpcomm_group_device_allreduce_path")
+      import :: c_int, c_ptr, c_size_t, c_char
+      type(c_ptr), value :: group
+      integer(c_size_t), value :: count, why_len
+      integer(c_int), value :: dtype, op
+      integer(c_int), intent(out) :: path
+      character(kind=c_char), intent(out) :: why(*)
+      integer(c_int) :: c_group_device_allreduce_path
     end function
     function c_graph_capture_begin(state, stream) bind(C, name="mpcomm_graph_capture_begin")
       import :: c_int, c_ptr
@@ -1658,6 +1681,37 @@ contains
     type(mpcomm_group_t), intent(in) :: group
     integer, optional, intent(out) :: ierror
     call finish(cc(c_group_device_init(group%ptr)), ierror)
+  end subroutine
+
+  subroutine mpcomm_group_set_custom_allreduce(group, enabled, ierror)
+    type(mpcomm_group_t), intent(in) :: group
+    logical, intent(in) :: enabled
+    integer, optional, intent(out) :: ierror
+    call finish(cc(c_group_set_custom_allreduce(group%ptr, merge(1_c_int, 0_c_int, enabled))), &
+                ierror)
+  end subroutine
+
+  !> path: MPCOMM_ALLREDUCE_PATH_*; why (optional): the reason, blank-padded, cut to len(why).
+  subroutine mpcomm_group_device_allreduce_path(group, count, dtype, op, path, why, ierror)
+    type(mpcomm_group_t), intent(in) :: group
+    integer(c_size_t), intent(in) :: count
+    integer, intent(in) :: dtype, op
+    integer, intent(out) :: path
+    character(len=*), optional, intent(out) :: why
+    integer, optional, intent(out) :: ierror
+    character(kind=c_char), allocatable :: c_why(:)
+    integer(c_int) :: c_path, st
+    integer :: n
+    n = 0
+    if (present(why)) n = len(why)
+    allocate(c_why(n + 1))
+    c_why(:) = c_null_char
+    c_path = -1
+    st = cc(c_group_device_allreduce_path(group%ptr, count, int(dtype, c_int), int(op, c_int), &
+                                          c_path, c_why, int(n + 1, c_size_t)))
+    path = int(c_path)
+    if (present(why)) why = from_c_chars(c_why)
+    call finish(st, ierror)
   end subroutine
 
   !> stream: a cudaStream_t.

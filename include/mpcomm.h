@@ -276,7 +276,8 @@ MPCOMM_API mpcomm_status_t mpcomm_group_get_timeout(mpcomm_group_t group, double
 
 /* Waits until every member has called it, at most timeout_s seconds (<= 0: the group's). */
 MPCOMM_API mpcomm_status_t mpcomm_barrier(mpcomm_group_t group, double timeout_s);
-/* dst and src are ranks in the group. */
+/* dst and src are ranks in the group. A send does not wait for its receiver: the object is
+ * copied and sent in the background (at most MPCOMM_SEND_OBJECT_BUFFER bytes per group). */
 MPCOMM_API mpcomm_status_t mpcomm_send_object(mpcomm_group_t group, const void *buf, size_t len,
                                               int dst);
 MPCOMM_API mpcomm_status_t mpcomm_recv_object(mpcomm_group_t group, void *buf, size_t capacity,
@@ -310,7 +311,7 @@ typedef struct mpcomm_state_s *mpcomm_state_t;
 
 /* The world and model-parallel groups of cfg over a duplicate of comm: WORLD, TP, PP, DP, DCP,
  * PCP, and EP when cfg->enable_expert_parallel. Collective over comm; every rank must pass the
- * same configuration (compared by mpcomm_parallel_config_hash). */
+ * same configuration (every field that shapes the groups, and mpcomm_parallel_config_hash). */
 MPCOMM_API mpcomm_status_t mpcomm_state_create(MPI_Comm comm, const mpcomm_parallel_config_t *cfg,
                                                mpcomm_state_t *state);
 /* mpcomm_state_create with a Fortran handle (MPI_Comm_c2f, mpi_f08's comm%MPI_VAL). */
@@ -388,6 +389,28 @@ MPCOMM_API mpcomm_status_t mpcomm_group_set_device(mpcomm_group_t group, int dev
 /* Makes the group's device context now rather than at its first device operation. Collective
  * over the group; a second call does nothing. */
 MPCOMM_API mpcomm_status_t mpcomm_group_device_init(mpcomm_group_t group);
+/* Whether the group's device all_reduce may take the CUDA-IPC custom allreduce (1) or never (0),
+ * over the default (a parallel state's TP group only, as vLLM; any other group: when eligible).
+ * Before the group's device context is made; every member must choose the same (agreed when the
+ * context is made). Local. */
+MPCOMM_API mpcomm_status_t mpcomm_group_set_custom_allreduce(mpcomm_group_t group, int enabled);
+
+/* The path of a device all_reduce (mpcomm_group_device_allreduce_path(3)). */
+typedef enum MPCOMM_ENUM_INT {
+  MPCOMM_ALLREDUCE_PATH_COPY = 0,           /* a group of one: the output is a copy */
+  MPCOMM_ALLREDUCE_PATH_CUSTOM_ONESHOT = 1, /* the custom allreduce, one-shot algorithm */
+  MPCOMM_ALLREDUCE_PATH_CUSTOM_TWOSHOT = 2, /* the custom allreduce, two-shot algorithm */
+  MPCOMM_ALLREDUCE_PATH_NCCL = 3            /* ncclAllReduce */
+} mpcomm_allreduce_path_t;
+
+/* *path: how the group's device all_reduce of count elements of dtype with op travels; why (if
+ * why_len > 0): a NUL-terminated reason, cut to why_len - 1 bytes. Makes the group's device
+ * context (collective over the group) the first time; every member gets the same answer. */
+MPCOMM_API mpcomm_status_t mpcomm_group_device_allreduce_path(mpcomm_group_t group, size_t count,
+                                                              mpcomm_datatype_t dtype,
+                                                              mpcomm_op_t op,
+                                                              mpcomm_allreduce_path_t *path,
+                                                              char *why, size_t why_len);
 
 /* Brackets the capture of a CUDA graph that contains device operations of the state's groups:
  * begin makes every group's device context (collective over the state's processes) so nothing

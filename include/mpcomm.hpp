@@ -11,6 +11,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -472,20 +473,407 @@ inline Value decode(const void *data, size_t len) {
   return v;
 }
 
+// ------------------------------------------------------------------- statuses and version
+
+// mpcomm_status_string: a static one-line description of a status.
+inline const char *status_string(mpcomm_status_t status) { return mpcomm_status_string(status); }
+// mpcomm_last_error: the detail of this thread's latest failure ("" if none).
+inline std::string last_error() { return mpcomm_last_error(); }
+
+struct Version {
+  int major = 0, minor = 0, patch = 0;
+};
+// The library's version at run time (MPCOMM_VERSION_CODE is the header's).
+inline Version version() {
+  Version v;
+  mpcomm_version(&v.major, &v.minor, &v.patch);
+  return v;
+}
+
+// ------------------------------------------------------------------------- element types
+
+// One element of a 16-bit float, as its bits: the data plane moves and reduces them (reductions
+// accumulate in float32); the C++ API only needs a distinct type to know the datatype by.
+struct float16 {
+  uint16_t bits;
+};
+struct bfloat16 {
+  uint16_t bits;
+};
+// One element of an 8-bit float (moved, never reduced), as its bits.
+struct float8_e4m3fn {
+  uint8_t bits;
+};
+struct float8_e5m2 {
+  uint8_t bits;
+};
+
+// datatype_traits<T>: the mpcomm_datatype_t and the DLPack type of a C++ element type, known at
+// compile time; a type the data plane does not take has no traits and does not compile. A new
+// datatype is one line here.
+template <class T>
+struct datatype_traits;
+#define MPCOMM_HPP_DATATYPE(T, DTYPE, DL_CODE, DL_BITS)               \
+  template <>                                                         \
+  struct datatype_traits<T> {                                         \
+    static constexpr mpcomm_datatype_t value = DTYPE;                 \
+    static constexpr uint8_t dl_code = static_cast<uint8_t>(DL_CODE); \
+    static constexpr uint8_t dl_bits = DL_BITS;                       \
+  };
+MPCOMM_HPP_DATATYPE(int8_t, MPCOMM_INT8, kDLInt, 8)
+MPCOMM_HPP_DATATYPE(uint8_t, MPCOMM_UINT8, kDLUInt, 8)
+MPCOMM_HPP_DATATYPE(int32_t, MPCOMM_INT32, kDLInt, 32)
+MPCOMM_HPP_DATATYPE(int64_t, MPCOMM_INT64, kDLInt, 64)
+MPCOMM_HPP_DATATYPE(float16, MPCOMM_FLOAT16, kDLFloat, 16)
+MPCOMM_HPP_DATATYPE(bfloat16, MPCOMM_BFLOAT16, kDLBfloat, 16)
+MPCOMM_HPP_DATATYPE(float, MPCOMM_FLOAT32, kDLFloat, 32)
+MPCOMM_HPP_DATATYPE(double, MPCOMM_FLOAT64, kDLFloat, 64)
+// DLPack codes newer than some installed dlpack.h: kDLBool 6, kDLFloat8_e4m3fn 10, _e5m2 12.
+MPCOMM_HPP_DATATYPE(bool, MPCOMM_BOOL, 6, 8)
+MPCOMM_HPP_DATATYPE(int16_t, MPCOMM_INT16, kDLInt, 16)
+MPCOMM_HPP_DATATYPE(uint16_t, MPCOMM_UINT16, kDLUInt, 16)
+MPCOMM_HPP_DATATYPE(uint32_t, MPCOMM_UINT32, kDLUInt, 32)
+MPCOMM_HPP_DATATYPE(uint64_t, MPCOMM_UINT64, kDLUInt, 64)
+MPCOMM_HPP_DATATYPE(float8_e4m3fn, MPCOMM_FLOAT8_E4M3FN, 10, 8)
+MPCOMM_HPP_DATATYPE(float8_e5m2, MPCOMM_FLOAT8_E5M2, 12, 8)
+#undef MPCOMM_HPP_DATATYPE
+
+// The datatype of T (const ignored).
+template <class T>
+constexpr mpcomm_datatype_t datatype_of = datatype_traits<std::remove_cv_t<T>>::value;
+
+// The DLPack type of T, one lane.
+template <class T>
+constexpr DLDataType dl_datatype() {
+  using Traits = datatype_traits<std::remove_cv_t<T>>;
+  return DLDataType{Traits::dl_code, Traits::dl_bits, 1};
+}
+
+// ----------------------------------------------------------------------- buffers and tensors
+
+// A view of `size` contiguous elements at `data` (C++17 has no std::span): made from a pointer
+// and a count, or from any contiguous range with data() and size() (std::vector, std::array,
+// another Span). It does not own the elements.
+template <class T>
+class Span {
+ public:
+  using element_type = T;
+  constexpr Span() = default;
+  constexpr Span(T *data, size_t size) : data_(data), size_(size) {}
+  template <class R, class = std::enable_if_t<
+                         std::is_convertible_v<decltype(std::declval<R &>().data()), T *> &&
+                         std::is_convertible_v<decltype(std::declval<R &>().size()), size_t>>>
+  constexpr Span(R &&range) : data_(range.data()), size_(range.size()) {}
+
+  constexpr T *data() const { return data_; }
+  constexpr size_t size() const { return size_; }
+  constexpr bool empty() const { return size_ == 0; }
+  constexpr T *begin() const { return data_; }
+  constexpr T *end() const { return data_ + size_; }
+  constexpr T &operator[](size_t i) const { return data_[i]; }
+
+ private:
+  T *data_ = nullptr;
+  size_t size_ = 0;
+};
+
+namespace detail {
+
+// A contiguous range of a data-plane element type: something with data() and size().
+template <class R, class = void>
+struct is_buffer : std::false_type {};
+template <class R>
+struct is_buffer<
+    R, std::void_t<decltype(std::declval<R &>().data()), decltype(std::declval<R &>().size())>>
+    : std::is_pointer<decltype(std::declval<R &>().data())> {};
+template <class R>
+constexpr bool is_buffer_v = is_buffer<std::remove_reference_t<R>>::value;
+
+template <class R>
+using element_t = std::remove_pointer_t<decltype(std::declval<R &>().data())>;
+
+[[noreturn]] inline void refuse(const std::string &what) {
+  throw Exception(MPCOMM_ERR_INVALID_ARGUMENT, what);
+}
+
+inline void same_count(size_t a, size_t b, const char *call) {
+  if (a != b)
+    refuse(std::string(call) + ": send has " + std::to_string(a) + " elements, recv has " +
+           std::to_string(b));
+}
+
+}  // namespace detail
+
+// A DLTensor with its own shape (and strides): data is borrowed, the shape is held, so a Tensor
+// stays valid when copied or moved. Converts to the DLTensor the C calls take.
+class Tensor {
+ public:
+  Tensor() = default;
+  // A compact row-major tensor of T (CPU memory unless device says otherwise).
+  template <class T>
+  Tensor(T *data, std::vector<int64_t> shape, DLDevice device = DLDevice{kDLCPU, 0})
+      : Tensor(const_cast<std::remove_cv_t<T> *>(data), dl_datatype<T>(), std::move(shape),
+               device) {}
+  Tensor(void *data, DLDataType dtype, std::vector<int64_t> shape,
+         DLDevice device = DLDevice{kDLCPU, 0})
+      : shape_(std::move(shape)) {
+    t_.data = data;
+    t_.device = device;
+    t_.dtype = dtype;
+    t_.byte_offset = 0;
+    t_.strides = nullptr;
+    point();
+  }
+  // A copy of a descriptor (its shape and strides copied too).
+  explicit Tensor(const DLTensor &t) : t_(t), shape_(t.shape, t.shape + t.ndim) {
+    if (t.strides) strides_.assign(t.strides, t.strides + t.ndim);
+    point();
+  }
+  Tensor(const Tensor &o) : t_(o.t_), shape_(o.shape_), strides_(o.strides_) { point(); }
+  Tensor(Tensor &&o) noexcept
+      : t_(o.t_), shape_(std::move(o.shape_)), strides_(std::move(o.strides_)) {
+    point();
+  }
+  Tensor &operator=(Tensor o) noexcept {
+    t_ = o.t_;
+    shape_ = std::move(o.shape_);
+    strides_ = std::move(o.strides_);
+    point();
+    return *this;
+  }
+
+  DLTensor &dl() { return t_; }
+  const DLTensor &dl() const { return t_; }
+  operator DLTensor &() { return t_; }
+  operator const DLTensor &() const { return t_; }
+  const std::vector<int64_t> &shape() const { return shape_; }
+  int64_t numel() const {
+    int64_t n = 1;
+    for (int64_t d : shape_) n *= d;
+    return n;
+  }
+
+ private:
+  void point() {
+    t_.ndim = static_cast<int32_t>(shape_.size());
+    t_.shape = shape_.empty() ? nullptr : shape_.data();
+    t_.strides = strides_.empty() ? nullptr : strides_.data();
+  }
+  DLTensor t_{};
+  std::vector<int64_t> shape_;
+  std::vector<int64_t> strides_;
+};
+
 // ------------------------------------------------------------------- parallel configuration
 
-// A configuration with every default (mpcomm_parallel_config_init); change fields, then pass it
-// to State::create.
-inline mpcomm_parallel_config_t parallel_config() {
-  mpcomm_parallel_config_t cfg{};
-  check(mpcomm_parallel_config_init(&cfg));
-  return cfg;
+// The layout of every group of one kind (mpcomm_layout_group_ranks): ngroups x group_size ranks,
+// row-major.
+struct GroupLayout {
+  int ngroups = 0;
+  int group_size = 0;
+  std::vector<int> ranks;
+  // The ranks of group i.
+  std::vector<int> group(int i) const {
+    const auto first = ranks.begin() + static_cast<std::ptrdiff_t>(i) * group_size;
+    return std::vector<int>(first, first + group_size);
+  }
+};
+
+// vLLM's ParallelConfig: a value (not a handle), every default set at construction
+// (mpcomm_parallel_config_init); fields through -> or get(); converts to the C struct.
+class ParallelConfig {
+ public:
+  ParallelConfig() { check(mpcomm_parallel_config_init(&c_)); }
+  explicit ParallelConfig(const mpcomm_parallel_config_t &c) : c_(c) {}
+
+  mpcomm_parallel_config_t &get() { return c_; }
+  const mpcomm_parallel_config_t &get() const { return c_; }
+  mpcomm_parallel_config_t *operator->() { return &c_; }
+  const mpcomm_parallel_config_t *operator->() const { return &c_; }
+  operator const mpcomm_parallel_config_t &() const { return c_; }
+
+  // Throws Exception(MPCOMM_ERR_INVALID_ARGUMENT) with vLLM's message.
+  void validate() const { check(mpcomm_parallel_config_validate(&c_)); }
+  // vLLM's compute_hash(): 64 hex digits.
+  std::string hash() const {
+    char hex[65] = {0};
+    check(mpcomm_parallel_config_hash(&c_, hex));
+    return std::string(hex);
+  }
+  int world_size() const {
+    int n = 0;
+    check(mpcomm_parallel_config_world_size(&c_, &n));
+    return n;
+  }
+  int world_size_across_dp() const {
+    int n = 0;
+    check(mpcomm_parallel_config_world_size_across_dp(&c_, &n));
+    return n;
+  }
+  // Every group of one kind in a world of world_size ranks.
+  GroupLayout layout(int world_size, mpcomm_group_kind_t kind) const {
+    GroupLayout l;
+    mpcomm_status_t s =
+        mpcomm_layout_group_ranks(&c_, world_size, kind, nullptr, 0, &l.ngroups, &l.group_size);
+    if (s != MPCOMM_ERR_TRUNCATED) check(s);
+    l.ranks.resize(static_cast<size_t>(l.ngroups) * static_cast<size_t>(l.group_size));
+    check(mpcomm_layout_group_ranks(&c_, world_size, kind, l.ranks.data(), l.ranks.size(),
+                                    &l.ngroups, &l.group_size));
+    return l;
+  }
+
+ private:
+  mpcomm_parallel_config_t c_{};
+};
+
+// The defaults as the C struct (mpcomm_parallel_config_init).
+inline mpcomm_parallel_config_t parallel_config() { return ParallelConfig().get(); }
+
+// Layers [first, second) of pipeline stage pp_rank of pp_size (mpcomm_pp_indices).
+inline std::pair<int, int> pp_indices(int num_layers, int pp_rank, int pp_size) {
+  std::pair<int, int> range{0, 0};
+  check(mpcomm_pp_indices(num_layers, pp_rank, pp_size, &range.first, &range.second));
+  return range;
 }
+
+// ------------------------------------------------------------------------------ tensor dicts
+
+// An mpcomm_tensor_dict_t that frees itself. Move-only. Tensors set here are borrowed (their
+// data must outlive the sends); received ones are owned by the dict. See mpcomm_tensor_dict(3).
+class TensorDict {
+ public:
+  // An empty dict.
+  TensorDict() { check(mpcomm_tensor_dict_create(&d_)); }
+  // Takes ownership of dict (may be NULL: a receive then makes one).
+  explicit TensorDict(mpcomm_tensor_dict_t dict) : d_(dict) {}
+  ~TensorDict() { reset(); }
+  TensorDict(TensorDict &&o) noexcept : d_(o.d_) { o.d_ = nullptr; }
+  TensorDict &operator=(TensorDict &&o) noexcept {
+    if (this != &o) {
+      reset();
+      d_ = o.d_;
+      o.d_ = nullptr;
+    }
+    return *this;
+  }
+  TensorDict(const TensorDict &) = delete;
+  TensorDict &operator=(const TensorDict &) = delete;
+
+  mpcomm_tensor_dict_t get() const { return d_; }
+  explicit operator bool() const { return d_ != nullptr; }
+  mpcomm_tensor_dict_t release() {
+    mpcomm_tensor_dict_t d = d_;
+    d_ = nullptr;
+    return d;
+  }
+  void reset() noexcept {
+    if (d_) mpcomm_tensor_dict_free(&d_);
+    d_ = nullptr;
+  }
+  // reset() that reports a failure.
+  void free() {
+    mpcomm_tensor_dict_t d = d_;
+    d_ = nullptr;
+    check(mpcomm_tensor_dict_free(&d));
+  }
+
+  // Setting a key again replaces its value in place.
+  void set_tensor(const std::string &key, const DLTensor &tensor) {
+    check(mpcomm_tensor_dict_set_tensor(d_, key.c_str(), &tensor));
+  }
+  void set_int(const std::string &key, int64_t value) {
+    check(mpcomm_tensor_dict_set_int(d_, key.c_str(), value));
+  }
+  void set_double(const std::string &key, double value) {
+    check(mpcomm_tensor_dict_set_double(d_, key.c_str(), value));
+  }
+  void set_bool(const std::string &key, bool value) {
+    check(mpcomm_tensor_dict_set_bool(d_, key.c_str(), value ? 1 : 0));
+  }
+  void set_string(const std::string &key, const std::string &value) {
+    check(mpcomm_tensor_dict_set_string(d_, key.c_str(), value.c_str()));
+  }
+  void set_bytes(const std::string &key, const void *data, size_t len) {
+    check(mpcomm_tensor_dict_set_bytes(d_, key.c_str(), data, len));
+  }
+
+  // A missing key or a value of another kind throws Exception(MPCOMM_ERR_INVALID_ARGUMENT).
+  mpcomm_value_kind_t kind(const std::string &key) const {
+    mpcomm_value_kind_t k = MPCOMM_VALUE_TENSOR;
+    check(mpcomm_tensor_dict_get_kind(d_, key.c_str(), &k));
+    return k;
+  }
+  // Borrowed: valid until the key is set again or the dict is freed or received into.
+  const DLTensor &get_tensor(const std::string &key) const {
+    const DLTensor *t = nullptr;
+    check(mpcomm_tensor_dict_get_tensor(d_, key.c_str(), &t));
+    return *t;
+  }
+  int64_t get_int(const std::string &key) const {
+    int64_t v = 0;
+    check(mpcomm_tensor_dict_get_int(d_, key.c_str(), &v));
+    return v;
+  }
+  double get_double(const std::string &key) const {
+    double v = 0;
+    check(mpcomm_tensor_dict_get_double(d_, key.c_str(), &v));
+    return v;
+  }
+  bool get_bool(const std::string &key) const {
+    int v = 0;
+    check(mpcomm_tensor_dict_get_bool(d_, key.c_str(), &v));
+    return v != 0;
+  }
+  std::string get_string(const std::string &key) const {
+    const char *v = nullptr;
+    check(mpcomm_tensor_dict_get_string(d_, key.c_str(), &v));
+    return std::string(v);
+  }
+  std::vector<unsigned char> get_bytes(const std::string &key) const {
+    const void *data = nullptr;
+    size_t len = 0;
+    check(mpcomm_tensor_dict_get_bytes(d_, key.c_str(), &data, &len));
+    const auto *p = static_cast<const unsigned char *>(data);
+    return std::vector<unsigned char>(p, p + len);
+  }
+
+  size_t size() const {
+    size_t n = 0;
+    check(mpcomm_tensor_dict_size(d_, &n));
+    return n;
+  }
+  std::string key_at(size_t i) const {
+    const char *key = nullptr;
+    check(mpcomm_tensor_dict_key_at(d_, i, &key));
+    return std::string(key);
+  }
+  // The keys in insertion order.
+  std::vector<std::string> keys() const {
+    std::vector<std::string> all;
+    const size_t n = size();
+    for (size_t i = 0; i < n; ++i) all.push_back(key_at(i));
+    return all;
+  }
+
+ private:
+  friend class Group;
+  mpcomm_tensor_dict_t d_ = nullptr;
+};
 
 // ------------------------------------------------------------------------------------ groups
 
+// The path of a device all_reduce and why (mpcomm_group_device_allreduce_path).
+struct AllReducePath {
+  mpcomm_allreduce_path_t path = MPCOMM_ALLREDUCE_PATH_NCCL;
+  std::string why;
+};
+
 // An mpcomm_group_t that frees itself (or, made by borrow(), one that something else owns).
-// Move-only. Every call throws Exception on failure; see mpcomm_group(3) and mpcomm_objects(3).
+// Move-only. Every call throws Exception on failure; see mpcomm_group(3), mpcomm_objects(3),
+// mpcomm_all_reduce(3), mpcomm_all_gather(3) and mpcomm_gpu(3). Data-plane buffers are typed:
+// a pointer and a count, or a range (std::vector, std::array, Span) of a type with
+// datatype_traits; or untyped with an explicit mpcomm_datatype_t; tensors are DLTensors (or
+// Tensors).
 class Group {
  public:
   Group() = default;
@@ -520,6 +908,12 @@ class Group {
     check(mpcomm_group_from_ranks_f(parent, ranks.data(), static_cast<int>(ranks.size()), &g));
     return Group(g);
   }
+  // The rendezvous of separately launched processes (mpcomm_group_join(3)).
+  static Group join(const std::string &host, int port, int rank, int world_size, double timeout_s) {
+    mpcomm_group_t g = nullptr;
+    check(mpcomm_group_join(host.c_str(), port, rank, world_size, timeout_s, &g));
+    return Group(g);
+  }
   ~Group() { reset(); }
   Group(Group &&other) noexcept : g_(other.g_), owned_(other.owned_) { other.g_ = nullptr; }
   Group &operator=(Group &&other) noexcept {
@@ -536,15 +930,24 @@ class Group {
 
   mpcomm_group_t get() const { return g_; }
   explicit operator bool() const { return g_ != nullptr; }
+  bool owned() const { return owned_; }
   // Gives up ownership; the caller frees the handle.
   mpcomm_group_t release() {
     mpcomm_group_t g = g_;
     g_ = nullptr;
     return g;
   }
-  void reset() {
+  // Frees an owned group, ignoring a failure (the destructor's way).
+  void reset() noexcept {
     if (g_ && owned_) mpcomm_group_free(&g_);
     g_ = nullptr;
+  }
+  // Frees an owned group and reports a failure: MPCOMM_ERR_TIMEOUT when object sends were still
+  // not received after the group's timeout (the group is freed all the same).
+  void free() {
+    mpcomm_group_t g = g_;
+    g_ = nullptr;
+    if (g && owned_) check(mpcomm_group_free(&g));
   }
 
   mpcomm_group_info_t info() const {
@@ -578,11 +981,13 @@ class Group {
     check(mpcomm_group_get_timeout(g_, &t));
     return t;
   }
-  // timeout_s <= 0: 30 seconds.
+  // timeout_s <= 0: the group's timeout.
   void barrier(double timeout_s = 0) const { check(mpcomm_barrier(g_, timeout_s)); }
 
+  // ------------------------------------------------------------------------------- objects
+
   // Objects as bytes, of any length (a receive that was too small is retried with the kept
-  // object, which costs no communication).
+  // object, which costs no communication). A send does not wait for its receiver.
   void send_object(const void *buf, size_t len, int dst) const {
     check(mpcomm_send_object(g_, buf, len, dst));
   }
@@ -652,42 +1057,255 @@ class Group {
     return values;
   }
 
-  // The variable-size collectives (mpcomm_all_gatherv(3), mpcomm_all_to_all(3)): thin wrappers
-  // of the C calls; every vector holds one entry per member (checked here).
-  void all_gatherv(const DLTensor &in, DLTensor &out, const std::vector<size_t> &sizes, int dim = 0,
+  // Broadcasts from group rank 0 reach the members on its node through shared memory (0, 0:
+  // the default ring). Collective.
+  void enable_message_queue(size_t chunk_bytes = 0, int chunks = 0) {
+    check(mpcomm_group_enable_message_queue(g_, chunk_bytes, chunks));
+  }
+
+  // ------------------------------------------------------------------ locality and DP helpers
+
+  // Per member: whether it shares a node with group rank source_rank. Collective.
+  std::vector<bool> in_the_same_node_as(int source_rank = 0) const {
+    std::vector<int> flags(static_cast<size_t>(size()));
+    check(mpcomm_in_the_same_node_as(g_, source_rank, flags.data()));
+    return std::vector<bool>(flags.begin(), flags.end());
+  }
+  // The number of nodes the members span. Collective.
+  int node_count() const {
+    int n = 0;
+    check(mpcomm_node_count(g_, &n));
+    return n;
+  }
+  // Whether any member has unfinished work (vLLM's DP has_unfinished). Collective.
+  bool dp_has_unfinished(bool mine) const {
+    int any = 0;
+    check(mpcomm_dp_has_unfinished(g_, mine ? 1 : 0, &any));
+    return any != 0;
+  }
+  // The smallest KV cache size over the members; -1 means unlimited. Collective.
+  int64_t dp_sync_kv_cache_memory_size(int64_t mine) const {
+    int64_t min = 0;
+    check(mpcomm_dp_sync_kv_cache_memory_size(g_, mine, &min));
+    return min;
+  }
+
+  // ---------------------------------------------------------------------------- data plane
+
+  // recv = op over the members of send; the element type gives the datatype.
+  template <class T>
+  void all_reduce(const T *send, T *recv, size_t count, mpcomm_op_t op = MPCOMM_SUM,
+                  void *stream = nullptr) const {
+    check(mpcomm_all_reduce(g_, send, recv, count, datatype_of<T>, op, stream));
+  }
+  template <class Send, class Recv,
+            class = std::enable_if_t<detail::is_buffer_v<Send> && detail::is_buffer_v<Recv>>>
+  void all_reduce(const Send &send, Recv &&recv, mpcomm_op_t op = MPCOMM_SUM,
+                  void *stream = nullptr) const {
+    detail::same_count(send.size(), recv.size(), "mpcomm::Group::all_reduce");
+    all_reduce(send.data(), recv.data(), send.size(), op, stream);
+  }
+  template <class Buf, class = std::enable_if_t<detail::is_buffer_v<Buf>>>
+  void all_reduce_in_place(Buf &&buf, mpcomm_op_t op = MPCOMM_SUM, void *stream = nullptr) const {
+    all_reduce(buf.data(), buf.data(), buf.size(), op, stream);
+  }
+  // Untyped: count elements of dtype.
+  void all_reduce(const void *send, void *recv, size_t count, mpcomm_datatype_t dtype,
+                  mpcomm_op_t op, void *stream = nullptr) const {
+    check(mpcomm_all_reduce(g_, send, recv, count, dtype, op, stream));
+  }
+
+  // buf at group rank src is copied into buf at every other member.
+  template <class T>
+  void broadcast(T *buf, size_t count, int src, void *stream = nullptr) const {
+    check(mpcomm_broadcast(g_, buf, count, datatype_of<T>, src, stream));
+  }
+  template <class Buf, class = std::enable_if_t<detail::is_buffer_v<Buf>>>
+  void broadcast(Buf &&buf, int src, void *stream = nullptr) const {
+    broadcast(buf.data(), buf.size(), src, stream);
+  }
+  void broadcast(void *buf, size_t count, mpcomm_datatype_t dtype, int src,
+                 void *stream = nullptr) const {
+    check(mpcomm_broadcast(g_, buf, count, dtype, src, stream));
+  }
+
+  // Point to point; the receiver gives exactly the count and type that were sent.
+  // MPCOMM_RANK_DEFAULT: the next member (send), the previous one (recv).
+  template <class T>
+  void send(const T *buf, size_t count, int dst = MPCOMM_RANK_DEFAULT,
+            void *stream = nullptr) const {
+    check(mpcomm_send(g_, buf, count, datatype_of<T>, dst, stream));
+  }
+  template <class Buf, class = std::enable_if_t<detail::is_buffer_v<Buf>>>
+  void send(const Buf &buf, int dst = MPCOMM_RANK_DEFAULT, void *stream = nullptr) const {
+    send(buf.data(), buf.size(), dst, stream);
+  }
+  void send(const void *buf, size_t count, mpcomm_datatype_t dtype, int dst,
+            void *stream = nullptr) const {
+    check(mpcomm_send(g_, buf, count, dtype, dst, stream));
+  }
+  template <class T>
+  void recv(T *buf, size_t count, int src = MPCOMM_RANK_DEFAULT, void *stream = nullptr) const {
+    check(mpcomm_recv(g_, buf, count, datatype_of<T>, src, stream));
+  }
+  template <class Buf, class = std::enable_if_t<detail::is_buffer_v<Buf>>>
+  void recv(Buf &&buf, int src = MPCOMM_RANK_DEFAULT, void *stream = nullptr) const {
+    recv(buf.data(), buf.size(), src, stream);
+  }
+  void recv(void *buf, size_t count, mpcomm_datatype_t dtype, int src,
+            void *stream = nullptr) const {
+    check(mpcomm_recv(g_, buf, count, dtype, src, stream));
+  }
+
+  // Along dim of DLPack tensors (negative counts from the end); see mpcomm_all_gather(3).
+  void all_gather(const DLTensor &in, DLTensor &out, int dim = 0, void *stream = nullptr) const {
+    check(mpcomm_all_gather(g_, &in, &out, dim, stream));
+  }
+  void reduce_scatter(const DLTensor &in, DLTensor &out, int dim = 0, mpcomm_op_t op = MPCOMM_SUM,
+                      void *stream = nullptr) const {
+    check(mpcomm_reduce_scatter(g_, &in, &out, dim, op, stream));
+  }
+  // out is used at dst only (elsewhere it may be an empty Tensor).
+  void gather(const DLTensor &in, DLTensor &out, int dst = 0, int dim = 0,
+              void *stream = nullptr) const {
+    check(mpcomm_gather(g_, &in, dst == rank() ? &out : nullptr, dst, dim, stream));
+  }
+  // The same on flat host buffers (1-D tensors): out holds size() x in.size() elements
+  // (all_gather, gather at dst), in holds size() x out.size() (reduce_scatter).
+  template <class In, class Out,
+            class = std::enable_if_t<detail::is_buffer_v<In> && detail::is_buffer_v<Out>>>
+  void all_gather(const In &in, Out &&out) const {
+    Tensor i = flat(in), o = flat(out);
+    all_gather(i, o, 0);
+  }
+  template <class In, class Out,
+            class = std::enable_if_t<detail::is_buffer_v<In> && detail::is_buffer_v<Out>>>
+  void reduce_scatter(const In &in, Out &&out, mpcomm_op_t op = MPCOMM_SUM) const {
+    Tensor i = flat(in), o = flat(out);
+    reduce_scatter(i, o, 0, op);
+  }
+  template <class In, class Out,
+            class = std::enable_if_t<detail::is_buffer_v<In> && detail::is_buffer_v<Out>>>
+  void gather(const In &in, Out &&out, int dst = 0) const {
+    Tensor i = flat(in), o = flat(out);
+    gather(i, o, dst, 0);
+  }
+
+  // A size per member along dim (mpcomm_all_gatherv(3)): sizes holds one extent per member,
+  // in.shape[dim] == sizes[rank()] (all_gatherv), in.shape[dim] == their sum (reduce_scatterv).
+  void all_gatherv(const DLTensor &in, DLTensor &out, Span<const size_t> sizes, int dim = 0,
                    void *stream = nullptr) const {
-    require_per_member(sizes, "sizes");
+    per_member(sizes.size(), "sizes", "mpcomm::Group::all_gatherv");
     check(mpcomm_all_gatherv(g_, &in, &out, sizes.data(), dim, stream));
   }
-  void reduce_scatterv(const DLTensor &in, DLTensor &out, const std::vector<size_t> &sizes,
-                       int dim = 0, mpcomm_op_t op = MPCOMM_SUM, void *stream = nullptr) const {
-    require_per_member(sizes, "sizes");
+  void reduce_scatterv(const DLTensor &in, DLTensor &out, Span<const size_t> sizes, int dim = 0,
+                       mpcomm_op_t op = MPCOMM_SUM, void *stream = nullptr) const {
+    per_member(sizes.size(), "sizes", "mpcomm::Group::reduce_scatterv");
     check(mpcomm_reduce_scatterv(g_, &in, &out, sizes.data(), dim, op, stream));
+  }
+  // The same on flat host buffers: in holds sizes[rank()] elements and out their sum
+  // (all_gatherv), or the reverse (reduce_scatterv).
+  template <class In, class Out,
+            class = std::enable_if_t<detail::is_buffer_v<In> && detail::is_buffer_v<Out>>>
+  void all_gatherv(const In &in, Out &&out, Span<const size_t> sizes) const {
+    Tensor i = flat(in), o = flat(out);
+    all_gatherv(i, o, sizes, 0);
+  }
+  template <class In, class Out,
+            class = std::enable_if_t<detail::is_buffer_v<In> && detail::is_buffer_v<Out>>>
+  void reduce_scatterv(const In &in, Out &&out, Span<const size_t> sizes,
+                       mpcomm_op_t op = MPCOMM_SUM) const {
+    Tensor i = flat(in), o = flat(out);
+    reduce_scatterv(i, o, sizes, 0, op);
+  }
+
+  // count elements to and from each member, blocks in group-rank order (mpcomm_all_to_all(3)).
+  template <class T>
+  void all_to_all(const T *send, T *recv, size_t count, void *stream = nullptr) const {
+    check(mpcomm_all_to_all(g_, send, recv, count, datatype_of<T>, stream));
+  }
+  // send and recv hold size() blocks of equal length.
+  template <class Send, class Recv,
+            class = std::enable_if_t<detail::is_buffer_v<Send> && detail::is_buffer_v<Recv>>>
+  void all_to_all(const Send &send, Recv &&recv, void *stream = nullptr) const {
+    detail::same_count(send.size(), recv.size(), "mpcomm::Group::all_to_all");
+    const size_t n = static_cast<size_t>(size());
+    if (send.size() % n != 0)
+      detail::refuse("mpcomm::Group::all_to_all: " + std::to_string(send.size()) +
+                     " elements are not " + std::to_string(n) + " blocks of equal length");
+    all_to_all(send.data(), recv.data(), send.size() / n, stream);
   }
   void all_to_all(const void *send, void *recv, size_t count, mpcomm_datatype_t dtype,
                   void *stream = nullptr) const {
     check(mpcomm_all_to_all(g_, send, recv, count, dtype, stream));
   }
-  void all_to_allv(const void *send, const std::vector<size_t> &send_counts,
-                   const std::vector<size_t> &send_displs, void *recv,
-                   const std::vector<size_t> &recv_counts, const std::vector<size_t> &recv_displs,
+  // Counts and displacements in elements, one per member (mpcomm_all_to_allv(3)).
+  template <class T>
+  void all_to_allv(const T *send, Span<const size_t> send_counts, Span<const size_t> send_displs,
+                   T *recv, Span<const size_t> recv_counts, Span<const size_t> recv_displs,
+                   void *stream = nullptr) const {
+    all_to_allv(send, send_counts, send_displs, recv, recv_counts, recv_displs, datatype_of<T>,
+                stream);
+  }
+  void all_to_allv(const void *send, Span<const size_t> send_counts, Span<const size_t> send_displs,
+                   void *recv, Span<const size_t> recv_counts, Span<const size_t> recv_displs,
                    mpcomm_datatype_t dtype, void *stream = nullptr) const {
-    require_per_member(send_counts, "send_counts");
-    require_per_member(send_displs, "send_displs");
-    require_per_member(recv_counts, "recv_counts");
-    require_per_member(recv_displs, "recv_displs");
+    const char *call = "mpcomm::Group::all_to_allv";
+    per_member(send_counts.size(), "send_counts", call);
+    per_member(send_displs.size(), "send_displs", call);
+    per_member(recv_counts.size(), "recv_counts", call);
+    per_member(recv_displs.size(), "recv_displs", call);
     check(mpcomm_all_to_allv(g_, send, send_counts.data(), send_displs.data(), recv,
                              recv_counts.data(), recv_displs.data(), dtype, stream));
   }
 
- private:
-  void require_per_member(const std::vector<size_t> &v, const char *name) const {
-    const int n = size();
-    if (v.size() != static_cast<size_t>(n))
-      throw Exception(MPCOMM_ERR_INVALID_ARGUMENT,
-                      std::string(name) + " has " + std::to_string(v.size()) +
-                          " entries; the group has " + std::to_string(n) + " members");
+  // ------------------------------------------------------------------------- tensor dicts
+
+  // At src, dict is sent; elsewhere it receives src's dict (its contents replaced).
+  void broadcast_tensor_dict(TensorDict &dict, int src = 0) const {
+    check(mpcomm_broadcast_tensor_dict(g_, &dict.d_, src));
   }
+  void send_tensor_dict(const TensorDict &dict, int dst = MPCOMM_RANK_DEFAULT,
+                        const Group *all_gather_group = nullptr) const {
+    check(mpcomm_send_tensor_dict(g_, dict.d_, dst,
+                                  all_gather_group ? all_gather_group->g_ : nullptr));
+  }
+  TensorDict recv_tensor_dict(int src = MPCOMM_RANK_DEFAULT,
+                              const Group *all_gather_group = nullptr) const {
+    TensorDict dict(nullptr);
+    recv_tensor_dict(dict, src, all_gather_group);
+    return dict;
+  }
+  // Into an existing dict (its contents replaced).
+  void recv_tensor_dict(TensorDict &dict, int src = MPCOMM_RANK_DEFAULT,
+                        const Group *all_gather_group = nullptr) const {
+    check(mpcomm_recv_tensor_dict(g_, &dict.d_, src,
+                                  all_gather_group ? all_gather_group->g_ : nullptr));
+  }
+
+  // -------------------------------------------------------------------------------- GPU
+
+  // Before the group's device context is made; see mpcomm_gpu(3).
+  void set_device(int device) { check(mpcomm_group_set_device(g_, device)); }
+  void device_init() { check(mpcomm_group_device_init(g_)); }
+  void set_custom_allreduce(bool enabled) {
+    check(mpcomm_group_set_custom_allreduce(g_, enabled ? 1 : 0));
+  }
+  // How a device all_reduce of count elements of dtype with op travels, and why.
+  AllReducePath device_allreduce_path(size_t count, mpcomm_datatype_t dtype,
+                                      mpcomm_op_t op = MPCOMM_SUM) const {
+    AllReducePath p;
+    char why[512] = {0};
+    check(mpcomm_group_device_allreduce_path(g_, count, dtype, op, &p.path, why, sizeof why));
+    p.why = why;
+    return p;
+  }
+  template <class T>
+  AllReducePath device_allreduce_path(size_t count, mpcomm_op_t op = MPCOMM_SUM) const {
+    return device_allreduce_path(count, datatype_of<T>, op);
+  }
+
+ private:
   static constexpr size_t kFirstGuess = 4096;
   template <class Receive>
   static std::vector<char> receive_any(Receive &&receive) {
@@ -702,6 +1320,17 @@ class Group {
     buf.resize(len);
     return buf;
   }
+  template <class Buf>
+  static Tensor flat(Buf &&buf) {
+    return Tensor(buf.data(), {static_cast<int64_t>(buf.size())});
+  }
+  // An array the C call reads one entry of per member.
+  void per_member(size_t entries, const char *name, const char *call) const {
+    const int n = size();
+    if (entries != static_cast<size_t>(n))
+      detail::refuse(std::string(call) + ": " + name + " has " + std::to_string(entries) +
+                     " entries; the group has " + std::to_string(n) + " members");
+  }
 
   mpcomm_group_t g_ = nullptr;
   bool owned_ = true;
@@ -709,14 +1338,19 @@ class Group {
 
 // ----------------------------------------------------------------------------- parallel state
 
-// An mpcomm_state_t that destroys itself; its groups are borrowed from it. Move-only. See
-// mpcomm_state_create(3).
+// An mpcomm_state_t that destroys itself (or, made by borrow(), one that something else owns);
+// its groups are borrowed from it. Move-only. See mpcomm_state_create(3).
 class State {
  public:
   State() = default;
   // Takes ownership of state.
   explicit State(mpcomm_state_t state) : s_(state) {}
-  // Collective over comm.
+  static State borrow(mpcomm_state_t state) {
+    State s(state);
+    s.owned_ = false;
+    return s;
+  }
+  // Collective over comm; every rank passes the same configuration.
   static State create(MPI_Comm comm, const mpcomm_parallel_config_t &cfg) {
     mpcomm_state_t s = nullptr;
     check(mpcomm_state_create(comm, &cfg, &s));
@@ -728,12 +1362,23 @@ class State {
     check(mpcomm_state_create_f(comm, &cfg, &s));
     return State(s);
   }
+  // The process-wide default state, borrowed; Exception(MPCOMM_ERR_INVALID_USAGE) when none is
+  // set.
+  static State default_state() {
+    mpcomm_state_t s = nullptr;
+    check(mpcomm_default_state_get(&s));
+    return borrow(s);
+  }
+  // No default state from now on.
+  static void clear_default() { check(mpcomm_default_state_set(nullptr)); }
+
   ~State() { reset(); }
-  State(State &&other) noexcept : s_(other.s_) { other.s_ = nullptr; }
+  State(State &&other) noexcept : s_(other.s_), owned_(other.owned_) { other.s_ = nullptr; }
   State &operator=(State &&other) noexcept {
     if (this != &other) {
       reset();
       s_ = other.s_;
+      owned_ = other.owned_;
       other.s_ = nullptr;
     }
     return *this;
@@ -743,16 +1388,23 @@ class State {
 
   mpcomm_state_t get() const { return s_; }
   explicit operator bool() const { return s_ != nullptr; }
+  bool owned() const { return owned_; }
   // Gives up ownership; the caller destroys the handle.
   mpcomm_state_t release() {
     mpcomm_state_t s = s_;
     s_ = nullptr;
     return s;
   }
-  // Collective over the state's communicator.
-  void reset() {
-    if (s_) mpcomm_state_destroy(&s_);
+  // Destroys an owned state, ignoring a failure. Collective over the state's communicator.
+  void reset() noexcept {
+    if (s_ && owned_) mpcomm_state_destroy(&s_);
     s_ = nullptr;
+  }
+  // reset() that reports a failure.
+  void destroy() {
+    mpcomm_state_t s = s_;
+    s_ = nullptr;
+    if (s && owned_) check(mpcomm_state_destroy(&s));
   }
   // The state's group of a kind, borrowed: valid until the state is destroyed.
   Group group(mpcomm_group_kind_t kind) const {
@@ -760,9 +1412,16 @@ class State {
     check(mpcomm_state_group(s_, kind, &g));
     return Group::borrow(g);
   }
+  // Makes this state the process-wide default (vLLM's module-level groups).
+  void set_default() const { check(mpcomm_default_state_set(s_)); }
+
+  // Brackets a CUDA graph capture on stream (a cudaStream_t): see mpcomm_gpu(3).
+  void graph_capture_begin(void *stream) { check(mpcomm_graph_capture_begin(s_, stream)); }
+  void graph_capture_end() { check(mpcomm_graph_capture_end(s_)); }
 
  private:
   mpcomm_state_t s_ = nullptr;
+  bool owned_ = true;
 };
 
 }  // namespace mpcomm

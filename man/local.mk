@@ -53,11 +53,16 @@ dist_man_MANS += %reldir%/man1/mpcomm-p2p-check.1
 # The data plane's element types and reduction operators.
 dist_man_MANS += %reldir%/man3/mpcomm_datatype.3 %reldir%/man3/mpcomm_op.3
 
+# The C++ API.
+dist_man_MANS += %reldir%/man3/mpcomm.hpp.3
+
 # GPU data plane.
 dist_man_MANS += \
 	%reldir%/man3/mpcomm_gpu.3 \
 	%reldir%/man3/mpcomm_group_set_device.3 \
 	%reldir%/man3/mpcomm_group_device_init.3 \
+	%reldir%/man3/mpcomm_group_set_custom_allreduce.3 \
+	%reldir%/man3/mpcomm_group_device_allreduce_path.3 \
 	%reldir%/man3/mpcomm_graph_capture_begin.3 \
 	%reldir%/man3/mpcomm_graph_capture_end.3
 

@@ -54,14 +54,18 @@ extern "C" mpcomm_status_t mpcomm_group_from_ranks_f(MPI_Fint parent, const int 
 }
 
 extern "C" mpcomm_status_t mpcomm_group_free(mpcomm_group_t *group) {
-  // Works on a broken group and after MPI_Finalize: freeing never waits for a peer.
+  // Works on a broken group and after MPI_Finalize. It waits only for the group's own object
+  // sends, bounded by its timeout; those still pending then are reported, and the group is
+  // freed all the same.
   return entry("mpcomm_group_free", kNothing, [&] {
     if (group == nullptr || *group == nullptr) return;  // as free(NULL)
     auto &g = mpcomm::api::group_ref(*group, "*group");
     mpcomm::require(g.owner().empty(), MPCOMM_ERR_INVALID_USAGE, "the group belongs to ", g.owner(),
                     "; destroy that instead");
+    const std::string pending = g.finish_sends();
     delete &g;
     *group = nullptr;
+    if (!pending.empty()) throw mpcomm::Error(MPCOMM_ERR_TIMEOUT, pending);
   });
 }
 

@@ -44,6 +44,14 @@ unsigned spin_polls();
 // host allreduce decides from its group, see locality/node_cpus.hpp).
 bool node_oversubscribed();
 
+// Object sends left to complete in the background (group/outbox.hpp). While any is pending,
+// every wait also drives MPI's progress: a receiver waiting for their data must not be left
+// waiting for a sender that spins on shared memory (a host allreduce, the message queue).
+void add_background_sends(long delta) noexcept;
+bool background_sends_pending() noexcept;
+// One call into MPI's progress engine (nothing before MPI_Init or after MPI_Finalize).
+void drive_mpi_progress() noexcept;
+
 // Calls done() until it returns true (then true) or the deadline passes (then false). The first
 // polls spin, so a message already on its way costs no system call; after that every miss
 // yields the core, and the clock is read once every kClockEvery polls.
@@ -53,7 +61,10 @@ bool poll_until(const Deadline &deadline, Done &&done) {
   constexpr unsigned kClockEvery = 32;
   for (unsigned i = 1;; ++i) {
     if (done()) return true;
-    if (i % kClockEvery == 0 && deadline.expired()) return done();
+    if (i % kClockEvery == 0) {
+      if (background_sends_pending()) drive_mpi_progress();
+      if (deadline.expired()) return done();
+    }
     if (i > spin) sched_yield();
   }
 }

@@ -56,6 +56,11 @@ const std::vector<Variable> &variables() {
            "log to this file instead of stderr; %h is the host, %p the pid"),
       make("MPCOMM_TIMEOUT", Kind::Seconds, "300",
            "seconds a blocking control-plane call waits for its peers"),
+      make_integer("MPCOMM_SEND_OBJECT_BUFFER", "268435456", 0, 1L << 40, 1,
+                   "bytes of copies of object sends a group keeps in flight so that "
+                   "mpcomm_send_object returns before its receiver comes; beyond them a send "
+                   "waits for room, and a larger object waits for its receiver; 0: every send "
+                   "waits"),
       make_choice(
           "MPCOMM_HOST_ALLREDUCE", Kind::Choice, "auto", {"auto", "shm", "mpi"},
           "host allreduce of float32/float16/bfloat16: shm (shared-memory windows in each node, "

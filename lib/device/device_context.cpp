@@ -11,6 +11,7 @@
 #include "device/bounded_mpi.hpp"
 #include "device/cuda_util.hpp"
 #include "device/custom_allreduce_algo.hpp"
+#include "device/custom_allreduce_choice.hpp"
 #include "device/device_state.hpp"
 #include "device/gpu_choice.hpp"
 #include "device/nvml.hpp"
@@ -36,7 +37,8 @@ std::string bus_id_of(int device) {
 EligibilityFacts gather_facts(Comm &g, int device) {
   EligibilityFacts f;
   f.library_available = true;
-  f.disabled_by_config = device_state(g).custom_allreduce_off;
+  const CustomAllreduceChoice choice = agreed_custom_allreduce_choice(g);
+  f.disabled_by_config = custom_allreduce_off_reason(device_state(g), choice);
   f.world_size = g.size();
   g.run_bounded("counting the group's nodes",
                 [&] { f.single_node = node_count(g.comm(), g.timeout()) == 1; });

@@ -14,6 +14,8 @@
 #include "core/log.hpp"
 #include "core/reduce_op.hpp"
 #include "device/cuda_util.hpp"
+#include "device/custom_allreduce_algo.hpp"
+#include "device/custom_allreduce_host.hpp"
 #include "device/device_context.hpp"
 #include "device/device_state.hpp"
 
@@ -192,6 +194,43 @@ DevicePath all_reduce_path(Comm &g, size_t bytes, mpcomm_datatype_t dtype, mpcom
     path = plan_all_reduce(ctx, g, bytes, dtype, op, AllReduceAlgo::Auto, why_not);
   });
   return path;
+}
+
+AllReduceRoute all_reduce_route(Comm &g, size_t count, mpcomm_datatype_t dtype, mpcomm_op_t op) {
+  validate_datatype(dtype);
+  validate_op(op);
+  AllReduceRoute route;
+  guarded(g, [&] {
+    DeviceContext &ctx = context(g, nullptr);
+    const size_t bytes = count * element_size(dtype);
+    std::string why_not;
+    route.path = plan_all_reduce(ctx, g, bytes, dtype, op, AllReduceAlgo::Auto, &why_not);
+    switch (route.path) {
+      case DevicePath::Copy: route.why = "a group of one: the output is a copy of the input"; break;
+      case DevicePath::Nccl: route.why = why_not; break;
+      case DevicePath::Custom: {
+        const kernels::Algorithm algo =
+            choose_custom_allreduce_algorithm(ctx.custom()->algo(), bytes, g.size());
+        route.two_shot = algo == kernels::Algorithm::TwoShot;
+        route.why = concat(
+            "the group is eligible and the call qualifies (below ", ctx.max_size(), " bytes); the ",
+            kernels::algorithm_name(algo),
+            " algorithm by MPCOMM_CUSTOM_ALLREDUCE_ALGO=", algo_setting_name(ctx.custom()->algo()));
+        break;
+      }
+    }
+  });
+  return route;
+}
+
+void set_custom_allreduce(Comm &g, bool enabled) {
+  require_devices();
+  DeviceState &state = device_state(g);
+  require(!state.context, MPCOMM_ERR_INVALID_USAGE,
+          "the group's device context exists already: choose before the group's first device "
+          "operation (or mpcomm_group_device_init)");
+  state.custom_allreduce_choice =
+      enabled ? CustomAllreduceChoice::Enabled : CustomAllreduceChoice::Disabled;
 }
 
 void broadcast(Comm &g, void *buf, size_t count, mpcomm_datatype_t dtype, int root, void *stream) {

@@ -92,6 +92,20 @@ void init_context(Comm &g);
 DevicePath all_reduce_path(Comm &g, size_t bytes, mpcomm_datatype_t dtype, mpcomm_op_t op,
                            std::string *why_not);
 
+// mpcomm_group_device_allreduce_path: the path of an all_reduce of count elements of dtype with
+// op on g, the custom allreduce's algorithm when it takes that (two_shot), and why, in words
+// every member shares. Makes the context (collective) the first time.
+struct AllReduceRoute {
+  DevicePath path = DevicePath::Nccl;
+  bool two_shot = false;
+  std::string why;
+};
+AllReduceRoute all_reduce_route(Comm &g, size_t count, mpcomm_datatype_t dtype, mpcomm_op_t op);
+
+// mpcomm_group_set_custom_allreduce: the caller's choice for g (custom_allreduce_choice.hpp),
+// before its device context is made. Local; agreed when the context is made.
+void set_custom_allreduce(Comm &g, bool enabled);
+
 // The timing entry of mpcomm-perf --device cuda: runs `warmup` untimed calls, then `iters` calls
 // of all_reduce(g, send, recv, count, dtype, op, stream, algo) between two CUDA events on stream,
 // and returns this process's mean seconds per call; *path (if not NULL) says which path ran.

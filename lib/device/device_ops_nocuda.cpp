@@ -71,6 +71,10 @@ void init_context(Comm &) { not_built("a group's device context"); }
 DevicePath all_reduce_path(Comm &, size_t, mpcomm_datatype_t, mpcomm_op_t, std::string *) {
   not_built("a device all_reduce");
 }
+AllReduceRoute all_reduce_route(Comm &, size_t, mpcomm_datatype_t, mpcomm_op_t) {
+  not_built("a device all_reduce");
+}
+void set_custom_allreduce(Comm &, bool) { not_built("choosing a group's custom allreduce"); }
 double time_all_reduce(Comm &, const void *, void *, size_t, mpcomm_datatype_t, mpcomm_op_t,
                        AllReduceAlgo, int, int, void *, DevicePath *) {
   not_built("timing a device all_reduce");

@@ -1,5 +1,6 @@
 // The device plane's state on a Comm: the CUDA device asked for with mpcomm_group_set_device,
-// why the custom allreduce must not be used on it (a parallel state's configuration, or empty),
+// why the custom allreduce must not be used on it (a parallel state's configuration, or empty)
+// and the caller's choice of mpcomm_group_set_custom_allreduce,
 // and its device context (NCCL communicator, custom allreduce), made at the first device
 // operation. Destroyed with the Comm, while its communicator still exists.
 #pragma once
@@ -18,9 +19,13 @@ struct DeviceContextDeleter {
   void operator()(DeviceContext *context) const noexcept;
 };
 
+// mpcomm_group_set_custom_allreduce's choice (device/custom_allreduce_choice.hpp).
+enum class CustomAllreduceChoice { Default = 0, Disabled = 1, Enabled = 2 };
+
 struct DeviceState : Attachment {
-  int requested_device = -1;  // -1: the default (node-local rank modulo the visible devices)
-  std::string custom_allreduce_off;
+  int requested_device = -1;         // -1: the default (node-local rank modulo the visible devices)
+  std::string custom_allreduce_off;  // the group maker's reason (a parallel state's), or empty
+  CustomAllreduceChoice custom_allreduce_choice = CustomAllreduceChoice::Default;
   std::unique_ptr<DeviceContext, DeviceContextDeleter> context;
 };
 

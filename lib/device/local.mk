@@ -6,6 +6,7 @@ libmpcomm_internal_la_SOURCES += \
 # allreduce's host side and the group's device context with CUDA and NCCL, else one file that
 # answers MPCOMM_ERR_NOT_SUPPORTED.
 libmpcomm_internal_la_SOURCES += \
+	%reldir%/custom_allreduce_choice.cpp %reldir%/custom_allreduce_choice.hpp \
 	%reldir%/custom_allreduce_eligibility.cpp %reldir%/custom_allreduce_eligibility.hpp \
 	%reldir%/device_ops.hpp %reldir%/device_state.hpp %reldir%/gpu_choice.hpp \
 	%reldir%/nvml.cpp %reldir%/nvml.hpp

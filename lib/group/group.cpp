@@ -60,6 +60,24 @@ mpcomm_group_info_t mpcomm_group_s::info() const {
   return out;
 }
 
+std::string mpcomm_group_s::finish_sends() noexcept {
+  try {
+    if (outbox_.pending_sends() == 0) return "";
+    int finalized = 0;
+    MPI_Finalized(&finalized);
+    if (finalized || broken()) return "";
+    const mpcomm::Deadline deadline(timeout());
+    if (outbox_.drain(deadline)) return "";
+    return mpcomm::concat(outbox_.pending_sends(), " object send(s) of ", outbox_.pending_bytes(),
+                          " bytes to ", describe_ranks(outbox_.pending_peers()),
+                          " had not been received after ", deadline.seconds(),
+                          " s; they complete in the background when received, and their copies "
+                          "are freed then");
+  } catch (const std::exception &e) {
+    return mpcomm::concat("the pending object sends failed: ", e.what());
+  }
+}
+
 char *mpcomm_group_s::scratch(size_t bytes) {
   if (bytes <= scratch_bytes_) return scratch_;
   mpcomm::require(!scratch_leaked_, MPCOMM_ERR_INTERNAL, "scratch of a broken group reused");

@@ -1,7 +1,7 @@
 // The group object behind mpcomm_group_t: a Comm (comm/comm.hpp: the communicator, ranks,
 // timeout, broken state, failure rule and the planes' attachments) plus what the group layer
-// keeps itself: the object protocol's scratch and requests, objects kept for a larger receive,
-// the message queue, the tensor-dict workspace, and who owns it.
+// keeps itself: the object protocol's scratch, requests and pending sends, objects kept for a
+// larger receive, the message queue, the tensor-dict workspace, and who owns it.
 //
 // Tags 1 to 15 on the communicator belong to the control plane (group/protocol.hpp); other
 // layers that send on comm() use tags from 16 up.
@@ -18,6 +18,7 @@
 
 #include "comm/comm.hpp"
 #include "core/error.hpp"
+#include "group/outbox.hpp"
 #include "group/requests.hpp"
 #include "mpcomm.h"
 
@@ -59,6 +60,14 @@ struct mpcomm_group_s : mpcomm::Comm {
   // The requests of the control-plane call in progress (reused: no allocation per call).
   mpcomm::Requests &requests() { return requests_; }
 
+  // The object sends that have not completed (mpcomm_send_object returns before its receiver
+  // takes the object).
+  mpcomm::Outbox &outbox() { return outbox_; }
+  // Waits, bounded by the timeout, for the pending object sends of a usable group; returns
+  // what is still pending after that ("" when nothing is, and for a broken group or after
+  // MPI_Finalize, whose sends are left to complete on their own). Never throws.
+  std::string finish_sends() noexcept;
+
   // The message-queue broadcaster of broadcasts from group rank 0, or nullptr (then they go
   // over MPI). Made by enable_message_queue(), collectively.
   mpcomm::MessageQueue *message_queue() { return message_queue_.get(); }
@@ -78,6 +87,7 @@ struct mpcomm_group_s : mpcomm::Comm {
   size_t scratch_bytes_ = 0;
   bool scratch_leaked_ = false;
   mpcomm::Requests requests_;
+  mpcomm::Outbox outbox_;  // destroyed before ~Comm frees the communicator: parks what is left
   std::unique_ptr<mpcomm::MessageQueue> message_queue_;
   std::unique_ptr<mpcomm::tensordict::Workspace, mpcomm::tensordict::WorkspaceDeleter>
       tensor_dict_workspace_;

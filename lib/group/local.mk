@@ -8,6 +8,7 @@ libmpcomm_internal_la_SOURCES += \
 	%reldir%/group_create.cpp %reldir%/group_create.hpp \
 	%reldir%/message_queue.cpp %reldir%/message_queue.hpp \
 	%reldir%/objects.cpp %reldir%/objects.hpp \
+	%reldir%/outbox.cpp %reldir%/outbox.hpp \
 	%reldir%/protocol.cpp %reldir%/protocol.hpp \
 	%reldir%/requests.cpp %reldir%/requests.hpp \
 	%reldir%/shm_ring.cpp %reldir%/shm_ring.hpp

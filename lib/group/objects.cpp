@@ -1,9 +1,10 @@
 // Objects are bytes: send/recv between a pair, broadcast from any member, all-gather of objects
 // of any lengths. Small objects cost one MPI message per pair (protocol.hpp); every wait is
-// bounded by the group's timeout. A receive buffer that is too small gets
-// MPCOMM_ERR_TRUNCATED with the needed length; the object is received anyway and kept, and the
-// caller's next call of the same operation from the same source returns it (the group stays in
-// step: no sender waits for that retry).
+// bounded by the group's timeout. A send does not wait for its receiver (vLLM's send_obj): the
+// object is copied and left to complete in the group's outbox (outbox.hpp). A receive buffer that
+// is too small gets MPCOMM_ERR_TRUNCATED with the needed length; the object is received anyway and
+// kept, and the caller's next call of the same operation from the same source returns it (the group
+// stays in step: no sender waits for that retry).
 #include "group/objects.hpp"
 
 #include <algorithm>
@@ -15,6 +16,7 @@
 #include "core/error.hpp"
 #include "group/group.hpp"
 #include "group/message_queue.hpp"
+#include "group/outbox.hpp"
 #include "group/protocol.hpp"
 
 namespace mpcomm {
@@ -41,10 +43,32 @@ void send_object(mpcomm_group_s &g, const void *buf, size_t len, int dst) {
   require_arg(buf != nullptr || len == 0, "buf must not be NULL when len is ", len);
   require_peer(g, dst, "dst");
   require_arg(dst != g.rank(), "dst must not be the caller's own rank ", dst);
+  Outbox &outbox = g.outbox();
+  const size_t limit = outbox.limit();  // a malformed value is refused before anything is sent
   protocol::run_operation(g, [&] {
     const Deadline deadline(g.timeout());
-    send_object_to(g, buf, len, &dst, 1, protocol::kTagSend, protocol::kTagSendData, deadline,
-                   "send_object");
+    const bool small = is_inline(len);
+    const size_t copy = small ? len : kEagerBytes + len;
+    if (!outbox.buffers(copy)) {
+      // Larger than the whole buffer: not copied, it waits for its receiver.
+      send_object_to(g, buf, len, &dst, 1, kTagSend, kTagSendData, deadline, "send_object");
+      return;
+    }
+    if (!outbox.make_room(copy, deadline))
+      throw Error(
+          MPCOMM_ERR_TIMEOUT,
+          concat("send_object timed out after ", deadline.seconds(),
+                 " s waiting for room: ", outbox.pending_bytes(), " bytes of earlier sends to ",
+                 g.describe_ranks(outbox.pending_peers()),
+                 " had not been received, and MPCOMM_SEND_OBJECT_BUFFER is ", limit, " bytes"));
+    if (small) {
+      outbox.post(static_cast<const char *>(buf), len, nullptr, 0, chunk_bytes(), dst, kTagSend,
+                  kTagSendData, g.comm());
+    } else {
+      char *msg = g.scratch(kEagerBytes);
+      pack_eager(msg, buf, len, kTagSend);
+      outbox.post(msg, kEagerBytes, buf, len, chunk_bytes(), dst, kTagSend, kTagSendData, g.comm());
+    }
   });
 }
 

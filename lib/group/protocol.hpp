@@ -85,12 +85,16 @@ void send_object_to(mpcomm_group_s &g, const void *buf, size_t len, const int *p
 void receive_object(mpcomm_group_s &g, void *buf, size_t capacity, size_t *len, int src, Tag tag,
                     Tag data_tag, const Deadline &deadline, const char *what);
 
-// Runs one control-plane operation: refuses a broken group, and marks the group broken when the
-// operation fails in a way that leaves the members out of step (timeout, MPI error, malformed
-// traffic, out of memory half-way). Truncation leaves the group in step.
+// Runs one control-plane operation: refuses a broken group, reaps the object sends that have
+// completed, and marks the group broken when the operation fails in a way that leaves the
+// members out of step (timeout, MPI error, malformed traffic, out of memory half-way).
+// Truncation leaves the group in step.
 template <class Body>
 void run_operation(mpcomm_group_s &g, Body &&body) {
-  g.run(Plane::kControl, body);
+  g.run(Plane::kControl, [&] {
+    g.outbox().reap();
+    body();
+  });
 }
 
 // The timeout of a call that takes one: > 0 is itself, <= 0 is fallback; NaN and infinity are

@@ -1,5 +1,6 @@
 #include "state/state.hpp"
 
+#include <cstdint>
 #include <cstring>
 #include <mutex>
 #include <string>
@@ -26,23 +27,58 @@ constexpr mpcomm_group_kind_t kAllKinds[] = {MPCOMM_GROUP_WORLD, MPCOMM_GROUP_TP
                                              MPCOMM_GROUP_DP,    MPCOMM_GROUP_EP, MPCOMM_GROUP_DCP,
                                              MPCOMM_GROUP_PCP};
 
-// Every rank must have passed the same configuration (vLLM hangs when they differ): compare
-// the configuration hash of each rank with rank 0's; the error names the first differing rank.
+// The fields that shape a state's groups (their sizes, which kinds exist, which group may take
+// the custom allreduce). vLLM's compute_hash leaves some out (DCP, PCP), so they are compared
+// one by one as well as through the hash.
+struct ShapeField {
+  const char *name;
+  int mpcomm_parallel_config_t::*field;
+};
+constexpr ShapeField kShapeFields[] = {
+    {"pipeline_parallel_size", &mpcomm_parallel_config_t::pipeline_parallel_size},
+    {"tensor_parallel_size", &mpcomm_parallel_config_t::tensor_parallel_size},
+    {"data_parallel_size", &mpcomm_parallel_config_t::data_parallel_size},
+    {"prefill_context_parallel_size", &mpcomm_parallel_config_t::prefill_context_parallel_size},
+    {"decode_context_parallel_size", &mpcomm_parallel_config_t::decode_context_parallel_size},
+    {"enable_expert_parallel", &mpcomm_parallel_config_t::enable_expert_parallel},
+    {"disable_custom_all_reduce", &mpcomm_parallel_config_t::disable_custom_all_reduce},
+};
+constexpr size_t kNumShapeFields = sizeof kShapeFields / sizeof kShapeFields[0];
+
+// What each rank contributes to the comparison: the hash and the shaping fields.
+struct ConfigDigest {
+  char hash[64];
+  int32_t shape[kNumShapeFields];
+};
+
+// Every rank must have passed the same configuration (vLLM hangs when they differ): every rank
+// compares each rank's shaping fields and vLLM's configuration hash with rank 0's, so all fail
+// alike; the error names the first differing rank and what differs.
 void require_same_config(MPI_Comm comm, const mpcomm_parallel_config_t &cfg, double timeout_s) {
-  std::string mine = parallel::config_hash(cfg);
+  ConfigDigest mine{};
+  const std::string hash = parallel::config_hash(cfg);
+  std::memcpy(mine.hash, hash.data(), sizeof mine.hash);
+  for (size_t f = 0; f < kNumShapeFields; ++f) mine.shape[f] = cfg.*kShapeFields[f].field;
   int size = 0;
   MPI_Comm_size(comm, &size);
-  std::vector<char> all(static_cast<size_t>(size) * 64);
-  bounded_all_gather(comm, mine.data(), all.data(), 64, timeout_s,
+  std::vector<ConfigDigest> all(static_cast<size_t>(size));
+  bounded_all_gather(comm, &mine, all.data(), sizeof mine, timeout_s,
                      "comparing the processes' parallel configurations");
+  const ConfigDigest &first = all[0];
   for (int r = 1; r < size; ++r) {
-    if (std::memcmp(&all[64 * static_cast<size_t>(r)], all.data(), 64) != 0)
+    const ConfigDigest &other = all[static_cast<size_t>(r)];
+    for (size_t f = 0; f < kNumShapeFields; ++f)
+      if (other.shape[f] != first.shape[f])
+        throw Error(MPCOMM_ERR_INVALID_ARGUMENT,
+                    concat("rank ", r, " passed a different parallel configuration than rank 0: ",
+                           kShapeFields[f].name, " is ", other.shape[f], " there and ",
+                           first.shape[f], " on rank 0"));
+    if (std::memcmp(other.hash, first.hash, sizeof first.hash) != 0)
       throw Error(MPCOMM_ERR_INVALID_ARGUMENT,
                   concat("rank ", r,
                          " passed a different parallel configuration than rank 0 "
                          "(configuration hash ",
-                         std::string(&all[64 * static_cast<size_t>(r)], 64), " vs ",
-                         std::string(all.data(), 64), ")"));
+                         std::string(other.hash, 64), " vs ", std::string(first.hash, 64), ")"));
   }
 }
 
@@ -191,6 +227,9 @@ mpcomm_state_s::~mpcomm_state_s() {
 void mpcomm_state_s::free_groups() noexcept {
   for (auto &group : groups_) {
     if (group == nullptr) continue;
+    const std::string pending = group->finish_sends();
+    if (!pending.empty())
+      mpcomm::log::warn(mpcomm::log::Subsys::Init, "destroying the parallel state: ", pending);
     delete group;
     group = nullptr;
   }

@@ -3,7 +3,7 @@
 ! arguments give their status through ierror and their message through mpcomm_last_error().
 ! Prints "# mpcomm-test: passed=N failed=N skipped=0" at rank 0; fails on any failed check.
 program test_f08
-  use, intrinsic :: iso_c_binding, only: c_ptr, c_null_ptr, c_loc, c_int64_t, c_bool
+  use, intrinsic :: iso_c_binding, only: c_ptr, c_null_ptr, c_loc, c_int64_t, c_bool, c_size_t
   use mpi_f08
   use mpcomm
   implicit none
@@ -726,7 +726,8 @@ contains
   subroutine test_locality_join_gpu()
     type(mpcomm_group_t) :: world
     logical, allocatable :: flags(:)
-    integer :: ierr, n
+    integer :: ierr, n, path
+    character(len=200) :: why
     call mpcomm_group_from_comm(MPI_COMM_WORLD, world)
     call mpcomm_in_the_same_node_as(world, 0, flags, ierr)
     call check(ierr == MPCOMM_SUCCESS .and. size(flags) == np .and. all(flags), &
@@ -744,6 +745,20 @@ contains
     end if
 
     ! The GPU plane: works on a GPU machine, NOT_SUPPORTED elsewhere.
+    call mpcomm_group_set_custom_allreduce(world, .false., ierr)
+    call check(ierr == MPCOMM_SUCCESS .or. ierr == MPCOMM_ERR_NOT_SUPPORTED, &
+               'group_set_custom_allreduce')
+    call mpcomm_group_device_allreduce_path(world, 1024_c_size_t, 99, MPCOMM_SUM, path, why, ierr)
+    call check_failure(ierr, MPCOMM_ERR_INVALID_ARGUMENT, 'dtype', 'allreduce_path: a bad dtype')
+    call mpcomm_group_device_allreduce_path(world, 1024_c_size_t, MPCOMM_FLOAT16, MPCOMM_SUM, &
+                                            path, why, ierr)
+    if (ierr == MPCOMM_SUCCESS) then
+      ! Turned off above: a copy in a group of one, NCCL otherwise, and the reason says so.
+      call check(path == merge(MPCOMM_ALLREDUCE_PATH_COPY, MPCOMM_ALLREDUCE_PATH_NCCL, np == 1) &
+                 .and. len_trim(why) > 0, 'group_device_allreduce_path: ' // trim(why))
+    else
+      call check(ierr == MPCOMM_ERR_NOT_SUPPORTED, 'group_device_allreduce_path')
+    end if
     call mpcomm_group_set_device(world, -1, ierr)
     call check(ierr == MPCOMM_SUCCESS .or. ierr == MPCOMM_ERR_NOT_SUPPORTED, 'group_set_device')
     call mpcomm_group_device_init(world, ierr)

@@ -5,6 +5,7 @@ MPI_TESTS += \
 	test/mpi/test_abi \
 	test/mpi/test_barrier_timeout \
 	test/mpi/test_cpp_api \
+	test/mpi/test_cpp_methods \
 	test/mpi/test_dataplane_api \
 	test/mpi/test_device_plane \
 	test/mpi/test_groups \
@@ -16,6 +17,7 @@ MPI_TESTS += \
 	test/mpi/test_message_queue \
 	test/mpi/test_mpi_core \
 	test/mpi/test_objects \
+	test/mpi/test_send_buffered \
 	test/mpi/test_shm_allreduce \
 	test/mpi/test_shm_ring \
 	test/mpi/test_state \
@@ -23,9 +25,11 @@ MPI_TESTS += \
 	test/mpi/test_vcollectives
 # test_abi: the 1.0 ABI's additions (group communicator, Fortran handles, config initializer,
 # struct_size). test_barrier_timeout, test_groups, test_objects: groups and their control plane.
-# test_cpp_api: mpcomm.hpp. test_dataplane_api: the data plane's C API on groups (every
-# operation, dtype and op, dispatch, errors). test_device_plane: the device calls without a GPU.
-# test_handles: dead handles. test_host_collectives, test_shm_allreduce: the host plane.
+# test_cpp_api: mpcomm.hpp; test_cpp_methods: every method of it. test_dataplane_api: the data
+# plane's C API on groups (every operation, dtype and op, dispatch, errors). test_device_plane:
+# the device calls without a GPU.
+# test_send_buffered: send_object does not wait for its receiver. test_handles: dead handles.
+# test_host_collectives, test_shm_allreduce: the host plane.
 # test_join: mpcomm_group_join in one job; test_join_attacks: under attack (foreign, malformed
 # and unproven hellos, idle connections). test_locality: node locality (also on two simulated
 # nodes, two-nodes.sh). test_message_queue, test_shm_ring: the message-queue broadcaster.

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <fstream>
 #include <memory>
@@ -21,6 +22,7 @@
 #include "core/error.hpp"
 #include "device/bounded_mpi.hpp"
 #include "device/custom_allreduce_algo.hpp"
+#include "device/custom_allreduce_choice.hpp"
 #include "device/device_ops.hpp"
 #include "device/device_state.hpp"
 #include "device/p2p_cache.hpp"
@@ -131,6 +133,19 @@ TEST_F(DevicePlane, CFunctionsWithoutAGpu) {
   EXPECT_EQ(mpcomm_group_device_init(group_), MPCOMM_ERR_NOT_SUPPORTED);
   EXPECT_TRUE(contains(mpcomm_last_error(), "mpcomm_group_device_init: ")) << mpcomm_last_error();
 
+  EXPECT_EQ(mpcomm_group_set_custom_allreduce(group_, 1), MPCOMM_ERR_NOT_SUPPORTED);
+  EXPECT_TRUE(contains(mpcomm_last_error(), "mpcomm_group_set_custom_allreduce: "))
+      << mpcomm_last_error();
+  mpcomm_allreduce_path_t path = MPCOMM_ALLREDUCE_PATH_COPY;
+  char why[64] = "untouched";
+  EXPECT_EQ(mpcomm_group_device_allreduce_path(group_, 1024, MPCOMM_FLOAT16, MPCOMM_SUM, &path, why,
+                                               sizeof why),
+            MPCOMM_ERR_NOT_SUPPORTED);
+  EXPECT_TRUE(contains(mpcomm_last_error(), "mpcomm_group_device_allreduce_path: "))
+      << mpcomm_last_error();
+  EXPECT_STREQ(why, "untouched");
+  EXPECT_FALSE(g().broken());
+
   mpcomm_parallel_config_t cfg = MPCOMM_PARALLEL_CONFIG_INIT;
   cfg.tensor_parallel_size = g().size();
   mpcomm_state_t state = nullptr;
@@ -147,6 +162,72 @@ TEST_F(DevicePlane, CFunctionsWithoutAGpu) {
   EXPECT_EQ(mpcomm_graph_capture_end(state), MPCOMM_ERR_NOT_SUPPORTED);
 #endif
   EXPECT_EQ(mpcomm_state_destroy(&state), MPCOMM_SUCCESS);
+}
+
+// The custom-allreduce choice and the path query check their arguments before the device.
+TEST_F(DevicePlane, CustomAllreduceChoiceAndPathQueryArguments) {
+  const auto refused = [](mpcomm_status_t s, const char *part) {
+    EXPECT_EQ(s, MPCOMM_ERR_INVALID_ARGUMENT);
+    EXPECT_TRUE(contains(mpcomm_last_error(), part)) << mpcomm_last_error();
+  };
+  refused(mpcomm_group_set_custom_allreduce(nullptr, 1), "group must not be NULL");
+  refused(mpcomm_group_set_custom_allreduce(group_, 2), "enabled must be 0 or 1, got 2");
+  refused(mpcomm_group_set_custom_allreduce(group_, -1), "enabled must be 0 or 1, got -1");
+  mpcomm_allreduce_path_t path = MPCOMM_ALLREDUCE_PATH_COPY;
+  char why[32];
+  refused(mpcomm_group_device_allreduce_path(nullptr, 8, MPCOMM_FLOAT32, MPCOMM_SUM, &path, why,
+                                             sizeof why),
+          "group must not be NULL");
+  refused(mpcomm_group_device_allreduce_path(group_, 8, MPCOMM_FLOAT32, MPCOMM_SUM, nullptr, why,
+                                             sizeof why),
+          "path");
+  refused(
+      mpcomm_group_device_allreduce_path(group_, 8, MPCOMM_FLOAT32, MPCOMM_SUM, &path, nullptr, 5),
+      "why must not be NULL when why_len is 5");
+  refused(mpcomm_group_device_allreduce_path(group_, 8, static_cast<mpcomm_datatype_t>(99),
+                                             MPCOMM_SUM, &path, why, sizeof why),
+          "dtype");
+  refused(mpcomm_group_device_allreduce_path(group_, 8, MPCOMM_FLOAT32,
+                                             static_cast<mpcomm_op_t>(42), &path, why, sizeof why),
+          "op");
+  refused(mpcomm_group_device_allreduce_path(group_, SIZE_MAX / 2, MPCOMM_FLOAT32, MPCOMM_SUM,
+                                             &path, why, sizeof why),
+          "overflow size_t");
+  EXPECT_FALSE(g().broken());
+  EXPECT_EQ(mpcomm_barrier(group_, 30.0), MPCOMM_SUCCESS) << mpcomm_last_error();
+}
+
+// mpcomm_group_set_custom_allreduce's choice is agreed on when the context is made: members
+// that chose differently (some would build the IPC buffers, the others not, and hang) fail
+// alike; an explicit choice wins over the group maker's reason.
+TEST_F(DevicePlane, MembersAgreeOnTheCustomAllreduceChoice) {
+  using mpcomm::device::agreed_custom_allreduce_choice;
+  using mpcomm::device::custom_allreduce_off_reason;
+  using mpcomm::device::CustomAllreduceChoice;
+  auto &state = mpcomm::device::device_state(g());
+  state.custom_allreduce_choice = CustomAllreduceChoice::Disabled;
+  EXPECT_EQ(agreed_custom_allreduce_choice(g()), CustomAllreduceChoice::Disabled);
+  state.custom_allreduce_off = "only the tensor-parallel group uses it";
+  EXPECT_EQ(custom_allreduce_off_reason(state, CustomAllreduceChoice::Default),
+            "only the tensor-parallel group uses it");
+  EXPECT_EQ(custom_allreduce_off_reason(state, CustomAllreduceChoice::Enabled), "");
+  EXPECT_TRUE(contains(custom_allreduce_off_reason(state, CustomAllreduceChoice::Disabled),
+                       "mpcomm_group_set_custom_allreduce"));
+  if (g().size() > 1) {
+    const bool first = g().rank() == 0;
+    state.custom_allreduce_choice =
+        first ? CustomAllreduceChoice::Enabled : CustomAllreduceChoice::Default;
+    const std::string m =
+        expect_error(MPCOMM_ERR_INVALID_ARGUMENT, [&] { agreed_custom_allreduce_choice(g()); });
+    EXPECT_TRUE(contains(m, "must be the same on every member")) << m;
+    EXPECT_TRUE(
+        contains(m, first ? "this member has enabled" : "this member has the group's default"))
+        << m;
+    EXPECT_FALSE(g().broken()) << "a disagreement is an argument error, not a broken group";
+  }
+  state.custom_allreduce_choice = CustomAllreduceChoice::Default;
+  state.custom_allreduce_off.clear();
+  EXPECT_EQ(mpcomm_barrier(group_, 30.0), MPCOMM_SUCCESS) << mpcomm_last_error();
 }
 
 TEST_F(DevicePlane, NullHandles) {

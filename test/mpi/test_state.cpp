@@ -101,6 +101,60 @@ TEST(State, DifferentConfigurationsAreRefusedEverywhere) {
       << error();
 }
 
+// Each field that shapes the groups, changed on the last rank alone to a value valid on its
+// own, fails every rank naming the field; DCP and PCP are outside vLLM's hash, so before they
+// were compared one by one, ranks with DCP 2 and DCP 1 both got a state with different groups.
+TEST(State, EveryFieldThatShapesTheGroupsIsCompared) {
+  if (world_size() < 2) GTEST_SKIP() << "needs 2 ranks";
+  struct Change {
+    const char *field;
+    void (*apply)(mpcomm_parallel_config_t &);
+  };
+  const Change changes[] = {
+      {"pipeline_parallel_size",
+       [](mpcomm_parallel_config_t &c) { c.pipeline_parallel_size *= 2; }},
+      {"tensor_parallel_size", [](mpcomm_parallel_config_t &c) { c.tensor_parallel_size *= 2; }},
+      {"data_parallel_size", [](mpcomm_parallel_config_t &c) { c.data_parallel_size = 2; }},
+      {"prefill_context_parallel_size",
+       [](mpcomm_parallel_config_t &c) { c.prefill_context_parallel_size = 2; }},
+      {"decode_context_parallel_size",
+       [](mpcomm_parallel_config_t &c) { c.decode_context_parallel_size = 2; }},
+      {"enable_expert_parallel", [](mpcomm_parallel_config_t &c) { c.enable_expert_parallel = 1; }},
+      {"disable_custom_all_reduce",
+       [](mpcomm_parallel_config_t &c) { c.disable_custom_all_reduce = 1; }},
+  };
+  for (const Change &change : changes) {
+    SCOPED_TRACE(change.field);
+    // TP 2 over the world's pairs, so that DCP 2 divides it.
+    mpcomm_parallel_config_t cfg = MPCOMM_PARALLEL_CONFIG_INIT;
+    cfg.tensor_parallel_size = 2;
+    cfg.pipeline_parallel_size = world_size() / 2;
+    if (world_rank() == world_size() - 1) change.apply(cfg);
+    ASSERT_EQ(mpcomm_parallel_config_validate(&cfg), MPCOMM_SUCCESS) << error();
+    mpcomm_state_t state = nullptr;
+    EXPECT_EQ(mpcomm_state_create(MPI_COMM_WORLD, &cfg, &state), MPCOMM_ERR_INVALID_ARGUMENT);
+    EXPECT_EQ(state, nullptr);
+    mpcomm_state_destroy(&state);
+    EXPECT_NE(error().find("rank " + std::to_string(world_size() - 1) + " passed a different"),
+              std::string::npos)
+        << error();
+    EXPECT_NE(error().find(change.field), std::string::npos) << error();
+  }
+}
+
+// vLLM's hash itself stays vLLM's: the context-parallel sizes do not change it.
+TEST(State, TheConfigurationHashStaysVllms) {
+  mpcomm_parallel_config_t a = MPCOMM_PARALLEL_CONFIG_INIT, b = MPCOMM_PARALLEL_CONFIG_INIT;
+  b.tensor_parallel_size = 2;
+  b.decode_context_parallel_size = 2;
+  b.prefill_context_parallel_size = 2;
+  a.tensor_parallel_size = 2;
+  char ha[65], hb[65];
+  ASSERT_EQ(mpcomm_parallel_config_hash(&a, ha), MPCOMM_SUCCESS);
+  ASSERT_EQ(mpcomm_parallel_config_hash(&b, hb), MPCOMM_SUCCESS);
+  EXPECT_STREQ(ha, hb);
+}
+
 TEST(State, AnInvalidConfigurationOnOneRankFailsAllRanks) {
   mpcomm_parallel_config_t cfg = config_for_world();
   if (world_rank() == 0) cfg.data_parallel_rank = 7;  // outside [0, data_parallel_size)
