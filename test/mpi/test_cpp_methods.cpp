@@ -393,9 +393,10 @@ TEST(CppMethods, VariableSizeAndAllToAllTyped) {
   g.all_to_all(to.data(), from.data(), 2);
   EXPECT_EQ(from[1], -me);
   std::vector<int16_t> odd(2 * un + 1), odd_out(2 * un + 1);
-  if (n > 1)
+  if (n > 1) {
     EXPECT_TRUE(contains(thrown(MPCOMM_ERR_INVALID_ARGUMENT, [&] { g.all_to_all(odd, odd_out); }),
                          "blocks of equal length"));
+  }
 
   // all_to_allv: only the first of each pair goes, into reversed blocks.
   std::vector<size_t> ones(un, 1), evens(un), reversed(un);
