@@ -4,19 +4,20 @@
 #include "group/dispatch.hpp"
 
 using mpcomm::api::entry;
+using mpcomm::api::kCollective;
 using mpcomm::api::kUsable;
 
 extern "C" mpcomm_status_t mpcomm_all_reduce(mpcomm_group_t group, const void *send, void *recv,
                                              size_t count, mpcomm_datatype_t dtype, mpcomm_op_t op,
                                              void *stream) {
-  return entry("mpcomm_all_reduce", kUsable, group, [&](mpcomm_group_s &g) {
+  return entry("mpcomm_all_reduce", kCollective, group, [&](mpcomm_group_s &g) {
     mpcomm::group_all_reduce(g, send, recv, count, dtype, op, stream);
   });
 }
 
 extern "C" mpcomm_status_t mpcomm_broadcast(mpcomm_group_t group, void *buf, size_t count,
                                             mpcomm_datatype_t dtype, int src, void *stream) {
-  return entry("mpcomm_broadcast", kUsable, group, [&](mpcomm_group_s &g) {
+  return entry("mpcomm_broadcast", kCollective, group, [&](mpcomm_group_s &g) {
     mpcomm::group_broadcast(g, buf, count, dtype, src, stream);
   });
 }
@@ -35,20 +36,20 @@ extern "C" mpcomm_status_t mpcomm_recv(mpcomm_group_t group, void *buf, size_t c
 
 extern "C" mpcomm_status_t mpcomm_all_gather(mpcomm_group_t group, const DLTensor *in,
                                              DLTensor *out, int dim, void *stream) {
-  return entry("mpcomm_all_gather", kUsable, group,
+  return entry("mpcomm_all_gather", kCollective, group,
                [&](mpcomm_group_s &g) { mpcomm::group_all_gather(g, in, out, dim, stream); });
 }
 
 extern "C" mpcomm_status_t mpcomm_reduce_scatter(mpcomm_group_t group, const DLTensor *in,
                                                  DLTensor *out, int dim, mpcomm_op_t op,
                                                  void *stream) {
-  return entry("mpcomm_reduce_scatter", kUsable, group, [&](mpcomm_group_s &g) {
+  return entry("mpcomm_reduce_scatter", kCollective, group, [&](mpcomm_group_s &g) {
     mpcomm::group_reduce_scatter(g, in, out, dim, op, stream);
   });
 }
 
 extern "C" mpcomm_status_t mpcomm_gather(mpcomm_group_t group, const DLTensor *in, DLTensor *out,
                                          int dst, int dim, void *stream) {
-  return entry("mpcomm_gather", kUsable, group,
+  return entry("mpcomm_gather", kCollective, group,
                [&](mpcomm_group_s &g) { mpcomm::group_gather(g, in, out, dst, dim, stream); });
 }
