@@ -9,6 +9,7 @@
 # says otherwise.
 #
 # An MPI test named PROG.N.mpi runs PROG under mpirun with N ranks (scripts/mpi-test-run).
+# Tests run in checking mode (MPCOMM_CHECK=1, unless the caller's environment sets it).
 TEST_EXTENSIONS = .mpi .sh
 MPI_LOG_COMPILER = $(SHELL) $(top_builddir)/scripts/mpi-test-run
 SH_LOG_COMPILER = env MPIRUN='$(MPIRUN)' OMPI_SERVER='$(OMPI_SERVER)' $(SHELL)
@@ -18,7 +19,8 @@ AM_TESTS_ENVIRONMENT = LSAN_OPTIONS=suppressions=$(abs_top_srcdir)/test/lsan.sup
 	MPCOMM_TEST_MPIRUN='$(MPIRUN)'; export MPCOMM_TEST_MPIRUN; \
 	CC='$(CC)'; export CC; MPCOMM_TEST_SAN_FLAGS='$(MPCOMM_SAN_FLAGS)'; export MPCOMM_TEST_SAN_FLAGS; \
 	PKG_CONFIG='$(PKG_CONFIG)'; export PKG_CONFIG; MAKE='$(MAKE)'; export MAKE; \
-	MPICXX='$(MPICXX)'; export MPICXX;
+	MPICXX='$(MPICXX)'; export MPICXX; \
+	MPCOMM_CHECK=$${MPCOMM_CHECK:-1}; export MPCOMM_CHECK;
 
 # The two test mains are built once, as small libraries: the MPI tests' (every rank runs every
 # test and the ranks agree on each outcome) is the default, the unit tests name theirs.

@@ -7,7 +7,9 @@
 //      handle is read (core/live_handles.hpp);
 //   3. that the group is usable, when the call communicates on it (Needs::kUsable): a broken
 //      group is MPCOMM_ERR_BROKEN with its first cause;
-//   4. then the body checks its own arguments and does the work in the layers below.
+//   4. then the body checks its own arguments and does the work in the layers below; for a
+//      collective (Needs::kCollective) under checking mode (MPCOMM_CHECK=1,
+//      comm/call_check.hpp), where the members agree on the call before it communicates.
 // Every exception becomes a status and a mpcomm_last_error() message prefixed by the
 // function's name (core/error.hpp, c_boundary); nothing crosses the C boundary.
 #pragma once
@@ -24,9 +26,13 @@ namespace mpcomm::api {
 
 // What a call needs before its arguments are checked.
 enum Needs : unsigned {
-  kNothing = 0,    // pure: works with or without MPI
-  kMpi = 1,        // calls MPI
-  kUsable = 2 | 1  // communicates on its group: MPI and a group that is not broken
+  kNothing = 0,     // pure: works with or without MPI
+  kMpi = 1,         // calls MPI
+  kUsable = 2 | 1,  // communicates on its group: MPI and a group that is not broken
+  // A collective over its group: usable, and checked across the members in checking mode. A new
+  // collective takes this and describes its arguments (Comm::describe_call) once it has read
+  // them; collectives on a group that is not the call's handle use api::collective below.
+  kCollective = 4 | kUsable
 };
 
 // The object behind a handle of the C API, or Error(INVALID_ARGUMENT) naming `name`.
@@ -66,8 +72,19 @@ mpcomm_status_t entry(const char *function, Needs needs, mpcomm_group_t group,
     if (needs & kMpi) require_mpi_running();
     mpcomm_group_s &g = group_ref(group);
     if ((needs & kUsable) == kUsable) g.require_usable();
-    body(g);
+    if ((needs & kCollective) == kCollective)
+      g.checked_call(function, [&] { body(g); });
+    else
+      body(g);
   });
+}
+
+// Inside a body: a collective over group g that is not the call's handle (the DP helpers' group,
+// a state's group), checked as a kCollective call is.
+template <class Body>
+void collective(const char *function, mpcomm_group_s &g, Body &&body) {
+  g.require_usable();
+  g.checked_call(function, body);
 }
 
 // A call on a parallel state: body(mpcomm_state_s &).

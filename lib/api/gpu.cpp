@@ -11,6 +11,7 @@
 #include "state/graph_capture.hpp"
 
 using mpcomm::api::entry;
+using mpcomm::api::kCollective;
 using mpcomm::api::kMpi;
 using mpcomm::api::kNothing;
 using mpcomm::api::kUsable;
@@ -21,7 +22,7 @@ extern "C" mpcomm_status_t mpcomm_group_set_device(mpcomm_group_t group, int dev
 }
 
 extern "C" mpcomm_status_t mpcomm_group_device_init(mpcomm_group_t group) {
-  return entry("mpcomm_group_device_init", kUsable, group,
+  return entry("mpcomm_group_device_init", kCollective, group,
                [&](mpcomm_group_s &g) { mpcomm::device::init_context(g); });
 }
 

@@ -8,11 +8,12 @@
 #include "comm/node_count.hpp"
 
 using mpcomm::api::entry;
-using mpcomm::api::kUsable;
+using mpcomm::api::kCollective;
 
 extern "C" mpcomm_status_t mpcomm_in_the_same_node_as(mpcomm_group_t group, int source_rank,
                                                       int *flags) {
-  return entry("mpcomm_in_the_same_node_as", kUsable, group, [&](mpcomm_group_s &g) {
+  return entry("mpcomm_in_the_same_node_as", kCollective, group, [&](mpcomm_group_s &g) {
+    g.describe_call({0, -1, -1, source_rank, -1});
     mpcomm::require_not_null(flags, "flags");
     mpcomm::require_arg(source_rank >= 0 && source_rank < g.size(), "source_rank ", source_rank,
                         " is out of range [0, ", g.size(), ")");
@@ -24,7 +25,7 @@ extern "C" mpcomm_status_t mpcomm_in_the_same_node_as(mpcomm_group_t group, int 
 }
 
 extern "C" mpcomm_status_t mpcomm_node_count(mpcomm_group_t group, int *count) {
-  return entry("mpcomm_node_count", kUsable, group, [&](mpcomm_group_s &g) {
+  return entry("mpcomm_node_count", kCollective, group, [&](mpcomm_group_s &g) {
     mpcomm::require_not_null(count, "count");
     g.run_bounded("mpcomm_node_count", [&] { *count = mpcomm::node_count(g.comm(), g.timeout()); });
   });

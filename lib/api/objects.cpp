@@ -5,6 +5,7 @@
 #include "group/barrier.hpp"
 
 using mpcomm::api::entry;
+using mpcomm::api::kCollective;
 using mpcomm::api::kUsable;
 
 extern "C" mpcomm_status_t mpcomm_send_object(mpcomm_group_t group, const void *buf, size_t len,
@@ -21,19 +22,19 @@ extern "C" mpcomm_status_t mpcomm_recv_object(mpcomm_group_t group, void *buf, s
 
 extern "C" mpcomm_status_t mpcomm_broadcast_object(mpcomm_group_t group, void *buf, size_t capacity,
                                                    size_t *len, int src) {
-  return entry("mpcomm_broadcast_object", kUsable, group,
+  return entry("mpcomm_broadcast_object", kCollective, group,
                [&](mpcomm_group_s &g) { mpcomm::broadcast_object(g, buf, capacity, len, src); });
 }
 
 extern "C" mpcomm_status_t mpcomm_all_gather_object(mpcomm_group_t group, const void *buf,
                                                     size_t len, void *out, size_t capacity,
                                                     size_t *lens) {
-  return entry("mpcomm_all_gather_object", kUsable, group, [&](mpcomm_group_s &g) {
+  return entry("mpcomm_all_gather_object", kCollective, group, [&](mpcomm_group_s &g) {
     mpcomm::all_gather_object(g, buf, len, out, capacity, lens);
   });
 }
 
 extern "C" mpcomm_status_t mpcomm_barrier(mpcomm_group_t group, double timeout_s) {
-  return entry("mpcomm_barrier", kUsable, group,
+  return entry("mpcomm_barrier", kCollective, group,
                [&](mpcomm_group_s &g) { mpcomm::barrier(g, timeout_s); });
 }

@@ -6,15 +6,17 @@
 using mpcomm::api::dict_ref;
 using mpcomm::api::entry;
 using mpcomm::api::group_ref;
+using mpcomm::api::kCollective;
 using mpcomm::api::kUsable;
 using mpcomm::tensordict::check_sendable;
 using mpcomm::tensordict::require_peer;
 
 extern "C" mpcomm_status_t mpcomm_broadcast_tensor_dict(mpcomm_group_t group,
                                                         mpcomm_tensor_dict_t *dict, int src) {
-  return entry("mpcomm_broadcast_tensor_dict", kUsable, group, [&](mpcomm_group_s &g) {
-    mpcomm::require_not_null(dict, "dict");
+  return entry("mpcomm_broadcast_tensor_dict", kCollective, group, [&](mpcomm_group_s &g) {
     if (src == MPCOMM_RANK_DEFAULT) src = 0;
+    g.describe_call({0, -1, -1, src, -1});
+    mpcomm::require_not_null(dict, "dict");
     require_peer(g, src, "src");
     if (g.rank() == src) {
       mpcomm::require_arg(*dict != nullptr, "*dict must be a tensor dict at src (group rank ", src,

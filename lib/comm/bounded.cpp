@@ -88,6 +88,35 @@ int64_t bounded_max(MPI_Comm comm, int64_t mine, double timeout_s, const char *w
   return *std::max_element(all.begin(), all.end());
 }
 
+void bounded_max_each(MPI_Comm comm, int64_t *values, size_t n, double timeout_s,
+                      const char *what) {
+  require(n * sizeof *values <= kMaxBytes, MPCOMM_ERR_INTERNAL, what, ": ", n, " values");
+  auto buffers = std::make_unique<std::vector<int64_t>>(2 * n + 1);
+  int64_t *send = buffers->data();
+  int64_t *recv = send + n;
+  std::copy(values, values + n, send);
+  MPI_Request request = MPI_REQUEST_NULL;
+  mpi_check(MPI_Iallreduce(send, recv, static_cast<int>(n), MPI_INT64_T, MPI_MAX, comm, &request),
+            what);
+  wait_or_park(request, buffers, timeout_s, what);
+  std::copy(recv, recv + n, values);
+}
+
+void bounded_wait(MPI_Request request, const Deadline &deadline, const char *what,
+                  MPI_Status *status) {
+  int code = MPI_SUCCESS;
+  const bool done = poll_until(deadline, [&] {
+    int flag = 0;
+    code = MPI_Test(&request, &flag, status);
+    return flag != 0 || code != MPI_SUCCESS;
+  });
+  mpi_check(code, what);
+  if (done) return;
+  keep_until_done(request, nullptr, [](void *) {});
+  throw Error(MPCOMM_ERR_TIMEOUT, concat("timed out after ", deadline.seconds(), " s in ", what,
+                                         ": not every member took part"));
+}
+
 MPI_Comm bounded_dup(MPI_Comm comm, double timeout_s, const char *what) {
   // MPI writes the new handle when the operation completes, which may be after a timeout: the
   // handle lives on the heap and is parked with the request.

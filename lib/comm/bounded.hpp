@@ -12,6 +12,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "core/deadline.hpp"
+
 namespace mpcomm {
 
 // all[r * bytes ...] = process r's `bytes` at mine.
@@ -25,6 +27,14 @@ void bounded_barrier(MPI_Comm comm, double timeout_s, const char *what);
 // The smallest and the largest of the processes' values.
 int64_t bounded_min(MPI_Comm comm, int64_t mine, double timeout_s, const char *what);
 int64_t bounded_max(MPI_Comm comm, int64_t mine, double timeout_s, const char *what);
+// values[i] = the largest of the processes' values[i], in one allreduce (n small).
+void bounded_max_each(MPI_Comm comm, int64_t *values, size_t n, double timeout_s, const char *what);
+// Waits for a started nonblocking MPI operation (`what` names it) until the deadline; on expiry
+// parks the request (core/abandoned.hpp: MPI may still touch the operation's buffers until it
+// completes, which the caller must allow for) and throws Error(MPCOMM_ERR_TIMEOUT). status, when
+// given, receives the completed operation's status.
+void bounded_wait(MPI_Request request, const Deadline &deadline, const char *what,
+                  MPI_Status *status = MPI_STATUS_IGNORE);
 // A duplicate of comm (MPI_Comm_idup), with MPI_ERRORS_RETURN; the caller frees it.
 MPI_Comm bounded_dup(MPI_Comm comm, double timeout_s, const char *what);
 

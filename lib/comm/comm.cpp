@@ -3,6 +3,7 @@
 #include <cmath>
 #include <ostream>
 
+#include "comm/agreed_setting.hpp"
 #include "core/env.hpp"
 #include "core/mpi_call.hpp"
 
@@ -123,6 +124,42 @@ void Comm::mark_broken(const std::string &cause) {
 void Comm::require_usable() const {
   require(!broken(), MPCOMM_ERR_BROKEN,
           "the group is broken since an earlier failure: ", broken_cause_);
+}
+
+bool Comm::checking() {
+  if (checking_ != Checking::kUnread) return checking_ == Checking::kOn;
+  int mine = -1;
+  std::string invalid;
+  try {
+    mine = checking_requested() ? 1 : 0;
+  } catch (const Error &e) {
+    invalid = e.what();
+  }
+  // Off costs nothing, not even an agreement. On, the members agree on it once: a member that is
+  // off never comes, so the others time out here naming MPCOMM_CHECK instead of entering
+  // collectives it does not; a malformed value fails every member alike.
+  if (mine == 0) {
+    checking_ = Checking::kOff;
+    return false;
+  }
+  agree_on_setting(*this, "MPCOMM_CHECK", mine, invalid, {"0", "1"});
+  checking_ = Checking::kOn;
+  return true;
+}
+
+void Comm::agree_pending_call() {
+  CallCheck &call = *pending_call_;
+  pending_call_ = nullptr;
+  agree_on_call(*this, call);
+}
+
+void Comm::agree_failed_call(CallCheck &call, const Error &error) {
+  pending_call_ = nullptr;
+  call.failed = true;
+  call.status = error.status();
+  call.reason = error.what();
+  agree_on_call(*this, call);
+  throw error;  // not reached: a member's failure is a disagreement
 }
 
 Attachment *Comm::find_key(Key key) const {

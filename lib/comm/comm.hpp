@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "comm/call_check.hpp"
 #include "core/error.hpp"
 #include "mpcomm.h"
 
@@ -84,8 +85,34 @@ class Comm {
   void run(const Plane &plane, Body &&body);
   // A bounded control-plane collective (comm/bounded.hpp), run on Plane::kAgreement: a
   // timeout breaks the Comm with a cause that says `what` the members failed to do together.
+  // seconds: the body's bound when it is not the Comm's timeout (for the message).
   template <class Body>
-  void run_bounded(const char *what, Body &&body);
+  void run_bounded(const char *what, Body &&body, double seconds = 0);
+
+  // Runs one collective, named `name` (its C function), under checking mode
+  // (comm/call_check.hpp): when MPCOMM_CHECK is on in the group, the members agree on the call
+  // at its first run()/run_bounded(), or at its end when it fails its own checks or returns
+  // without communicating. Off (MPCOMM_CHECK as this member read it at the group's first
+  // collective; members that have it on agree on it then), in a group of one, or nested in
+  // another collective of this Comm: body().
+  template <class Body>
+  void checked_call(const char *name, Body &&body);
+  // The arguments of the collective in progress, for checking mode; nothing outside it.
+  void describe_call(const CallArgs &args) {
+    if (pending_call_) pending_call_->args = args;
+  }
+  // The collective in progress is served locally after all (the object a truncated receive
+  // kept): it takes no part in checking mode's agreement, nor in the sequence of calls.
+  void call_is_local() {
+    if (pending_call_ == nullptr) return;
+    pending_call_ = nullptr;
+    --checked_calls_;
+  }
+  // The timeout of the collective in progress when it takes its own (a barrier's), for its
+  // agreement in checking mode.
+  void describe_call_timeout(double seconds) {
+    if (pending_call_) pending_call_->timeout_s = seconds;
+  }
 
   // The attachment of type T, or nullptr.
   template <class T>
@@ -105,6 +132,14 @@ class Comm {
     return &key;
   }
   Attachment *find_key(Key key) const;
+  // Whether checking mode is on: MPCOMM_CHECK, read at the first call.
+  bool checking();
+  // The agreement of the call in checking mode that has not communicated yet, if any.
+  void agree_pending() {
+    if (pending_call_) agree_pending_call();
+  }
+  void agree_pending_call();
+  void agree_failed_call(CallCheck &call, const Error &error);
   void attach_key(Key key, std::unique_ptr<Attachment> attachment);
   void detach_key(Key key);
 
@@ -118,6 +153,9 @@ class Comm {
   double timeout_ = 0;
   std::string broken_cause_;
   std::vector<std::pair<Key, std::unique_ptr<Attachment>>> attachments_;
+  enum class Checking { kUnread, kOff, kOn } checking_ = Checking::kUnread;
+  uint64_t checked_calls_ = 0;
+  CallCheck *pending_call_ = nullptr;
 };
 
 // The default timeout of every wait: MPCOMM_TIMEOUT, 300 seconds.
@@ -133,6 +171,7 @@ std::ostream &operator<<(std::ostream &out, GroupName name);
 template <class Body>
 void Comm::run(const Plane &plane, Body &&body) {
   require_usable();
+  agree_pending();
   try {
     body();
   } catch (const Error &e) {
@@ -148,8 +187,9 @@ void Comm::run(const Plane &plane, Body &&body) {
 }
 
 template <class Body>
-void Comm::run_bounded(const char *what, Body &&body) {
+void Comm::run_bounded(const char *what, Body &&body, double seconds) {
   require_usable();
+  agree_pending();
   try {
     body();
   } catch (const Error &e) {
@@ -158,11 +198,36 @@ void Comm::run_bounded(const char *what, Body &&body) {
       mark_broken(e.what());
       throw;
     }
-    const std::string cause = concat("timed out after ", timeout_, " s in ", what,
-                                     ": not every member of the group took part");
+    const std::string cause = concat("timed out after ", seconds > 0 ? seconds : timeout_, " s in ",
+                                     what, ": not every member of the group took part");
     mark_broken(cause);
     throw Error(MPCOMM_ERR_TIMEOUT, cause);
   }
+}
+
+template <class Body>
+void Comm::checked_call(const char *name, Body &&body) {
+  if (pending_call_ != nullptr || size_ == 1 || !checking()) return body();
+  CallCheck call;
+  call.name = name;
+  call.sequence = ++checked_calls_;
+  pending_call_ = &call;
+  try {
+    body();
+  } catch (const Error &e) {
+    if (pending_call_ == nullptr) throw;  // agreed, then failed on the way
+    agree_failed_call(call, e);           // throws
+  } catch (const std::bad_alloc &) {
+    if (pending_call_ == nullptr) throw;
+    agree_failed_call(call, Error(MPCOMM_ERR_NO_MEMORY, "out of memory"));
+  } catch (const std::exception &e) {
+    if (pending_call_ == nullptr) throw;
+    agree_failed_call(call, Error(MPCOMM_ERR_INTERNAL, e.what()));
+  } catch (...) {
+    pending_call_ = nullptr;
+    throw;
+  }
+  agree_pending();  // a call that returned without communicating
 }
 
 template <class T>

@@ -82,6 +82,14 @@ const std::vector<Variable> &variables() {
            "running mpcomm-p2p-check in a child process (and caching its answer)"),
       make("MPCOMM_P2P_CHECK_PROGRAM", Kind::Path, "",
            "path of the mpcomm-p2p-check program; unset: the one installed with the library"),
+      make("MPCOMM_CHECK", Kind::Boolean, "0",
+           "1 (true, yes, on): every collective first agrees across the group on its operation, "
+           "sequence number, count, dtype, op, root and each member's own argument checks; a "
+           "mismatch is INVALID_ARGUMENT on every member; the same on every rank"),
+      make("MPCOMM_HOST_BOUNDED", Kind::Boolean, "0",
+           "1 (true, yes, on): the host data plane's MPI collectives and point-to-point calls "
+           "wait at most the group's timeout (nonblocking MPI and a deadline); the same on every "
+           "rank"),
       make("MPCOMM_JOIN_TOKEN", Kind::Text, "",
            "a secret shared by the ranks of mpcomm_group_join: rank 0 admits only hellos that "
            "prove it (HMAC-SHA256 over a nonce of rank 0); unset: no proof is asked for"),

@@ -19,8 +19,6 @@ libmpcomm_internal_la_SOURCES += %reldir%/hmac.cpp %reldir%/hmac.hpp
 # Deadlines and MPI return codes for the control plane.
 libmpcomm_internal_la_SOURCES += %reldir%/deadline.cpp %reldir%/deadline.hpp %reldir%/mpi_call.hpp \
 	%reldir%/mpi_running.cpp %reldir%/fortran_handle.hpp
-# Bounded freeing of MPI shared-memory windows (message queue, shared-memory allreduce).
-libmpcomm_internal_la_SOURCES += %reldir%/shared_window.cpp %reldir%/shared_window.hpp
 # Memory an abandoned MPI operation may still write into, kept until exit or until it completes.
 libmpcomm_internal_la_SOURCES += %reldir%/abandoned.cpp %reldir%/abandoned.hpp
 # Helper programs run in a child process with a time limit (mpcomm-p2p-check).

@@ -43,6 +43,7 @@ void dissemination_barrier(mpcomm_group_s &g, const Deadline &deadline) {
 void barrier(mpcomm_group_s &g, double timeout_s) {
   const double seconds =
       protocol::timeout_argument(timeout_s, g.timeout(), "timeout_s");  // <= 0: the group's
+  g.describe_call_timeout(seconds);
   protocol::run_operation(g, [&] {
     if (g.size() == 1) return;
     const Deadline deadline(seconds);

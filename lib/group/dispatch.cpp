@@ -7,7 +7,10 @@
 #include <vector>
 
 #include "comm/agreed_setting.hpp"
+#include "comm/call_check.hpp"
+#include "core/deadline.hpp"
 #include "core/dtype.hpp"
+#include "core/env.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "core/mpi_call.hpp"
@@ -120,6 +123,33 @@ HostAllreduceChoice agreed_choice(mpcomm_group_s &g) {
   return agreed = choice;
 }
 
+// MPCOMM_HOST_BOUNDED as this member read it, once per group. A malformed value is an error of
+// each call until it is fixed.
+bool bounded_here(mpcomm_group_s &g) {
+  HostState &state = host_state(g);
+  if (state.bounded < 0) state.bounded = env::boolean("MPCOMM_HOST_BOUNDED") ? 1 : 0;
+  return state.bounded == 1;
+}
+
+// The deadline of a host call, or nullptr when it blocks. A collective agrees on the setting at
+// its group's first one (a nonblocking collective never matches a blocking one); point-to-point
+// calls match either way, so each member follows its own.
+const Deadline *host_bound(mpcomm_group_s &g, const Deadline &deadline, bool collective) {
+  HostState &state = host_state(g);
+  if (collective && !state.bounded_agreed) {
+    int mine = -1;
+    std::string invalid;
+    try {
+      mine = bounded_here(g) ? 1 : 0;
+    } catch (const Error &e) {
+      invalid = e.what();
+    }
+    state.bounded = agree_on_setting(g, "MPCOMM_HOST_BOUNDED", mine, invalid, {"0", "1"});
+    state.bounded_agreed = true;
+  }
+  return bounded_here(g) ? &deadline : nullptr;
+}
+
 // One TRACE line per data-plane call: the operation, the group, the sizes and the path.
 void trace_call(log::Subsys subsys, const char *operation, const mpcomm_group_s &g, size_t count,
                 mpcomm_datatype_t dtype, size_t bytes, const char *path) {
@@ -131,6 +161,8 @@ void trace_call(log::Subsys subsys, const char *operation, const mpcomm_group_s 
 void host_all_reduce(mpcomm_group_s &g, const void *send, void *recv, size_t count,
                      mpcomm_datatype_t dtype, mpcomm_op_t op, size_t bytes) {
   const HostAllreduceChoice choice = agreed_choice(g);
+  const Deadline deadline(g.timeout());
+  const Deadline *bound = host_bound(g, deadline, true);
   if (choice != HostAllreduceChoice::kMpi && ShmAllreduce::supports(dtype)) {
     // Every member gets here at the same call (same choice, dtype and group): the one
     // collective creation of the group's HostAllreduce.
@@ -144,9 +176,9 @@ void host_all_reduce(mpcomm_group_s &g, const void *send, void *recv, size_t cou
     if (shm->use_shm(choice, bytes, dtype)) {
       trace_call(log::Subsys::Coll, "all_reduce", g, count, dtype, bytes, "host, shared memory");
       try {
-        return shm->all_reduce(send, recv, count, dtype, op, g.timeout());
+        return shm->all_reduce(send, recv, count, dtype, op, g.timeout(), bound);
       } catch (const Error &e) {
-        if (e.status() != MPCOMM_ERR_TIMEOUT) throw;
+        if (e.status() != MPCOMM_ERR_TIMEOUT || shm->late_ranks().empty()) throw;
         throw Error(MPCOMM_ERR_TIMEOUT,
                     concat("the shared-memory allreduce timed out after ", g.timeout(),
                            " s: ", g.describe_ranks(shm->late_ranks()), " had not arrived"));
@@ -154,7 +186,7 @@ void host_all_reduce(mpcomm_group_s &g, const void *send, void *recv, size_t cou
     }
   }
   trace_call(log::Subsys::Coll, "all_reduce", g, count, dtype, bytes, "host, MPI_Allreduce");
-  checked::all_reduce(g.comm(), g.size(), send, recv, count, dtype, op);
+  checked::all_reduce(g.comm(), g.size(), send, recv, count, dtype, op, bound);
 }
 
 size_t at_least_one(size_t n) { return std::max<size_t>(n, 1); }
@@ -236,6 +268,7 @@ size_t check_blocks(const void *buf, const size_t *counts, const size_t *displs,
 
 void group_all_reduce(mpcomm_group_s &g, const void *send, void *recv, size_t count,
                       mpcomm_datatype_t dtype, mpcomm_op_t op, void *stream) {
+  g.describe_call({count, dtype, op, -1, -1});
   validate_datatype(dtype, "dtype");
   validate_op(op, "op");
   require_reducible(dtype);
@@ -255,6 +288,7 @@ void group_all_reduce(mpcomm_group_s &g, const void *send, void *recv, size_t co
 
 void group_broadcast(mpcomm_group_s &g, void *buf, size_t count, mpcomm_datatype_t dtype, int src,
                      void *stream) {
+  g.describe_call({count, dtype, -1, src, -1});
   validate_datatype(dtype, "dtype");
   flat_bytes(buf, count, dtype, "buf");
   require_rank(g, src, "src");
@@ -262,7 +296,10 @@ void group_broadcast(mpcomm_group_s &g, void *buf, size_t count, mpcomm_datatype
   trace_call(log::Subsys::Coll, "broadcast", g, count, dtype, count * element_size(dtype),
              g.size() == 1 ? "host, nothing to send" : "host, MPI_Bcast");
   if (g.size() == 1) return;
-  communicate(g, [&] { checked::broadcast(g.comm(), buf, count, dtype, src); });
+  communicate(g, [&] {
+    const Deadline deadline(g.timeout());
+    checked::broadcast(g.comm(), buf, count, dtype, src, host_bound(g, deadline, true));
+  });
 }
 
 void group_send(mpcomm_group_s &g, const void *buf, size_t count, mpcomm_datatype_t dtype, int dst,
@@ -273,7 +310,11 @@ void group_send(mpcomm_group_s &g, const void *buf, size_t count, mpcomm_datatyp
   if (on_device(buf, "buf")) return device::send(g, buf, count, dtype, dst, stream);
   trace_call(log::Subsys::P2P, "send", g, count, dtype, count * element_size(dtype),
              "host, MPI_Send");
-  communicate(g, [&] { checked::send(g.comm(), buf, count, dtype, dst, kTagPointToPoint); });
+  communicate(g, [&] {
+    const Deadline deadline(g.timeout());
+    checked::send(g.comm(), buf, count, dtype, dst, kTagPointToPoint,
+                  host_bound(g, deadline, false));
+  });
 }
 
 void group_recv(mpcomm_group_s &g, void *buf, size_t count, mpcomm_datatype_t dtype, int src,
@@ -284,7 +325,11 @@ void group_recv(mpcomm_group_s &g, void *buf, size_t count, mpcomm_datatype_t dt
   if (on_device(buf, "buf")) return device::recv(g, buf, count, dtype, src, stream);
   trace_call(log::Subsys::P2P, "recv", g, count, dtype, count * element_size(dtype),
              "host, MPI_Recv");
-  communicate(g, [&] { checked::recv(g.comm(), buf, count, dtype, src, kTagPointToPoint); });
+  communicate(g, [&] {
+    const Deadline deadline(g.timeout());
+    checked::recv(g.comm(), buf, count, dtype, src, kTagPointToPoint,
+                  host_bound(g, deadline, false));
+  });
 }
 
 void group_all_gather(mpcomm_group_s &g, const DLTensor *in_tensor, DLTensor *out_tensor, int dim,
@@ -293,6 +338,7 @@ void group_all_gather(mpcomm_group_s &g, const DLTensor *in_tensor, DLTensor *ou
   const TensorView out = validate_tensor(out_tensor, "out");
   const bool device = tensors_on_device(*in_tensor, *out_tensor);
   const int d = check_gathered(in, out, dim, g.size());
+  g.describe_call({in.numel, in.dtype, -1, -1, d});
   if (device) {
     return device::all_gather(g, in.data, out.data, in.numel, in.dtype, stream,
                               at_least_one(outer_extent(in, d)));
@@ -300,7 +346,10 @@ void group_all_gather(mpcomm_group_s &g, const DLTensor *in_tensor, DLTensor *ou
   trace_call(log::Subsys::Coll, "all_gather", g, in.numel, in.dtype, in.nbytes,
              g.size() == 1 ? "host, local copy" : "host, MPI");
   if (g.size() == 1) return copy_whole(in, out);
-  communicate(g, [&] { all_gather_checked(g.comm(), g.size(), in, out, d); });
+  communicate(g, [&] {
+    const Deadline deadline(g.timeout());
+    all_gather_checked(g.comm(), g.size(), in, out, d, host_bound(g, deadline, true));
+  });
 }
 
 void group_reduce_scatter(mpcomm_group_s &g, const DLTensor *in_tensor, DLTensor *out_tensor,
@@ -311,6 +360,7 @@ void group_reduce_scatter(mpcomm_group_s &g, const DLTensor *in_tensor, DLTensor
   const TensorView out = validate_tensor(out_tensor, "out");
   const bool device = tensors_on_device(*in_tensor, *out_tensor);
   const int d = check_scattered(in, out, dim, g.size());
+  g.describe_call({in.numel, in.dtype, op, -1, d});
   if (device) {
     return device::reduce_scatter(g, in.data, out.data, out.numel, in.dtype, op, stream,
                                   at_least_one(outer_extent(out, d)));
@@ -318,7 +368,10 @@ void group_reduce_scatter(mpcomm_group_s &g, const DLTensor *in_tensor, DLTensor
   trace_call(log::Subsys::Coll, "reduce_scatter", g, in.numel, in.dtype, in.nbytes,
              g.size() == 1 ? "host, local copy" : "host, MPI");
   if (g.size() == 1) return copy_whole(in, out);
-  communicate(g, [&] { reduce_scatter_checked(g.comm(), g.size(), in, out, d, op); });
+  communicate(g, [&] {
+    const Deadline deadline(g.timeout());
+    reduce_scatter_checked(g.comm(), g.size(), in, out, d, op, host_bound(g, deadline, true));
+  });
 }
 
 void group_gather(mpcomm_group_s &g, const DLTensor *in_tensor, DLTensor *out_tensor, int dst,
@@ -326,6 +379,7 @@ void group_gather(mpcomm_group_s &g, const DLTensor *in_tensor, DLTensor *out_te
   const TensorView in = validate_tensor(in_tensor, "in");
   require_rank(g, dst, "dst");
   const int d = normalize_dim(dim, in.ndim, "in");
+  g.describe_call({in.numel, in.dtype, -1, dst, d});
   const bool receiving = g.rank() == dst;
   bool device = tensor_on_device(*in_tensor, "in");
   TensorView out;
@@ -341,7 +395,10 @@ void group_gather(mpcomm_group_s &g, const DLTensor *in_tensor, DLTensor *out_te
   trace_call(log::Subsys::Coll, "gather", g, in.numel, in.dtype, in.nbytes,
              g.size() == 1 ? "host, local copy" : "host, MPI");
   if (g.size() == 1) return copy_whole(in, out);
-  communicate(g, [&] { gather_checked(g.comm(), g.size(), g.rank(), in, out, dst, d); });
+  communicate(g, [&] {
+    const Deadline deadline(g.timeout());
+    gather_checked(g.comm(), g.size(), g.rank(), in, out, dst, d, host_bound(g, deadline, true));
+  });
 }
 
 void group_all_gatherv(mpcomm_group_s &g, const DLTensor *in_tensor, DLTensor *out_tensor,
@@ -350,6 +407,8 @@ void group_all_gatherv(mpcomm_group_s &g, const DLTensor *in_tensor, DLTensor *o
   const TensorView out = validate_tensor(out_tensor, "out");
   const bool device = tensors_on_device(*in_tensor, *out_tensor);
   const int d = check_gathered_v(in, out, dim, sizes, g.size(), g.rank());
+  g.describe_call(
+      {fingerprint(sizes, sizeof *sizes * static_cast<size_t>(g.size())), in.dtype, -1, -1, d});
   if (g.size() > 1)
     agree_on_record(g, v_record(in, d, true, -1, sizes, g.size()),
                     [&](size_t i) { return v_field(i, static_cast<size_t>(g.size())); });
@@ -372,6 +431,8 @@ void group_reduce_scatterv(mpcomm_group_s &g, const DLTensor *in_tensor, DLTenso
   const TensorView out = validate_tensor(out_tensor, "out");
   const bool device = tensors_on_device(*in_tensor, *out_tensor);
   const int d = check_scattered_v(in, out, dim, sizes, g.size(), g.rank());
+  g.describe_call(
+      {fingerprint(sizes, sizeof *sizes * static_cast<size_t>(g.size())), in.dtype, op, -1, d});
   if (g.size() > 1)
     agree_on_record(g, v_record(in, d, false, op, sizes, g.size()),
                     [&](size_t i) { return v_field(i, static_cast<size_t>(g.size())); });
@@ -395,6 +456,7 @@ void group_all_to_all(mpcomm_group_s &g, const void *send, void *recv, size_t co
   require_arg(recv != nullptr || bytes == 0, "recv must not be NULL when count (", count, ") > 0");
   const bool device = on_device(send, "send", recv, "recv");
   require_arg(!bytes_overlap(send, bytes, recv, bytes), "send and recv must not overlap");
+  g.describe_call({count, dtype, -1, -1, -1});
   if (g.size() > 1)
     agree_on_record(g, {static_cast<int64_t>(dtype), static_cast<int64_t>(count)},
                     [](size_t i) { return i == 0 ? "dtype" : "count"; });
@@ -423,6 +485,8 @@ void group_all_to_allv(mpcomm_group_s &g, const void *send, const size_t *send_c
   require_arg(g.size() > 1 || send_counts[0] == recv_counts[0], "send_counts[0] (", send_counts[0],
               ") must equal recv_counts[0] (", recv_counts[0], ") in a group of one");
   const bool device = on_device(send, "send", recv, "recv");
+  // The counts pair up rather than agree: agree_on_pairs checks them.
+  g.describe_call({0, dtype, -1, -1, -1});
   if (g.size() > 1) agree_on_pairs(g, send_counts, recv_counts, dtype);
   if (device)
     return device::all_to_allv(g, send, send_counts, send_displs, recv, recv_counts, recv_displs,

@@ -19,17 +19,8 @@ mpcomm_group_s::~mpcomm_group_s() {
   mpcomm::live_handles::remove(mpcomm::live_handles::Kind::kGroup, this);
   int finalized = 0;
   MPI_Finalized(&finalized);
-  // Freeing the broadcaster's window is collective over the node: it waits for the other
-  // members to free theirs for the group's timeout at most, then leaves it to MPI_Finalize.
-  if (message_queue_) {
-    if (finalized) {
-      static auto *after_finalize = new std::vector<std::unique_ptr<mpcomm::MessageQueue>>();
-      after_finalize->push_back(std::move(message_queue_));
-    } else {
-      message_queue_->ring().close(timeout());
-      message_queue_.reset();
-    }
-  }
+  // The broadcaster's ring is unmapped locally: no member is waited for, dead or alive.
+  message_queue_.reset();
   if (!finalized && !requests_.abandon()) scratch_leaked_ = true;
   if (scratch_leaked_) {
     mpcomm::log::info(mpcomm::log::Subsys::Coll, "keeping ", scratch_bytes_,

@@ -68,6 +68,7 @@ void MessageQueue::broadcast(mpcomm_group_s &g, void *buf, size_t capacity, size
   }
   *len = msg.length;
   // Too small a buffer: the object stays in its slot for the next call.
+  held_ = msg.length > capacity;
   require(msg.length <= capacity, MPCOMM_ERR_TRUNCATED, what, " needs ", msg.length,
           " bytes but capacity is ", capacity,
           "; the object is kept for the next call (*len holds its length)");

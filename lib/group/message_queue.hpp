@@ -30,12 +30,15 @@ class MessageQueue {
   // Group ranks that are not on the writer's node.
   const std::vector<int> &remote_readers() const { return remote_; }
   ShmRing &ring() { return ring_; }
+  // Whether a truncated receive left its object in the ring for the next call (served locally).
+  bool holds_object() const { return held_; }
 
  private:
   MessageQueue(mpcomm_group_s &g, const std::vector<int> &local, size_t chunk_bytes, int chunks);
 
   ShmRing ring_;
   std::vector<int> remote_;
+  bool held_ = false;
 };
 
 }  // namespace mpcomm

@@ -85,9 +85,14 @@ void recv_object(mpcomm_group_s &g, void *buf, size_t capacity, size_t *len, int
 }
 
 void broadcast_object(mpcomm_group_s &g, void *buf, size_t capacity, size_t *len, int src) {
+  g.describe_call({0, -1, -1, src, -1});
   require_not_null(len, "len");
   require_peer(g, src, "src");
   const bool root = g.rank() == src;
+  // The retry of a truncated receive returns the kept object: no member takes part.
+  if (!root && (g.kept().count({protocol::kTagBroadcast, src}) ||
+                (src == 0 && g.message_queue() && g.message_queue()->holds_object())))
+    g.call_is_local();
   if (root) {
     require_arg(*len <= capacity, "at src, *len (", *len, ") must be <= capacity (", capacity, ")");
     require_arg(buf != nullptr || *len == 0, "buf must not be NULL when *len is ", *len);
@@ -118,6 +123,7 @@ void all_gather_object(mpcomm_group_s &g, const void *buf, size_t len, void *out
   require_not_null(lens, "lens");
   require_arg(buf != nullptr || len == 0, "buf must not be NULL when len is ", len);
   require_arg(out != nullptr || capacity == 0, "out must not be NULL when capacity is ", capacity);
+  if (g.kept().count(kAllGatherKey)) g.call_is_local();  // the retry of a truncated call
   run_operation(g, [&] {
     const char *what = "all_gather_object";
     auto &kept = g.kept();

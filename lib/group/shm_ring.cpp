@@ -6,7 +6,6 @@
 
 #include "core/error.hpp"
 #include "core/mpi_call.hpp"
-#include "core/shared_window.hpp"
 
 namespace mpcomm {
 
@@ -23,7 +22,8 @@ struct ShmRing::Slot {
   uint64_t elsewhere;
 };
 
-ShmRing::ShmRing(MPI_Comm comm, const std::vector<int> &local, size_t chunk_bytes, int chunks)
+ShmRing::ShmRing(MPI_Comm comm, const std::vector<int> &local, size_t chunk_bytes, int chunks,
+                 double timeout_s)
     : chunk_bytes_(round_up(chunk_bytes)), chunks_(chunks) {
   MPI_Comm_rank(comm, &rank_);
   for (size_t r = 1; r < local.size(); ++r) {
@@ -32,37 +32,29 @@ ShmRing::ShmRing(MPI_Comm comm, const std::vector<int> &local, size_t chunk_byte
     local_readers_.push_back(static_cast<int>(r));
   }
   slot_bytes_ = kLine * (1 + local_readers_.size()) + chunk_bytes_;
-  // The writer and its readers share the window; on other nodes the window holds nothing and
-  // is never touched. MPI_COMM_TYPE_SHARED keeps comm's order, so the writer is node rank 0.
+  // The writer's segment, mapped on its node; on other nodes there is nothing to map and it is
+  // never touched. MPI_COMM_TYPE_SHARED keeps comm's order, so the writer is node rank 0.
   mpi_check(MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node_),
             "MPI_Comm_split_type(MPI_COMM_TYPE_SHARED)");
   MPI_Comm_set_errhandler(node_, MPI_ERRORS_RETURN);
-  const MPI_Aint bytes =
-      is_writer() ? static_cast<MPI_Aint>(slot_bytes_ * static_cast<size_t>(chunks_) + kCacheLine)
-                  : 0;
-  void *mine = nullptr;
-  int rc = MPI_Win_allocate_shared(bytes, 1, MPI_INFO_NULL, node_, &mine, &win_);
-  if (rc == MPI_SUCCESS && is_writer()) std::memset(mine, 0, static_cast<size_t>(bytes));
-  if (rc == MPI_SUCCESS) {
-    MPI_Aint size = 0;
-    int disp = 0;
-    char *base = nullptr;
-    rc = MPI_Win_shared_query(win_, 0, &size, &disp, &base);
-    base_ = is_writer() || is_local_reader() ? cache_line_aligned(base) : nullptr;
-  }
-  // The ring is zeroed before any reader looks at it.
-  if (rc == MPI_SUCCESS) rc = MPI_Barrier(comm);
-  if (rc != MPI_SUCCESS) {
-    if (win_ != MPI_WIN_NULL) MPI_Win_free(&win_);
+  const size_t bytes = is_writer() ? slot_bytes_ * static_cast<size_t>(chunks_) : 0;
+  try {
+    // Zeroed, and mapped by every process of the node before any reader looks at it.
+    segments_ =
+        std::make_unique<SharedSegments>(node_, bytes, timeout_s, "the message queue's ring");
+  } catch (...) {
     MPI_Comm_free(&node_);
-    mpi_check(rc, "the message-queue window");
+    throw;
   }
+  base_ = is_writer() || is_local_reader() ? segments_->base(0) : nullptr;
 }
 
-ShmRing::~ShmRing() { close(30); }
-
-void ShmRing::close(double timeout_s) {
-  free_shared_window(win_, node_, timeout_s, "message-queue");
+ShmRing::~ShmRing() {
+  segments_.reset();
+  int finalized = 0;
+  MPI_Finalized(&finalized);
+  // MPI_Comm_free only marks the communicator for release: it waits for no one.
+  if (!finalized && node_ != MPI_COMM_NULL) MPI_Comm_free(&node_);
 }
 
 ShmRing::Slot *ShmRing::slot(uint64_t sequence) const {

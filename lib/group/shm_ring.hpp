@@ -1,6 +1,7 @@
 // The shared-memory ring of a group's message-queue broadcaster (vLLM's ShmRingBuffer): one
-// writer, group rank 0, and the readers on its node. The ring is an MPI shared-memory window
-// on the writer's node holding `chunks` slots of `chunk_bytes`; each slot carries the sequence
+// writer, group rank 0, and the readers on its node. The ring is the writer's shared-memory
+// segment (comm/shared_segments.hpp), mapped by the processes of its node, holding `chunks` slots
+// of `chunk_bytes`; each slot carries the sequence
 // number of the message written into it and, per local reader, the sequence number it last
 // read there. Sequence numbers only grow, so nothing is ever reset: the writer may reuse a slot
 // once every reader has read the message before, and a reader may read a slot once it holds
@@ -11,8 +12,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
+#include "comm/shared_segments.hpp"
 #include "core/deadline.hpp"
 
 namespace mpcomm {
@@ -20,14 +23,12 @@ namespace mpcomm {
 class ShmRing {
  public:
   // Collective over comm (the group's communicator). local[r] says whether group rank r
-  // shares memory with rank 0 (locality::same_node_as).
-  ShmRing(MPI_Comm comm, const std::vector<int> &local, size_t chunk_bytes, int chunks);
-  // close(30).
+  // shares memory with rank 0 (locality::same_node_as). Waits at most timeout_s seconds for the
+  // other processes.
+  ShmRing(MPI_Comm comm, const std::vector<int> &local, size_t chunk_bytes, int chunks,
+          double timeout_s = 300);
+  // Unmaps the ring and frees the node communicator: local, waiting for no one.
   ~ShmRing();
-  // Frees the window once every process of the node has come to free it too (a nonblocking
-  // barrier first, since MPI_Win_free itself would wait forever for a process that never
-  // comes); after timeout_s seconds the window is left to MPI_Finalize instead. Idempotent.
-  void close(double timeout_s);
   ShmRing(const ShmRing &) = delete;
   ShmRing &operator=(const ShmRing &) = delete;
 
@@ -65,7 +66,7 @@ class ShmRing {
   uint64_t *read_flag(Slot *s, int reader) const;
 
   MPI_Comm node_ = MPI_COMM_NULL;
-  MPI_Win win_ = MPI_WIN_NULL;
+  std::unique_ptr<SharedSegments> segments_;
   int rank_ = 0;
   int reader_index_ = -1;  // index among local readers, -1 if not one
   std::vector<int> local_readers_;

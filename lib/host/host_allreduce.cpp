@@ -53,24 +53,19 @@ HostAllreduce::HostAllreduce(MPI_Comm comm, OversubscribedProbe oversubscribed) 
     largest_node_ = largest[0];
     oversubscribed_ = largest[1] != 0;
   } catch (...) {
-    close(0);
+    close();
     throw;
   }
 }
 
-HostAllreduce::~HostAllreduce() { close(30); }
-
-HostState::~HostState() {
-  if (allreduce) allreduce->close(comm.timeout());
-}
+HostAllreduce::~HostAllreduce() { close(); }
 
 HostState &host_state(Comm &comm) {
   if (HostState *held = comm.find<HostState>()) return *held;
-  return comm.attach(std::make_unique<HostState>(comm));
+  return comm.attach(std::make_unique<HostState>());
 }
 
-void HostAllreduce::close(double timeout_s) {
-  if (shm_) shm_->close(timeout_s);
+void HostAllreduce::close() {
   shm_.reset();
   int finalized = 0;
   MPI_Finalized(&finalized);
@@ -111,20 +106,21 @@ std::string HostAllreduce::describe(HostAllreduceChoice choice) const {
 }
 
 void HostAllreduce::all_reduce(const void *send, void *recv, size_t count, mpcomm_datatype_t dtype,
-                               mpcomm_op_t op, double timeout_s) {
+                               mpcomm_op_t op, double timeout_s, const Deadline *bound) {
   require(node_ != MPI_COMM_NULL, MPCOMM_ERR_INTERNAL, "host allreduce used after close");
   // AVG is a sum until every node's part is in, then one division by the whole size.
   const mpcomm_op_t combine = op == MPCOMM_AVG ? MPCOMM_SUM : op;
   const size_t bytes = checked_bytes(count, element_size(dtype), "count");
   if (node_size_ > 1) {
-    if (!shm_) shm_ = std::make_unique<ShmAllreduce>(node_);  // collective over the node
+    if (!shm_) shm_ = std::make_unique<ShmAllreduce>(node_, timeout_s);  // collective over the node
     shm_->all_reduce(send, recv, count, dtype, combine, timeout_s);
   } else if (bytes > 0 && send != recv) {
     std::memcpy(recv, send, bytes);
   }
   if (nodes_ > 1) {
-    if (leaders_ != MPI_COMM_NULL) host::all_reduce(leaders_, recv, recv, count, dtype, combine);
-    if (node_size_ > 1) host::broadcast(node_, recv, count, dtype, 0);
+    if (leaders_ != MPI_COMM_NULL)
+      checked::all_reduce(leaders_, nodes_, recv, recv, count, dtype, combine, bound);
+    if (node_size_ > 1) checked::broadcast(node_, recv, count, dtype, 0, bound);
   }
   if (op == MPCOMM_AVG) divide_in_place(recv, count, dtype, size_);
 }

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "comm/comm.hpp"
+#include "core/deadline.hpp"
 #include "host/shm_allreduce.hpp"
 #include "mpcomm.h"
 
@@ -30,14 +31,14 @@ class HostAllreduce {
   // Collective over comm: splits it into node and leader communicators and agrees on the node
   // layout. The shared-memory window is made at the first shared-memory call.
   HostAllreduce(MPI_Comm comm, OversubscribedProbe oversubscribed);
-  // close(30).
+  // close().
   ~HostAllreduce();
   HostAllreduce(const HostAllreduce &) = delete;
   HostAllreduce &operator=(const HostAllreduce &) = delete;
 
-  // Frees the window and the communicators, waiting at most timeout_s seconds for the node's
-  // other processes (a process that never comes leaves the window to MPI_Finalize). Idempotent.
-  void close(double timeout_s);
+  // Unmaps the shared memory and frees the communicators: local (MPI_Comm_free waits for no
+  // one), so a member that died leaves nothing behind for MPI_Finalize. Idempotent.
+  void close();
 
   // The ranks of comm that had not arrived when a call timed out.
   std::vector<int> late_ranks() const;
@@ -60,9 +61,9 @@ class HostAllreduce {
   // recv = op over comm's ranks of send (send == recv: in place). Collective over comm. A node
   // peer that does not arrive within timeout_s seconds is Error(TIMEOUT) (late_ranks() names
   // them), and the object refuses later calls; MPI failures are Error(MPI). The MPI calls between
-  // nodes are not bounded.
+  // nodes wait as `bound` says (host_collectives.hpp: nullptr blocks).
   void all_reduce(const void *send, void *recv, size_t count, mpcomm_datatype_t dtype,
-                  mpcomm_op_t op, double timeout_s);
+                  mpcomm_op_t op, double timeout_s, const Deadline *bound = nullptr);
 
  private:
   int size_ = 1;
@@ -77,12 +78,13 @@ class HostAllreduce {
 
 // The host plane's state on a Comm: the MPCOMM_HOST_ALLREDUCE its members agreed on (kUnread
 // before its first host all_reduce), and its shared-memory allreduce once made. Closed with the
-// Comm, waiting at most the Comm's timeout for the node's other processes.
+// Comm, without waiting for anyone.
 struct HostState : Attachment {
-  explicit HostState(const Comm &c) : comm(c) {}
-  ~HostState() override;
-  const Comm &comm;
   HostAllreduceChoice choice = HostAllreduceChoice::kUnread;
+  // MPCOMM_HOST_BOUNDED as this member read it (-1: unread), and whether the members agreed on
+  // it (collectives need that: a nonblocking collective does not match a blocking one).
+  int bounded = -1;
+  bool bounded_agreed = false;
   std::unique_ptr<HostAllreduce> allreduce;
 };
 

@@ -4,6 +4,7 @@
 #include <memory>
 #include <vector>
 
+#include "comm/bounded.hpp"
 #include "core/dtype.hpp"
 #include "core/error.hpp"
 #include "core/mpi_call.hpp"
@@ -42,6 +43,16 @@ const unsigned char *at(const void *buf, size_t elements, size_t element_bytes) 
   return static_cast<const unsigned char *>(buf) + elements * element_bytes;
 }
 
+// One MPI operation: the blocking call, or with a bound the nonblocking one waited on until the
+// deadline. Each takes a request pointer (nullptr for the blocking form).
+template <class Start>
+void run_mpi(const Deadline *bound, const char *name, Start &&start, MPI_Status *status = nullptr) {
+  if (bound == nullptr) return mpi_check(start(nullptr), name);
+  MPI_Request request = MPI_REQUEST_NULL;
+  mpi_check(start(&request), name);
+  bounded_wait(request, *bound, name, status ? status : MPI_STATUS_IGNORE);
+}
+
 // dst or src of a point-to-point call: another rank of comm.
 void require_peer(MPI_Comm comm, int peer, const char *name) {
   const int size = comm_size(comm), rank = comm_rank(comm);
@@ -68,32 +79,51 @@ int comm_rank(MPI_Comm comm) {
 namespace checked {
 
 void all_reduce(MPI_Comm comm, int size, const void *send, void *recv, size_t count,
-                mpcomm_datatype_t dtype, mpcomm_op_t op) {
+                mpcomm_datatype_t dtype, mpcomm_op_t op, const Deadline *bound) {
   const size_t es = element_size(dtype);
   const bool in_place = send == recv;
   const MPI_Datatype type = mpi_datatype(dtype);
   const MPI_Op mpi_operator = mpi_op(dtype, op);
   for_each_chunk(count, [&](size_t offset, int n) {
-    MPCOMM_MPI_CHECK(MPI_Allreduce(in_place ? MPI_IN_PLACE : at(send, offset, es),
-                                   at(recv, offset, es), n, type, mpi_operator, comm));
+    const void *from = in_place ? MPI_IN_PLACE : at(send, offset, es);
+    void *to = at(recv, offset, es);
+    run_mpi(bound, "MPI_Allreduce", [&](MPI_Request *r) {
+      return r ? MPI_Iallreduce(from, to, n, type, mpi_operator, comm, r)
+               : MPI_Allreduce(from, to, n, type, mpi_operator, comm);
+    });
   });
   if (op == MPCOMM_AVG) divide_in_place(recv, count, dtype, size);
 }
 
-void broadcast(MPI_Comm comm, void *buf, size_t count, mpcomm_datatype_t dtype, int root) {
+void broadcast(MPI_Comm comm, void *buf, size_t count, mpcomm_datatype_t dtype, int root,
+               const Deadline *bound) {
   const MpiCount c(count, mpi_datatype(dtype));
-  MPCOMM_MPI_CHECK(MPI_Bcast(buf, c.count(), c.type(), root, comm));
+  run_mpi(bound, "MPI_Bcast", [&](MPI_Request *r) {
+    return r ? MPI_Ibcast(buf, c.count(), c.type(), root, comm, r)
+             : MPI_Bcast(buf, c.count(), c.type(), root, comm);
+  });
 }
 
-void send(MPI_Comm comm, const void *buf, size_t count, mpcomm_datatype_t dtype, int dst, int tag) {
+void send(MPI_Comm comm, const void *buf, size_t count, mpcomm_datatype_t dtype, int dst, int tag,
+          const Deadline *bound) {
   const MpiCount c(count, mpi_datatype(dtype));
-  MPCOMM_MPI_CHECK(MPI_Send(buf, c.count(), c.type(), dst, tag, comm));
+  run_mpi(bound, "MPI_Send", [&](MPI_Request *r) {
+    return r ? MPI_Isend(buf, c.count(), c.type(), dst, tag, comm, r)
+             : MPI_Send(buf, c.count(), c.type(), dst, tag, comm);
+  });
 }
 
-void recv(MPI_Comm comm, void *buf, size_t count, mpcomm_datatype_t dtype, int src, int tag) {
+void recv(MPI_Comm comm, void *buf, size_t count, mpcomm_datatype_t dtype, int src, int tag,
+          const Deadline *bound) {
   const MpiCount c(count, mpi_datatype(dtype));
   MPI_Status status;
-  MPCOMM_MPI_CHECK(MPI_Recv(buf, c.count(), c.type(), src, tag, comm, &status));
+  run_mpi(
+      bound, "MPI_Recv",
+      [&](MPI_Request *r) {
+        return r ? MPI_Irecv(buf, c.count(), c.type(), src, tag, comm, r)
+                 : MPI_Recv(buf, c.count(), c.type(), src, tag, comm, &status);
+      },
+      &status);
   int received = 0;
   MPCOMM_MPI_CHECK(MPI_Get_count(&status, c.type(), &received));
   require(received == c.count(), MPCOMM_ERR_INVALID_USAGE, "rank ", src, " sent fewer than count (",
@@ -101,25 +131,35 @@ void recv(MPI_Comm comm, void *buf, size_t count, mpcomm_datatype_t dtype, int s
 }
 
 void all_gather(MPI_Comm comm, const void *in, void *out, size_t count_per_rank,
-                mpcomm_datatype_t dtype) {
+                mpcomm_datatype_t dtype, const Deadline *bound) {
   const MpiCount c(count_per_rank, mpi_datatype(dtype));
-  MPCOMM_MPI_CHECK(MPI_Allgather(in, c.count(), c.type(), out, c.count(), c.type(), comm));
+  run_mpi(bound, "MPI_Allgather", [&](MPI_Request *r) {
+    return r ? MPI_Iallgather(in, c.count(), c.type(), out, c.count(), c.type(), comm, r)
+             : MPI_Allgather(in, c.count(), c.type(), out, c.count(), c.type(), comm);
+  });
 }
 
 void reduce_scatter(MPI_Comm comm, int size, const void *in, void *out, size_t count_per_rank,
-                    mpcomm_datatype_t dtype, mpcomm_op_t op) {
+                    mpcomm_datatype_t dtype, mpcomm_op_t op, const Deadline *bound) {
   const size_t es = element_size(dtype);
   const MPI_Datatype type = mpi_datatype(dtype);
   const MPI_Op mpi_operator = mpi_op(dtype, op);
   if (count_per_rank <= max_count_per_call()) {
-    MPCOMM_MPI_CHECK(MPI_Reduce_scatter_block(in, out, static_cast<int>(count_per_rank), type,
-                                              mpi_operator, comm));
+    const int n = static_cast<int>(count_per_rank);
+    run_mpi(bound, "MPI_Reduce_scatter_block", [&](MPI_Request *r) {
+      return r ? MPI_Ireduce_scatter_block(in, out, n, type, mpi_operator, comm, r)
+               : MPI_Reduce_scatter_block(in, out, n, type, mpi_operator, comm);
+    });
   } else {
     // Blocks beyond one call: reduce each rank's block to it, chunk by chunk.
     for (int root = 0; root < size; ++root) {
       for_each_chunk(count_per_rank, [&](size_t offset, int n) {
-        MPCOMM_MPI_CHECK(MPI_Reduce(at(in, root * count_per_rank + offset, es), at(out, offset, es),
-                                    n, type, mpi_operator, root, comm));
+        const void *from = at(in, root * count_per_rank + offset, es);
+        void *to = at(out, offset, es);
+        run_mpi(bound, "MPI_Reduce", [&](MPI_Request *r) {
+          return r ? MPI_Ireduce(from, to, n, type, mpi_operator, root, comm, r)
+                   : MPI_Reduce(from, to, n, type, mpi_operator, root, comm);
+        });
       });
     }
   }
@@ -127,10 +167,13 @@ void reduce_scatter(MPI_Comm comm, int size, const void *in, void *out, size_t c
 }
 
 void gather(MPI_Comm comm, bool receiving, const void *in, void *out, size_t count_per_rank,
-            mpcomm_datatype_t dtype, int root) {
+            mpcomm_datatype_t dtype, int root, const Deadline *bound) {
   const MpiCount c(count_per_rank, mpi_datatype(dtype));
-  MPCOMM_MPI_CHECK(MPI_Gather(in, c.count(), c.type(), receiving ? out : nullptr, c.count(),
-                              c.type(), root, comm));
+  void *to = receiving ? out : nullptr;
+  run_mpi(bound, "MPI_Gather", [&](MPI_Request *r) {
+    return r ? MPI_Igather(in, c.count(), c.type(), to, c.count(), c.type(), root, comm, r)
+             : MPI_Gather(in, c.count(), c.type(), to, c.count(), c.type(), root, comm);
+  });
 }
 
 // The int arrays of one MPI v-collective, reused by the thread's calls (no allocation per call).

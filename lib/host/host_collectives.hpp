@@ -13,6 +13,7 @@
 
 #include <cstddef>
 
+#include "core/deadline.hpp"
 #include "mpcomm.h"
 
 namespace mpcomm::host {
@@ -68,18 +69,26 @@ void all_to_allv(MPI_Comm comm, int size, int rank, const void *send, const size
 // operations check their arguments once): comm has `size` >= 2 processes, the ranks are other
 // valid ranks, the buffers are valid for their counts and do not overlap (but for in-place
 // all_reduce). MPI failures are Error(MPCOMM_ERR_MPI) as above.
+//
+// bound: nullptr waits in the blocking MPI call; a deadline makes each a nonblocking MPI call
+// waited on until then (comm/bounded.hpp, bounded_wait): a member that does not come is
+// Error(MPCOMM_ERR_TIMEOUT), and MPI may still read and write the buffers after it (the request
+// is parked until it completes or MPI finalizes).
 namespace checked {
 void all_reduce(MPI_Comm comm, int size, const void *send, void *recv, size_t count,
-                mpcomm_datatype_t dtype, mpcomm_op_t op);
-void broadcast(MPI_Comm comm, void *buf, size_t count, mpcomm_datatype_t dtype, int root);
-void send(MPI_Comm comm, const void *buf, size_t count, mpcomm_datatype_t dtype, int dst, int tag);
-void recv(MPI_Comm comm, void *buf, size_t count, mpcomm_datatype_t dtype, int src, int tag);
+                mpcomm_datatype_t dtype, mpcomm_op_t op, const Deadline *bound = nullptr);
+void broadcast(MPI_Comm comm, void *buf, size_t count, mpcomm_datatype_t dtype, int root,
+               const Deadline *bound = nullptr);
+void send(MPI_Comm comm, const void *buf, size_t count, mpcomm_datatype_t dtype, int dst, int tag,
+          const Deadline *bound = nullptr);
+void recv(MPI_Comm comm, void *buf, size_t count, mpcomm_datatype_t dtype, int src, int tag,
+          const Deadline *bound = nullptr);
 void all_gather(MPI_Comm comm, const void *in, void *out, size_t count_per_rank,
-                mpcomm_datatype_t dtype);
+                mpcomm_datatype_t dtype, const Deadline *bound = nullptr);
 void reduce_scatter(MPI_Comm comm, int size, const void *in, void *out, size_t count_per_rank,
-                    mpcomm_datatype_t dtype, mpcomm_op_t op);
+                    mpcomm_datatype_t dtype, mpcomm_op_t op, const Deadline *bound = nullptr);
 void gather(MPI_Comm comm, bool receiving, const void *in, void *out, size_t count_per_rank,
-            mpcomm_datatype_t dtype, int root);
+            mpcomm_datatype_t dtype, int root, const Deadline *bound = nullptr);
 }  // namespace checked
 
 // The number of processes in comm and the caller's rank (INVALID_ARGUMENT for MPI_COMM_NULL).

@@ -10,7 +10,6 @@
 #include "core/half_reduce.hpp"
 #include "core/mpi_call.hpp"
 #include "core/reduce_op.hpp"
-#include "core/shared_window.hpp"
 
 namespace mpcomm::host {
 
@@ -116,54 +115,19 @@ bool ShmAllreduce::supports(mpcomm_datatype_t dtype) {
   return dtype == MPCOMM_FLOAT32 || dtype == MPCOMM_FLOAT16 || dtype == MPCOMM_BFLOAT16;
 }
 
-ShmAllreduce::ShmAllreduce(MPI_Comm node_comm, size_t capacity)
+ShmAllreduce::ShmAllreduce(MPI_Comm node_comm, double timeout_s, size_t capacity)
     : capacity_(round_up(std::max<size_t>(capacity, kAlign), kAlign)) {
-  MPCOMM_MPI_CHECK(MPI_Comm_dup(node_comm, &comm_));
-  MPI_Comm_set_errhandler(comm_, MPI_ERRORS_RETURN);
-  MPI_Comm_rank(comm_, &rank_);
-  MPI_Comm_size(comm_, &size_);
-  // Each rank's segment lives in its own pages (noncontig), near the rank that writes it.
-  MPI_Info info;
-  MPI_Info_create(&info);
-  MPI_Info_set(info, "alloc_shared_noncontig", "true");
-  void *mine = nullptr;
-  int rc =
-      MPI_Win_allocate_shared(static_cast<MPI_Aint>(kControlBytes + 2 * capacity_ + kCacheLine), 1,
-                              info, comm_, &mine, &win_);
-  MPI_Info_free(&info);
-  if (rc != MPI_SUCCESS) {
-    MPI_Comm_free(&comm_);
-    mpi_check(rc, "MPI_Win_allocate_shared");
-  }
-  std::memset(cache_line_aligned(mine), 0, kControlBytes);
+  MPCOMM_MPI_CHECK(MPI_Comm_rank(node_comm, &rank_));
+  MPCOMM_MPI_CHECK(MPI_Comm_size(node_comm, &size_));
+  // Each rank's segment lives in its own pages, near the rank that writes it; segments start
+  // zeroed and page-aligned, and every one is mapped everywhere before the constructor returns.
+  segments_ = std::make_unique<SharedSegments>(node_comm, kControlBytes + 2 * capacity_, timeout_s,
+                                               "the shared-memory allreduce's segments");
   for (int r = 0; r < size_; ++r) {
-    MPI_Aint bytes = 0;
-    int disp = 0;
-    char *base = nullptr;
-    rc = MPI_Win_shared_query(win_, r, &bytes, &disp, &base);
-    if (rc != MPI_SUCCESS) {
-      MPI_Win_free(&win_);
-      MPI_Comm_free(&comm_);
-      mpi_check(rc, "MPI_Win_shared_query");
-    }
-    base = cache_line_aligned(base);
+    char *base = segments_->base(r);
     controls_.push_back(reinterpret_cast<Control *>(base));
     data_.push_back(base + kControlBytes);
   }
-  // Every control block is zeroed before anyone counts barriers in it.
-  rc = MPI_Barrier(comm_);
-  if (rc != MPI_SUCCESS) {
-    MPI_Win_free(&win_);
-    MPI_Comm_free(&comm_);
-    mpi_check(rc, "MPI_Barrier");
-  }
-}
-
-ShmAllreduce::~ShmAllreduce() { close(30); }
-
-void ShmAllreduce::close(double timeout_s) {
-  free_shared_window(win_, comm_, timeout_s, "shared-memory allreduce");
-  if (broken_.empty()) broken_ = "the shared-memory allreduce was closed";
 }
 
 void ShmAllreduce::barrier(const Deadline &deadline) {

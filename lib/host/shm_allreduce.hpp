@@ -12,9 +12,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "comm/shared_segments.hpp"
 #include "core/deadline.hpp"
 #include "mpcomm.h"
 
@@ -22,15 +24,12 @@ namespace mpcomm::host {
 
 class ShmAllreduce {
  public:
-  // Collective over node_comm, whose processes must share memory (MPI_COMM_TYPE_SHARED).
-  // capacity: bytes per segment half; larger calls run in pieces of this size.
-  explicit ShmAllreduce(MPI_Comm node_comm, size_t capacity = size_t{1} << 18);
-  // close(30).
-  ~ShmAllreduce();
-  // Frees the window once every process of the node has come to free it too, waiting at most
-  // timeout_s seconds (core/shared_window.hpp); afterwards it is left to MPI_Finalize. Idempotent;
-  // the object must not be used afterwards.
-  void close(double timeout_s);
+  // Collective over node_comm, whose processes must share memory (MPI_COMM_TYPE_SHARED),
+  // waiting at most timeout_s seconds for them (comm/shared_segments.hpp). capacity: bytes per
+  // segment half; larger calls run in pieces of this size.
+  ShmAllreduce(MPI_Comm node_comm, double timeout_s, size_t capacity = size_t{1} << 18);
+  // Unmaps the segments: local, so a peer that died costs nothing here nor at MPI_Finalize.
+  ~ShmAllreduce() = default;
   ShmAllreduce(const ShmAllreduce &) = delete;
   ShmAllreduce &operator=(const ShmAllreduce &) = delete;
 
@@ -53,8 +52,6 @@ class ShmAllreduce {
   void run_piece(const char *send, char *recv, size_t count, size_t esize, mpcomm_datatype_t dtype,
                  mpcomm_op_t op, const Deadline &deadline);
 
-  MPI_Comm comm_ = MPI_COMM_NULL;
-  MPI_Win win_ = MPI_WIN_NULL;
   int rank_ = 0, size_ = 1;
   size_t capacity_;
   std::vector<Control *> controls_;  // each rank's flags
@@ -63,6 +60,7 @@ class ShmAllreduce {
   uint64_t calls_ = 0;               // pieces run, selects the half
   std::string broken_;
   std::vector<int> late_;
+  std::unique_ptr<SharedSegments> segments_;
 };
 
 // The host allreduce implementation MPCOMM_HOST_ALLREDUCE selects ("auto", the default, "shm" or

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <memory>
 
+#include "core/abandoned.hpp"
 #include "core/dtype.hpp"
 #include "core/error.hpp"
 #include "core/reduce_op.hpp"
@@ -76,6 +77,18 @@ int64_t times_size(const TensorView &in, int dim, int size) {
 
 std::unique_ptr<unsigned char[]> staging_buffer(size_t bytes) {
   return std::unique_ptr<unsigned char[]>(new unsigned char[bytes > 0 ? bytes : 1]);
+}
+
+// Runs a bounded MPI call on a staging buffer; after a timeout MPI may still write into it, so it
+// is kept until exit instead of freed.
+template <class Call>
+void staged(std::unique_ptr<unsigned char[]> &staging, Call &&call) {
+  try {
+    call();
+  } catch (const Error &e) {
+    if (e.status() == MPCOMM_ERR_TIMEOUT) keep_until_exit(staging.release());
+    throw;
+  }
 }
 
 // Rank-major blocks [size][outer][slab] to their places along dim: [outer][size][slab].
@@ -220,31 +233,38 @@ size_t outer_extent(const TensorView &view, int dim) {
 }
 
 void all_gather_checked(MPI_Comm comm, int size, const TensorView &in, const TensorView &out,
-                        int dim) {
+                        int dim, const Deadline *bound) {
   const Split s = split_at(in, dim);
-  if (s.outer == 1) return checked::all_gather(comm, in.data, out.data, in.numel, in.dtype);
+  if (s.outer == 1) return checked::all_gather(comm, in.data, out.data, in.numel, in.dtype, bound);
   auto staging = staging_buffer(out.nbytes);
-  checked::all_gather(comm, in.data, staging.get(), in.numel, in.dtype);
+  staged(staging,
+         [&] { checked::all_gather(comm, in.data, staging.get(), in.numel, in.dtype, bound); });
   rank_major_to_dim(staging.get(), out.data, s, size);
 }
 
 void reduce_scatter_checked(MPI_Comm comm, int size, const TensorView &in, const TensorView &out,
-                            int dim, mpcomm_op_t op) {
+                            int dim, mpcomm_op_t op, const Deadline *bound) {
   const Split s = split_at(out, dim);  // slabs of one rank's share
   if (s.outer == 1)
-    return checked::reduce_scatter(comm, size, in.data, out.data, out.numel, in.dtype, op);
+    return checked::reduce_scatter(comm, size, in.data, out.data, out.numel, in.dtype, op, bound);
   auto staging = staging_buffer(in.nbytes);
   dim_to_rank_major(in.data, staging.get(), s, size);
-  checked::reduce_scatter(comm, size, staging.get(), out.data, out.numel, in.dtype, op);
+  staged(staging, [&] {
+    checked::reduce_scatter(comm, size, staging.get(), out.data, out.numel, in.dtype, op, bound);
+  });
 }
 
 void gather_checked(MPI_Comm comm, int size, int rank, const TensorView &in, const TensorView &out,
-                    int dst, int dim) {
-  if (rank != dst) return checked::gather(comm, false, in.data, nullptr, in.numel, in.dtype, dst);
+                    int dst, int dim, const Deadline *bound) {
+  if (rank != dst)
+    return checked::gather(comm, false, in.data, nullptr, in.numel, in.dtype, dst, bound);
   const Split s = split_at(in, dim);
-  if (s.outer == 1) return checked::gather(comm, true, in.data, out.data, in.numel, in.dtype, dst);
+  if (s.outer == 1)
+    return checked::gather(comm, true, in.data, out.data, in.numel, in.dtype, dst, bound);
   auto staging = staging_buffer(out.nbytes);
-  checked::gather(comm, true, in.data, staging.get(), in.numel, in.dtype, dst);
+  staged(staging, [&] {
+    checked::gather(comm, true, in.data, staging.get(), in.numel, in.dtype, dst, bound);
+  });
   rank_major_to_dim(staging.get(), out.data, s, size);
 }
 

@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <vector>
 
+#include "core/deadline.hpp"
 #include "host/tensor.hpp"
 #include "mpcomm.h"
 
@@ -62,19 +63,22 @@ void gather_tensor(MPI_Comm comm, const DLTensor *in, DLTensor *out, int dst, in
 
 // The three above on host tensors already validated, with dim normalised and the shapes checked
 // by check_gathered or check_scattered for size = comm's size (2 or more): for callers that
-// checked them once already (the group operations), so that a call checks nothing twice.
+// checked them once already (the group operations), so that a call checks nothing twice. bound:
+// as in host_collectives.hpp (a staging buffer MPI may still write into after a timeout is
+// kept until exit).
 void all_gather_checked(MPI_Comm comm, int size, const TensorView &in, const TensorView &out,
-                        int dim);
+                        int dim, const Deadline *bound = nullptr);
 void reduce_scatter_checked(MPI_Comm comm, int size, const TensorView &in, const TensorView &out,
-                            int dim, mpcomm_op_t op);
+                            int dim, mpcomm_op_t op, const Deadline *bound = nullptr);
 // The variable-size forms, checked by check_gathered_v / check_scattered_v, on the layout of
-// v_layout (of out for all_gatherv, of in for reduce_scatterv).
+// v_layout (of out for all_gatherv, of in for reduce_scatterv); blocking MPI (not yet bounded by
+// MPCOMM_HOST_BOUNDED).
 void all_gatherv_checked(MPI_Comm comm, int size, int rank, const TensorView &in,
                          const TensorView &out, const VLayout &layout);
 void reduce_scatterv_checked(MPI_Comm comm, int size, const TensorView &in, const TensorView &out,
                              const VLayout &layout, mpcomm_op_t op);
 // out is read at dst only.
 void gather_checked(MPI_Comm comm, int size, int rank, const TensorView &in, const TensorView &out,
-                    int dst, int dim);
+                    int dst, int dim, const Deadline *bound = nullptr);
 
 }  // namespace mpcomm::host

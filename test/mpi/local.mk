@@ -4,6 +4,7 @@
 MPI_TESTS += \
 	test/mpi/test_abi \
 	test/mpi/test_barrier_timeout \
+	test/mpi/test_check_mode \
 	test/mpi/test_cpp_api \
 	test/mpi/test_cpp_methods \
 	test/mpi/test_dataplane_api \
@@ -25,6 +26,7 @@ MPI_TESTS += \
 	test/mpi/test_vcollectives
 # test_abi: the 1.0 ABI's additions (group communicator, Fortran handles, config initializer,
 # struct_size). test_barrier_timeout, test_groups, test_objects: groups and their control plane.
+# test_check_mode: MPCOMM_CHECK's cross-member agreement, and bounded calls without it.
 # test_cpp_api: mpcomm.hpp; test_cpp_methods: every method of it. test_dataplane_api: the data
 # plane's C API on groups (every operation, dtype and op, dispatch, errors). test_device_plane:
 # the device calls without a GPU.
@@ -40,11 +42,13 @@ noinst_HEADERS += test/mpi/group_test_util.hpp test/mpi/dataplane_test_util.hpp
 
 # Programs run by the scripts below, and calls after MPI_Finalize (at 1 and 2 ranks).
 check_PROGRAMS += test/mpi/join_peer test/mpi/killed_rank test/mpi/node_cpus_probe \
-	test/mpi/after_finalize
+	test/mpi/after_finalize test/mpi/killed_in_allreduce
 test_mpi_join_peer_SOURCES = test/mpi/join_peer.c
 test_mpi_join_peer_LDADD = libmpcomm.la
 test_mpi_killed_rank_SOURCES = test/mpi/killed_rank.c
 test_mpi_killed_rank_LDADD = libmpcomm.la
+test_mpi_killed_in_allreduce_SOURCES = test/mpi/killed_in_allreduce.c
+test_mpi_killed_in_allreduce_LDADD = libmpcomm.la
 test_mpi_node_cpus_probe_LDADD = $(MPCOMM_INTERNAL_LIBS)
 test_mpi_after_finalize_SOURCES = test/mpi/after_finalize.c
 test_mpi_after_finalize_LDADD = libmpcomm.la
@@ -52,14 +56,16 @@ TESTS += test/mpi/after_finalize.1.mpi test/mpi/after_finalize.2.mpi
 CLEANFILES += test/mpi/after_finalize.1.mpi test/mpi/after_finalize.2.mpi
 
 # join-jobs.sh: mpcomm_group_join across separate mpirun jobs, with and without an ompi-server.
-# killed-rank.sh: a rank killed while windows exist leaves nothing in /dev/shm. node-cpus.sh:
-# the node's processes against the CPUs of their affinity masks, with and without binding.
+# killed-rank.sh: a rank killed while shared memory exists leaves nothing in /dev/shm.
+# killed-in-allreduce.sh: a rank killed inside a host all_reduce; the survivors get TIMEOUT,
+# BROKEN, and finish MPI_Finalize. node-cpus.sh: the node's processes against the CPUs of their
+# affinity masks, with and without binding.
 # perf-smoke.sh: mpcomm-perf at 2 ranks (every operation, the JSON keys, the table, bad
 # options). two-nodes.sh: the locality tests on two simulated nodes.
-TESTS += test/mpi/join-jobs.sh test/mpi/killed-rank.sh test/mpi/node-cpus.sh \
-	test/mpi/perf-smoke.sh
+TESTS += test/mpi/join-jobs.sh test/mpi/killed-rank.sh test/mpi/killed-in-allreduce.sh \
+	test/mpi/node-cpus.sh test/mpi/perf-smoke.sh
 if HAVE_GTEST
 TESTS += test/mpi/two-nodes.sh
 endif
-EXTRA_DIST += test/mpi/join-jobs.sh test/mpi/killed-rank.sh test/mpi/node-cpus.sh \
-	test/mpi/perf-smoke.sh test/mpi/two-nodes.sh test/mpi/fake-ssh
+EXTRA_DIST += test/mpi/join-jobs.sh test/mpi/killed-rank.sh test/mpi/killed-in-allreduce.sh \
+	test/mpi/node-cpus.sh test/mpi/perf-smoke.sh test/mpi/two-nodes.sh test/mpi/fake-ssh

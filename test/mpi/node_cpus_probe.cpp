@@ -27,7 +27,7 @@ int main(int argc, char **argv) {
       std::fflush(stdout);
     }
     if (facts.cpus < 1 || host.oversubscribed() != facts.oversubscribed()) status = 1;
-    host.close(30);
+    host.close();
     MPI_Comm_free(&node);
   } catch (const std::exception &e) {
     std::fprintf(stderr, "node_cpus_probe: %s\n", e.what());

@@ -194,6 +194,8 @@ TEST(AllReduce, AMissingMemberIsATimeoutAndBreaksTheGroup) {
   if (size < 2) GTEST_SKIP() << "needs 2 ranks";
   if (expected_nodes() > 1) GTEST_SKIP() << "between nodes the MPI part is not bounded";
   ScopedEnv env("MPCOMM_HOST_ALLREDUCE", "shm");
+  // Without checking mode: its agreement, not the allreduce, would be what times out.
+  ScopedEnv check("MPCOMM_CHECK", "0");
   WorldGroup world;
   std::vector<float> v(4096, 1.0f);
   // The first call makes the windows, collectively.
@@ -421,6 +423,13 @@ TEST(Shaped, GroupOfOneCopies) {
   }
 }
 
+// Whether the tests run in checking mode (MPCOMM_CHECK=1), where a collective's members all fail
+// when one fails its own checks.
+bool checking() {
+  const char *check = std::getenv("MPCOMM_CHECK");
+  return check != nullptr && std::string(check) == "1";
+}
+
 // Every call below fails before any communication, on every rank alike, naming the argument.
 class ArgumentErrors : public ::testing::Test {
  protected:
@@ -569,7 +578,9 @@ TEST_F(ArgumentErrors, ShapedOperations) {
          {mpcomm::concat("dst (", size, ") must be a rank in the group [0, ", size, ")")});
   expect(mpcomm_gather(g(), &in.dl, &out.dl, -1, -1, nullptr), arg, {"dst (-1)"});
   expect(mpcomm_gather(g(), &in.dl, &out.dl, 0, 5, nullptr), arg, {"dim (5)"});
-  if (world_rank() == 0) {
+  // Only dst reads out, so only dst fails; in checking mode the others fail with it, naming its
+  // error, and without it they would wait in MPI_Gather for dst: then only dst calls.
+  if (world_rank() == 0 || checking()) {
     expect(mpcomm_gather(g(), &in.dl, nullptr, 0, -1, nullptr), arg, {"out must not be NULL"});
     expect(mpcomm_gather(g(), &in.dl, &wrong_other.dl, 0, -1, nullptr), arg,
            {"out.shape[1] (5) must equal in.shape[1] (3)"});
@@ -588,7 +599,9 @@ TEST_F(ArgumentErrors, Devices) {
   out.dl.device = {kDLCUDA, 0};
   expect(mpcomm_all_gather(g(), &in.dl, &out.dl, -1, nullptr), arg,
          {"in is on cpu but out is on cuda:0"});
-  if (world_rank() == 0)  // the receiver checks out; the others would wait in the gather
+  // The receiver checks out; the others fail with it in checking mode, and without it would wait
+  // in the gather.
+  if (world_rank() == 0 || checking())
     expect(mpcomm_gather(g(), &in.dl, &out.dl, 0, -1, nullptr), arg,
            {"in is on cpu but out is on cuda:0"});
   Tensor rs(MPCOMM_FLOAT32, {2, 3});

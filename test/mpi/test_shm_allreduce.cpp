@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -119,7 +120,7 @@ std::set<std::string> dev_shm() {
 TEST(ShmAllreduce, ExactForEveryTypeOpAndSize) {
   Node node;
   // A small capacity forces pieces: 1 KiB halves hold 256 float32 or 512 16-bit elements.
-  ShmAllreduce shm(node.comm, 1024);
+  ShmAllreduce shm(node.comm, 30, 1024);
   const mpcomm_datatype_t types[] = {MPCOMM_FLOAT32, MPCOMM_FLOAT16, MPCOMM_BFLOAT16};
   const mpcomm_op_t ops[] = {MPCOMM_SUM, MPCOMM_PROD, MPCOMM_MAX, MPCOMM_MIN, MPCOMM_AVG};
   const size_t counts[] = {0, 1, 3, 15, 16, 17, 255, 256, 257, 511, 512, 513, 1000, 4099};
@@ -133,7 +134,7 @@ TEST(ShmAllreduce, ExactForEveryTypeOpAndSize) {
 
 TEST(ShmAllreduce, LargeCallsWithTheDefaultCapacity) {
   Node node;
-  ShmAllreduce shm(node.comm);
+  ShmAllreduce shm(node.comm, 30);
   EXPECT_EQ(check(shm, node, MPCOMM_FLOAT32, MPCOMM_SUM, (size_t{3} << 20) + 5, false), 0u);
   EXPECT_EQ(check(shm, node, MPCOMM_BFLOAT16, MPCOMM_SUM, (size_t{3} << 20) + 5, true), 0u);
 }
@@ -141,7 +142,7 @@ TEST(ShmAllreduce, LargeCallsWithTheDefaultCapacity) {
 TEST(ShmAllreduce, ManyCallsBackToBack) {
   // Double-buffered halves: a fast rank's next copy-in must never meet a slow rank's reads.
   Node node;
-  ShmAllreduce shm(node.comm, 4096);
+  ShmAllreduce shm(node.comm, 30, 4096);
   for (int call = 0; call < 300; ++call) {
     std::vector<float> v(100 + call % 7, static_cast<float>(node.rank + call));
     shm.all_reduce(v.data(), v.data(), v.size(), MPCOMM_FLOAT32, MPCOMM_SUM, 30);
@@ -153,7 +154,7 @@ TEST(ShmAllreduce, ManyCallsBackToBack) {
 
 TEST(ShmAllreduce, RefusesWhatItDoesNotDo) {
   Node node;
-  ShmAllreduce shm(node.comm, 4096);
+  ShmAllreduce shm(node.comm, 30, 4096);
   int32_t x = 1;
   try {
     shm.all_reduce(&x, &x, 1, MPCOMM_INT32, MPCOMM_SUM, 30);
@@ -171,7 +172,8 @@ TEST(ShmAllreduce, RefusesWhatItDoesNotDo) {
 TEST(ShmAllreduce, AMissingPeerTimesOutNamingIt) {
   Node node;
   if (node.size < 2) GTEST_SKIP() << "needs 2 ranks on the node";
-  ShmAllreduce shm(node.comm, 4096);
+  auto held = std::make_unique<ShmAllreduce>(node.comm, 30, 4096);
+  ShmAllreduce &shm = *held;
   const int absent = node.size - 1;
   if (node.rank != absent) {
     float v = 1;
@@ -191,6 +193,10 @@ TEST(ShmAllreduce, AMissingPeerTimesOutNamingIt) {
     } catch (const mpcomm::Error &e) {
       EXPECT_EQ(e.status(), MPCOMM_ERR_BROKEN);
     }
+    // Releasing it waits for no one (the absent peer still holds its own).
+    start = MPI_Wtime();
+    held.reset();
+    EXPECT_LT(MPI_Wtime() - start, 0.5);
   }
   MPI_Barrier(node.comm);
 }
@@ -199,7 +205,7 @@ TEST(ShmAllreduce, LeavesNothingInDevShm) {
   auto before = dev_shm();
   {
     Node node;
-    ShmAllreduce shm(node.comm, 1 << 16);
+    ShmAllreduce shm(node.comm, 30, 1 << 16);
     EXPECT_EQ(check(shm, node, MPCOMM_FLOAT32, MPCOMM_SUM, 1000, false), 0u);
   }
   MPI_Barrier(MPI_COMM_WORLD);

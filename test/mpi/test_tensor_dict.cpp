@@ -14,6 +14,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -33,6 +34,13 @@ using namespace grouptest;
 namespace td = mpcomm::tensordict;
 
 namespace {
+
+// Whether the tests run in checking mode (MPCOMM_CHECK=1), where a collective's members all fail
+// when one fails its own checks.
+bool checking() {
+  const char *check = std::getenv("MPCOMM_CHECK");
+  return check != nullptr && std::string(check) == "1";
+}
 
 // The pack limit of the environment (the default), and none: every dict a message per tensor.
 constexpr size_t kPackDefault = SIZE_MAX;
@@ -521,7 +529,13 @@ TEST_F(TensorDict, DeviceTensorWithoutADevicePlaneIsRefusedBeforeAnyMessage) {
   if (rank == 0) {
     EXPECT_EQ(mpcomm_send_tensor_dict(world.g, dict.d, 1, nullptr), MPCOMM_ERR_NOT_SUPPORTED);
     EXPECT_NE(last_error().find("mpcomm_send_tensor_dict: "), std::string::npos);
-    EXPECT_EQ(mpcomm_broadcast_tensor_dict(world.g, &dict.d, 0), MPCOMM_ERR_NOT_SUPPORTED);
+  }
+  // A collective: in checking mode every member takes part and the others fail with the root
+  // (INVALID_ARGUMENT naming its error); without it only the root calls, and fails alone.
+  if (rank == 0 || checking()) {
+    EXPECT_EQ(mpcomm_broadcast_tensor_dict(world.g, &dict.d, 0),
+              rank == 0 ? MPCOMM_ERR_NOT_SUPPORTED : MPCOMM_ERR_INVALID_ARGUMENT)
+        << last_error();
   }
   // No message went out and the group is usable: a host dict follows.
   auto src = make_source(5);
@@ -624,7 +638,9 @@ TEST_F(TensorDict, MalformedMessagesAreRefused) {
     ASSERT_EQ(mpcomm_barrier(world.g, 20), MPCOMM_SUCCESS) << last_error();
   }
   // The same through broadcast, where slices are malformed too: every member but the root gets
-  // MALFORMED, and its dict keeps what it held.
+  // MALFORMED, and its dict keeps what it held. The root sends raw bytes instead of calling the
+  // broadcast, so there is no call to agree with: without checking mode.
+  ScopedEnv check("MPCOMM_CHECK", "0");
   for (const std::string &body : {garbage, sliced16}) {
     GroupHolder g;
     ASSERT_EQ(mpcomm_group_from_comm(MPI_COMM_WORLD, &g.g), MPCOMM_SUCCESS);
@@ -725,7 +741,12 @@ TEST_F(TensorDict, ABadPackLimitIsRefusedBeforeAnyMessage) {
       EXPECT_EQ(mpcomm_send_tensor_dict(g.g, src.dict.d, 1, nullptr), MPCOMM_ERR_INVALID_ARGUMENT);
       EXPECT_NE(last_error().find("MPCOMM_TENSOR_DICT_PACK_LIMIT"), std::string::npos)
           << last_error();
+    }
+    // A collective: in checking mode every member calls and fails with the root.
+    if (rank == 0 || checking()) {
       EXPECT_EQ(mpcomm_broadcast_tensor_dict(g.g, &src.dict.d, 0), MPCOMM_ERR_INVALID_ARGUMENT);
+      EXPECT_NE(last_error().find("MPCOMM_TENSOR_DICT_PACK_LIMIT"), std::string::npos)
+          << last_error();
     }
   }
   // 100 bytes: too few to pack this dict, so its first message holds the metadata only.
@@ -955,6 +976,8 @@ TEST_F(TensorDict, MissingSenderTimesOut) {
     mpcomm_tensor_dict_t *arg = rank == 0 ? &first.dict.d : &kept.d;
     ASSERT_EQ(mpcomm_broadcast_tensor_dict(world.g, arg, 0), MPCOMM_SUCCESS) << last_error();
   }
+  // Without checking mode: its agreement, not the exchange, would be what times out.
+  ScopedEnv check("MPCOMM_CHECK", "0");
   for (bool broadcast : {false, true}) {
     GroupHolder g;
     ASSERT_EQ(mpcomm_group_from_comm(MPI_COMM_WORLD, &g.g), MPCOMM_SUCCESS);
