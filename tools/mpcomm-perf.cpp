@@ -28,12 +28,6 @@ double time_block(perf::Benchmark &b, bool baseline, int calls, MPI_Comm world) 
   return t;
 }
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
 // Seconds per call of the operation and, with a baseline, of the MPI equivalent: after the
 // warm-up calls, ITERS calls in kBlocks blocks, the blocks of mpcomm and of MPI alternating so
 // that both see the same load of a shared machine; each figure is the median over its blocks.
@@ -51,8 +45,8 @@ void time_both(perf::Benchmark &b, const perf::Options &o, MPI_Comm world, doubl
     mine.push_back(time_block(b, false, calls, world));
     if (o.baseline_mpi) theirs.push_back(time_block(b, true, calls, world));
   }
-  *t = median(mine);
-  *baseline_t = o.baseline_mpi ? median(theirs) : -1;
+  *t = perf::median(mine);
+  *baseline_t = o.baseline_mpi ? perf::median(theirs) : -1;
 }
 
 // The timed loop of a Benchmark at every size, with the baseline, the memory bound (with_bound)

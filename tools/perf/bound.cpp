@@ -12,11 +12,6 @@ namespace {
 
 constexpr int kRepeats = 5;
 
-double median_of(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
-
 // Seconds per call of body: every rank starts together, the median of kRepeats timed calls
 // (after one that faults the pages in), the maximum over ranks.
 template <class Body>
@@ -29,7 +24,7 @@ double timed(MPI_Comm world, Body &&body) {
     body();
     t.push_back(MPI_Wtime() - t0);
   }
-  double mine = median_of(t);
+  double mine = median(t);
   mpi_ok(MPI_Allreduce(MPI_IN_PLACE, &mine, 1, MPI_DOUBLE, MPI_MAX, world), "MPI_Allreduce");
   return mine;
 }

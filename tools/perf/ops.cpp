@@ -1,5 +1,6 @@
 #include "perf/ops.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 
@@ -8,6 +9,12 @@ namespace perf {
 void ok(mpcomm_status_t status, const char *call) {
   if (status != MPCOMM_SUCCESS)
     throw std::runtime_error(std::string(call) + ": " + mpcomm_last_error());
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 void mpi_ok(int rc, const char *call) {

@@ -93,6 +93,9 @@ int run_device_all_reduce(const Context &context, Reporter &report);
 int run_custom_allreduce_sim(const Context &context, Reporter &report);
 const OpInfo *find_op(const std::string &name);
 
+// The median of v (the mean of the middle two for an even count); v is not empty.
+double median(std::vector<double> v);
+
 // Throws std::runtime_error with mpcomm_last_error() unless status is MPCOMM_SUCCESS.
 void ok(mpcomm_status_t status, const char *call);
 // Throws std::runtime_error unless rc is MPI_SUCCESS.
