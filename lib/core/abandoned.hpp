@@ -7,6 +7,8 @@
 
 #include <memory>
 
+#include "core/error.hpp"
+
 namespace mpcomm {
 
 // Keeps memory (from malloc, aligned_alloc or new) allocated and referenced until exit. nullptr
@@ -25,6 +27,19 @@ void keep_until_done(MPI_Request request, void *memory, void (*release)(void *me
 template <class T>
 void keep_until_done(MPI_Request request, std::unique_ptr<T> memory) noexcept {
   keep_until_done(request, memory.release(), [](void *p) { delete static_cast<T *>(p); });
+}
+
+// Runs call, a bounded MPI operation that uses `memory` (a staging buffer, its counts); on a
+// timeout the memory is kept until exit instead of freed with the unique_ptr, since the
+// abandoned operation may still read or write it.
+template <class T, class Call>
+void keep_on_timeout(std::unique_ptr<T> &memory, Call &&call) {
+  try {
+    call();
+  } catch (const Error &e) {
+    if (e.status() == MPCOMM_ERR_TIMEOUT) keep_until_exit(memory.release());
+    throw;
+  }
 }
 
 }  // namespace mpcomm

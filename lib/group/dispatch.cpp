@@ -420,7 +420,10 @@ void group_all_gatherv(mpcomm_group_s &g, const DLTensor *in_tensor, DLTensor *o
   trace_call(log::Subsys::Coll, "all_gatherv", g, out.numel, in.dtype, out.nbytes,
              g.size() == 1 ? "host, local copy" : "host, MPI");
   if (g.size() == 1) return copy_whole(in, out);
-  communicate(g, [&] { all_gatherv_checked(g.comm(), g.size(), g.rank(), in, out, l); });
+  communicate(g, [&] {
+    const Deadline deadline(g.timeout());
+    all_gatherv_checked(g.comm(), g.size(), g.rank(), in, out, l, host_bound(g, deadline, true));
+  });
 }
 
 void group_reduce_scatterv(mpcomm_group_s &g, const DLTensor *in_tensor, DLTensor *out_tensor,
@@ -444,7 +447,10 @@ void group_reduce_scatterv(mpcomm_group_s &g, const DLTensor *in_tensor, DLTenso
   trace_call(log::Subsys::Coll, "reduce_scatterv", g, in.numel, in.dtype, in.nbytes,
              g.size() == 1 ? "host, local copy" : "host, MPI");
   if (g.size() == 1) return copy_whole(in, out);
-  communicate(g, [&] { reduce_scatterv_checked(g.comm(), g.size(), in, out, l, op); });
+  communicate(g, [&] {
+    const Deadline deadline(g.timeout());
+    reduce_scatterv_checked(g.comm(), g.size(), in, out, l, op, host_bound(g, deadline, true));
+  });
 }
 
 void group_all_to_all(mpcomm_group_s &g, const void *send, void *recv, size_t count,
@@ -467,7 +473,10 @@ void group_all_to_all(mpcomm_group_s &g, const void *send, void *recv, size_t co
     if (bytes > 0) std::memcpy(recv, send, bytes);
     return;
   }
-  communicate(g, [&] { checked::all_to_all(g.comm(), send, recv, count, dtype); });
+  communicate(g, [&] {
+    const Deadline deadline(g.timeout());
+    checked::all_to_all(g.comm(), send, recv, count, dtype, host_bound(g, deadline, true));
+  });
 }
 
 void group_all_to_allv(mpcomm_group_s &g, const void *send, const size_t *send_counts,
@@ -501,8 +510,9 @@ void group_all_to_allv(mpcomm_group_s &g, const void *send, const size_t *send_c
     return;
   }
   communicate(g, [&] {
+    const Deadline deadline(g.timeout());
     checked::all_to_allv(g.comm(), g.size(), g.rank(), send, send_counts, send_displs, recv,
-                         recv_counts, recv_displs, dtype);
+                         recv_counts, recv_displs, dtype, host_bound(g, deadline, true));
   });
 }
 

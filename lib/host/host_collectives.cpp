@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "comm/bounded.hpp"
+#include "core/abandoned.hpp"
 #include "core/dtype.hpp"
 #include "core/error.hpp"
 #include "core/mpi_call.hpp"
@@ -176,18 +177,26 @@ void gather(MPI_Comm comm, bool receiving, const void *in, void *out, size_t cou
   });
 }
 
-// The int arrays of one MPI v-collective, reused by the thread's calls (no allocation per call).
+namespace {
+
+// A v-call's counts and displacements as MPI's ints.
 struct IntCounts {
+  explicit IntCounts(int size)
+      : counts(static_cast<size_t>(size)),
+        displs(counts.size()),
+        counts2(counts.size()),
+        displs2(counts.size()) {}
   std::vector<int> counts, displs, counts2, displs2;
 };
-IntCounts &int_counts(int size) {
-  thread_local IntCounts c;
-  const auto n = static_cast<size_t>(size);
-  c.counts.resize(n);
-  c.displs.resize(n);
-  c.counts2.resize(n);
-  c.displs2.resize(n);
-  return c;
+
+// MPI reads the arrays until the operation completes. A blocking call's are this thread's, made
+// once; a bounded call's are its own (`owned`), kept until exit if it gives up on a timeout.
+IntCounts &int_counts(int size, const Deadline *bound, std::unique_ptr<IntCounts> &owned) {
+  if (bound != nullptr) return *(owned = std::make_unique<IntCounts>(size));
+  thread_local IntCounts reused(0);
+  for (auto *v : {&reused.counts, &reused.displs, &reused.counts2, &reused.displs2})
+    v->resize(static_cast<size_t>(size));
+  return reused;
 }
 
 // Copies counts and displs into ints; false when a block ends beyond what one MPI call takes
@@ -203,65 +212,115 @@ bool fit_int(int size, const size_t *counts, const size_t *displs, std::vector<i
   return true;
 }
 
+// Waits for every request; with a bound, until the deadline, after which the ones still
+// pending are parked (core/abandoned.hpp) and the call is Error(MPCOMM_ERR_TIMEOUT).
+void wait_all(std::vector<MPI_Request> &requests, const Deadline *bound, const char *what) {
+  if (bound == nullptr)
+    return mpi_check(
+        MPI_Waitall(static_cast<int>(requests.size()), requests.data(), MPI_STATUSES_IGNORE), what);
+  for (size_t i = 0; i < requests.size(); ++i) {
+    try {
+      bounded_wait(requests[i], *bound, what);
+    } catch (const Error &) {
+      for (size_t j = i + 1; j < requests.size(); ++j)
+        keep_until_done(requests[j], nullptr, [](void *) {});
+      throw;
+    }
+  }
+}
+
+}  // namespace
+
 void all_gatherv(MPI_Comm comm, int size, int rank, const void *in, void *out, const size_t *counts,
-                 const size_t *displs, mpcomm_datatype_t dtype) {
+                 const size_t *displs, mpcomm_datatype_t dtype, const Deadline *bound) {
   const MPI_Datatype type = mpi_datatype(dtype);
-  IntCounts &c = int_counts(size);
+  std::unique_ptr<IntCounts> owned;
+  IntCounts &c = int_counts(size, bound, owned);
   if (fit_int(size, counts, displs, c.counts, c.displs)) {
-    MPCOMM_MPI_CHECK(MPI_Allgatherv(in, c.counts[rank], type, out, c.counts.data(), c.displs.data(),
-                                    type, comm));
-    return;
+    return keep_on_timeout(owned, [&] {
+      run_mpi(bound, "MPI_Allgatherv", [&](MPI_Request *r) {
+        return r ? MPI_Iallgatherv(in, c.counts[rank], type, out, c.counts.data(), c.displs.data(),
+                                   type, comm, r)
+                 : MPI_Allgatherv(in, c.counts[rank], type, out, c.counts.data(), c.displs.data(),
+                                  type, comm);
+      });
+    });
   }
   // Beyond int: each rank's block is a broadcast from it, of any size (MpiCount).
   const size_t es = element_size(dtype);
   copy_bytes(at(out, displs[rank], es), in, counts[rank] * es);
   for (int root = 0; root < size; ++root) {
     const MpiCount n(counts[root], type);
-    MPCOMM_MPI_CHECK(MPI_Bcast(at(out, displs[root], es), n.count(), n.type(), root, comm));
+    void *block = at(out, displs[root], es);
+    run_mpi(bound, "MPI_Bcast", [&](MPI_Request *r) {
+      return r ? MPI_Ibcast(block, n.count(), n.type(), root, comm, r)
+               : MPI_Bcast(block, n.count(), n.type(), root, comm);
+    });
   }
 }
 
 void reduce_scatterv(MPI_Comm comm, int size, const void *in, void *out, const size_t *counts,
-                     const size_t *displs, mpcomm_datatype_t dtype, mpcomm_op_t op) {
+                     const size_t *displs, mpcomm_datatype_t dtype, mpcomm_op_t op,
+                     const Deadline *bound) {
   const size_t es = element_size(dtype);
   const MPI_Datatype type = mpi_datatype(dtype);
   const MPI_Op mpi_operator = mpi_op(dtype, op);
-  IntCounts &c = int_counts(size);
+  std::unique_ptr<IntCounts> owned;
+  IntCounts &c = int_counts(size, bound, owned);
   int rank = 0;
   MPCOMM_MPI_CHECK(MPI_Comm_rank(comm, &rank));
   if (fit_int(size, counts, displs, c.counts, c.displs)) {
-    MPCOMM_MPI_CHECK(MPI_Reduce_scatter(in, out, c.counts.data(), type, mpi_operator, comm));
+    keep_on_timeout(owned, [&] {
+      run_mpi(bound, "MPI_Reduce_scatter", [&](MPI_Request *r) {
+        return r ? MPI_Ireduce_scatter(in, out, c.counts.data(), type, mpi_operator, comm, r)
+                 : MPI_Reduce_scatter(in, out, c.counts.data(), type, mpi_operator, comm);
+      });
+    });
   } else {
     // Blocks beyond one call: reduce each rank's block to it, chunk by chunk.
     for (int root = 0; root < size; ++root) {
       for_each_chunk(counts[root], [&](size_t offset, int n) {
-        MPCOMM_MPI_CHECK(MPI_Reduce(at(in, displs[root] + offset, es), at(out, offset, es), n, type,
-                                    mpi_operator, root, comm));
+        const void *from = at(in, displs[root] + offset, es);
+        void *to = at(out, offset, es);
+        run_mpi(bound, "MPI_Reduce", [&](MPI_Request *r) {
+          return r ? MPI_Ireduce(from, to, n, type, mpi_operator, root, comm, r)
+                   : MPI_Reduce(from, to, n, type, mpi_operator, root, comm);
+        });
       });
     }
   }
   if (op == MPCOMM_AVG) divide_in_place(out, counts[rank], dtype, size);
 }
 
-void all_to_all(MPI_Comm comm, const void *send, void *recv, size_t count,
-                mpcomm_datatype_t dtype) {
+void all_to_all(MPI_Comm comm, const void *send, void *recv, size_t count, mpcomm_datatype_t dtype,
+                const Deadline *bound) {
   // MpiCount's type spans exactly count elements, so the blocks lie end to end at any count.
   const MpiCount c(count, mpi_datatype(dtype));
-  MPCOMM_MPI_CHECK(MPI_Alltoall(send, c.count(), c.type(), recv, c.count(), c.type(), comm));
+  run_mpi(bound, "MPI_Alltoall", [&](MPI_Request *r) {
+    return r ? MPI_Ialltoall(send, c.count(), c.type(), recv, c.count(), c.type(), comm, r)
+             : MPI_Alltoall(send, c.count(), c.type(), recv, c.count(), c.type(), comm);
+  });
 }
 
 void all_to_allv(MPI_Comm comm, int size, int rank, const void *send, const size_t *send_counts,
                  const size_t *send_displs, void *recv, const size_t *recv_counts,
-                 const size_t *recv_displs, mpcomm_datatype_t dtype) {
+                 const size_t *recv_displs, mpcomm_datatype_t dtype, const Deadline *bound) {
   const MPI_Datatype type = mpi_datatype(dtype);
-  IntCounts &c = int_counts(size);
+  std::unique_ptr<IntCounts> owned;
+  IntCounts &c = int_counts(size, bound, owned);
   if (fit_int(size, send_counts, send_displs, c.counts, c.displs) &&
       fit_int(size, recv_counts, recv_displs, c.counts2, c.displs2)) {
-    MPCOMM_MPI_CHECK(MPI_Alltoallv(send, c.counts.data(), c.displs.data(), type, recv,
-                                   c.counts2.data(), c.displs2.data(), type, comm));
-    return;
+    return keep_on_timeout(owned, [&] {
+      run_mpi(bound, "MPI_Alltoallv", [&](MPI_Request *r) {
+        return r ? MPI_Ialltoallv(send, c.counts.data(), c.displs.data(), type, recv,
+                                  c.counts2.data(), c.displs2.data(), type, comm, r)
+                 : MPI_Alltoallv(send, c.counts.data(), c.displs.data(), type, recv,
+                                 c.counts2.data(), c.displs2.data(), type, comm);
+      });
+    });
   }
-  // Beyond int: a message per peer of any size (MpiCount), our own block copied.
+  // Beyond int: a message per peer of any size (MpiCount), our own block copied. (MPI keeps a
+  // derived type that pending messages use until they complete, so MpiCount may free it.)
   const size_t es = element_size(dtype);
   std::vector<std::unique_ptr<MpiCount>> types;
   std::vector<MPI_Request> requests;
@@ -283,8 +342,7 @@ void all_to_allv(MPI_Comm comm, int size, int rank, const void *send, const size
   }
   copy_bytes(at(recv, recv_displs[rank], es), at(send, send_displs[rank], es),
              send_counts[rank] * es);
-  MPCOMM_MPI_CHECK(
-      MPI_Waitall(static_cast<int>(requests.size()), requests.data(), MPI_STATUSES_IGNORE));
+  wait_all(requests, bound, "MPI_Alltoallv");
 }
 
 }  // namespace checked

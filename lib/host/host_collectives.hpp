@@ -48,21 +48,25 @@ void gather(MPI_Comm comm, const void *in, void *out, size_t count_per_rank,
 // operations): comm has `size` >= 2 processes, every array has `size` entries, counts and
 // displacements are elements, the buffers are valid for them and do not overlap. Counts or
 // displacements beyond one MPI call (max_count_per_call) take a path of per-rank broadcasts,
-// reductions or point-to-point messages (tag kTagAllToAllv) that covers any size_t.
+// reductions or point-to-point messages (tag kTagAllToAllv) that covers any size_t. bound: as
+// for the calls below.
 constexpr int kTagAllToAllv = 17;  // the control plane's tags are 1-15, send/recv's 16
 namespace checked {
 // Rank r's counts[r] elements of in land at out + displs[r].
 void all_gatherv(MPI_Comm comm, int size, int rank, const void *in, void *out, const size_t *counts,
-                 const size_t *displs, mpcomm_datatype_t dtype);
+                 const size_t *displs, mpcomm_datatype_t dtype, const Deadline *bound = nullptr);
 // in holds the ranks' blocks back to back (counts[r] elements each, displs their prefix sums);
 // out at rank r receives op over ranks of block r.
 void reduce_scatterv(MPI_Comm comm, int size, const void *in, void *out, const size_t *counts,
-                     const size_t *displs, mpcomm_datatype_t dtype, mpcomm_op_t op);
+                     const size_t *displs, mpcomm_datatype_t dtype, mpcomm_op_t op,
+                     const Deadline *bound = nullptr);
 // count elements to and from each rank, blocks in rank order.
-void all_to_all(MPI_Comm comm, const void *send, void *recv, size_t count, mpcomm_datatype_t dtype);
+void all_to_all(MPI_Comm comm, const void *send, void *recv, size_t count, mpcomm_datatype_t dtype,
+                const Deadline *bound = nullptr);
 void all_to_allv(MPI_Comm comm, int size, int rank, const void *send, const size_t *send_counts,
                  const size_t *send_displs, void *recv, const size_t *recv_counts,
-                 const size_t *recv_displs, mpcomm_datatype_t dtype);
+                 const size_t *recv_displs, mpcomm_datatype_t dtype,
+                 const Deadline *bound = nullptr);
 }  // namespace checked
 
 // The MPI part of each function above, for callers that made the same checks already (the group

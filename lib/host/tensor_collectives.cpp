@@ -79,18 +79,6 @@ std::unique_ptr<unsigned char[]> staging_buffer(size_t bytes) {
   return std::unique_ptr<unsigned char[]>(new unsigned char[bytes > 0 ? bytes : 1]);
 }
 
-// Runs a bounded MPI call on a staging buffer; after a timeout MPI may still write into it, so it
-// is kept until exit instead of freed.
-template <class Call>
-void staged(std::unique_ptr<unsigned char[]> &staging, Call &&call) {
-  try {
-    call();
-  } catch (const Error &e) {
-    if (e.status() == MPCOMM_ERR_TIMEOUT) keep_until_exit(staging.release());
-    throw;
-  }
-}
-
 // Rank-major blocks [size][outer][slab] to their places along dim: [outer][size][slab].
 void rank_major_to_dim(const unsigned char *from, unsigned char *to, const Split &s, int size) {
   const size_t slab = s.slab_bytes();
@@ -175,13 +163,15 @@ const VLayout &v_layout(const TensorView &whole, int dim, const size_t *sizes, i
 }
 
 void all_gatherv_checked(MPI_Comm comm, int size, int rank, const TensorView &in,
-                         const TensorView &out, const VLayout &l) {
+                         const TensorView &out, const VLayout &l, const Deadline *bound) {
   if (l.outer == 1)
     return checked::all_gatherv(comm, size, rank, in.data, out.data, l.counts.data(),
-                                l.displs.data(), in.dtype);
+                                l.displs.data(), in.dtype, bound);
   auto staging = staging_buffer(out.nbytes);
-  checked::all_gatherv(comm, size, rank, in.data, staging.get(), l.counts.data(), l.displs.data(),
-                       in.dtype);
+  keep_on_timeout(staging, [&] {
+    checked::all_gatherv(comm, size, rank, in.data, staging.get(), l.counts.data(), l.displs.data(),
+                         in.dtype, bound);
+  });
   // Rank-major blocks [size][outer][sizes[r]][row] to [outer][sum(sizes)][row].
   const size_t es = element_size(in.dtype);
   for (size_t o = 0; o < l.outer; ++o)
@@ -193,10 +183,10 @@ void all_gatherv_checked(MPI_Comm comm, int size, int rank, const TensorView &in
 }
 
 void reduce_scatterv_checked(MPI_Comm comm, int size, const TensorView &in, const TensorView &out,
-                             const VLayout &l, mpcomm_op_t op) {
+                             const VLayout &l, mpcomm_op_t op, const Deadline *bound) {
   if (l.outer == 1)
     return checked::reduce_scatterv(comm, size, in.data, out.data, l.counts.data(), l.displs.data(),
-                                    in.dtype, op);
+                                    in.dtype, op, bound);
   auto staging = staging_buffer(in.nbytes);
   // [outer][sum(sizes)][row] to rank-major blocks [size][outer][sizes[r]][row].
   const size_t es = element_size(in.dtype);
@@ -206,8 +196,10 @@ void reduce_scatterv_checked(MPI_Comm comm, int size, const TensorView &in, cons
       std::memcpy(staging.get() + (l.displs[r] + o * slab) * es,
                   in.data + (o * l.total_rows + l.row_displs[r]) * l.row * es, slab * es);
     }
-  checked::reduce_scatterv(comm, size, staging.get(), out.data, l.counts.data(), l.displs.data(),
-                           in.dtype, op);
+  keep_on_timeout(staging, [&] {
+    checked::reduce_scatterv(comm, size, staging.get(), out.data, l.counts.data(), l.displs.data(),
+                             in.dtype, op, bound);
+  });
 }
 
 int check_gathered(const TensorView &in, const TensorView &out, int dim, int size) {
@@ -237,8 +229,9 @@ void all_gather_checked(MPI_Comm comm, int size, const TensorView &in, const Ten
   const Split s = split_at(in, dim);
   if (s.outer == 1) return checked::all_gather(comm, in.data, out.data, in.numel, in.dtype, bound);
   auto staging = staging_buffer(out.nbytes);
-  staged(staging,
-         [&] { checked::all_gather(comm, in.data, staging.get(), in.numel, in.dtype, bound); });
+  keep_on_timeout(staging, [&] {
+    checked::all_gather(comm, in.data, staging.get(), in.numel, in.dtype, bound);
+  });
   rank_major_to_dim(staging.get(), out.data, s, size);
 }
 
@@ -249,7 +242,7 @@ void reduce_scatter_checked(MPI_Comm comm, int size, const TensorView &in, const
     return checked::reduce_scatter(comm, size, in.data, out.data, out.numel, in.dtype, op, bound);
   auto staging = staging_buffer(in.nbytes);
   dim_to_rank_major(in.data, staging.get(), s, size);
-  staged(staging, [&] {
+  keep_on_timeout(staging, [&] {
     checked::reduce_scatter(comm, size, staging.get(), out.data, out.numel, in.dtype, op, bound);
   });
 }
@@ -262,7 +255,7 @@ void gather_checked(MPI_Comm comm, int size, int rank, const TensorView &in, con
   if (s.outer == 1)
     return checked::gather(comm, true, in.data, out.data, in.numel, in.dtype, dst, bound);
   auto staging = staging_buffer(out.nbytes);
-  staged(staging, [&] {
+  keep_on_timeout(staging, [&] {
     checked::gather(comm, true, in.data, staging.get(), in.numel, in.dtype, dst, bound);
   });
   rank_major_to_dim(staging.get(), out.data, s, size);

@@ -71,12 +71,13 @@ void all_gather_checked(MPI_Comm comm, int size, const TensorView &in, const Ten
 void reduce_scatter_checked(MPI_Comm comm, int size, const TensorView &in, const TensorView &out,
                             int dim, mpcomm_op_t op, const Deadline *bound = nullptr);
 // The variable-size forms, checked by check_gathered_v / check_scattered_v, on the layout of
-// v_layout (of out for all_gatherv, of in for reduce_scatterv); blocking MPI (not yet bounded by
-// MPCOMM_HOST_BOUNDED).
+// v_layout (of out for all_gatherv, of in for reduce_scatterv).
 void all_gatherv_checked(MPI_Comm comm, int size, int rank, const TensorView &in,
-                         const TensorView &out, const VLayout &layout);
+                         const TensorView &out, const VLayout &layout,
+                         const Deadline *bound = nullptr);
 void reduce_scatterv_checked(MPI_Comm comm, int size, const TensorView &in, const TensorView &out,
-                             const VLayout &layout, mpcomm_op_t op);
+                             const VLayout &layout, mpcomm_op_t op,
+                             const Deadline *bound = nullptr);
 // out is read at dst only.
 void gather_checked(MPI_Comm comm, int size, int rank, const TensorView &in, const TensorView &out,
                     int dst, int dim, const Deadline *bound = nullptr);

@@ -4,6 +4,7 @@
 MPI_TESTS += \
 	test/mpi/test_abi \
 	test/mpi/test_barrier_timeout \
+	test/mpi/test_bounded_plane \
 	test/mpi/test_check_mode \
 	test/mpi/test_cpp_api \
 	test/mpi/test_cpp_methods \
@@ -31,7 +32,8 @@ MPI_TESTS += \
 # plane's C API on groups (every operation, dtype and op, dispatch, errors). test_device_plane:
 # the device calls without a GPU.
 # test_send_buffered: send_object does not wait for its receiver. test_handles: dead handles.
-# test_host_collectives, test_shm_allreduce: the host plane.
+# test_host_collectives, test_shm_allreduce: the host plane; test_bounded_plane: its MPI calls
+# bounded by a deadline (MPCOMM_HOST_BOUNDED=1).
 # test_join: mpcomm_group_join in one job; test_join_attacks: under attack (foreign, malformed
 # and unproven hellos, idle connections). test_locality: node locality (also on two simulated
 # nodes, two-nodes.sh). test_message_queue, test_shm_ring: the message-queue broadcaster.
