@@ -5,6 +5,7 @@
 #include <string>
 
 #include "comm/bounded.hpp"
+#include "comm/shared_segments.hpp"
 #include "core/log.hpp"
 #include "core/mpi_call.hpp"
 #include "locality/topology.hpp"
@@ -36,46 +37,22 @@ OwnedComm split_node(MPI_Comm comm) {
   return OwnedComm(node);
 }
 
-// One 8-byte word shared by the processes of a node (it lives with node rank 0), in a passive
-// target epoch for its whole life.
+// One 8-byte word shared by the processes of a node, zero at first, in node rank 0's POSIX
+// shared-memory segment (comm/shared_segments) rather than an MPI window: unmapping it is
+// local, so a process that dies here leaves nothing for MPI_Finalize to wait on.
 class SharedWord {
  public:
-  explicit SharedWord(MPI_Comm node) {
-    int node_rank = 0;
-    MPI_Comm_rank(node, &node_rank);
-    void *mine = nullptr;
-    MPCOMM_MPI_CHECK(MPI_Win_allocate_shared(node_rank == 0 ? sizeof(uint64_t) : 0,
-                                             sizeof(uint64_t), MPI_INFO_NULL, node, &mine, &win_));
-    MPI_Aint size = 0;
-    int disp = 0;
-    void *base = nullptr;
-    int rc = MPI_Win_shared_query(win_, 0, &size, &disp, &base);
-    if (rc == MPI_SUCCESS) rc = MPI_Win_lock_all(MPI_MODE_NOCHECK, win_);
-    if (rc != MPI_SUCCESS) {
-      MPI_Win_free(&win_);
-      mpi_check(rc, "MPI_Win_shared_query/MPI_Win_lock_all");
-    }
-    word_ = static_cast<volatile uint64_t *>(base);
-  }
-  ~SharedWord() {
-    MPI_Win_unlock_all(win_);
-    MPI_Win_free(&win_);
-  }
-  SharedWord(const SharedWord &) = delete;
-  SharedWord &operator=(const SharedWord &) = delete;
+  SharedWord(MPI_Comm node, int node_rank, double timeout_s)
+      : segments_(node, node_rank == 0 ? sizeof(uint64_t) : 0, timeout_s,
+                  "the same-node test's shared word"),
+        word_(reinterpret_cast<uint64_t *>(segments_.base(0))) {}
 
-  void store(uint64_t v) {
-    *word_ = v;
-    MPI_Win_sync(win_);
-  }
-  uint64_t load() {
-    MPI_Win_sync(win_);
-    return *word_;
-  }
+  void store(uint64_t v) { __atomic_store_n(word_, v, __ATOMIC_RELEASE); }
+  uint64_t load() const { return __atomic_load_n(word_, __ATOMIC_ACQUIRE); }
 
  private:
-  MPI_Win win_ = MPI_WIN_NULL;
-  volatile uint64_t *word_ = nullptr;
+  SharedSegments segments_;
+  uint64_t *word_;
 };
 
 // The source's machine identity, broadcast over comm.
@@ -105,25 +82,18 @@ std::vector<int> same_node_as(MPI_Comm comm, int source, double timeout_s) {
     std::random_device entropy;
     magic = (uint64_t(entropy()) << 32 | entropy()) | 1;
   }
-  // Every process has come once this returns, so the blocking splits and window below cannot
-  // hang on one that never does.
+  // Every process has come once this returns, so the blocking split below cannot hang on one
+  // that never does.
   bounded_broadcast(comm, &magic, sizeof magic, source, timeout_s,
                     "broadcasting the same-node test's magic word");
 
   OwnedComm node = split_node(comm);
-  int mine = 0;
-  {
-    SharedWord word(node.get());
-    int node_rank = 0;
-    MPI_Comm_rank(node.get(), &node_rank);
-    if (node_rank == 0) word.store(0);
-    bounded_barrier(comm, timeout_s, "waiting for the shared word to be cleared");
-    if (rank == source) word.store(magic);
-    bounded_barrier(comm, timeout_s, "waiting for the source to write the magic word");
-    mine = word.load() == magic ? 1 : 0;
-    // Nobody frees the window before every rank has read it.
-    bounded_barrier(comm, timeout_s, "waiting for every process to read the shared word");
-  }
+  int node_rank = 0;
+  MPI_Comm_rank(node.get(), &node_rank);
+  SharedWord word(node.get(), node_rank, timeout_s);
+  if (rank == source) word.store(magic);
+  bounded_barrier(comm, timeout_s, "waiting for the source to write the magic word");
+  const int mine = word.load() == magic ? 1 : 0;
 
   std::string theirs = source_identity(comm, source, rank, timeout_s);
   const std::string &ours = Topology::instance().machine_identity();
