@@ -1,10 +1,11 @@
 // soak [OPS] [SEED]: OPS mixed operations (default 1000000) on every rank of MPI_COMM_WORLD,
 // each checked: objects (broadcast, all-gather, a ring of send/recv), host collectives
-// (all_reduce, broadcast), tensor dicts (broadcast) and groups made and freed. The kind and sizes
-// of each operation come from one generator seeded alike on every rank, so every rank agrees on
-// the sequence without talking; every byte received is compared with what its sender made.
-// Prints "soak: ops=N mismatches=M seconds=S" at rank 0; exits 1 on a mismatch or a failed call.
-// make check runs 10^4 operations at 4 ranks (soak.sh); README.md gives the long run.
+// (all_reduce, broadcast, all_to_allv, all_gatherv), tensor dicts (broadcast) and groups made and
+// freed. The kind and sizes of each operation come from one generator seeded alike on every rank,
+// so every rank agrees on the sequence without talking; every byte received is compared with what
+// its sender made. Prints "soak: ops=N mismatches=M seconds=S" at rank 0; exits 1 on a mismatch or
+// a failed call. make check runs 10^4 operations at 4 ranks (soak.sh); README.md gives the long
+// run.
 #include <mpi.h>
 
 #include <algorithm>
@@ -166,6 +167,67 @@ void broadcast(mpcomm_group_t g, std::mt19937_64 &rng, uint64_t op) {
     if (v[i] != element(op, src, i)) return mismatch(op, "broadcast", i);
 }
 
+// Every pair of ranks exchanges its own random count of int32 (0 included), from one matrix
+// of counts that every rank draws alike.
+void all_to_allv(mpcomm_group_t g, std::mt19937_64 &rng, uint64_t op) {
+  const auto n = static_cast<size_t>(size), me = static_cast<size_t>(rank);
+  std::vector<size_t> matrix(n * n);  // matrix[i * n + j]: elements from rank i to rank j
+  for (auto &c : matrix) c = random_size(rng) / 16;
+  std::vector<size_t> send_counts(n), send_displs(n), recv_counts(n), recv_displs(n);
+  size_t sent = 0, received = 0;
+  for (size_t j = 0; j < n; ++j) {
+    send_counts[j] = matrix[me * n + j];
+    send_displs[j] = sent;
+    sent += send_counts[j];
+    recv_counts[j] = matrix[j * n + me];
+    recv_displs[j] = received;
+    received += recv_counts[j];
+  }
+  // The block from rank i to rank j holds element(op, i * n + j, k): distinct per pair.
+  std::vector<int32_t> send(sent), recv(received, -99);
+  for (size_t j = 0; j < n; ++j)
+    for (size_t k = 0; k < send_counts[j]; ++k)
+      send[send_displs[j] + k] = element(op, static_cast<int>(me * n + j), k);
+  CALL(op, mpcomm_all_to_allv(g, send.data(), send_counts.data(), send_displs.data(), recv.data(),
+                              recv_counts.data(), recv_displs.data(), MPCOMM_INT32, nullptr));
+  for (size_t i = 0; i < n; ++i)
+    for (size_t k = 0; k < recv_counts[i]; ++k)
+      if (recv[recv_displs[i] + k] != element(op, static_cast<int>(i * n + me), k))
+        return mismatch(op, "all_to_allv", recv_displs[i] + k);
+}
+
+// Rows of float32 gathered along dim 0, each rank with its own random number of rows (0
+// included), of a width every rank draws alike.
+void all_gatherv(mpcomm_group_t g, std::mt19937_64 &rng, uint64_t op) {
+  const int64_t width = static_cast<int64_t>(rng() % 16 + 1);
+  std::vector<size_t> sizes(static_cast<size_t>(size));
+  size_t total = 0;
+  for (auto &rows : sizes) total += (rows = random_size(rng) % 65);
+  const size_t mine = sizes[static_cast<size_t>(rank)];
+  std::vector<float> in(mine * static_cast<size_t>(width)),
+      out(total * static_cast<size_t>(width), -99);
+  for (size_t i = 0; i < in.size(); ++i) in[i] = static_cast<float>(element(op, rank, i));
+  int64_t in_shape[2] = {static_cast<int64_t>(mine), width};
+  int64_t out_shape[2] = {static_cast<int64_t>(total), width};
+  DLTensor t_in{}, t_out{};
+  t_in.data = in.data();
+  t_out.data = out.data();
+  t_in.device = t_out.device = DLDevice{kDLCPU, 0};
+  t_in.ndim = t_out.ndim = 2;
+  t_in.dtype = t_out.dtype = DLDataType{kDLFloat, 32, 1};
+  t_in.shape = in_shape;
+  t_out.shape = out_shape;
+  CALL(op, mpcomm_all_gatherv(g, &t_in, &t_out, sizes.data(), 0, nullptr));
+  size_t at = 0;
+  for (int r = 0; r < size; ++r) {
+    const size_t n = sizes[static_cast<size_t>(r)] * static_cast<size_t>(width);
+    for (size_t i = 0; i < n; ++i)
+      if (out[at + i] != static_cast<float>(element(op, r, i)))
+        return mismatch(op, "all_gatherv", at + i);
+    at += n;
+  }
+}
+
 void broadcast_tensor_dict(mpcomm_group_t g, std::mt19937_64 &rng, uint64_t op) {
   const int src = static_cast<int>(rng() % static_cast<unsigned>(size));
   int64_t shape[2] = {static_cast<int64_t>(rng() % 64), static_cast<int64_t>(rng() % 64 + 1)};
@@ -244,16 +306,18 @@ int main(int argc, char **argv) {
   CALL(0, mpcomm_group_from_comm(MPI_COMM_WORLD, &world));
   std::mt19937_64 rng(seed);
   const auto start = std::chrono::steady_clock::now();
-  uint64_t counts[7] = {0};
+  uint64_t counts[9] = {0};
   for (uint64_t op = 0; op < ops; ++op) {
     const unsigned pick = static_cast<unsigned>(rng() % 100);
-    const int kind = pick < 20   ? 0
-                     : pick < 35 ? 1
-                     : pick < 50 ? 2
-                     : pick < 72 ? 3
-                     : pick < 87 ? 4
-                     : pick < 98 ? 5
-                                 : 6;
+    const int kind = pick < 18   ? 0
+                     : pick < 31 ? 1
+                     : pick < 44 ? 2
+                     : pick < 62 ? 3
+                     : pick < 74 ? 4
+                     : pick < 82 ? 5
+                     : pick < 90 ? 6
+                     : pick < 98 ? 7
+                                 : 8;
     ++counts[kind];
     switch (kind) {
       case 0: broadcast_object(world, rng, op); break;
@@ -261,7 +325,9 @@ int main(int argc, char **argv) {
       case 2: ring_objects(world, rng, op); break;
       case 3: all_reduce(world, rng, op); break;
       case 4: broadcast(world, rng, op); break;
-      case 5: broadcast_tensor_dict(world, rng, op); break;
+      case 5: all_to_allv(world, rng, op); break;
+      case 6: all_gatherv(world, rng, op); break;
+      case 7: broadcast_tensor_dict(world, rng, op); break;
       default: group_create_free(rng, op); break;
     }
     if (rank == 0 && ops >= 100000 && (op + 1) % 100000 == 0)
@@ -275,10 +341,11 @@ int main(int argc, char **argv) {
   if (rank == 0)
     std::printf("soak: ops=%" PRIu64 " mismatches=%" PRIu64 " seconds=%.1f ranks=%d seed=%" PRIu64
                 " (objects: %" PRIu64 " broadcast, %" PRIu64 " all_gather, %" PRIu64
-                " send/recv; host: %" PRIu64 " all_reduce, %" PRIu64 " broadcast; %" PRIu64
-                " tensor dicts; %" PRIu64 " groups)\n",
+                " send/recv; host: %" PRIu64 " all_reduce, %" PRIu64 " broadcast, %" PRIu64
+                " all_to_allv, %" PRIu64 " all_gatherv; %" PRIu64 " tensor dicts; %" PRIu64
+                " groups)\n",
                 ops, total, seconds, size, seed, counts[0], counts[1], counts[2], counts[3],
-                counts[4], counts[5], counts[6]);
+                counts[4], counts[5], counts[6], counts[7], counts[8]);
   CALL(ops, mpcomm_group_free(&world));
   MPI_Finalize();
   return total == 0 ? 0 : 1;
