@@ -1,7 +1,7 @@
 #!/bin/sh
 # A rank killed inside a host all_reduce (shared memory, and bounded MPI with
-# MPCOMM_HOST_BOUNDED=1) or inside the v-collectives' shared-memory agreement (all_to_all, with
-# checking mode off, whose own agreement would wait first): the survivors get TIMEOUT then
+# MPCOMM_HOST_BOUNDED=1), or while the others wait in the v-collectives' shared-memory agreement
+# (all_to_all, with checking mode off, whose own agreement would wait first): the survivors get TIMEOUT then
 # BROKEN, free the group at once and finish MPI_Finalize (before mpcomm kept MPI shared-memory
 # windows, which Open MPI's MPI_Finalize frees collectively: it waited forever for the dead
 # rank). mpirun --enable-recovery keeps the survivors running after the kill; a watchdog fails

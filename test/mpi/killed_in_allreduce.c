@@ -1,9 +1,9 @@
 /* Group rank 1 is killed (SIGKILL) while it waits inside a host all_reduce: the shared-memory
  * allreduce (float32, "shm") or, with MPCOMM_HOST_BOUNDED=1, MPI_Iallreduce ("mpi", int64); or
- * inside an all_to_all's shared-memory agreement on the count ("agree", MPCOMM_CHECK=0). The
- * survivors must get MPCOMM_ERR_TIMEOUT, then MPCOMM_ERR_BROKEN, free the group (with its
- * message queue and shared-memory segments) without waiting for the dead rank, and finish
- * MPI_Finalize. Each survivor prints "PASS <rank>" as its last line;
+ * before an all_to_all whose shared-memory agreement on the count the others wait in ("agree",
+ * MPCOMM_CHECK=0). The survivors must get MPCOMM_ERR_TIMEOUT, then MPCOMM_ERR_BROKEN, free the
+ * group (with its message queue and shared-memory segments) without waiting for the dead rank,
+ * and finish MPI_Finalize. Each survivor prints "PASS <rank>" as its last line;
  * test/mpi/killed-in-allreduce.sh runs it under mpirun --enable-recovery with a watchdog. */
 #include <signal.h>
 #include <stdint.h>
@@ -52,12 +52,18 @@ int main(int argc, char **argv) {
     return 2;
   }
   MPI_Barrier(MPI_COMM_WORLD);
-  if (rank == 1) {
+  if (rank == 1 && agree) {
+    /* Dies 0.2 s before the call, while the others wait in its agreement: a member that had
+     * published its part and then died would pass the agreement, and the MPI call after it
+     * blocks without a deadline. */
+    usleep(200000);
+    raise(SIGKILL);
+  } else if (rank == 1) {
     /* Dies 0.2 s into the call, while it waits for the others (who come 0.5 s late). */
     struct itimerval t = {{0, 0}, {0, 200000}};
     signal(SIGALRM, die);
     setitimer(ITIMER_REAL, &t, NULL);
-  } else {
+  } else if (!agree) {
     usleep(500000);
   }
   double start = now();

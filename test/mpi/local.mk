@@ -60,8 +60,8 @@ CLEANFILES += test/mpi/after_finalize.1.mpi test/mpi/after_finalize.2.mpi
 
 # join-jobs.sh: mpcomm_group_join across separate mpirun jobs, with and without an ompi-server.
 # killed-rank.sh: a rank killed while shared memory exists leaves nothing in /dev/shm.
-# killed-in-allreduce.sh: a rank killed inside a host all_reduce, or inside the v-collectives'
-# shared-memory agreement; the survivors get TIMEOUT,
+# killed-in-allreduce.sh: a rank killed inside a host all_reduce, or while the others wait in
+# the v-collectives' shared-memory agreement; the survivors get TIMEOUT,
 # BROKEN, and finish MPI_Finalize. node-cpus.sh: the node's processes against the CPUs of their
 # affinity masks, with and without binding.
 # perf-smoke.sh: mpcomm-perf at 2 ranks (every operation, the JSON keys, the table, bad
