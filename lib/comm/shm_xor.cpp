@@ -21,15 +21,18 @@ ShmXor::ShmXor(MPI_Comm comm, double timeout_s) {
   for (int r = 0; r < size_; ++r) slots_.push_back(reinterpret_cast<Slot *>(segments_->base(r)));
 }
 
-uint64_t ShmXor::reduce(uint64_t mine, const Deadline &deadline) {
+void ShmXor::publish(uint64_t mine) {
   require(late_.empty(), MPCOMM_ERR_BROKEN,
           "the shared-memory agreement timed out before: its members are out of step");
   const uint64_t k = ++calls_;
-  const size_t parity = k & 1;
-  Slot &own = slots_[static_cast<size_t>(rank_)][parity];
+  Slot &own = slots_[static_cast<size_t>(rank_)][k & 1];
   __atomic_store_n(&own.value, mine, __ATOMIC_RELAXED);
   __atomic_store_n(&own.sequence, k, __ATOMIC_RELEASE);
-  const auto slot = [&](int r) -> Slot & { return slots_[static_cast<size_t>(r)][parity]; };
+}
+
+uint64_t ShmXor::collect(const Deadline &deadline) {
+  const uint64_t k = calls_;
+  const auto slot = [&](int r) -> Slot & { return slots_[static_cast<size_t>(r)][k & 1]; };
   late_ = wait_for_node(size_, deadline, [&](int r) {
     return __atomic_load_n(&slot(r).sequence, __ATOMIC_ACQUIRE) >= k;
   });

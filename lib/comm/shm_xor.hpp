@@ -35,7 +35,14 @@ class ShmXor {
   // The XOR of every process's `mine`. Collective over the communicator it was made on, in the
   // same order everywhere. A process that has not published this call by the deadline is
   // Error(MPCOMM_ERR_TIMEOUT) (late_ranks() names them); the object refuses later calls.
-  uint64_t reduce(uint64_t mine, const Deadline &deadline);
+  uint64_t reduce(uint64_t mine, const Deadline &deadline) {
+    publish(mine);
+    return collect(deadline);
+  }
+  // The two halves of reduce(), apart so that a test can hold a member between them while a
+  // peer runs on to the next call.
+  void publish(uint64_t mine);
+  uint64_t collect(const Deadline &deadline);
 
   // The ranks that had not arrived when a call timed out (empty before a timeout).
   const std::vector<int> &late_ranks() const { return late_; }

@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "comm/shm_xor.hpp"
+#include "core/deadline.hpp"
 #include "core/error.hpp"
 #include "dataplane_test_util.hpp"
 #include "group/agreement.hpp"
@@ -263,6 +265,52 @@ TEST(Agreement, MissingMemberAtTheFirstCallTimesOut) {
   }
   EXPECT_TRUE(own_shm_names().empty());
   MPI_Barrier(MPI_COMM_WORLD);
+}
+
+// Member r's part of call k.
+uint64_t part(int r, uint64_t k) { return (k * 0x9e3779b97f4a7c15ull) ^ (uint64_t{1} << (r % 64)); }
+
+// One member runs on to call k + 1 (publishes it) while the others still hold call k between
+// publishing and reading it: they must read call k's parts, not the runner's newer one. With one
+// slot per member instead of two they would read the runner's part of call k + 1.
+TEST(ShmXor, ACallStaysReadableWhileAPeerRunsAhead) {
+  MPI_Comm comm = MPI_COMM_NULL;
+  MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &comm);
+  int size = 0, rank = 0;
+  MPI_Comm_size(comm, &size);
+  MPI_Comm_rank(comm, &rank);
+  if (size < 2) {
+    MPI_Comm_free(&comm);
+    GTEST_SKIP() << "needs 2 ranks on a node";
+  }
+  mpcomm::ShmXor x(comm, 30);
+  const auto all = [&](uint64_t k) {
+    uint64_t v = 0;
+    for (int r = 0; r < size; ++r) v ^= part(r, k);
+    return v;
+  };
+  uint64_t k = 0;
+  for (int round = 0; round < 4 * size; ++round) {
+    const int runner = round % size;
+    ++k;
+    x.publish(part(rank, k));
+    int ahead = 0;
+    if (rank == runner) {
+      EXPECT_EQ(x.collect(mpcomm::Deadline(30)), all(k)) << "call " << k;
+      x.publish(part(rank, k + 1));
+      ahead = 1;
+    }
+    // The others read call k only once the runner has published call k + 1.
+    MPI_Bcast(&ahead, 1, MPI_INT, runner, comm);
+    ASSERT_EQ(ahead, 1);
+    if (rank != runner) {
+      EXPECT_EQ(x.collect(mpcomm::Deadline(30)), all(k)) << "call " << k << " behind " << runner;
+      x.publish(part(rank, k + 1));
+    }
+    ++k;
+    EXPECT_EQ(x.collect(mpcomm::Deadline(30)), all(k)) << "call " << k;
+  }
+  MPI_Comm_free(&comm);
 }
 
 }  // namespace
