@@ -2,8 +2,14 @@
 
 #include <mpi.h>
 
+#include <memory>
+
+#include "comm/node_count.hpp"
+#include "comm/shm_xor.hpp"
+#include "core/deadline.hpp"
 #include "core/dtype.hpp"
 #include "core/error.hpp"
+#include "core/log.hpp"
 #include "core/mpi_call.hpp"
 
 namespace mpcomm {
@@ -17,9 +23,57 @@ uint64_t mix(uint64_t x) {
   return x ^ (x >> 31);
 }
 
+// The agreement's state on a group, decided at its first agreement: whether every member is
+// on one node, and then the shared-memory XOR. Freed with the group, without waiting for anyone.
+struct AgreementState : Attachment {
+  AgreementPath path = AgreementPath::kUndecided;
+  std::unique_ptr<ShmXor> shm;
+};
+
+// The group's agreement state, decided now if it is not yet: every member reaches its first
+// agreement in the same v-collective, so the node count and the segments are collective.
+AgreementState &agreement_state(Comm &g) {
+  AgreementState *state = g.find<AgreementState>();
+  if (state == nullptr) state = &g.attach(std::make_unique<AgreementState>());
+  if (state->path != AgreementPath::kUndecided) return *state;
+  AgreementPath path = AgreementPath::kMpi;
+  g.run_bounded("setting up the v-collectives' agreement", [&] {
+    if (node_count(g.comm(), g.timeout()) != 1) return;
+    try {
+      state->shm = std::make_unique<ShmXor>(g.comm(), g.timeout());
+      path = AgreementPath::kSharedMemory;
+    } catch (const Error &e) {
+      // Every member fails alike to make the segments (shared_segments.hpp): all take MPI.
+      if (e.status() != MPCOMM_ERR_SYSTEM) throw;
+      log::warn(log::Subsys::Shm, GroupName{g},
+                ": the v-collectives' agreement takes MPI: ", e.what());
+    }
+  });
+  if (g.rank() == 0)
+    log::info(log::Subsys::Coll, GroupName{g}, ": the v-collectives' agreement takes ",
+              path == AgreementPath::kSharedMemory ? "shared memory (one node)" : "MPI_Allreduce");
+  state->path = path;
+  return *state;
+}
+
 // XOR of every member's contribution: zero when the facts fit together.
 uint64_t xor_over_members(Comm &g, uint64_t mine) {
   uint64_t all = mine;
+  AgreementState &state = agreement_state(g);
+  if (state.path == AgreementPath::kSharedMemory) {
+    g.run(Plane::kAgreement, [&] {
+      try {
+        all = state.shm->reduce(mine, Deadline(g.timeout()));
+      } catch (const Error &e) {
+        if (e.status() != MPCOMM_ERR_TIMEOUT) throw;
+        throw Error(
+            MPCOMM_ERR_TIMEOUT,
+            concat("the members' agreement on the call's sizes timed out after ", g.timeout(),
+                   " s: ", g.describe_ranks(state.shm->late_ranks()), " had not arrived"));
+      }
+    });
+    return all;
+  }
   g.run(Plane::kAgreement,
         [&] { MPCOMM_MPI_CHECK(MPI_Allreduce(&mine, &all, 1, MPI_UINT64_T, MPI_BXOR, g.comm())); });
   return all;
@@ -36,6 +90,11 @@ std::vector<int64_t> gather_records(Comm &g, const std::vector<int64_t> &mine) {
 }
 
 }  // namespace
+
+AgreementPath agreement_path(const Comm &g) {
+  const AgreementState *state = g.find<AgreementState>();
+  return state == nullptr ? AgreementPath::kUndecided : state->path;
+}
 
 void agree_on_record(Comm &g, const std::vector<int64_t> &record,
                      const std::function<std::string(size_t)> &field) {

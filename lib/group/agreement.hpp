@@ -4,12 +4,16 @@
 // recv_counts[i] at member j). MPI leaves a mismatch undefined (truncation, a hang, or a stray
 // message that spoils a later call), so it is checked before any data moves.
 //
-// One MPI_Allreduce of a 64-bit XOR per call, zero exactly when the members' facts fit together
-// (but for a 2^-64 collision); only when it is not zero do the members exchange their facts, so
-// that every member fails with the same INVALID_ARGUMENT naming the first member and value that
-// differ. It is a blocking call, as the data-plane call it precedes: a nonblocking, polled one
-// would cost more than a 4 KiB transfer and bound nothing that call does not leave unbounded.
-// Runs on Plane::kAgreement (an MPI failure breaks the group, a disagreement does not).
+// One XOR of a 64-bit value over the members per call, zero exactly when the members' facts fit
+// together (but for a 2^-64 collision); only when it is not zero do the members exchange their
+// facts (MPI_Allgather), so that every member fails with the same INVALID_ARGUMENT naming the
+// first member and value that differ. The XOR is the agreement's whole cost on a call that fits,
+// and an MPI_Allreduce costs as much as a 4 KiB transfer: when every member is on one node
+// (decided at the group's first agreement, with node_count), it goes through shared memory
+// instead (comm/shm_xor.hpp), a flag wait of a few hundred nanoseconds bounded by the group's
+// timeout; groups spanning nodes keep the MPI_Allreduce, a blocking call as the data-plane call
+// it precedes. Runs on Plane::kAgreement: a timeout (naming the members that had not arrived)
+// or an MPI failure breaks the group, a disagreement does not.
 #pragma once
 
 #include <cstddef>
@@ -22,6 +26,11 @@
 #include "mpcomm.h"
 
 namespace mpcomm {
+
+// How a group's agreement XORs: not decided before its first agreement (a group of one never
+// agrees), then through shared memory when every member is on one node, else MPI_Allreduce.
+enum class AgreementPath { kUndecided, kSharedMemory, kMpi };
+AgreementPath agreement_path(const Comm &g);
 
 // Every member passes its record of the facts that must be equal everywhere (the same length on
 // every member); field(i) names entry i in the message ("sizes[2]").

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "comm/node_wait.hpp"
 #include "core/deadline.hpp"
 #include "core/dtype.hpp"
 #include "core/env.hpp"
@@ -133,22 +134,16 @@ ShmAllreduce::ShmAllreduce(MPI_Comm node_comm, double timeout_s, size_t capacity
 void ShmAllreduce::barrier(const Deadline &deadline) {
   ++sequence_;
   __atomic_store_n(&controls_[static_cast<size_t>(rank_)]->arrived, sequence_, __ATOMIC_RELEASE);
-  const auto arrived = [&](int r) {
+  late_ = wait_for_node(size_, deadline, [&](int r) {
     return __atomic_load_n(&controls_[static_cast<size_t>(r)]->arrived, __ATOMIC_ACQUIRE) >=
            sequence_;
-  };
-  for (int r = 0; r < size_; ++r) {
-    if (poll_until(deadline, [&] { return arrived(r); })) continue;
-    std::string missing;
-    for (int q = 0; q < size_; ++q) {
-      if (arrived(q)) continue;
-      missing += concat(missing.empty() ? "" : ", ", q);
-      late_.push_back(q);
-    }
-    broken_ = concat("shared-memory allreduce: node rank(s) ", missing,
-                     " did not arrive before the timeout");
-    throw Error(MPCOMM_ERR_TIMEOUT, broken_);
-  }
+  });
+  if (late_.empty()) return;
+  std::string missing;
+  for (int q : late_) missing += concat(missing.empty() ? "" : ", ", q);
+  broken_ = concat("shared-memory allreduce: node rank(s) ", missing,
+                   " did not arrive before the timeout");
+  throw Error(MPCOMM_ERR_TIMEOUT, broken_);
 }
 
 void ShmAllreduce::run_piece(const char *send, char *recv, size_t count, size_t esize,

@@ -1,9 +1,11 @@
 #!/bin/sh
 # A rank killed inside a host all_reduce (shared memory, and bounded MPI with
-# MPCOMM_HOST_BOUNDED=1): the survivors get TIMEOUT then BROKEN, free the group at once and finish
-# MPI_Finalize (before mpcomm kept MPI shared-memory windows, which Open MPI's MPI_Finalize frees
-# collectively: it waited forever for the dead rank). mpirun --enable-recovery keeps the
-# survivors running after the kill; a watchdog fails the test if anything hangs.
+# MPCOMM_HOST_BOUNDED=1), or while the others wait in the v-collectives' shared-memory agreement
+# (all_to_all, with checking mode off, whose own agreement would wait first): the survivors get TIMEOUT then
+# BROKEN, free the group at once and finish MPI_Finalize (before mpcomm kept MPI shared-memory
+# windows, which Open MPI's MPI_Finalize frees collectively: it waited forever for the dead
+# rank). mpirun --enable-recovery keeps the survivors running after the kill; a watchdog fails
+# the test if anything hangs.
 builddir=${MPCOMM_TEST_BUILDDIR:-.}
 test -n "$MPIRUN" || { echo "SKIP: no mpirun"; exit 77; }
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
@@ -12,9 +14,12 @@ limit=$((30 * ${MPCOMM_TEST_TIME_SCALE:-1}))
 preload=
 test -n "$MPCOMM_TEST_PRELOAD" && preload="-x LD_PRELOAD=$MPCOMM_TEST_PRELOAD"
 status=0
-for mode in shm mpi; do
-  out=$(MPCOMM_HOST_BOUNDED=1 MPCOMM_HOST_ALLREDUCE=auto timeout --kill-after=10 "$limit" \
-    "$MPIRUN" --enable-recovery $preload -x MPCOMM_HOST_BOUNDED -x MPCOMM_HOST_ALLREDUCE -np 3 \
+for mode in shm mpi agree; do
+  check=${MPCOMM_CHECK:-1}
+  test $mode = agree && check=0
+  out=$(MPCOMM_CHECK=$check MPCOMM_HOST_BOUNDED=1 MPCOMM_HOST_ALLREDUCE=auto \
+    timeout --kill-after=10 "$limit" "$MPIRUN" --enable-recovery $preload -x MPCOMM_CHECK \
+    -x MPCOMM_HOST_BOUNDED -x MPCOMM_HOST_ALLREDUCE -np 3 \
     "$builddir/test/mpi/killed_in_allreduce" "$mode" 2>&1)
   rc=$?
   passes=$(echo "$out" | grep -c '^PASS ')

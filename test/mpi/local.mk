@@ -3,6 +3,7 @@
 # (source test/mpi/test_x.cpp).
 MPI_TESTS += \
 	test/mpi/test_abi \
+	test/mpi/test_agreement \
 	test/mpi/test_barrier_timeout \
 	test/mpi/test_bounded_plane \
 	test/mpi/test_check_mode \
@@ -26,7 +27,9 @@ MPI_TESTS += \
 	test/mpi/test_tensor_dict \
 	test/mpi/test_vcollectives
 # test_abi: the 1.0 ABI's additions (group communicator, Fortran handles, config initializer,
-# struct_size). test_barrier_timeout, test_groups, test_objects: groups and their control plane.
+# struct_size). test_agreement: the v-collectives' agreement on one node (shared memory: the
+# member that differs, many calls in step, a missing member's timeout, nothing left behind).
+# test_barrier_timeout, test_groups, test_objects: groups and their control plane.
 # test_check_mode: MPCOMM_CHECK's cross-member agreement, and bounded calls without it.
 # test_cpp_api: mpcomm.hpp; test_cpp_methods: every method of it. test_dataplane_api: the data
 # plane's C API on groups (every operation, dtype and op, dispatch, errors). test_device_plane:
@@ -59,7 +62,8 @@ CLEANFILES += test/mpi/after_finalize.1.mpi test/mpi/after_finalize.2.mpi
 
 # join-jobs.sh: mpcomm_group_join across separate mpirun jobs, with and without an ompi-server.
 # killed-rank.sh: a rank killed while shared memory exists leaves nothing in /dev/shm.
-# killed-in-allreduce.sh: a rank killed inside a host all_reduce; the survivors get TIMEOUT,
+# killed-in-allreduce.sh: a rank killed inside a host all_reduce, or while the others wait in
+# the v-collectives' shared-memory agreement; the survivors get TIMEOUT,
 # BROKEN, and finish MPI_Finalize. node-cpus.sh: the node's processes against the CPUs of their
 # affinity masks, with and without binding.
 # perf-smoke.sh: mpcomm-perf at 2 ranks (every operation, the JSON keys, the table, bad
