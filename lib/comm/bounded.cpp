@@ -88,6 +88,16 @@ int64_t bounded_max(MPI_Comm comm, int64_t mine, double timeout_s, const char *w
   return *std::max_element(all.begin(), all.end());
 }
 
+uint64_t bounded_xor(MPI_Comm comm, uint64_t mine, double timeout_s, const char *what) {
+  auto buffers = std::make_unique<std::vector<uint64_t>>(2);
+  uint64_t *send = buffers->data(), *recv = send + 1;
+  MPI_Request request = MPI_REQUEST_NULL;
+  *send = mine;
+  mpi_check(MPI_Iallreduce(send, recv, 1, MPI_UINT64_T, MPI_BXOR, comm, &request), what);
+  wait_or_park(request, buffers, timeout_s, what);
+  return *recv;
+}
+
 void bounded_max_each(MPI_Comm comm, int64_t *values, size_t n, double timeout_s,
                       const char *what) {
   require(n * sizeof *values <= kMaxBytes, MPCOMM_ERR_INTERNAL, what, ": ", n, " values");

@@ -27,6 +27,8 @@ void bounded_barrier(MPI_Comm comm, double timeout_s, const char *what);
 // The smallest and the largest of the processes' values.
 int64_t bounded_min(MPI_Comm comm, int64_t mine, double timeout_s, const char *what);
 int64_t bounded_max(MPI_Comm comm, int64_t mine, double timeout_s, const char *what);
+// The bitwise XOR of the processes' values.
+uint64_t bounded_xor(MPI_Comm comm, uint64_t mine, double timeout_s, const char *what);
 // values[i] = the largest of the processes' values[i], in one allreduce (n small).
 void bounded_max_each(MPI_Comm comm, int64_t *values, size_t n, double timeout_s, const char *what);
 // Waits for a started nonblocking MPI operation (`what` names it) until the deadline; on expiry

@@ -4,13 +4,13 @@
 
 #include <memory>
 
+#include "comm/bounded.hpp"
 #include "comm/node_count.hpp"
 #include "comm/shm_xor.hpp"
 #include "core/deadline.hpp"
 #include "core/dtype.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
-#include "core/mpi_call.hpp"
 
 namespace mpcomm {
 namespace {
@@ -51,7 +51,7 @@ AgreementState &agreement_state(Comm &g) {
   });
   if (g.rank() == 0)
     log::info(log::Subsys::Coll, GroupName{g}, ": the v-collectives' agreement takes ",
-              path == AgreementPath::kSharedMemory ? "shared memory (one node)" : "MPI_Allreduce");
+              path == AgreementPath::kSharedMemory ? "shared memory (one node)" : "MPI_Iallreduce");
   state->path = path;
   return *state;
 }
@@ -74,17 +74,17 @@ uint64_t xor_over_members(Comm &g, uint64_t mine) {
     });
     return all;
   }
-  g.run(Plane::kAgreement,
-        [&] { MPCOMM_MPI_CHECK(MPI_Allreduce(&mine, &all, 1, MPI_UINT64_T, MPI_BXOR, g.comm())); });
+  g.run(Plane::kAgreement, [&] {
+    all = bounded_xor(g.comm(), mine, g.timeout(), "in the members' agreement on the call's sizes");
+  });
   return all;
 }
 
 std::vector<int64_t> gather_records(Comm &g, const std::vector<int64_t> &mine) {
   std::vector<int64_t> all(mine.size() * static_cast<size_t>(g.size()));
   g.run(Plane::kAgreement, [&] {
-    MPCOMM_MPI_CHECK(MPI_Allgather(mine.data(), static_cast<int>(mine.size()), MPI_INT64_T,
-                                   all.data(), static_cast<int>(mine.size()), MPI_INT64_T,
-                                   g.comm()));
+    bounded_all_gather(g.comm(), mine.data(), all.data(), mine.size() * sizeof(int64_t),
+                       g.timeout(), "gathering the members' sizes to name the one that differs");
   });
   return all;
 }

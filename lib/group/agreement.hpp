@@ -6,14 +6,15 @@
 //
 // One XOR of a 64-bit value over the members per call, zero exactly when the members' facts fit
 // together (but for a 2^-64 collision); only when it is not zero do the members exchange their
-// facts (MPI_Allgather), so that every member fails with the same INVALID_ARGUMENT naming the
+// facts (an all-gather), so that every member fails with the same INVALID_ARGUMENT naming the
 // first member and value that differ. The XOR is the agreement's whole cost on a call that fits,
 // and an MPI_Allreduce costs as much as a 4 KiB transfer: when every member is on one node
 // (decided at the group's first agreement, with node_count), it goes through shared memory
 // instead (comm/shm_xor.hpp), a flag wait of a few hundred nanoseconds bounded by the group's
-// timeout; groups spanning nodes keep the MPI_Allreduce, a blocking call as the data-plane call
-// it precedes. Runs on Plane::kAgreement: a timeout (naming the members that had not arrived)
-// or an MPI failure breaks the group, a disagreement does not.
+// timeout; groups spanning nodes take a nonblocking MPI_Iallreduce polled against the same
+// timeout (comm/bounded.hpp), so that a member that fails its own checks, or never comes, leaves
+// the others a TIMEOUT, not a hang, on either path. Runs on Plane::kAgreement: a timeout (naming
+// the members that had not arrived) or an MPI failure breaks the group, a disagreement does not.
 #pragma once
 
 #include <cstddef>

@@ -150,7 +150,7 @@ TEST(Agreement, SharedMemoryOnOneNodeMpiAcrossNodes) {
     ASSERT_EQ(mpcomm_group_from_comm(MPI_COMM_WORLD, &world.g), MPCOMM_SUCCESS);
     EXPECT_EQ(mpcomm::agreement_path(*world.g), AgreementPath::kUndecided);
     ASSERT_EQ(all_to_all(world.g, size, rank, 3, true), MPCOMM_SUCCESS) << last_error();
-    // A group of one never agrees; a group spanning nodes keeps MPI_Allreduce.
+    // A group of one never agrees; a group spanning nodes takes MPI (a bounded MPI_Iallreduce).
     const AgreementPath want = size == 1               ? AgreementPath::kUndecided
                                : expected_nodes() == 1 ? AgreementPath::kSharedMemory
                                                        : AgreementPath::kMpi;
@@ -247,6 +247,39 @@ TEST(Agreement, MissingMemberTimesOutAndNothingStays) {
     }
   }
   EXPECT_EQ(mapped_segments(), mapped_before);
+  EXPECT_TRUE(own_shm_names().empty());
+  MPI_Barrier(MPI_COMM_WORLD);
+}
+
+// A member that fails its own checks (NULL send) before a call on the world group, which spans
+// the nodes under two-nodes.sh (the MPI path, MPI_Iallreduce against the deadline) and is one
+// node otherwise (shared memory): the others time out in the agreement instead of hanging, and
+// the group is broken.
+TEST(Agreement, AMemberFailingItsOwnChecksLeavesTheOthersATimeoutOnEitherPath) {
+  ScopedEnv check("MPCOMM_CHECK", "0");
+  const int size = world_size(), rank = world_rank();
+  if (size < 2) GTEST_SKIP() << "needs 2 ranks";
+  {
+    GroupHolder world;
+    ASSERT_EQ(mpcomm_group_from_comm(MPI_COMM_WORLD, &world.g), MPCOMM_SUCCESS);
+    ASSERT_EQ(mpcomm_group_set_timeout(world.g, 0.5), MPCOMM_SUCCESS);
+    ASSERT_EQ(all_to_all(world.g, size, rank, 2, true), MPCOMM_SUCCESS) << last_error();
+    EXPECT_EQ(mpcomm::agreement_path(*world.g),
+              expected_nodes() == 1 ? AgreementPath::kSharedMemory : AgreementPath::kMpi);
+    const int bad = size - 1;
+    std::vector<int32_t> recv(2 * static_cast<size_t>(size));
+    if (rank == bad) {
+      expect_error(mpcomm_all_to_all(world.g, nullptr, recv.data(), 2, MPCOMM_INT32, nullptr),
+                   MPCOMM_ERR_INVALID_ARGUMENT, {"send must not be NULL"});
+    } else {
+      const auto start = std::chrono::steady_clock::now();
+      expect_error(all_to_all(world.g, size, rank, 2, false), MPCOMM_ERR_TIMEOUT,
+                   {"agreement on the call's sizes"});
+      const std::chrono::duration<double> waited = std::chrono::steady_clock::now() - start;
+      EXPECT_LT(waited.count(), 0.5 + 5);
+      expect_error(all_to_all(world.g, size, rank, 2, false), MPCOMM_ERR_BROKEN, {});
+    }
+  }
   EXPECT_TRUE(own_shm_names().empty());
   MPI_Barrier(MPI_COMM_WORLD);
 }
