@@ -277,7 +277,9 @@ TEST(MemAlloc, FreedByAPeerIsInvalidUsageOnEveryMemberAndTheGroupStaysUsable) {
   ASSERT_EQ(mpcomm_mem_alloc(group.g, 1024 * sizeof(float), reinterpret_cast<void **>(&buf)),
             MPCOMM_SUCCESS)
       << last_error();
-  if (rank != 0) ASSERT_EQ(mpcomm_mem_free(group.g, buf), MPCOMM_SUCCESS) << last_error();
+  if (rank != 0) {
+    ASSERT_EQ(mpcomm_mem_free(group.g, buf), MPCOMM_SUCCESS) << last_error();
+  }
   std::vector<float> heap(1024, 1.0f);
   float *send = rank == 0 ? buf : heap.data();
   EXPECT_EQ(mpcomm_all_reduce(group.g, send, send, 1024, MPCOMM_FLOAT32, MPCOMM_SUM, nullptr),
@@ -359,7 +361,9 @@ TEST(MemAlloc, GroupFreeFreesWhatIsLeftAndDevShmStaysClean) {
   void *a = nullptr, *b = nullptr;
   ASSERT_EQ(mpcomm_mem_alloc(g, 1 << 20, &a), MPCOMM_SUCCESS) << last_error();
   ASSERT_EQ(mpcomm_mem_alloc(g, 1 << 16, &b), MPCOMM_SUCCESS) << last_error();
-  EXPECT_EQ(dev_shm(), before);  // names are gone as soon as every member mapped them
+  // Each name goes as soon as every member mapped it (its owner removes it on the way out).
+  MPI_Barrier(MPI_COMM_WORLD);
+  EXPECT_EQ(dev_shm(), before);
   EXPECT_EQ(mpcomm_mem_free(g, b), MPCOMM_SUCCESS) << last_error();
   const mpcomm_group_t dead = g;
   ASSERT_EQ(mpcomm_group_free(&g), MPCOMM_SUCCESS) << last_error();
