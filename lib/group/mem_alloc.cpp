@@ -1,7 +1,9 @@
 #include "group/mem_alloc.hpp"
 
 #include <cstdint>
+#include <string>
 
+#include "comm/bounded.hpp"
 #include "core/error.hpp"
 #include "host/host_allreduce.hpp"
 #include "locality/node_cpus.hpp"
@@ -16,7 +18,28 @@ void *group_mem_alloc(mpcomm_group_s &g, size_t bytes) {
   // Host plane: an MPI failure or a timeout breaks the group; a segment that could not be made
   // fails alike on every member of the node, so nothing is out of step.
   g.run(Plane::kHost, [&] {
-    ptr = host::host_allreduce(g, locality::node_oversubscribed).mem_alloc(bytes, g.timeout());
+    host::HostAllreduce &host = host::host_allreduce(g, locality::node_oversubscribed);
+    if (host.nodes() == 1) {
+      ptr = host.mem_alloc(bytes, g.timeout());
+      return;
+    }
+    // Each node agrees on its own buffers; across nodes the members agree here, so that every
+    // member has its buffer, or none has.
+    int made = 1;
+    std::string why;
+    try {
+      ptr = host.mem_alloc(bytes, g.timeout());
+    } catch (const Error &e) {
+      if (e.status() != MPCOMM_ERR_SYSTEM) throw;
+      made = 0;
+      why = e.what();
+    }
+    if (bounded_min(g.comm(), made, g.timeout(), "mpcomm_mem_alloc") == 1) return;
+    if (ptr != nullptr) host.mem_free(ptr);
+    ptr = nullptr;
+    throw Error(
+        MPCOMM_ERR_SYSTEM,
+        made ? "mpcomm_mem_alloc: the buffers could not be made or mapped on another node" : why);
   });
   return ptr;
 }

@@ -11,8 +11,9 @@
 namespace mpcomm {
 
 // Collective over the group: every member calls it, in the same order, each with its own bytes
-// (0: *ptr NULL). A buffer that cannot be made or mapped is Error(SYSTEM) on every member of the
-// node alike; a member that does not come within the timeout is Error(TIMEOUT) and breaks it.
+// (0: *ptr NULL). A buffer that cannot be made or mapped is Error(SYSTEM) on every member alike
+// (across nodes through one more bounded allreduce), and no member keeps one; a member that does
+// not come within the timeout is Error(TIMEOUT) and breaks the group.
 void *group_mem_alloc(mpcomm_group_s &g, size_t bytes);
 // Local: frees the buffer at ptr (nullptr: nothing); Error(INVALID_ARGUMENT) when ptr is not a
 // buffer group_mem_alloc returned in this group and not freed since.
