@@ -304,6 +304,7 @@ module mpcomm
   public :: mpcomm_all_gatherv, mpcomm_reduce_scatterv, mpcomm_all_to_all, mpcomm_all_to_allv
   public :: mpcomm_all_reduce_ptr, mpcomm_broadcast_ptr, mpcomm_send_ptr, mpcomm_recv_ptr
   public :: mpcomm_all_gather_ptr, mpcomm_reduce_scatter_ptr, mpcomm_gather_ptr
+  public :: mpcomm_mem_alloc, mpcomm_mem_free
 
   interface mpcomm_is_null
     module procedure is_null_state, is_null_group, is_null_dict
@@ -774,6 +775,18 @@ module mpcomm
       integer(c_int), value :: dtype, op
       type(c_ptr), value :: stream
       integer(c_int) :: c_all_reduce
+    end function
+    function c_mem_alloc(group, bytes, ptr) bind(C, name="mpcomm_mem_alloc")
+      import :: c_int, c_ptr, c_size_t
+      type(c_ptr), value :: group
+      integer(c_size_t), value :: bytes
+      type(c_ptr) :: ptr
+      integer(c_int) :: c_mem_alloc
+    end function
+    function c_mem_free(group, ptr) bind(C, name="mpcomm_mem_free")
+      import :: c_int, c_ptr
+      type(c_ptr), value :: group, ptr
+      integer(c_int) :: c_mem_free
     end function
     function c_broadcast(group, buf, count, dtype, src, stream) bind(C, name="mpcomm_broadcast")
       import :: c_int, c_ptr, c_size_t
@@ -2332,6 +2345,31 @@ contains
                            int(op, c_int), stream))
     end if
     call finish(st, ierror)
+  end subroutine
+
+  ! Shared memory that mpcomm_all_reduce reads in place (mpcomm_mem_alloc(3)); map it onto an
+  ! array with c_f_pointer. Collective; bytes may differ between members (0: c_null_ptr).
+  subroutine mpcomm_mem_alloc(group, bytes, ptr, ierror)
+    type(mpcomm_group_t), intent(in) :: group
+    integer(int64), intent(in) :: bytes
+    type(c_ptr), intent(out) :: ptr
+    integer, optional, intent(out) :: ierror
+    integer(c_int) :: st
+    ptr = c_null_ptr
+    if (bytes < 0) then
+      st = fail('mpcomm_mem_alloc: bytes must be >= 0')
+    else
+      st = cc(c_mem_alloc(group%ptr, int(bytes, c_size_t), ptr))
+    end if
+    call finish(st, ierror)
+  end subroutine
+
+  ! Local; c_null_ptr: nothing.
+  subroutine mpcomm_mem_free(group, ptr, ierror)
+    type(mpcomm_group_t), intent(in) :: group
+    type(c_ptr), intent(in) :: ptr
+    integer, optional, intent(out) :: ierror
+    call finish(cc(c_mem_free(group%ptr, ptr)), ierror)
   end subroutine
 
   subroutine mpcomm_broadcast_ptr(group, buf, count, dtype, src, stream, ierror)

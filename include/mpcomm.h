@@ -551,6 +551,16 @@ MPCOMM_API mpcomm_status_t mpcomm_all_to_allv(mpcomm_group_t group, const void *
                                               void *recv, const size_t *recv_counts,
                                               const size_t *recv_displs, mpcomm_datatype_t dtype,
                                               void *stream);
+/* Zero copy for the host all_reduce (mpcomm_mem_alloc(3)): a buffer of the node's shared memory,
+ * mapped by every member of the group on the caller's node, as ncclMemAlloc and buffer
+ * registration are for NCCL. A host all_reduce whose send lies in one is read there by the peers
+ * instead of being copied in; every other use is that of ordinary memory. mpcomm_mem_alloc is
+ * collective (every member, in the same order, each with its own bytes; 0 gives *ptr NULL); the
+ * buffer is page-aligned and zero-filled. mpcomm_mem_free is local (ptr NULL: nothing); free a
+ * buffer on every member once no member's all_reduce reads it any more. mpcomm_group_free frees
+ * the group's buffers that are left. */
+MPCOMM_API mpcomm_status_t mpcomm_mem_alloc(mpcomm_group_t group, size_t bytes, void **ptr);
+MPCOMM_API mpcomm_status_t mpcomm_mem_free(mpcomm_group_t group, void *ptr);
 
 /* ------------------------------------------------------------- the version 1 layout
  * The public structs are part of the ABI (Fortran's bind(c) types mirror them): version 1 is

@@ -1115,6 +1115,16 @@ class Group {
     check(mpcomm_all_reduce(g_, send, recv, count, dtype, op, stream));
   }
 
+  // A buffer of the node's shared memory that all_reduce reads in place (mpcomm_mem_alloc(3)):
+  // collective, each member with its own bytes (0: nullptr). Free it with mem_free (local) on
+  // every member once no all_reduce reads it; freeing the group frees what is left.
+  void *mem_alloc(size_t bytes) const {
+    void *ptr = nullptr;
+    check(mpcomm_mem_alloc(g_, bytes, &ptr));
+    return ptr;
+  }
+  void mem_free(void *ptr) const { check(mpcomm_mem_free(g_, ptr)); }
+
   // buf at group rank src is copied into buf at every other member.
   template <class T>
   void broadcast(T *buf, size_t count, int src, void *stream = nullptr) const {

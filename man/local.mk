@@ -101,7 +101,9 @@ dist_man_MANS += \
 	%reldir%/man3/mpcomm_all_gatherv.3 \
 	%reldir%/man3/mpcomm_reduce_scatterv.3 \
 	%reldir%/man3/mpcomm_all_to_all.3 \
-	%reldir%/man3/mpcomm_all_to_allv.3
+	%reldir%/man3/mpcomm_all_to_allv.3 \
+	%reldir%/man3/mpcomm_mem_alloc.3 \
+	%reldir%/man3/mpcomm_mem_free.3
 # The 1.0 ABI's additions: a config started by a function, a group's communicator, and
 # communicators given as Fortran handles.
 dist_man_MANS += \

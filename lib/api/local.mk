@@ -8,6 +8,7 @@ libmpcomm_internal_la_SOURCES += \
 	%reldir%/group.cpp \
 	%reldir%/join.cpp \
 	%reldir%/layout.cpp \
+	%reldir%/mem.cpp \
 	%reldir%/message_queue.cpp \
 	%reldir%/node.cpp \
 	%reldir%/objects.cpp \

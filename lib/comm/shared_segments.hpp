@@ -28,6 +28,8 @@ class SharedSegments {
 
   // Process r's segment, page-aligned (nullptr when it has none).
   char *base(int r) const { return bases_[static_cast<size_t>(r)]; }
+  // The bytes of process r's segment (0 when it has none).
+  size_t bytes(int r) const { return sizes_[static_cast<size_t>(r)]; }
 
  private:
   void unmap() noexcept;

@@ -165,10 +165,11 @@ void host_all_reduce(mpcomm_group_s &g, const void *send, void *recv, size_t cou
   const Deadline *bound = host_bound(g, deadline, true);
   if (choice != HostAllreduceChoice::kMpi && ShmAllreduce::supports(dtype)) {
     // Every member gets here at the same call (same choice, dtype and group): the one
-    // collective creation of the group's HostAllreduce.
-    auto &shm = host_state(g).allreduce;
-    if (!shm) {
-      shm = std::make_unique<HostAllreduce>(g.comm(), locality::node_oversubscribed);
+    // collective creation of the group's HostAllreduce, unless mpcomm_mem_alloc made it.
+    HostState &state = host_state(g);
+    HostAllreduce *shm = &host_allreduce(g, locality::node_oversubscribed);
+    if (!state.described) {
+      state.described = true;
       if (g.rank() == 0)
         log::info(log::Subsys::Coll, GroupName{g}, ": host all_reduce takes ",
                   shm->describe(choice));

@@ -6,6 +6,7 @@ libmpcomm_internal_la_SOURCES += \
 	%reldir%/dispatch.cpp %reldir%/dispatch.hpp \
 	%reldir%/group.cpp %reldir%/group.hpp \
 	%reldir%/group_create.cpp %reldir%/group_create.hpp \
+	%reldir%/mem_alloc.cpp %reldir%/mem_alloc.hpp \
 	%reldir%/message_queue.cpp %reldir%/message_queue.hpp \
 	%reldir%/objects.cpp %reldir%/objects.hpp \
 	%reldir%/outbox.cpp %reldir%/outbox.hpp \

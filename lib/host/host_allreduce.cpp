@@ -65,8 +65,20 @@ HostState &host_state(Comm &comm) {
   return comm.attach(std::make_unique<HostState>());
 }
 
+HostAllreduce &host_allreduce(Comm &comm, OversubscribedProbe oversubscribed) {
+  auto &made = host_state(comm).allreduce;
+  if (!made) made = std::make_unique<HostAllreduce>(comm.comm(), oversubscribed);
+  return *made;
+}
+
+void *HostAllreduce::mem_alloc(size_t bytes, double timeout_s) {
+  require(node_ != MPI_COMM_NULL, MPCOMM_ERR_INTERNAL, "host allreduce used after close");
+  return pool_.allocate(node_, bytes, timeout_s);
+}
+
 void HostAllreduce::close() {
   shm_.reset();
+  pool_.clear();
   int finalized = 0;
   MPI_Finalized(&finalized);
   // MPI_Comm_free only marks a communicator for release: it does not wait for anyone.
@@ -111,17 +123,20 @@ void HostAllreduce::all_reduce(const void *send, void *recv, size_t count, mpcom
   // AVG is a sum until every node's part is in, then one division by the whole size.
   const mpcomm_op_t combine = op == MPCOMM_AVG ? MPCOMM_SUM : op;
   const size_t bytes = checked_bytes(count, element_size(dtype), "count");
+  std::string refusal;
   if (node_size_ > 1) {
     if (!shm_) shm_ = std::make_unique<ShmAllreduce>(node_, timeout_s);  // collective over the node
-    shm_->all_reduce(send, recv, count, dtype, combine, timeout_s);
+    refusal = shm_->all_reduce(send, recv, count, dtype, combine, timeout_s, &pool_);
   } else if (bytes > 0 && send != recv) {
     std::memcpy(recv, send, bytes);
   }
+  // A refusal is known to the node's members alike; the other nodes still wait for this one.
   if (nodes_ > 1) {
     if (leaders_ != MPI_COMM_NULL)
       checked::all_reduce(leaders_, nodes_, recv, recv, count, dtype, combine, bound);
     if (node_size_ > 1) checked::broadcast(node_, recv, count, dtype, 0, bound);
   }
+  require(refusal.empty(), MPCOMM_ERR_INVALID_USAGE, refusal);
   if (op == MPCOMM_AVG) divide_in_place(recv, count, dtype, size_);
 }
 

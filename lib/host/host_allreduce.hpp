@@ -3,9 +3,10 @@
 // each node) combine the node results with MPI_Allreduce, and each leader broadcasts the result
 // to its node. On one node it is the ShmAllreduce alone.
 //
-// A group makes one at its first host all_reduce that could take shared memory (every member at
-// the same call, so creation is collective) and decides per call with use_shm(), from arguments
-// equal on every member, which implementation runs.
+// A group makes one at its first host all_reduce that could take shared memory or its first
+// mpcomm_mem_alloc (every member at the same call, so creation is collective) and decides per
+// call with use_shm(), from arguments equal on every member, which implementation runs. It holds
+// the node's MemPool (mem_pool.hpp), whose buffers the node's allreduce reads in place.
 #pragma once
 
 #include <mpi.h>
@@ -17,6 +18,7 @@
 
 #include "comm/comm.hpp"
 #include "core/deadline.hpp"
+#include "host/mem_pool.hpp"
 #include "host/shm_allreduce.hpp"
 #include "mpcomm.h"
 
@@ -62,8 +64,16 @@ class HostAllreduce {
   // peer that does not arrive within timeout_s seconds is Error(TIMEOUT) (late_ranks() names
   // them), and the object refuses later calls; MPI failures are Error(MPI). The MPI calls between
   // nodes wait as `bound` says (host_collectives.hpp: nullptr blocks).
+  // A send that lies in a buffer of mem_alloc() is read in place on its node; when a node member
+  // had freed a buffer a peer's send lies in, the call completes (between nodes too) with recv
+  // undefined and is Error(INVALID_USAGE) on that node's members.
   void all_reduce(const void *send, void *recv, size_t count, mpcomm_datatype_t dtype,
                   mpcomm_op_t op, double timeout_s, const Deadline *bound = nullptr);
+
+  // MemPool::allocate over the node communicator: collective over the node's members of comm.
+  void *mem_alloc(size_t bytes, double timeout_s);
+  // MemPool::free: local.
+  void mem_free(void *ptr) { pool_.free(ptr); }
 
  private:
   int size_ = 1;
@@ -74,6 +84,7 @@ class HostAllreduce {
   bool oversubscribed_ = false;
   std::vector<int> node_members_;      // the rank in comm of each node rank
   std::unique_ptr<ShmAllreduce> shm_;  // made at the first shared-memory call
+  MemPool pool_;
 };
 
 // The host plane's state on a Comm: the MPCOMM_HOST_ALLREDUCE its members agreed on (kUnread
@@ -86,9 +97,13 @@ struct HostState : Attachment {
   int bounded = -1;
   bool bounded_agreed = false;
   std::unique_ptr<HostAllreduce> allreduce;
+  bool described = false;  // the path of the host all_reduce is logged once
 };
 
 // The host state of comm, attached now if it has none. Local.
 HostState &host_state(Comm &comm);
+
+// The HostAllreduce of comm's host state, made now (collective over comm) if it has none.
+HostAllreduce &host_allreduce(Comm &comm, OversubscribedProbe oversubscribed);
 
 }  // namespace mpcomm::host

@@ -4,6 +4,7 @@ libmpcomm_internal_la_SOURCES += \
 	%reldir%/buffer.hpp \
 	%reldir%/host_allreduce.cpp %reldir%/host_allreduce.hpp \
 	%reldir%/host_collectives.cpp %reldir%/host_collectives.hpp \
+	%reldir%/mem_pool.cpp %reldir%/mem_pool.hpp \
 	%reldir%/mpi_count.cpp %reldir%/mpi_count.hpp \
 	%reldir%/shm_allreduce.cpp %reldir%/shm_allreduce.hpp \
 	%reldir%/tensor.cpp %reldir%/tensor.hpp \

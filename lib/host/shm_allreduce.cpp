@@ -14,10 +14,20 @@
 
 namespace mpcomm::host {
 
-// One rank's flags, alone on a cache line so that spinning readers do not slow the writer.
+// One rank's flags, alone on a cache line so that spinning readers do not slow the writer. The
+// words other than `arrived` are written before an arrival and read after it.
 struct alignas(64) ShmAllreduce::Control {
   uint64_t arrived;  // the number of barriers this rank has reached
-  char pad[56];
+  // Where this rank's input of the piece lies: 0 in its segment's half, s + 1 in its buffer of
+  // pool allocation s, from `offset` (the piece's first element).
+  uint64_t source;
+  uint64_t offset;
+  // The barrier before which this rank found a peer's input out of its reach (a pool buffer it
+  // had freed), that peer and the allocation.
+  uint64_t refused;
+  uint64_t refused_peer;
+  uint64_t refused_sequence;
+  char pad[16];
 };
 
 namespace {
@@ -146,33 +156,68 @@ void ShmAllreduce::barrier(const Deadline &deadline) {
   throw Error(MPCOMM_ERR_TIMEOUT, broken_);
 }
 
-void ShmAllreduce::run_piece(const char *send, char *recv, size_t count, size_t esize,
-                             mpcomm_datatype_t dtype, mpcomm_op_t op, const Deadline &deadline) {
+bool ShmAllreduce::run_piece(const char *send, char *recv, size_t count, size_t esize,
+                             mpcomm_datatype_t dtype, mpcomm_op_t op, const MemPool *pool,
+                             const MemPool::Place *place, const Deadline &deadline) {
   const size_t half = (calls_++ & 1) * capacity_;
   char *const mine = data_[static_cast<size_t>(rank_)] + half;
+  Control &control = *controls_[static_cast<size_t>(rank_)];
   // Slices of whole cache lines; the last ranks may get less or nothing.
   const size_t per_line = kAlign / esize;
   const size_t slice = round_up((count + size_ - 1) / size_, per_line);
   const auto slice_begin = [&](int r) { return std::min(count, slice * static_cast<size_t>(r)); };
   const size_t begin = slice_begin(rank_), end = std::min(count, begin + slice);
 
-  // The peers read only their own slices of this rank's input: the slice this rank reduces
-  // stays where it is and is read from send directly (a third less memory traffic at 2 ranks).
-  std::memcpy(mine, send, begin * esize);
-  std::memcpy(mine + end * esize, send + end * esize, (count - end) * esize);
+  // Input in a pool buffer is read there by the peers; other input is copied to this rank's
+  // half, but for the slice this rank reduces, which it reads from send directly (a third less
+  // memory traffic at 2 ranks).
+  if (place != nullptr) {
+    control.source = place->sequence + 1;
+    control.offset = place->offset;
+  } else {
+    control.source = 0;
+    std::memcpy(mine, send, begin * esize);
+    std::memcpy(mine + end * esize, send + end * esize, (count - end) * esize);
+  }
   barrier(deadline);
 
   if (end > begin) {
     std::vector<const char *> srcs(static_cast<size_t>(size_));
-    for (int r = 0; r < size_; ++r)
-      srcs[static_cast<size_t>(r)] =
-          r == rank_ ? send + begin * esize : data_[static_cast<size_t>(r)] + half + begin * esize;
-    // The result goes to this rank's segment, for the peers, then (still in cache) to recv.
-    // In place, send's slice is read before recv's is written.
-    reduce_any(dtype, op, srcs.data(), size_, mine + begin * esize, end - begin);
-    std::memcpy(recv + begin * esize, mine + begin * esize, (end - begin) * esize);
+    for (int r = 0; r < size_; ++r) {
+      const Control &peer = *controls_[static_cast<size_t>(r)];
+      const char *&src = srcs[static_cast<size_t>(r)];
+      if (r == rank_)
+        src = send + begin * esize;
+      else if (peer.source == 0)
+        src = data_[static_cast<size_t>(r)] + half + begin * esize;
+      else if (pool == nullptr || (src = pool->peer(peer.source - 1, r, peer.offset + begin * esize,
+                                                    (end - begin) * esize)) == nullptr) {
+        control.refused = sequence_ + 1;
+        control.refused_peer = static_cast<uint64_t>(r);
+        control.refused_sequence = peer.source - 1;
+        break;
+      }
+    }
+    // The result goes to this rank's segment, for the peers, then (still in cache) to recv. In
+    // place, send's slice is read before recv's is written, and the peers read only their own
+    // slices of send before the barrier below, after which this rank writes them.
+    if (control.refused != sequence_ + 1) {
+      reduce_any(dtype, op, srcs.data(), size_, mine + begin * esize, end - begin);
+      std::memcpy(recv + begin * esize, mine + begin * esize, (end - begin) * esize);
+    }
   }
   barrier(deadline);
+  // Every rank sees the same refusals here, and stops after the same piece.
+  for (int r = 0; r < size_; ++r) {
+    const Control &peer = *controls_[static_cast<size_t>(r)];
+    if (peer.refused != sequence_) continue;
+    refusal_ =
+        concat("node rank ", r, " could not read the input of node rank ", peer.refused_peer,
+               ", which lies in mpcomm_mem_alloc's allocation number ", peer.refused_sequence,
+               ": node rank ", r,
+               " had freed that allocation (free it on every member only once none uses it)");
+    return false;
+  }
 
   for (int r = 0; r < size_; ++r) {
     if (r == rank_) continue;
@@ -181,10 +226,12 @@ void ShmAllreduce::run_piece(const char *send, char *recv, size_t count, size_t 
       std::memcpy(recv + b * esize, data_[static_cast<size_t>(r)] + half + b * esize,
                   (e - b) * esize);
   }
+  return true;
 }
 
-void ShmAllreduce::all_reduce(const void *send, void *recv, size_t count, mpcomm_datatype_t dtype,
-                              mpcomm_op_t op, double timeout_s) {
+std::string ShmAllreduce::all_reduce(const void *send, void *recv, size_t count,
+                                     mpcomm_datatype_t dtype, mpcomm_op_t op, double timeout_s,
+                                     const MemPool *pool) {
   require(broken_.empty(), MPCOMM_ERR_BROKEN, broken_);
   validate_datatype(dtype);
   validate_op(op);
@@ -196,11 +243,20 @@ void ShmAllreduce::all_reduce(const void *send, void *recv, size_t count, mpcomm
   const Deadline deadline(timeout_s);
   const char *in = static_cast<const char *>(send);
   char *out = static_cast<char *>(recv);
+  // A per-rank fact: each rank says at every piece where its input lies, so ranks with and
+  // without pool input run the same protocol.
+  MemPool::Place place{};
+  const bool in_pool = pool != nullptr && pool->find(send, count * esize, place);
+  refusal_.clear();
   for (size_t done = 0; done < count; done += piece) {
     const size_t n = std::min(piece, count - done);
-    run_piece(in + done * esize, out + done * esize, n, esize, dtype, op, deadline);
+    const MemPool::Place at{place.sequence, place.offset + done * esize};
+    if (!run_piece(in + done * esize, out + done * esize, n, esize, dtype, op, pool,
+                   in_pool ? &at : nullptr, deadline))
+      return refusal_;
   }
   if (op == MPCOMM_AVG) divide_in_place(recv, count, dtype, size_);
+  return {};
 }
 
 HostAllreduceChoice host_allreduce_choice() {

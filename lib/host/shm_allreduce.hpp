@@ -4,8 +4,10 @@
 // barrier rank r reduces slice r by direct loads from every segment (its own input slice from
 // its send buffer), in rank order, into its segment and its output; after a second barrier every
 // rank copies the peers' reduced slices out. Segments are double-buffered, so a call needs two
-// barriers and the next call's copy-in cannot overwrite what a slow peer still reads. float32,
-// float16 and bfloat16 (accumulated in float32); sum, prod, max, min and avg.
+// barriers and the next call's copy-in cannot overwrite what a slow peer still reads. An input
+// that lies in a buffer of the node's MemPool (mem_pool.hpp) is not copied in: the peers read
+// their slices of it there. float32, float16 and bfloat16 (accumulated in float32); sum, prod,
+// max, min and avg.
 #pragma once
 
 #include <mpi.h>
@@ -18,6 +20,7 @@
 
 #include "comm/shared_segments.hpp"
 #include "core/deadline.hpp"
+#include "host/mem_pool.hpp"
 #include "mpcomm.h"
 
 namespace mpcomm::host {
@@ -37,9 +40,12 @@ class ShmAllreduce {
 
   // recv = op over the node's ranks of send (send == recv: in place). Collective over the
   // node communicator. A peer that does not arrive within timeout_s seconds is
-  // Error(MPCOMM_ERR_TIMEOUT) naming the ranks; the object is unusable afterwards.
-  void all_reduce(const void *send, void *recv, size_t count, mpcomm_datatype_t dtype,
-                  mpcomm_op_t op, double timeout_s);
+  // Error(MPCOMM_ERR_TIMEOUT) naming the ranks; the object is unusable afterwards. pool: the
+  // node's pool over the same communicator (or nullptr); a send that lies in one of its buffers
+  // is read in place. Returns "" or, on every rank alike, why a rank could not read a peer's
+  // pool input (it had freed that allocation): recv is then undefined, the object still usable.
+  std::string all_reduce(const void *send, void *recv, size_t count, mpcomm_datatype_t dtype,
+                         mpcomm_op_t op, double timeout_s, const MemPool *pool = nullptr);
 
   int size() const { return size_; }
   int rank() const { return rank_; }
@@ -49,8 +55,10 @@ class ShmAllreduce {
  private:
   struct Control;
   void barrier(const Deadline &deadline);
-  void run_piece(const char *send, char *recv, size_t count, size_t esize, mpcomm_datatype_t dtype,
-                 mpcomm_op_t op, const Deadline &deadline);
+  // One piece; false when a rank refused it (refusal_ says why).
+  bool run_piece(const char *send, char *recv, size_t count, size_t esize, mpcomm_datatype_t dtype,
+                 mpcomm_op_t op, const MemPool *pool, const MemPool::Place *place,
+                 const Deadline &deadline);
 
   int rank_ = 0, size_ = 1;
   size_t capacity_;
@@ -59,6 +67,7 @@ class ShmAllreduce {
   uint64_t sequence_ = 0;            // barriers passed
   uint64_t calls_ = 0;               // pieces run, selects the half
   std::string broken_;
+  std::string refusal_;
   std::vector<int> late_;
   std::unique_ptr<SharedSegments> segments_;
 };

@@ -3,7 +3,8 @@
 ! arguments give their status through ierror and their message through mpcomm_last_error().
 ! Prints "# mpcomm-test: passed=N failed=N skipped=0" at rank 0; fails on any failed check.
 program test_f08
-  use, intrinsic :: iso_c_binding, only: c_ptr, c_null_ptr, c_loc, c_int64_t, c_bool, c_size_t
+  use, intrinsic :: iso_c_binding, only: c_ptr, c_null_ptr, c_loc, c_int64_t, c_bool, c_size_t, &
+                                         c_f_pointer, c_associated
   use mpi_f08
   use mpcomm
   implicit none
@@ -24,6 +25,7 @@ program test_f08
   call test_along_dims()
   call test_variable_sizes()
   call test_by_address()
+  call test_mem_alloc()
   call test_tensor_dict()
   call test_state()
   call test_locality_join_gpu()
@@ -565,6 +567,32 @@ contains
     call mpcomm_all_reduce_ptr(world, c_loc(a), c_loc(b), -1_int64, MPCOMM_FLOAT32, MPCOMM_SUM, &
                                c_null_ptr, ierr)
     call check_failure(ierr, MPCOMM_ERR_INVALID_ARGUMENT, 'count must be >= 0', 'negative count')
+    call mpcomm_group_free(world)
+  end subroutine
+
+  ! Shared memory that all_reduce reads in place, mapped onto an array.
+  subroutine test_mem_alloc()
+    type(mpcomm_group_t) :: world
+    type(c_ptr) :: p
+    real(real32), pointer :: x(:)
+    integer :: ierr
+    call mpcomm_group_from_comm(MPI_COMM_WORLD, world)
+    call mpcomm_mem_alloc(world, 1000_int64 * 4, p, ierr)
+    call check(ierr == MPCOMM_SUCCESS .and. c_associated(p), 'mem_alloc')
+    call c_f_pointer(p, x, [1000])
+    x = real(me + 1, real32)
+    call mpcomm_all_reduce(world, MPCOMM_IN_PLACE, x, MPCOMM_SUM, ierr)
+    call check(ierr == MPCOMM_SUCCESS .and. all(x == real(np * (np + 1) / 2, real32)), &
+               'all_reduce in place in mem_alloc memory')
+    call mpcomm_mem_free(world, p, ierr)
+    call check(ierr == MPCOMM_SUCCESS, 'mem_free')
+    call mpcomm_mem_free(world, p, ierr)
+    call check_failure(ierr, MPCOMM_ERR_INVALID_ARGUMENT, 'ptr (', 'mem_free twice')
+    call mpcomm_mem_alloc(world, -1_int64, p, ierr)
+    call check_failure(ierr, MPCOMM_ERR_INVALID_ARGUMENT, 'bytes must be >= 0', 'mem_alloc of -1')
+    call mpcomm_mem_alloc(world, 0_int64, p, ierr)
+    call check(ierr == MPCOMM_SUCCESS .and. .not. c_associated(p), 'mem_alloc of 0 bytes')
+    call mpcomm_mem_free(world, p)
     call mpcomm_group_free(world)
   end subroutine
 

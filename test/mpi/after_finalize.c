@@ -28,6 +28,7 @@ int main(int argc, char **argv) {
   mpcomm_group_t group = NULL, tp = NULL, none = NULL;
   mpcomm_state_t state = NULL, none_state = NULL;
   mpcomm_tensor_dict_t dict = NULL;
+  void *pool = NULL, *pool_made = NULL;
   mpcomm_parallel_config_t cfg;
   char buf[64] = "object";
   size_t len = 7, lens[64];
@@ -40,7 +41,8 @@ int main(int argc, char **argv) {
       mpcomm_parallel_config_init(&cfg) != MPCOMM_SUCCESS ||
       mpcomm_state_create(MPI_COMM_WORLD, &cfg, &state) != MPCOMM_SUCCESS ||
       mpcomm_state_group(state, MPCOMM_GROUP_TP, &tp) != MPCOMM_SUCCESS ||
-      mpcomm_tensor_dict_create(&dict) != MPCOMM_SUCCESS) {
+      mpcomm_tensor_dict_create(&dict) != MPCOMM_SUCCESS ||
+      mpcomm_mem_alloc(group, 4096, &pool_made) != MPCOMM_SUCCESS) {
     fprintf(stderr, "setup failed: %s\n", mpcomm_last_error());
     return 2;
   }
@@ -65,8 +67,10 @@ int main(int argc, char **argv) {
   expect_usage("mpcomm_group_from_comm", mpcomm_group_from_comm(MPI_COMM_WORLD, &none));
   expect_usage("mpcomm_state_create", mpcomm_state_create(MPI_COMM_WORLD, &cfg, &none_state));
   expect_usage("mpcomm_group_join", mpcomm_group_join("127.0.0.1", 1, 0, 1, 1, &none));
+  expect_usage("mpcomm_mem_alloc", mpcomm_mem_alloc(group, 64, &pool));
 
   /* What was made before is freed without MPI; local calls still answer. */
+  expect_success("mpcomm_mem_free", mpcomm_mem_free(group, pool_made));
   expect_success("mpcomm_tensor_dict_set_int", mpcomm_tensor_dict_set_int(dict, "k", 1));
   expect_success("mpcomm_tensor_dict_free", mpcomm_tensor_dict_free(&dict));
   expect_success("mpcomm_group_free", mpcomm_group_free(&group));

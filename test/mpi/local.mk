@@ -17,6 +17,7 @@ MPI_TESTS += \
 	test/mpi/test_join \
 	test/mpi/test_join_attacks \
 	test/mpi/test_locality \
+	test/mpi/test_mem_alloc \
 	test/mpi/test_message_queue \
 	test/mpi/test_mpi_core \
 	test/mpi/test_objects \
@@ -37,6 +38,8 @@ MPI_TESTS += \
 # test_send_buffered: send_object does not wait for its receiver. test_handles: dead handles.
 # test_host_collectives, test_shm_allreduce: the host plane; test_bounded_plane: its MPI calls
 # bounded by a deadline (MPCOMM_HOST_BOUNDED=1).
+# test_mem_alloc: mpcomm_mem_alloc/mem_free and the shared-memory allreduce reading pool memory
+# in place.
 # test_join: mpcomm_group_join in one job; test_join_attacks: under attack (foreign, malformed
 # and unproven hellos, idle connections). test_locality: node locality (also on two simulated
 # nodes, two-nodes.sh). test_message_queue, test_shm_ring: the message-queue broadcaster.

@@ -114,12 +114,22 @@ grep -q '^#  group: with a message-queue broadcaster' "$out" ||
 grep -q '^# Out of bounds values : 0 OK' "$out" ||
   { fail "broadcast_object --message-queue: wrong bytes"; cat "$out"; }
 
+# Buffers of mpcomm_mem_alloc: the header says so, and the results are right across pieces.
+# shellcheck disable=SC2086
+timeout --kill-after=5 120 "$MPIRUN" $preload -np 2 "$perf" all_reduce --mem-alloc \
+  -n 5 -w 1 -b 4K -e 1M -f 16 --baseline mpi >"$out" 2>&1 || fail "all_reduce --mem-alloc failed"
+grep -q '^#  buffers: mpcomm_mem_alloc' "$out" ||
+  { fail "all_reduce --mem-alloc: no header line"; cat "$out"; }
+grep -q '^# Out of bounds values : 0 OK' "$out" ||
+  { fail "all_reduce --mem-alloc: wrong results"; cat "$out"; }
+
 # Bad command lines: one line and the hint to --help on stderr, exit status 2.
 for args in "-n 0 barrier" "bogus_op" "barrier -b 4K -e 1K" "barrier --baseline nccl" "barrier -x" \
     "all_reduce -d bogus" "all_gather -o avg" "broadcast_object -d float32" \
     "broadcast --device cuda" "all_reduce --algo nccl" "all_reduce --device gpu" \
     "state_create --tp 0" "all_reduce --tp 2" "state_create --tp 2 --pp 2" \
-    "all_reduce --message-queue" "tensor_dict --message-queue"; do
+    "all_reduce --message-queue" "tensor_dict --message-queue" "broadcast --mem-alloc" \
+    "all_reduce --mem-alloc --device cuda"; do
   # shellcheck disable=SC2086
   timeout --kill-after=5 60 "$MPIRUN" $preload -np 1 "$perf" $args >"$out" 2>&1
   rc=$?

@@ -363,6 +363,20 @@ TEST(CppMethods, DataPlaneInEveryForm) {
 
 // The variable-size and all-to-all collectives in their typed and range forms (test_cpp_api
 // has the DLTensor and untyped ones).
+TEST(CppMethods, MemAllocAndFree) {
+  const int n = world_size(), me = world_rank();
+  mpcomm::Group g = mpcomm::Group::from_comm(MPI_COMM_WORLD);
+  g.set_timeout(30);
+  auto *v = static_cast<float *>(g.mem_alloc(1000 * sizeof(float)));
+  ASSERT_NE(v, nullptr);
+  for (int i = 0; i < 1000; ++i) v[i] = static_cast<float>(me + i);
+  g.all_reduce(v, v, 1000);
+  EXPECT_EQ(v[999], static_cast<float>(n * (n - 1) / 2 + n * 999));
+  g.mem_free(v);
+  EXPECT_TRUE(contains(thrown(MPCOMM_ERR_INVALID_ARGUMENT, [&] { g.mem_free(v); }), "ptr ("));
+  EXPECT_EQ(g.mem_alloc(0), nullptr);
+}
+
 TEST(CppMethods, VariableSizeAndAllToAllTyped) {
   const int n = world_size(), me = world_rank();
   const size_t un = static_cast<size_t>(n), ume = static_cast<size_t>(me);

@@ -64,36 +64,54 @@ class Typed : public Benchmark {
   size_t es_;
 };
 
+// With --mem-alloc, send and recv are buffers of mpcomm_mem_alloc, which the shared-memory
+// allreduce reads in place; the MPI baseline then runs on the same buffers.
 class AllReduce : public Typed {
  public:
   using Typed::Typed;
+  ~AllReduce() override { free_pool(); }
   size_t setup(size_t bytes) override {
     count_ = count_for(bytes, 1);
-    send_.resize(count_, dtype_);
-    recv_.resize(count_, dtype_);
-    fill_values(send_.data(), count_, 0, dtype_, c_.rank, 0, op_, c_.size);
+    if (c_.options->mem_alloc) {
+      free_pool();  // collective sizes: every rank runs the same sizes in the same order
+      ok(mpcomm_mem_alloc(c_.group, count_ * es_, &send_p_), "mpcomm_mem_alloc");
+      ok(mpcomm_mem_alloc(c_.group, count_ * es_, &recv_p_), "mpcomm_mem_alloc");
+    } else {
+      send_.resize(count_, dtype_);
+      recv_.resize(count_, dtype_);
+      send_p_ = send_.data();
+      recv_p_ = recv_.data();
+    }
+    fill_values(send_p_, count_, 0, dtype_, c_.rank, 0, op_, c_.size);
     return count_ * es_;
   }
   void run_once() override {
-    ok(mpcomm_all_reduce(c_.group, send_.data(), recv_.data(), count_, dtype_, op_, nullptr),
+    ok(mpcomm_all_reduce(c_.group, send_p_, recv_p_, count_, dtype_, op_, nullptr),
        "mpcomm_all_reduce");
   }
   void baseline_once() override {
     const MpiLayout l = mpi_layout(dtype_, count_, true);
-    mpi_ok(MPI_Allreduce(send_.data(), recv_.data(), l.count, l.type, mpi_baseline_op(op_),
-                         c_.baseline_comm),
+    mpi_ok(MPI_Allreduce(send_p_, recv_p_, l.count, l.type, mpi_baseline_op(op_), c_.baseline_comm),
            "MPI_Allreduce");
   }
   size_t check(unsigned round) override {
-    fill_values(send_.data(), count_, 0, dtype_, c_.rank, round, op_, c_.size);
-    std::memset(recv_.data(), 0, count_ * es_);
+    fill_values(send_p_, count_, 0, dtype_, c_.rank, round, op_, c_.size);
+    std::memset(recv_p_, 0, count_ * es_);
     run_once();
-    return wrong_reduced(recv_.data(), count_, 0, round);
+    return wrong_reduced(recv_p_, count_, 0, round);
   }
 
  private:
+  void free_pool() {
+    if (!c_.options->mem_alloc) return;
+    mpcomm_mem_free(c_.group, send_p_);
+    mpcomm_mem_free(c_.group, recv_p_);
+    send_p_ = recv_p_ = nullptr;
+  }
+
   size_t count_ = 0;
   TypedBuffer send_, recv_;
+  void *send_p_ = nullptr, *recv_p_ = nullptr;
 };
 
 class AllGather : public Typed {

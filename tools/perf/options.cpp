@@ -95,7 +95,7 @@ std::string usage() {
   return "usage: mpirun -np N mpcomm-perf OP [-b MIN] [-e MAX] [-f FACTOR] [-n ITERS] "
          "[-w WARMUP] [-c 0|1] [-d TYPE] [-o REDOP] [--json] [--baseline mpi]\n"
          "       [--device host|cuda] [--algo auto|custom|nccl] [--tp N] [--pp N] "
-         "[--message-queue] [--help] [--version]\n"
+         "[--message-queue] [--mem-alloc]\n       [--help] [--version]\n"
          "  OP          " +
          ops +
          "\n"
@@ -117,6 +117,8 @@ std::string usage() {
          "  --tp N, --pp N  tensor- and pipeline-parallel sizes of state_create (default 1)\n"
          "  --message-queue  give the group a message-queue broadcaster, as TP groups have\n"
          "              (broadcast_object only)\n"
+         "  --mem-alloc  all_reduce on buffers of mpcomm_mem_alloc, which shared memory reads in\n"
+         "              place (host all_reduce only)\n"
          "See mpcomm-perf(1).\n";
 }
 
@@ -210,6 +212,8 @@ bool parse_options(int argc, char **argv, Options *o, bool *help, std::string *e
       }
     } else if (arg == "--message-queue") {
       o->message_queue = true;
+    } else if (arg == "--mem-alloc") {
+      o->mem_alloc = true;
     } else if (arg == "-c") {
       if (!value(&v)) return false;
       if (v != "0" && v != "1") {
@@ -254,6 +258,11 @@ bool parse_options(int argc, char **argv, Options *o, bool *help, std::string *e
   }
   if (o->message_queue && o->op != "broadcast_object") {
     *error = "--message-queue applies to broadcast_object only, not to " + o->op;
+    return false;
+  }
+  if (o->mem_alloc && (o->op != "all_reduce" || o->device != Device::Host)) {
+    *error = "--mem-alloc applies to the host all_reduce only, not to " + o->op +
+             (o->device == Device::Cuda ? " --device cuda" : "");
     return false;
   }
   if (o->algo_given && o->device != Device::Cuda) {

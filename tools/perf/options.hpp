@@ -1,6 +1,7 @@
 // mpcomm-perf's command line: OP [-b MIN] [-e MAX] [-f FACTOR] [-n ITERS] [-w WARMUP] [-c 0|1]
 // [-d TYPE] [-o OP] [--json] [--baseline mpi] [--device host|cuda] [--algo auto|custom|nccl]
-// [--tp N] [--pp N] [--message-queue], in nccl-tests' manner (sizes take K, M, G suffixes).
+// [--tp N] [--pp N] [--message-queue] [--mem-alloc], in nccl-tests' manner (sizes take K, M, G
+// suffixes).
 #pragma once
 
 #include <cstddef>
@@ -29,6 +30,7 @@ struct Options {
   bool algo_given = false;
   int tp = 1, pp = 1;          // --tp, --pp: the parallel state of state_create
   bool message_queue = false;  // --message-queue: broadcast_object through shared memory
+  bool mem_alloc = false;      // --mem-alloc: all_reduce's buffers from mpcomm_mem_alloc
   bool version = false;        // --version: print the version and exit
 };
 
