@@ -12,7 +12,8 @@
 # Tests run in checking mode (MPCOMM_CHECK=1, unless the caller's environment sets it).
 TEST_EXTENSIONS = .mpi .sh
 MPI_LOG_COMPILER = $(SHELL) $(top_builddir)/scripts/mpi-test-run
-SH_LOG_COMPILER = env MPIRUN='$(MPIRUN)' OMPI_SERVER='$(OMPI_SERVER)' $(SHELL)
+SH_LOG_COMPILER = env MPIRUN='$(MPIRUN)' OMPI_SERVER='$(OMPI_SERVER)' $(SHELL) \
+	$(top_srcdir)/scripts/sh-test-run $(SHELL)
 AM_TESTS_ENVIRONMENT = LSAN_OPTIONS=suppressions=$(abs_top_srcdir)/test/lsan.supp:print_suppressions=0; export LSAN_OPTIONS; \
 	MPCOMM_TEST_SRCDIR='$(abs_top_srcdir)'; export MPCOMM_TEST_SRCDIR; \
 	MPCOMM_TEST_BUILDDIR='$(abs_top_builddir)'; export MPCOMM_TEST_BUILDDIR; \
@@ -80,6 +81,6 @@ CLEANFILES += $(MPI_TESTS:=.1.mpi) $(MPI_TESTS:=.2.mpi) $(MPI_TESTS:=.4.mpi)
 # The closing line of a run: N passed, N failed[, N skipped].
 check-summary:
 	@$(SHELL) $(top_srcdir)/scripts/test-summary $(top_builddir)
-EXTRA_DIST += scripts/mpi-test-run.in scripts/test-summary scripts/install-deps scripts/check \
+EXTRA_DIST += scripts/mpi-test-run.in scripts/sh-test-run scripts/test-summary scripts/install-deps scripts/check \
 	scripts/build .ci/run
 .PHONY: check-summary

@@ -22,8 +22,9 @@ finish() {
   exit
 }
 
-(cd "$builddir" && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL ${MAKE:-make} -s install \
-  DESTDIR="$tmp" >"$tmp/install.log" 2>&1) || { cat "$tmp/install.log"; fail "make install"; finish; }
+# The lock keeps other tests off the libraries while libtool relinks them (scripts/sh-test-run).
+(cd "$builddir" && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL flock -x .libs/test-libraries.lock \
+  ${MAKE:-make} -s install DESTDIR="$tmp" >"$tmp/install.log" 2>&1) || { cat "$tmp/install.log"; fail "make install"; finish; }
 prefix=$(sed -n 's/^prefix=//p' "$builddir/mpcomm-fortran.pc")
 pcdir=$(find "$tmp" -name mpcomm-fortran.pc -path '*/pkgconfig/*' | head -n 1 | xargs dirname)
 test -n "$pcdir" || { fail "mpcomm-fortran.pc was not installed"; finish; }
