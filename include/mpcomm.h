@@ -293,7 +293,7 @@ MPCOMM_API mpcomm_status_t mpcomm_all_gather_object(mpcomm_group_t group, const 
 /* Gives the group a message-queue broadcaster: broadcasts from group rank 0 then reach the
  * members on its node through a shared-memory ring of `chunks` slots of chunk_bytes (0, 0: the
  * defaults, 256 KiB x 8), the others over MPI. Collective; the groups of a parallel state's TP
- * and DCP kinds have one. */
+ * and DCP kinds have one, made by their first broadcast from rank 0. */
 MPCOMM_API mpcomm_status_t mpcomm_group_enable_message_queue(mpcomm_group_t group,
                                                              size_t chunk_bytes, int chunks);
 

@@ -81,12 +81,29 @@ char *mpcomm_group_s::scratch(size_t bytes) {
 
 void mpcomm_group_s::enable_message_queue(size_t chunk_bytes, int chunks) {
   require_usable();
+  deferred_chunks_ = 0;
   message_queue_.reset();
   message_queue_ = std::make_unique<mpcomm::MessageQueue>(*this, chunk_bytes, chunks);
   if (rank() == 0)
     mpcomm::log::info(mpcomm::log::Subsys::Shm, mpcomm::GroupName{*this},
                       ": object broadcasts from group rank 0 take a shared-memory message queue (",
                       chunks, " chunks of ", chunk_bytes, " bytes)");
+}
+
+void mpcomm_group_s::defer_message_queue(size_t chunk_bytes, int chunks) {
+  message_queue_.reset();
+  deferred_chunk_bytes_ = chunk_bytes;
+  deferred_chunks_ = chunks;
+}
+
+mpcomm::MessageQueue *mpcomm_group_s::broadcast_queue() {
+  if (deferred_chunks_ > 0) {
+    // Tried once: a failure here breaks the group (the caller runs in the control plane).
+    const int chunks = deferred_chunks_;
+    deferred_chunks_ = 0;
+    enable_message_queue(deferred_chunk_bytes_, chunks);
+  }
+  return message_queue_.get();
 }
 
 namespace mpcomm {

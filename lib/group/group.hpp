@@ -69,9 +69,17 @@ struct mpcomm_group_s : mpcomm::Comm {
   std::string finish_sends() noexcept;
 
   // The message-queue broadcaster of broadcasts from group rank 0, or nullptr (then they go
-  // over MPI). Made by enable_message_queue(), collectively.
+  // over MPI, or the queue is deferred and not made yet). Made by enable_message_queue(),
+  // collectively.
   mpcomm::MessageQueue *message_queue() { return message_queue_.get(); }
   void enable_message_queue(size_t chunk_bytes, int chunks);
+  // Local: the queue is made by the first broadcast from group rank 0 (broadcast_queue()), so
+  // that a group which never broadcasts costs neither its setup nor its ring.
+  void defer_message_queue(size_t chunk_bytes, int chunks);
+  bool message_queue_deferred() const { return deferred_chunks_ > 0; }
+  // The queue of a broadcast from group rank 0, made now when it was deferred: collective, in
+  // the broadcast every member calls together. nullptr when the group has none.
+  mpcomm::MessageQueue *broadcast_queue();
 
   // The tensor dict layer's buffers and derived type cache: made on first use by lib/tensordict.
   std::unique_ptr<mpcomm::tensordict::Workspace, mpcomm::tensordict::WorkspaceDeleter>
@@ -89,6 +97,8 @@ struct mpcomm_group_s : mpcomm::Comm {
   mpcomm::Requests requests_;
   mpcomm::Outbox outbox_;  // destroyed before ~Comm frees the communicator: parks what is left
   std::unique_ptr<mpcomm::MessageQueue> message_queue_;
+  size_t deferred_chunk_bytes_ = 0;
+  int deferred_chunks_ = 0;  // > 0: a queue is deferred
   std::unique_ptr<mpcomm::tensordict::Workspace, mpcomm::tensordict::WorkspaceDeleter>
       tensor_dict_workspace_;
 };

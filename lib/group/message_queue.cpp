@@ -23,7 +23,7 @@ MessageQueue::MessageQueue(mpcomm_group_s &g, size_t chunk_bytes, int chunks)
 
 MessageQueue::MessageQueue(mpcomm_group_s &g, const std::vector<int> &local, size_t chunk_bytes,
                            int chunks)
-    : ring_(g.comm(), local, chunk_bytes, chunks) {
+    : ring_(g.comm(), local, chunk_bytes, chunks, g.timeout()) {
   for (size_t r = 1; r < local.size(); ++r)
     if (!local[r]) remote_.push_back(static_cast<int>(r));
 }

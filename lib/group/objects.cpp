@@ -101,10 +101,11 @@ void broadcast_object(mpcomm_group_s &g, void *buf, size_t capacity, size_t *len
                 capacity);
   }
   protocol::run_operation(g, [&] {
+    MessageQueue *queue = src == 0 ? g.broadcast_queue() : nullptr;
     const Deadline deadline(g.timeout());
-    if (src == 0 && g.message_queue() != nullptr) {
+    if (queue != nullptr) {
       // Local readers through the shared-memory ring, the others over MPI.
-      g.message_queue()->broadcast(g, buf, capacity, len, deadline);
+      queue->broadcast(g, buf, capacity, len, deadline);
     } else if (root) {
       // The root sends to every other member directly: one message each for a small object.
       const std::vector<int> &peers = g.peers();

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "comm/bounded.hpp"
@@ -45,28 +46,29 @@ constexpr ShapeField kShapeFields[] = {
 };
 constexpr size_t kNumShapeFields = sizeof kShapeFields / sizeof kShapeFields[0];
 
-// What each rank contributes to the comparison: the hash and the shaping fields.
+// What each rank contributes to the agreement: whether its configuration is valid, and if so
+// its hash and shaping fields. One all-gather carries both.
 struct ConfigDigest {
-  char hash[64];
+  int32_t status;
   int32_t shape[kNumShapeFields];
+  char hash[64];
 };
 
-// Every rank must have passed the same configuration (vLLM hangs when they differ): every rank
-// compares each rank's shaping fields and vLLM's configuration hash with rank 0's, so all fail
-// alike; the error names the first differing rank and what differs.
-void require_same_config(MPI_Comm comm, const mpcomm_parallel_config_t &cfg, double timeout_s) {
+ConfigDigest digest_of(const mpcomm_parallel_config_t &cfg) {
   ConfigDigest mine{};
   const std::string hash = parallel::config_hash(cfg);
   std::memcpy(mine.hash, hash.data(), sizeof mine.hash);
   for (size_t f = 0; f < kNumShapeFields; ++f) mine.shape[f] = cfg.*kShapeFields[f].field;
-  int size = 0;
-  MPI_Comm_size(comm, &size);
-  std::vector<ConfigDigest> all(static_cast<size_t>(size));
-  bounded_all_gather(comm, &mine, all.data(), sizeof mine, timeout_s,
-                     "comparing the processes' parallel configurations");
+  return mine;
+}
+
+// Every rank must have passed the same configuration (vLLM hangs when they differ): every rank
+// compares each rank's shaping fields and vLLM's configuration hash with rank 0's, so all fail
+// alike; the error names the first differing rank and what differs.
+void require_same_config(const std::vector<ConfigDigest> &all) {
   const ConfigDigest &first = all[0];
-  for (int r = 1; r < size; ++r) {
-    const ConfigDigest &other = all[static_cast<size_t>(r)];
+  for (size_t r = 1; r < all.size(); ++r) {
+    const ConfigDigest &other = all[r];
     for (size_t f = 0; f < kNumShapeFields; ++f)
       if (other.shape[f] != first.shape[f])
         throw Error(MPCOMM_ERR_INVALID_ARGUMENT,
@@ -90,25 +92,25 @@ mpcomm_parallel_config_t agreed_config(MPI_Comm comm, const mpcomm_parallel_conf
   // the others waiting in a collective.
   mpcomm_parallel_config_t checked{};
   std::string local_error;
-  mpcomm_status_t local_status = MPCOMM_SUCCESS;
+  ConfigDigest mine{};
   try {
     checked = parallel::checked_config(cfg, "cfg");
+    mine = digest_of(checked);
   } catch (const Error &e) {
-    local_status = e.status();
+    mine.status = e.status();
     local_error = e.what();
   }
-  int size = 0, rank = 0;
+  int size = 0;
   MPI_Comm_size(comm, &size);
-  MPI_Comm_rank(comm, &rank);
-  std::vector<int> statuses(static_cast<size_t>(size));
-  int mine = local_status;
-  bounded_all_gather(comm, &mine, statuses.data(), sizeof mine, timeout_s,
-                     "checking the processes' parallel configurations");
-  if (local_status != MPCOMM_SUCCESS) throw Error(local_status, local_error);
+  std::vector<ConfigDigest> all(static_cast<size_t>(size));
+  bounded_all_gather(comm, &mine, all.data(), sizeof mine, timeout_s,
+                     "comparing the processes' parallel configurations");
+  if (mine.status != MPCOMM_SUCCESS)
+    throw Error(static_cast<mpcomm_status_t>(mine.status), local_error);
   for (int r = 0; r < size; ++r)
-    require(statuses[static_cast<size_t>(r)] == MPCOMM_SUCCESS, MPCOMM_ERR_INVALID_ARGUMENT,
+    require(all[static_cast<size_t>(r)].status == MPCOMM_SUCCESS, MPCOMM_ERR_INVALID_ARGUMENT,
             "rank ", r, " passed an invalid parallel configuration (its own error says why)");
-  require_same_config(comm, checked, timeout_s);
+  require_same_config(all);
   return checked;
 }
 
@@ -132,7 +134,7 @@ mpcomm_state_t create_state(MPI_Comm comm, const mpcomm_parallel_config_t *cfg) 
   DupComm dup;
   dup.comm = bounded_dup(comm, timeout, "duplicating comm for the state");
   mpcomm_parallel_config_t agreed = agreed_config(dup.comm, cfg, timeout);
-  return new mpcomm_state_s(dup.comm, agreed);
+  return new mpcomm_state_s(std::exchange(dup.comm, MPI_COMM_NULL), agreed);
 }
 
 void destroy_state(mpcomm_state_s &state) {
@@ -172,40 +174,37 @@ mpcomm_state_t default_state() {
 
 mpcomm_state_s::mpcomm_state_s(MPI_Comm comm, const mpcomm_parallel_config_t &cfg) : cfg_(cfg) {
   using namespace mpcomm;
-  int rank = 0, size = 0;
-  MPCOMM_MPI_CHECK(MPI_Comm_rank(comm, &rank));
-  MPCOMM_MPI_CHECK(MPI_Comm_size(comm, &size));
-  // Every rank reaches the same verdict on the world size: Layout only reads sizes.
-  parallel::Layout layout(cfg, size);
-  // Every group's local rank: the process's among those of comm on its node, whatever the
-  // launcher says (so that two TP groups on one node choose different GPUs).
-  const int local_rank = node_local_rank_in(comm);
   try {
+    int rank = 0, size = 0;
+    MPCOMM_MPI_CHECK(MPI_Comm_rank(comm, &rank));
+    MPCOMM_MPI_CHECK(MPI_Comm_size(comm, &size));
+    // Every rank reaches the same verdict on the world size: Layout only reads sizes.
+    parallel::Layout layout(cfg, size);
+    // Every group's local rank: the process's among those of comm on its node, whatever the
+    // launcher says (so that two TP groups on one node choose different GPUs).
+    const int local_rank = node_local_rank_in(comm);
+    // The world group is comm itself, in comm's order (the layout's world group); the others
+    // are split from it.
+    const MPI_Comm world_comm = comm;
+    add_group(MPCOMM_GROUP_WORLD,
+              adopt_communicator(std::exchange(comm, MPI_COMM_NULL), local_rank));
     for (mpcomm_group_kind_t kind : kAllKinds) {
+      if (kind == MPCOMM_GROUP_WORLD) continue;
       if (kind == MPCOMM_GROUP_EP && !cfg.enable_expert_parallel) continue;
       parallel::GroupPlace place = layout.place(kind, rank);
-      MPI_Comm split = MPI_COMM_NULL;
-      mpi_check(
-          MPI_Comm_split(comm, place.group, place.position, &split),
-          concat("MPI_Comm_split for the ", parallel::group_kind_name(kind), " groups").c_str());
-      mpcomm_group_t group = adopt_communicator(split, local_rank);
-      group->set_owner("an mpcomm_state_t");
-      // As vLLM: only the tensor-parallel group has a custom allreduce, unless turned off.
-      std::string &off = device::device_state(*group).custom_allreduce_off;
-      if (kind != MPCOMM_GROUP_TP)
-        off = concat("only the tensor-parallel group uses it (this is the ",
-                     parallel::group_kind_name(kind), " group)");
-      else if (cfg.disable_custom_all_reduce)
-        off = "disable_custom_all_reduce is set";
-      groups_[static_cast<size_t>(kind)] = group;
-      // vLLM broadcasts scheduler metadata over TP (and DCP) through a message queue.
-      if ((kind == MPCOMM_GROUP_TP || kind == MPCOMM_GROUP_DCP) && group->size() > 1)
-        group->enable_message_queue(MessageQueue::kDefaultChunkBytes, MessageQueue::kDefaultChunks);
-      if (group->rank() == 0)
-        log::info(log::Subsys::Init, "parallel state: ", parallel::group_kind_name(kind), " ",
-                  GroupName{*group}, ": object broadcasts from rank 0 ",
-                  group->message_queue() ? "through a shared-memory message queue" : "over MPI",
-                  "; custom allreduce ", off.empty() ? "allowed" : "off: " + off);
+      MPI_Comm made = MPI_COMM_NULL;
+      // Every member knows the size of every kind's groups from the agreed configuration, so
+      // all take the same branch: a group of one is made locally, without the collective split.
+      if (layout.group_size(kind) == 1)
+        mpi_check(MPI_Comm_dup(MPI_COMM_SELF, &made),
+                  concat("MPI_Comm_dup(MPI_COMM_SELF) for the ", parallel::group_kind_name(kind),
+                         " groups")
+                      .c_str());
+      else
+        mpi_check(
+            MPI_Comm_split(world_comm, place.group, place.position, &made),
+            concat("MPI_Comm_split for the ", parallel::group_kind_name(kind), " groups").c_str());
+      add_group(kind, adopt_communicator(made, local_rank));
     }
     log::info(log::Subsys::Init, "parallel state: world ", size, ", TP ", cfg.tensor_parallel_size,
               ", PP ", cfg.pipeline_parallel_size, ", DP ", cfg.data_parallel_size, ", PCP ",
@@ -214,9 +213,34 @@ mpcomm_state_s::mpcomm_state_s(MPI_Comm comm, const mpcomm_parallel_config_t &cf
     // Last: a state whose constructor throws is never a live handle.
     live_handles::add(live_handles::Kind::kState, this);
   } catch (...) {
+    if (comm != MPI_COMM_NULL) MPI_Comm_free(&comm);
     free_groups();
     throw;
   }
+}
+
+void mpcomm_state_s::add_group(mpcomm_group_kind_t kind, mpcomm_group_t group) {
+  using namespace mpcomm;
+  groups_[static_cast<size_t>(kind)] = group;
+  group->set_owner("an mpcomm_state_t");
+  // As vLLM: only the tensor-parallel group has a custom allreduce, unless turned off.
+  std::string &off = device::device_state(*group).custom_allreduce_off;
+  if (kind != MPCOMM_GROUP_TP)
+    off = concat("only the tensor-parallel group uses it (this is the ",
+                 parallel::group_kind_name(kind), " group)");
+  else if (cfg_.disable_custom_all_reduce)
+    off = "disable_custom_all_reduce is set";
+  // vLLM broadcasts scheduler metadata over TP (and DCP) through a message queue; it is made
+  // by the group's first broadcast from rank 0, so a state costs no ring until then.
+  if ((kind == MPCOMM_GROUP_TP || kind == MPCOMM_GROUP_DCP) && group->size() > 1)
+    group->defer_message_queue(MessageQueue::kDefaultChunkBytes, MessageQueue::kDefaultChunks);
+  if (group->rank() == 0)
+    log::info(log::Subsys::Init, "parallel state: ", parallel::group_kind_name(kind), " ",
+              GroupName{*group}, ": object broadcasts from rank 0 ",
+              group->message_queue_deferred()
+                  ? "through a shared-memory message queue (made at the first one)"
+                  : "over MPI",
+              "; custom allreduce ", off.empty() ? "allowed" : "off: " + off);
 }
 
 mpcomm_state_s::~mpcomm_state_s() {

@@ -1,6 +1,8 @@
 // The parallel state behind mpcomm_state_t: vLLM's init_distributed_environment plus
 // initialize_model_parallel on an MPI communicator. It owns one group per kind, each built by a
-// single MPI_Comm_split whose colour is the group's index in the rank layout.
+// single MPI_Comm_split whose colour is the group's index in the rank layout (the world group is
+// the state's duplicate of the caller's communicator, a group of one a duplicate of
+// MPI_COMM_SELF).
 #pragma once
 
 #include <mpi.h>
@@ -12,9 +14,11 @@
 
 struct mpcomm_state_s {
  public:
-  // Collective over comm. cfg comes from agreed_config(). Checks that the world fits it, then
-  // builds the groups. Throws Error; on failure nothing is left behind. A state registers
-  // itself as a live handle (core/live_handles.hpp) for its lifetime.
+  // Collective over comm, which the state takes over (a duplicate made for it: it becomes the
+  // world group's communicator, and is freed on failure). cfg comes from agreed_config().
+  // Checks that the world fits it, then builds the groups. Throws Error; on failure nothing is
+  // left behind. A state registers itself as a live handle (core/live_handles.hpp) for its
+  // lifetime.
   mpcomm_state_s(MPI_Comm comm, const mpcomm_parallel_config_t &cfg);
   ~mpcomm_state_s();
   mpcomm_state_s(const mpcomm_state_s &) = delete;
@@ -34,6 +38,8 @@ struct mpcomm_state_s {
   mpcomm_parallel_config_t cfg_;
   std::array<mpcomm_group_t, kKinds> groups_{};
   bool graph_capturing_ = false;
+  // Takes group (never nullptr) as the state's group of kind, and sets it up for its kind.
+  void add_group(mpcomm_group_kind_t kind, mpcomm_group_t group);
   void free_groups() noexcept;
 };
 

@@ -5,6 +5,9 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -32,6 +35,32 @@ mpcomm_parallel_config_t config_for_world() {
 }
 
 std::string error() { return mpcomm_last_error(); }
+
+// How many of the library's shared segments this process has mapped (they are unlinked once
+// mapped, so /proc/self/maps, not /dev/shm, shows them).
+int shared_segments_mapped() {
+  std::ifstream maps("/proc/self/maps");
+  int n = 0;
+  for (std::string line; std::getline(maps, line);)
+    if (line.find("/dev/shm/mpcomm-") != std::string::npos) ++n;
+  return n;
+}
+
+// An object broadcast from src over group, checked at every member.
+void expect_broadcast(mpcomm_group_t group, int src, const std::string &what) {
+  mpcomm_group_info_t info = MPCOMM_GROUP_INFO_INIT;
+  ASSERT_EQ(mpcomm_group_info(group, &info), MPCOMM_SUCCESS);
+  const std::string sent = what + " from " + std::to_string(src);
+  char buf[128] = {};
+  size_t len = 0;
+  if (info.rank_in_group == src) {
+    std::memcpy(buf, sent.data(), sent.size());
+    len = sent.size();
+  }
+  ASSERT_EQ(mpcomm_broadcast_object(group, buf, sizeof buf, &len, src), MPCOMM_SUCCESS)
+      << what << ": " << error();
+  EXPECT_EQ(std::string(buf, len), sent);
+}
 
 }  // namespace
 
@@ -75,6 +104,100 @@ TEST(State, EveryGroupMatchesTheLayout) {
   EXPECT_EQ(mpcomm_state_destroy(&state), MPCOMM_SUCCESS);
   EXPECT_EQ(state, nullptr);
   EXPECT_EQ(mpcomm_state_destroy(&state), MPCOMM_SUCCESS);  // NULL: a no-op
+}
+
+// Every kind of group works from its first call, whichever call that is: a broadcast from rank 0
+// (which makes the TP and DCP groups' message queue), from the last rank, an all-gather, an
+// allreduce (the groups of one are duplicates of MPI_COMM_SELF).
+TEST(State, EveryGroupWorksFromItsFirstCall) {
+  mpcomm_parallel_config_t cfg = config_for_world();
+  cfg.enable_expert_parallel = 1;
+  const mpcomm_group_kind_t kinds[] = {MPCOMM_GROUP_WORLD, MPCOMM_GROUP_TP, MPCOMM_GROUP_PP,
+                                       MPCOMM_GROUP_DP,    MPCOMM_GROUP_EP, MPCOMM_GROUP_DCP,
+                                       MPCOMM_GROUP_PCP};
+  for (int first = 0; first < 4; ++first) {
+    mpcomm_state_t state = nullptr;
+    ASSERT_EQ(mpcomm_state_create(MPI_COMM_WORLD, &cfg, &state), MPCOMM_SUCCESS) << error();
+    for (mpcomm_group_kind_t kind : kinds) {
+      mpcomm_group_t group = nullptr;
+      ASSERT_EQ(mpcomm_state_group(state, kind, &group), MPCOMM_SUCCESS) << error();
+      mpcomm_group_info_t info = MPCOMM_GROUP_INFO_INIT;
+      ASSERT_EQ(mpcomm_group_info(group, &info), MPCOMM_SUCCESS);
+      const std::string what = "kind " + std::to_string(kind);
+      for (int call = 0; call < 4; ++call) {
+        switch ((first + call) % 4) {
+          case 0: expect_broadcast(group, 0, what); break;
+          case 1: expect_broadcast(group, info.size - 1, what); break;
+          case 2: {
+            const int32_t mine = info.global_rank;
+            std::vector<int32_t> all(static_cast<size_t>(info.size));
+            std::vector<size_t> lens(static_cast<size_t>(info.size));
+            ASSERT_EQ(mpcomm_all_gather_object(group, &mine, sizeof mine, all.data(),
+                                               all.size() * sizeof mine, lens.data()),
+                      MPCOMM_SUCCESS)
+                << what << ": " << error();
+            EXPECT_EQ(all[static_cast<size_t>(info.rank_in_group)], info.global_rank) << what;
+            break;
+          }
+          default: {
+            int32_t one = 1, total = 0;
+            ASSERT_EQ(mpcomm_all_reduce(group, &one, &total, 1, MPCOMM_INT32, MPCOMM_SUM, nullptr),
+                      MPCOMM_SUCCESS)
+                << what << ": " << error();
+            EXPECT_EQ(total, info.size) << what;
+          }
+        }
+      }
+    }
+    EXPECT_EQ(mpcomm_state_destroy(&state), MPCOMM_SUCCESS) << error();
+  }
+}
+
+// Creating a state maps no shared memory: the TP group's message queue is made by its first
+// broadcast from rank 0, on every member, not by a broadcast from another rank.
+TEST(State, TheMessageQueueWaitsForTheFirstBroadcastFromRankZero) {
+  const int before = shared_segments_mapped();
+  mpcomm_parallel_config_t cfg = config_for_world();
+  mpcomm_state_t state = nullptr;
+  ASSERT_EQ(mpcomm_state_create(MPI_COMM_WORLD, &cfg, &state), MPCOMM_SUCCESS) << error();
+  EXPECT_EQ(shared_segments_mapped(), before);
+  mpcomm_group_t tp = nullptr;
+  ASSERT_EQ(mpcomm_state_group(state, MPCOMM_GROUP_TP, &tp), MPCOMM_SUCCESS);
+  mpcomm_group_info_t info = MPCOMM_GROUP_INFO_INIT;
+  ASSERT_EQ(mpcomm_group_info(tp, &info), MPCOMM_SUCCESS);
+  expect_broadcast(tp, info.size - 1, "from the last rank");
+  EXPECT_EQ(shared_segments_mapped(), before);
+  expect_broadcast(tp, 0, "first from rank 0");
+  // One ring per TP group of more than one (mapped by the writer and its local readers).
+  EXPECT_EQ(shared_segments_mapped(), before + (info.size > 1 ? 1 : 0));
+  expect_broadcast(tp, 0, "second from rank 0");
+  EXPECT_EQ(shared_segments_mapped(), before + (info.size > 1 ? 1 : 0));
+  EXPECT_EQ(mpcomm_state_destroy(&state), MPCOMM_SUCCESS) << error();
+  EXPECT_EQ(shared_segments_mapped(), before);
+}
+
+// A first broadcast whose members disagree fails on all of them before the queue is made
+// (checking mode), and the next one makes it and works.
+TEST(State, AMismatchedFirstBroadcastLeavesTheQueueToTheNext) {
+  const char *check = std::getenv("MPCOMM_CHECK");
+  if (world_size() < 2 || check == nullptr || std::string(check) != "1")
+    GTEST_SKIP() << "needs 2 ranks and MPCOMM_CHECK=1";
+  const int before = shared_segments_mapped();
+  mpcomm_parallel_config_t cfg = config_for_world();
+  mpcomm_state_t state = nullptr;
+  ASSERT_EQ(mpcomm_state_create(MPI_COMM_WORLD, &cfg, &state), MPCOMM_SUCCESS) << error();
+  mpcomm_group_t tp = nullptr;
+  ASSERT_EQ(mpcomm_state_group(state, MPCOMM_GROUP_TP, &tp), MPCOMM_SUCCESS);
+  mpcomm_group_info_t info = MPCOMM_GROUP_INFO_INIT;
+  ASSERT_EQ(mpcomm_group_info(tp, &info), MPCOMM_SUCCESS);
+  char buf[16] = "x";
+  size_t len = 1;
+  const int src = info.rank_in_group == info.size - 1 ? info.size - 1 : 0;
+  EXPECT_EQ(mpcomm_broadcast_object(tp, buf, sizeof buf, &len, src), MPCOMM_ERR_INVALID_ARGUMENT);
+  EXPECT_EQ(shared_segments_mapped(), before);
+  expect_broadcast(tp, 0, "after the mismatch");
+  EXPECT_EQ(shared_segments_mapped(), before + 1);
+  EXPECT_EQ(mpcomm_state_destroy(&state), MPCOMM_SUCCESS) << error();
 }
 
 TEST(State, NoExpertGroupUnlessEnabled) {
