@@ -87,8 +87,11 @@ int main(int argc, char **argv) {
     ++failures;
   }
   /* Open MPI's own MPI_Finalize can hang when it starts before mpirun has handled the death
-   * (seen once in a loaded make check, with nothing of mpcomm's left): give it 1.5 s. */
+   * (PMIx's event notification failing, with nothing of mpcomm's left): give mpirun 1.5 s, and
+   * say that this rank's part is done, so that the script can tell such a hang from mpcomm's. */
   usleep(1500000);
+  printf("FINALIZING %d failures=%d\n", rank, failures);
+  fflush(stdout);
   start = now();
   MPI_Finalize();
   printf("%s %d (MPI_Finalize took %.2f s)\n", failures ? "FAIL" : "PASS", rank, now() - start);
