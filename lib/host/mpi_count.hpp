@@ -14,6 +14,13 @@ namespace mpcomm::host {
 size_t max_count_per_call();
 // Lets tests exercise the large-count paths with small buffers; 0 restores INT_MAX.
 void set_max_count_per_call_for_testing(size_t limit);
+// The same for a scope: the limit is restored to INT_MAX at its end.
+struct CountLimitForTesting {
+  explicit CountLimitForTesting(size_t limit) { set_max_count_per_call_for_testing(limit); }
+  ~CountLimitForTesting() { set_max_count_per_call_for_testing(0); }
+  CountLimitForTesting(const CountLimitForTesting &) = delete;
+  CountLimitForTesting &operator=(const CountLimitForTesting &) = delete;
+};
 
 // Calls chunk(offset, n) for consecutive pieces of [0, count) of at most max_count_per_call()
 // elements each; n converts to int without loss. Nothing is called for count == 0.

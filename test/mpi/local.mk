@@ -46,7 +46,8 @@ MPI_TESTS += \
 # test_state: the parallel state and DP helpers. test_tensor_dict: tensor dict exchange.
 # test_vcollectives: all_gatherv, reduce_scatterv, all_to_all, all_to_allv (every dtype, the
 # large-count paths, the agreement of the members, every argument error).
-noinst_HEADERS += test/mpi/group_test_util.hpp test/mpi/dataplane_test_util.hpp
+noinst_HEADERS += test/mpi/group_test_util.hpp test/mpi/dataplane_test_util.hpp \
+	test/mpi/shm_test_util.hpp
 
 # Programs run by the scripts below, and calls after MPI_Finalize (at 1 and 2 ranks).
 check_PROGRAMS += test/mpi/join_peer test/mpi/killed_rank test/mpi/node_cpus_probe \

@@ -13,6 +13,7 @@
 #include "core/deadline.hpp"
 #include "core/error.hpp"
 #include "expect_error.hpp"
+#include "group_test_util.hpp"
 #include "host/host_collectives.hpp"
 #include "host/mpi_count.hpp"
 
@@ -22,23 +23,8 @@ using namespace mpcomm;
 using namespace mpcomm::host;
 using mpcomm::test::expect_error;
 
-int world_size() {
-  int size = 0;
-  MPI_Comm_size(MPI_COMM_WORLD, &size);
-  return size;
-}
-int world_rank() {
-  int rank = 0;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  return rank;
-}
-
-// Forces a per-call count limit (0: INT_MAX) for the life of the object.
-class CountLimit {
- public:
-  explicit CountLimit(size_t limit) { set_max_count_per_call_for_testing(limit); }
-  ~CountLimit() { set_max_count_per_call_for_testing(0); }
-};
+using grouptest::world_rank;
+using grouptest::world_size;
 
 // The arguments of the v-collectives at this rank: rank r gives r + 2 elements to all_gatherv
 // and gets block r of reduce_scatterv with as many; all_to_allv sends i + j + 1 elements from
@@ -113,7 +99,7 @@ TEST(BoundedPlane, VariableSizeCollectivesAreCorrectWithEveryRank) {
   check_v_collectives(deadline);
   {
     SCOPED_TRACE("past the per-call count limit");
-    const CountLimit small(2);
+    const CountLimitForTesting small(2);
     check_v_collectives(deadline);
   }
 }
@@ -198,7 +184,7 @@ TEST(BoundedPlane, ARankThatNeverComesIsATimeoutNamingTheCall) {
     ASSERT_EQ(MPI_Comm_dup(MPI_COMM_WORLD, &comm), MPI_SUCCESS);
     MPI_Comm_set_errhandler(comm, MPI_ERRORS_RETURN);
     if (rank != 1) {
-      const CountLimit limit(c.limit);
+      const CountLimitForTesting limit(c.limit);
       const Deadline deadline(0.3);
       if (c.root_only && rank != 0) {
         try {

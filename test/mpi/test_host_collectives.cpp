@@ -181,13 +181,6 @@ std::string what(mpcomm_datatype_t dtype, mpcomm_op_t op, size_t count) {
 
 using mpcomm::test::expect_error;
 
-// Forces a tiny per-call count limit for the life of the object.
-class SmallCountLimit {
- public:
-  explicit SmallCountLimit(size_t limit) { set_max_count_per_call_for_testing(limit); }
-  ~SmallCountLimit() { set_max_count_per_call_for_testing(0); }
-};
-
 void check_all_reduce(size_t count) {
   const int size = world_size(), rank = world_rank();
   for (mpcomm_datatype_t dtype : kAllDtypes) {
@@ -215,7 +208,7 @@ TEST(HostAllReduce, EveryDtypeAndOpInAndOutOfPlace) {
 }
 
 TEST(HostAllReduce, ChunkedBeyondTheCountLimit) {
-  SmallCountLimit limit(7);
+  const CountLimitForTesting limit(7);
   for (size_t count : {size_t{5}, size_t{28}, size_t{30}}) check_all_reduce(count);
 }
 
@@ -280,7 +273,7 @@ void check_broadcast(size_t count) {
 
 TEST(HostBroadcast, EveryDtypeFromEveryRoot) {
   for (size_t count : {size_t{0}, size_t{1}, size_t{1000}}) check_broadcast(count);
-  SmallCountLimit limit(7);
+  const CountLimitForTesting limit(7);
   for (size_t count : {size_t{7}, size_t{28}, size_t{30}}) check_broadcast(count);
 }
 
@@ -320,7 +313,7 @@ void check_ring(size_t count) {
 TEST(HostSendRecv, RingOfEveryDtype) {
   if (world_size() % 2 != 0) GTEST_SKIP() << "the ring pairs ranks: needs an even size";
   for (size_t count : {size_t{0}, size_t{1}, size_t{1000}}) check_ring(count);
-  SmallCountLimit limit(7);
+  const CountLimitForTesting limit(7);
   for (size_t count : {size_t{7}, size_t{28}, size_t{30}}) check_ring(count);
 }
 
@@ -404,7 +397,7 @@ void check_flat_gathers(size_t count) {
 
 TEST(HostGather, AllGatherAndGatherOfEveryDtype) {
   for (size_t count : {size_t{0}, size_t{1}, size_t{999}}) check_flat_gathers(count);
-  SmallCountLimit limit(7);
+  const CountLimitForTesting limit(7);
   for (size_t count : {size_t{7}, size_t{28}, size_t{30}}) check_flat_gathers(count);
 }
 
@@ -438,7 +431,7 @@ void check_reduce_scatter(size_t count_per_rank) {
 
 TEST(HostReduceScatter, EveryDtypeAndOp) {
   for (size_t count : {size_t{0}, size_t{1}, size_t{333}}) check_reduce_scatter(count);
-  SmallCountLimit limit(7);
+  const CountLimitForTesting limit(7);
   for (size_t count : {size_t{7}, size_t{16}}) check_reduce_scatter(count);
 }
 

@@ -1,7 +1,6 @@
 // The shared-memory allreduce: exact for every supported type, op and size (integer-valued
 // inputs), in and out of place, across piece boundaries; a missing peer times out; nothing is
 // left in /dev/shm.
-#include <dirent.h>
 #include <gtest/gtest.h>
 #include <mpi.h>
 
@@ -15,104 +14,22 @@
 #include <vector>
 
 #include "core/error.hpp"
-#include "core/half.hpp"
 #include "host/shm_allreduce.hpp"
+#include "shm_test_util.hpp"
 
 using mpcomm::host::ShmAllreduce;
+using namespace shmtest;
 
 namespace {
-
-struct Node {
-  MPI_Comm comm = MPI_COMM_NULL;
-  int rank = 0, size = 1;
-  Node() {
-    MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &comm);
-    MPI_Comm_rank(comm, &rank);
-    MPI_Comm_size(comm, &size);
-  }
-  ~Node() { MPI_Comm_free(&comm); }
-};
-
-// Rank r's i-th input: small integers, so every op is exact in every type (products stay
-// below 2^8 for 4 ranks).
-double input(int rank, size_t i, mpcomm_op_t op) {
-  if (op == MPCOMM_PROD) return 1 + ((i + rank) % 2);
-  return static_cast<double>((i * 7 + rank * 3) % 23) - 5;
-}
-
-double expected(int size, size_t i, mpcomm_op_t op) {
-  double acc = input(0, i, op);
-  for (int r = 1; r < size; ++r) {
-    double v = input(r, i, op);
-    switch (op) {
-      case MPCOMM_PROD: acc *= v; break;
-      case MPCOMM_MAX: acc = std::max(acc, v); break;
-      case MPCOMM_MIN: acc = std::min(acc, v); break;
-      default: acc += v;
-    }
-  }
-  return op == MPCOMM_AVG ? acc / size : acc;
-}
-
-uint16_t encode16(mpcomm_datatype_t t, double v) {
-  return t == MPCOMM_FLOAT16 ? mpcomm::half::float_to_float16(static_cast<float>(v))
-                             : mpcomm::half::float_to_bfloat16(static_cast<float>(v));
-}
-double decode16(mpcomm_datatype_t t, uint16_t h) {
-  return t == MPCOMM_FLOAT16 ? mpcomm::half::float16_to_float(h)
-                             : mpcomm::half::bfloat16_to_float(h);
-}
 
 // Runs one allreduce and checks every element; returns the number of wrong ones.
 size_t check(ShmAllreduce &shm, const Node &node, mpcomm_datatype_t t, mpcomm_op_t op, size_t count,
              bool in_place) {
-  const size_t esize = t == MPCOMM_FLOAT32 ? 4 : 2;
-  std::vector<char> send(count * esize + 1), recv(count * esize + 1);
-  for (size_t i = 0; i < count; ++i) {
-    double v = input(node.rank, i, op);
-    if (t == MPCOMM_FLOAT32) {
-      float f = static_cast<float>(v);
-      std::memcpy(&send[i * 4], &f, 4);
-    } else {
-      uint16_t h = encode16(t, v);
-      std::memcpy(&send[i * 2], &h, 2);
-    }
-  }
+  std::vector<char> send(count * esize_of(t) + 1), recv(send.size());
+  fill(t, op, node.rank, send.data(), count);
   char *out = in_place ? send.data() : recv.data();
   shm.all_reduce(send.data(), out, count, t, op, 30);
-  size_t wrong = 0;
-  for (size_t i = 0; i < count; ++i) {
-    double got;
-    if (t == MPCOMM_FLOAT32) {
-      float f;
-      std::memcpy(&f, out + i * 4, 4);
-      got = f;
-    } else {
-      uint16_t h;
-      std::memcpy(&h, out + i * 2, 2);
-      got = decode16(t, h);
-    }
-    double want = expected(node.size, i, op);
-    // AVG rounds once in the element type.
-    if (t != MPCOMM_FLOAT32)
-      want = decode16(t, encode16(t, want));
-    else
-      want = static_cast<float>(want);
-    if (got != want) ++wrong;
-  }
-  return wrong;
-}
-
-std::set<std::string> dev_shm() {
-  std::set<std::string> names;
-  if (DIR *d = opendir("/dev/shm")) {
-    // Open MPI's own transport files (vader_segment.*) come and go with the jobs that run
-    // beside this one; anything else would be ours.
-    while (dirent *e = readdir(d))
-      if (std::string(e->d_name).rfind("vader_segment.", 0) != 0) names.insert(e->d_name);
-    closedir(d);
-  }
-  return names;
+  return wrong(t, op, node.size, out, count);
 }
 
 }  // namespace

@@ -42,12 +42,6 @@ std::vector<size_t> member_sizes(int size) {
   return s;
 }
 
-// Lowers the MPI count limit for a scope: the large-count paths on small buffers.
-struct SmallMpiCalls {
-  explicit SmallMpiCalls(size_t limit) { mpcomm::host::set_max_count_per_call_for_testing(limit); }
-  ~SmallMpiCalls() { mpcomm::host::set_max_count_per_call_for_testing(0); }
-};
-
 const int kDims3[] = {0, 1, 2, -1};
 
 void check_all_gatherv(mpcomm_group_t g, mpcomm_datatype_t dtype, int dim) {
@@ -86,7 +80,7 @@ TEST(AllGatherV, EveryDtypeAlongEveryDim) {
 
 TEST(AllGatherV, BeyondOneMpiCall) {
   WorldGroup world;
-  SmallMpiCalls small(5);
+  const mpcomm::host::CountLimitForTesting small(5);
   for (mpcomm_datatype_t dtype : {MPCOMM_INT16, MPCOMM_FLOAT8_E4M3FN, MPCOMM_FLOAT64})
     for (int dim : kDims3) check_all_gatherv(world.g, dtype, dim);
 }
@@ -127,7 +121,7 @@ TEST(ReduceScatterV, EveryDtypeAndOpAlongEveryDim) {
 
 TEST(ReduceScatterV, BeyondOneMpiCall) {
   WorldGroup world;
-  SmallMpiCalls small(5);
+  const mpcomm::host::CountLimitForTesting small(5);
   for (mpcomm_op_t op : kAllOps)
     for (int dim : kDims3) check_reduce_scatterv(world.g, MPCOMM_UINT32, op, dim);
 }
@@ -162,7 +156,7 @@ TEST(AllToAll, EveryDtypeAndCount) {
 
 TEST(AllToAll, BeyondOneMpiCall) {
   WorldGroup world;
-  SmallMpiCalls small(4);
+  const mpcomm::host::CountLimitForTesting small(4);
   for (size_t count : {size_t{5}, size_t{9}}) check_all_to_all(world.g, MPCOMM_BOOL, count);
 }
 
@@ -202,7 +196,7 @@ TEST(AllToAllV, EveryDtype) {
 
 TEST(AllToAllV, BeyondOneMpiCall) {
   WorldGroup world;
-  SmallMpiCalls small(4);
+  const mpcomm::host::CountLimitForTesting small(4);
   for (mpcomm_datatype_t dtype : {MPCOMM_UINT64, MPCOMM_FLOAT8_E5M2})
     check_all_to_allv(world.g, dtype);
 }
