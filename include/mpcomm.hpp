@@ -874,6 +874,67 @@ struct AllReducePath {
 // a pointer and a count, or a range (std::vector, std::array, Span) of a type with
 // datatype_traits; or untyped with an explicit mpcomm_datatype_t; tensors are DLTensors (or
 // Tensors).
+// count elements of T in the node's shared memory (mpcomm_mem_alloc(3)), which all_reduce reads
+// in place; made by Group::shared_array<T>(count). Move-only; frees with mpcomm_mem_free when it
+// goes out of scope (ignoring a failure: after its group was freed the group freed it). A buffer
+// like std::vector (data() and size()), so every typed method takes it.
+template <class T>
+class SharedArray {
+  static_assert(std::is_trivially_copyable_v<T>, "SharedArray holds trivially copyable elements");
+
+ public:
+  SharedArray() = default;
+  ~SharedArray() { reset(); }
+  SharedArray(SharedArray &&other) noexcept
+      : group_(other.group_), data_(other.data_), size_(other.size_) {
+    other.data_ = nullptr;
+    other.size_ = 0;
+  }
+  SharedArray &operator=(SharedArray &&other) noexcept {
+    if (this != &other) {
+      reset();
+      group_ = other.group_;
+      data_ = other.data_;
+      size_ = other.size_;
+      other.data_ = nullptr;
+      other.size_ = 0;
+    }
+    return *this;
+  }
+  SharedArray(const SharedArray &) = delete;
+  SharedArray &operator=(const SharedArray &) = delete;
+
+  T *data() const { return data_; }
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  T *begin() const { return data_; }
+  T *end() const { return data_ + size_; }
+  T &operator[](size_t i) const { return data_[i]; }
+
+  // Frees now, ignoring a failure (the destructor's way).
+  void reset() noexcept {
+    if (data_ != nullptr) mpcomm_mem_free(group_, data_);
+    data_ = nullptr;
+    size_ = 0;
+  }
+  // Frees now and reports a failure (mpcomm_mem_free(3)).
+  void free() {
+    T *data = data_;
+    data_ = nullptr;
+    size_ = 0;
+    if (data != nullptr) check(mpcomm_mem_free(group_, data));
+  }
+
+ private:
+  friend class Group;
+  SharedArray(mpcomm_group_t group, T *data, size_t size)
+      : group_(group), data_(data), size_(size) {}
+
+  mpcomm_group_t group_ = nullptr;
+  T *data_ = nullptr;
+  size_t size_ = 0;
+};
+
 class Group {
  public:
   Group() = default;
@@ -1124,6 +1185,15 @@ class Group {
     return ptr;
   }
   void mem_free(void *ptr) const { check(mpcomm_mem_free(g_, ptr)); }
+  // The same, typed and owned: count elements of T, freed when the array goes (collective like
+  // mem_alloc; count 0 gives an empty array).
+  template <class T>
+  SharedArray<T> shared_array(size_t count) const {
+    if (count > SIZE_MAX / sizeof(T))
+      detail::refuse("shared_array: count " + std::to_string(count) + " elements of " +
+                     std::to_string(sizeof(T)) + " bytes do not fit in size_t");
+    return SharedArray<T>(g_, static_cast<T *>(mem_alloc(count * sizeof(T))), count);
+  }
 
   // buf at group rank src is copied into buf at every other member.
   template <class T>

@@ -15,6 +15,7 @@
 #include <numeric>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "mpcomm.hpp"
@@ -375,6 +376,33 @@ TEST(CppMethods, MemAllocAndFree) {
   g.mem_free(v);
   EXPECT_TRUE(contains(thrown(MPCOMM_ERR_INVALID_ARGUMENT, [&] { g.mem_free(v); }), "ptr ("));
   EXPECT_EQ(g.mem_alloc(0), nullptr);
+
+  // The owned, typed form: a buffer to the typed methods, freed at the end of its scope.
+  float *freed = nullptr;
+  {
+    mpcomm::SharedArray<float> a = g.shared_array<float>(1000);
+    ASSERT_EQ(a.size(), 1000u);
+    for (size_t i = 0; i < a.size(); ++i) a[i] = static_cast<float>(me) + static_cast<float>(i);
+    mpcomm::SharedArray<float> b = std::move(a);  // moves ownership: a frees nothing
+    EXPECT_TRUE(a.empty());
+    EXPECT_EQ(a.data(), nullptr);
+    g.all_reduce(b, b);
+    EXPECT_EQ(b[999], static_cast<float>(n * (n - 1) / 2 + n * 999));
+    freed = b.data();
+  }
+  EXPECT_TRUE(contains(thrown(MPCOMM_ERR_INVALID_ARGUMENT, [&] { g.mem_free(freed); }), "ptr ("));
+  mpcomm::SharedArray<int64_t> c = g.shared_array<int64_t>(16);
+  c.free();
+  EXPECT_EQ(c.data(), nullptr);
+  EXPECT_TRUE(g.shared_array<double>(0).empty());
+  EXPECT_TRUE(
+      contains(thrown(MPCOMM_ERR_INVALID_ARGUMENT, [&] { g.shared_array<double>(SIZE_MAX / 4); }),
+               "do not fit in size_t"));
+  // An array that outlives its group frees nothing and does not crash: the group freed it.
+  mpcomm::Group h = mpcomm::Group::from_comm(MPI_COMM_WORLD);
+  mpcomm::SharedArray<float> orphan = h.shared_array<float>(8);
+  h.free();
+  orphan.reset();
 }
 
 TEST(CppMethods, VariableSizeAndAllToAllTyped) {
