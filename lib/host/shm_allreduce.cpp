@@ -19,15 +19,15 @@ namespace mpcomm::host {
 struct alignas(64) ShmAllreduce::Control {
   uint64_t arrived;  // the number of barriers this rank has reached
   // Where this rank's input of the piece lies: 0 in its segment's half, s + 1 in its buffer of
-  // pool allocation s, from `offset` (the piece's first element).
-  uint64_t source;
-  uint64_t offset;
+  // pool allocation s, from `offset` (the piece's first element). One pair per half: after a
+  // one-barrier piece a fast rank writes the next piece's while its peers still read these.
+  uint64_t source[2];
+  uint64_t offset[2];
   // The barrier before which this rank found a peer's input out of its reach (a pool buffer it
   // had freed), that peer and the allocation.
   uint64_t refused;
   uint64_t refused_peer;
   uint64_t refused_sequence;
-  char pad[16];
 };
 
 namespace {
@@ -120,6 +120,13 @@ void reduce_any(mpcomm_datatype_t dtype, mpcomm_op_t op, const char *const *srcs
 
 size_t round_up(size_t v, size_t to) { return (v + to - 1) / to * to; }
 
+// Whether every rank reducing a whole piece of `bytes` beats each reducing its slice and a second
+// barrier: always at 2 ranks (the same bytes cross between the cores either way), and for small
+// pieces at more, where the barrier costs more than the reads of n halves.
+bool whole_piece_wins(size_t bytes, int ranks) {
+  return ranks <= 2 || bytes * static_cast<size_t>(ranks) <= (size_t{256} << 10);
+}
+
 }  // namespace
 
 bool ShmAllreduce::supports(mpcomm_datatype_t dtype) {
@@ -128,6 +135,7 @@ bool ShmAllreduce::supports(mpcomm_datatype_t dtype) {
 
 ShmAllreduce::ShmAllreduce(MPI_Comm node_comm, double timeout_s, size_t capacity)
     : capacity_(round_up(std::max<size_t>(capacity, kAlign), kAlign)) {
+  static_assert(sizeof(Control) == 64, "one cache line of flags per rank");
   MPCOMM_MPI_CHECK(MPI_Comm_rank(node_comm, &rank_));
   MPCOMM_MPI_CHECK(MPI_Comm_size(node_comm, &size_));
   // Each rank's segment lives in its own pages, near the rank that writes it; segments start
@@ -139,6 +147,7 @@ ShmAllreduce::ShmAllreduce(MPI_Comm node_comm, double timeout_s, size_t capacity
     controls_.push_back(reinterpret_cast<Control *>(base));
     data_.push_back(base + kControlBytes);
   }
+  srcs_.resize(static_cast<size_t>(size_));
 }
 
 void ShmAllreduce::barrier(const Deadline &deadline) {
@@ -159,7 +168,7 @@ void ShmAllreduce::barrier(const Deadline &deadline) {
 bool ShmAllreduce::run_piece(const char *send, char *recv, size_t count, size_t esize,
                              mpcomm_datatype_t dtype, mpcomm_op_t op, const MemPool *pool,
                              const MemPool::Place *place, const Deadline &deadline) {
-  const size_t half = (calls_++ & 1) * capacity_;
+  const size_t parity = calls_++ & 1, half = parity * capacity_;
   char *const mine = data_[static_cast<size_t>(rank_)] + half;
   Control &control = *controls_[static_cast<size_t>(rank_)];
   // Slices of whole cache lines; the last ranks may get less or nothing.
@@ -169,32 +178,46 @@ bool ShmAllreduce::run_piece(const char *send, char *recv, size_t count, size_t 
   const size_t begin = slice_begin(rank_), end = std::min(count, begin + slice);
 
   // Input in a pool buffer is read there by the peers; other input is copied to this rank's
-  // half, but for the slice this rank reduces, which it reads from send directly (a third less
-  // memory traffic at 2 ranks).
+  // half.
   if (place != nullptr) {
-    control.source = place->sequence + 1;
-    control.offset = place->offset;
+    control.source[parity] = place->sequence + 1;
+    control.offset[parity] = place->offset;
   } else {
-    control.source = 0;
-    std::memcpy(mine, send, begin * esize);
-    std::memcpy(mine + end * esize, send + end * esize, (count - end) * esize);
+    control.source[parity] = 0;
+    std::memcpy(mine, send, count * esize);
   }
   barrier(deadline);
 
+  // Every rank sees the same sources. When all inputs are in the halves and the whole piece is
+  // cheap to reduce everywhere, each rank reduces all of it from the halves, in rank order (the
+  // same result everywhere), straight into recv: one barrier a piece instead of two, and no
+  // copy-out. A rank writes its half again two pieces on, after every peer has passed the next
+  // barrier, which each reaches only after reading this piece.
+  bool staged = true;
+  for (int r = 0; r < size_; ++r)
+    staged = staged && controls_[static_cast<size_t>(r)]->source[parity] == 0;
+  if (staged && whole_piece_wins(count * esize, size_)) {
+    for (int r = 0; r < size_; ++r)
+      srcs_[static_cast<size_t>(r)] = data_[static_cast<size_t>(r)] + half;
+    reduce_any(dtype, op, srcs_.data(), size_, recv, count);
+    return true;
+  }
+
   if (end > begin) {
-    std::vector<const char *> srcs(static_cast<size_t>(size_));
+    std::vector<const char *> &srcs = srcs_;
     for (int r = 0; r < size_; ++r) {
       const Control &peer = *controls_[static_cast<size_t>(r)];
       const char *&src = srcs[static_cast<size_t>(r)];
       if (r == rank_)
         src = send + begin * esize;
-      else if (peer.source == 0)
+      else if (peer.source[parity] == 0)
         src = data_[static_cast<size_t>(r)] + half + begin * esize;
-      else if (pool == nullptr || (src = pool->peer(peer.source - 1, r, peer.offset + begin * esize,
-                                                    (end - begin) * esize)) == nullptr) {
+      else if (pool == nullptr ||
+               (src = pool->peer(peer.source[parity] - 1, r, peer.offset[parity] + begin * esize,
+                                 (end - begin) * esize)) == nullptr) {
         control.refused = sequence_ + 1;
         control.refused_peer = static_cast<uint64_t>(r);
-        control.refused_sequence = peer.source - 1;
+        control.refused_sequence = peer.source[parity] - 1;
         break;
       }
     }

@@ -1,13 +1,13 @@
-// Allreduce through MPI shared-memory windows, for the processes of one node: the CPU twin of
-// the custom GPU allreduce. The buffer is cut into one slice per rank. Each rank copies the
-// slices of its input that its peers reduce into its own segment of a window; after a flag
-// barrier rank r reduces slice r by direct loads from every segment (its own input slice from
-// its send buffer), in rank order, into its segment and its output; after a second barrier every
-// rank copies the peers' reduced slices out. Segments are double-buffered, so a call needs two
-// barriers and the next call's copy-in cannot overwrite what a slow peer still reads. An input
-// that lies in a buffer of the node's MemPool (mem_pool.hpp) is not copied in: the peers read
-// their slices of it there. float32, float16 and bfloat16 (accumulated in float32); sum, prod,
-// max, min and avg.
+// Allreduce through POSIX shared-memory segments, for the processes of one node: the CPU twin of
+// the custom GPU allreduce. Each rank copies its input into its own segment; after a flag
+// barrier, at 2 ranks or for small pieces, every rank reduces the whole buffer by direct loads
+// from every segment, in rank order, into its output (one barrier). Otherwise the buffer is cut
+// into one slice per rank: rank r reduces slice r into its segment and its output, and after a
+// second barrier every rank copies the peers' reduced slices out. Segments are double-buffered,
+// so the next call's copy-in cannot overwrite what a slow peer still reads. An input that lies
+// in a buffer of the node's MemPool (mem_pool.hpp) is not copied in: the peers read their
+// slices of it there (always the two-barrier form). float32, float16 and bfloat16 (accumulated in
+// float32); sum, prod, max, min and avg.
 #pragma once
 
 #include <mpi.h>
@@ -64,6 +64,7 @@ class ShmAllreduce {
   size_t capacity_;
   std::vector<Control *> controls_;  // each rank's flags
   std::vector<char *> data_;         // each rank's two halves, 2 * capacity_ bytes
+  std::vector<const char *> srcs_;   // a piece's inputs, one per rank (no allocation per call)
   uint64_t sequence_ = 0;            // barriers passed
   uint64_t calls_ = 0;               // pieces run, selects the half
   std::string broken_;

@@ -69,6 +69,21 @@ TEST(ShmAllreduce, ManyCallsBackToBack) {
   }
 }
 
+TEST(ShmAllreduce, OneAndTwoBarrierPiecesBackToBack) {
+  // At 4 ranks a small piece takes one barrier and a large one two: a fast rank's next piece
+  // (its half, its control words) must never meet a slow rank's reads of the one before.
+  Node node;
+  ShmAllreduce shm(node.comm, 30, size_t{128} << 10);
+  for (int call = 0; call < 60; ++call) {
+    const size_t count = call % 3 == 0 ? (size_t{96} << 10) + 7 : 100 + static_cast<size_t>(call);
+    std::vector<float> v(count, static_cast<float>(node.rank + call));
+    shm.all_reduce(v.data(), v.data(), v.size(), MPCOMM_FLOAT32, MPCOMM_SUM, 30);
+    float want = 0;
+    for (int r = 0; r < node.size; ++r) want += static_cast<float>(r + call);
+    for (size_t i = 0; i < count; ++i) ASSERT_EQ(v[i], want) << "call " << call << " at " << i;
+  }
+}
+
 TEST(ShmAllreduce, RefusesWhatItDoesNotDo) {
   Node node;
   ShmAllreduce shm(node.comm, 30, 4096);
