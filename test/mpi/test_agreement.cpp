@@ -1,5 +1,5 @@
 // The v-collectives' agreement on the members' sizes and counts (group/agreement.hpp): on a
-// group of one node it takes shared memory (comm/shm_xor.hpp), names the member that differs,
+// group of one node it takes shared memory (comm/shm_exchange.hpp), names the member that differs,
 // stays in step over many calls that fit and do not in turn (the slots' parity), gives TIMEOUT
 // naming a member that never comes instead of hanging, and leaves nothing mapped nor in
 // /dev/shm after the group is freed; on a group spanning nodes it takes MPI_Allreduce
@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "comm/shm_xor.hpp"
+#include "comm/shm_exchange.hpp"
 #include "core/deadline.hpp"
 #include "core/error.hpp"
 #include "dataplane_test_util.hpp"
@@ -306,7 +306,7 @@ uint64_t part(int r, uint64_t k) { return (k * 0x9e3779b97f4a7c15ull) ^ (uint64_
 // One member runs on to call k + 1 (publishes it) while the others still hold call k between
 // publishing and reading it: they must read call k's parts, not the runner's newer one. With one
 // slot per member instead of two they would read the runner's part of call k + 1.
-TEST(ShmXor, ACallStaysReadableWhileAPeerRunsAhead) {
+TEST(ShmExchange, ACallStaysReadableWhileAPeerRunsAhead) {
   MPI_Comm comm = MPI_COMM_NULL;
   MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &comm);
   int size = 0, rank = 0;
@@ -316,7 +316,7 @@ TEST(ShmXor, ACallStaysReadableWhileAPeerRunsAhead) {
     MPI_Comm_free(&comm);
     GTEST_SKIP() << "needs 2 ranks on a node";
   }
-  mpcomm::ShmXor x(comm, 30);
+  mpcomm::ShmExchange x(comm, 30);
   const auto all = [&](uint64_t k) {
     uint64_t v = 0;
     for (int r = 0; r < size; ++r) v ^= part(r, k);

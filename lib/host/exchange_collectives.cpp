@@ -1,0 +1,136 @@
+#include "host/exchange_collectives.hpp"
+
+#include <atomic>
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#include "core/dtype.hpp"
+#include "core/reduce_op.hpp"
+#include "host/node_reduce.hpp"
+
+namespace mpcomm::host {
+namespace {
+
+// The largest contribution each op sends through the exchange (mpcomm-perf on 2 ranks and on 4
+// ranks sharing 2 cores; beyond it MPI's single-copy transfers win over two copies).
+size_t limit(ExchangeOp op) {
+  switch (op) {
+    case ExchangeOp::kAllGatherv: return size_t{256} << 10;
+    case ExchangeOp::kReduceScatterv: return size_t{256} << 10;
+    case ExchangeOp::kAllToAll: return size_t{256} << 10;
+    case ExchangeOp::kAllToAllv: return size_t{256} << 10;
+  }
+  return 0;
+}
+
+constexpr size_t kNoLimit = SIZE_MAX;
+std::atomic<size_t> testing_limit{kNoLimit};
+
+// The table at the head of an all_to_allv contribution: block j's offset, whole cache lines.
+size_t table_bytes(int size) {
+  return (static_cast<size_t>(size) * sizeof(uint64_t) + 63) / 64 * 64;
+}
+
+}  // namespace
+
+bool exchange_wins(ExchangeOp op, size_t bytes) {
+  const size_t forced = testing_limit.load(std::memory_order_relaxed);
+  return bytes <= (forced == kNoLimit ? limit(op) : forced);
+}
+
+ExchangeLimitForTesting::ExchangeLimitForTesting(size_t limit) { testing_limit = limit; }
+ExchangeLimitForTesting::~ExchangeLimitForTesting() { testing_limit = kNoLimit; }
+
+void all_gatherv_put(const TensorView &in, char *half) {
+  if (in.nbytes > 0) std::memcpy(half, in.data, in.nbytes);
+}
+
+void all_gatherv_take(const char *const *halves, int size, const TensorView &out,
+                      const VLayout &l) {
+  const size_t es = element_size(out.dtype);
+  for (int r = 0; r < size; ++r) {
+    const size_t slab = l.counts[r] / (l.outer == 0 ? 1 : l.outer) * es;
+    if (slab == 0) continue;
+    // Member r's in is [outer][sizes[r]][row]: slab o goes to rows row_displs[r].. of slab o.
+    for (size_t o = 0; o < l.outer; ++o)
+      std::memcpy(out.data + (o * l.total_rows + l.row_displs[r]) * l.row * es,
+                  halves[r] + o * slab, slab);
+  }
+}
+
+void reduce_scatterv_put(const TensorView &in, char *half) {
+  if (in.nbytes > 0) std::memcpy(half, in.data, in.nbytes);
+}
+
+void reduce_scatterv_take(const char *const *halves, int size, int rank, const TensorView &in,
+                          const TensorView &out, const VLayout &l, mpcomm_op_t op) {
+  const size_t es = element_size(in.dtype);
+  const auto me = static_cast<size_t>(rank);
+  const size_t slab = l.outer == 0 ? 0 : l.counts[me] / l.outer;
+  if (slab > 0) {
+    thread_local std::vector<const char *> srcs;
+    srcs.resize(static_cast<size_t>(size));
+    for (size_t o = 0; o < l.outer; ++o) {
+      // Block `rank` of slab o: the same place in every member's in.
+      const size_t at = (o * l.total_rows + l.row_displs[me]) * l.row * es;
+      for (int r = 0; r < size; ++r)
+        srcs[static_cast<size_t>(r)] =
+            r == rank ? reinterpret_cast<const char *>(in.data) + at : halves[r] + at;
+      reduce_rows(in.dtype, op, srcs.data(), size,
+                  reinterpret_cast<char *>(out.data) + o * slab * es, slab);
+    }
+  }
+  if (op == MPCOMM_AVG) divide_in_place(out.data, out.numel, out.dtype, size);
+}
+
+void all_to_all_put(const void *send, size_t bytes, char *half) {
+  if (bytes > 0) std::memcpy(half, send, bytes);
+}
+
+void all_to_all_take(const char *const *halves, int size, int rank, void *recv,
+                     size_t block_bytes) {
+  if (block_bytes == 0) return;
+  auto *out = static_cast<unsigned char *>(recv);
+  for (int r = 0; r < size; ++r)
+    std::memcpy(out + static_cast<size_t>(r) * block_bytes,
+                halves[r] + static_cast<size_t>(rank) * block_bytes, block_bytes);
+}
+
+size_t all_to_allv_bytes(const size_t *send_counts, int size, size_t es) {
+  size_t bytes = table_bytes(size);
+  // Blocks may overlap in send, so their sum may pass a size_t: then it fits nowhere.
+  for (int j = 0; j < size; ++j) {
+    size_t block = 0;
+    if (__builtin_mul_overflow(send_counts[j], es, &block) ||
+        __builtin_add_overflow(bytes, block, &bytes))
+      return SIZE_MAX;
+  }
+  return bytes;
+}
+
+void all_to_allv_put(const void *send, const size_t *send_counts, const size_t *send_displs,
+                     int size, size_t es, char *half) {
+  const auto *in = static_cast<const unsigned char *>(send);
+  uint64_t *table = reinterpret_cast<uint64_t *>(half);
+  size_t at = table_bytes(size);
+  for (int j = 0; j < size; ++j) {
+    table[j] = at;
+    const size_t bytes = send_counts[j] * es;
+    if (bytes > 0) std::memcpy(half + at, in + send_displs[j] * es, bytes);
+    at += bytes;
+  }
+}
+
+void all_to_allv_take(const char *const *halves, int size, int rank, void *recv,
+                      const size_t *recv_counts, const size_t *recv_displs, size_t es) {
+  auto *out = static_cast<unsigned char *>(recv);
+  for (int r = 0; r < size; ++r) {
+    const size_t bytes = recv_counts[r] * es;
+    if (bytes == 0) continue;
+    const auto *table = reinterpret_cast<const uint64_t *>(halves[r]);
+    std::memcpy(out + recv_displs[r] * es, halves[r] + table[rank], bytes);
+  }
+}
+
+}  // namespace mpcomm::host

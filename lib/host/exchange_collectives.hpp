@@ -1,0 +1,62 @@
+// The v-collectives of a group on one node through the shared-memory exchange
+// (comm/shm_exchange.hpp): each member puts its contribution into its half of the exchange
+// (all_gatherv its block, reduce_scatterv its whole input, all_to_all[v] its send blocks), and
+// once every member has published and the agreement found their arguments fitting together,
+// takes what it needs straight from the peers' halves. One synchronisation per call instead of
+// the agreement's plus MPI's: at 4 KiB the MPI call costs three times the wait.
+//
+// The put functions write into `half` (exchange_bytes() of it); the take functions read
+// halves[r], member r's half, for every member of a group of `size`, in the layouts the puts
+// wrote. Arguments are those the group's dispatch has checked and agreed on.
+#pragma once
+
+#include <cstddef>
+
+#include "host/tensor.hpp"
+#include "host/tensor_collectives.hpp"
+#include "mpcomm.h"
+
+namespace mpcomm::host {
+
+enum class ExchangeOp { kAllGatherv, kReduceScatterv, kAllToAll, kAllToAllv };
+
+// Whether a call whose member contributes `bytes` goes through the exchange: up to a size per op
+// where it beats the agreement followed by MPI on 2 ranks and on 4 ranks of 2 cores (mpcomm-perf
+// <op> --baseline mpi). Each member decides for its own contribution; the exchange takes the
+// call only when every member put its data, so members that decide differently all take MPI.
+bool exchange_wins(ExchangeOp op, size_t bytes);
+
+// Lets tests move the sizes up to which exchange_wins() holds (every op alike): for the MPI path
+// with small buffers (limit 0: only empty contributions) and for the exchange with large ones;
+// restored at the end of the scope.
+struct ExchangeLimitForTesting {
+  explicit ExchangeLimitForTesting(size_t limit);
+  ~ExchangeLimitForTesting();
+  ExchangeLimitForTesting(const ExchangeLimitForTesting &) = delete;
+  ExchangeLimitForTesting &operator=(const ExchangeLimitForTesting &) = delete;
+};
+
+// all_gatherv: member r's block is its in; out is [outer][sum(sizes)][row] (layout of out).
+void all_gatherv_put(const TensorView &in, char *half);
+void all_gatherv_take(const char *const *halves, int size, const TensorView &out,
+                      const VLayout &layout);
+
+// reduce_scatterv: every member's whole in; this member reduces its block (layout of in) over
+// the members in rank order into out, reading its own from in; AVG divides.
+void reduce_scatterv_put(const TensorView &in, char *half);
+void reduce_scatterv_take(const char *const *halves, int size, int rank, const TensorView &in,
+                          const TensorView &out, const VLayout &layout, mpcomm_op_t op);
+
+// all_to_all: the send buffer as it is (block j for member j); recv takes block `rank` of each.
+void all_to_all_put(const void *send, size_t bytes, char *half);
+void all_to_all_take(const char *const *halves, int size, int rank, void *recv, size_t block_bytes);
+
+// all_to_allv: a table of where each block lies, then the send blocks packed in member order
+// (all_to_allv_bytes: SIZE_MAX when they pass a size_t).
+size_t all_to_allv_bytes(const size_t *send_counts, int size, size_t element_size);
+void all_to_allv_put(const void *send, const size_t *send_counts, const size_t *send_displs,
+                     int size, size_t element_size, char *half);
+void all_to_allv_take(const char *const *halves, int size, int rank, void *recv,
+                      const size_t *recv_counts, const size_t *recv_displs, size_t element_size);
+
+}  // namespace mpcomm::host
