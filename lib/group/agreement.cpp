@@ -30,6 +30,7 @@ struct AgreementState : Attachment {
   AgreementPath path = AgreementPath::kUndecided;
   std::unique_ptr<ShmExchange> shm;
   std::vector<const char *> halves;
+  uint64_t exchanged = 0;
 };
 
 // The group's agreement state, decided now if it is not yet: every member reaches its first
@@ -74,6 +75,7 @@ uint64_t xor_over_members(Comm &g, uint64_t mine, bool with_data, Exchanged &exc
         if (all != 0 || !x.all_data()) return;
         for (int r = 0; r < g.size(); ++r) state.halves[static_cast<size_t>(r)] = x.half(r);
         exchanged = state.halves.data();
+        ++state.exchanged;
       } catch (const Error &e) {
         if (e.status() != MPCOMM_ERR_TIMEOUT) throw;
         throw Error(
@@ -104,6 +106,11 @@ std::vector<int64_t> gather_records(Comm &g, const std::vector<int64_t> &mine) {
 AgreementPath agreement_path(const Comm &g) {
   const AgreementState *state = g.find<AgreementState>();
   return state == nullptr ? AgreementPath::kUndecided : state->path;
+}
+
+uint64_t exchanged_calls(const Comm &g) {
+  const AgreementState *state = g.find<AgreementState>();
+  return state == nullptr ? 0 : state->exchanged;
 }
 
 char *exchange_half(Comm &g, size_t bytes) {

@@ -35,6 +35,8 @@ namespace mpcomm {
 // agrees), then through shared memory when every member is on one node, else MPI_Allreduce.
 enum class AgreementPath { kUndecided, kSharedMemory, kMpi };
 AgreementPath agreement_path(const Comm &g);
+// The group's agreements that carried every member's data (for tests: which path a call took).
+uint64_t exchanged_calls(const Comm &g);
 
 // The bytes of each member's half of the shared-memory exchange: a call whose contribution is
 // larger takes the agreement alone and then MPI.

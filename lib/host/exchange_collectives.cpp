@@ -24,8 +24,10 @@ size_t limit(ExchangeOp op) {
   return 0;
 }
 
-constexpr size_t kNoLimit = SIZE_MAX;
-std::atomic<size_t> testing_limit{kNoLimit};
+// A test's limit: none (the table above), a size, or off.
+enum class Forced { kNone, kLimit, kOff };
+std::atomic<Forced> forced{Forced::kNone};
+std::atomic<size_t> forced_limit{0};
 
 // The table at the head of an all_to_allv contribution: block j's offset, whole cache lines.
 size_t table_bytes(int size) {
@@ -35,12 +37,20 @@ size_t table_bytes(int size) {
 }  // namespace
 
 bool exchange_wins(ExchangeOp op, size_t bytes) {
-  const size_t forced = testing_limit.load(std::memory_order_relaxed);
-  return bytes <= (forced == kNoLimit ? limit(op) : forced);
+  switch (forced.load(std::memory_order_relaxed)) {
+    case Forced::kNone: return bytes <= limit(op);
+    case Forced::kLimit: return bytes <= forced_limit.load(std::memory_order_relaxed);
+    case Forced::kOff: break;
+  }
+  return false;
 }
 
-ExchangeLimitForTesting::ExchangeLimitForTesting(size_t limit) { testing_limit = limit; }
-ExchangeLimitForTesting::~ExchangeLimitForTesting() { testing_limit = kNoLimit; }
+ExchangeLimitForTesting::ExchangeLimitForTesting(size_t limit) {
+  forced_limit = limit;
+  forced = Forced::kLimit;
+}
+ExchangeLimitForTesting::ExchangeLimitForTesting(Off) { forced = Forced::kOff; }
+ExchangeLimitForTesting::~ExchangeLimitForTesting() { forced = Forced::kNone; }
 
 void all_gatherv_put(const TensorView &in, char *half) {
   if (in.nbytes > 0) std::memcpy(half, in.data, in.nbytes);

@@ -26,11 +26,13 @@ enum class ExchangeOp { kAllGatherv, kReduceScatterv, kAllToAll, kAllToAllv };
 // call only when every member put its data, so members that decide differently all take MPI.
 bool exchange_wins(ExchangeOp op, size_t bytes);
 
-// Lets tests move the sizes up to which exchange_wins() holds (every op alike): for the MPI path
-// with small buffers (limit 0: only empty contributions) and for the exchange with large ones;
-// restored at the end of the scope.
+// Lets tests move the size up to which exchange_wins() holds (every op alike): up for the
+// exchange with large buffers, down for the MPI path with small ones (off: not even an empty
+// contribution); restored at the end of the scope.
 struct ExchangeLimitForTesting {
   explicit ExchangeLimitForTesting(size_t limit);
+  struct Off {};
+  explicit ExchangeLimitForTesting(Off);
   ~ExchangeLimitForTesting();
   ExchangeLimitForTesting(const ExchangeLimitForTesting &) = delete;
   ExchangeLimitForTesting &operator=(const ExchangeLimitForTesting &) = delete;
