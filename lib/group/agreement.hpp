@@ -40,7 +40,7 @@ uint64_t exchanged_calls(const Comm &g);
 
 // The bytes of each member's half of the shared-memory exchange: a call whose contribution is
 // larger takes the agreement alone and then MPI.
-constexpr size_t kExchangeCapacity = size_t{256} << 10;
+constexpr size_t kExchangeCapacity = size_t{1} << 20;
 
 // Where this member writes the next agreement's data, `bytes` of it, or nullptr when the
 // group's agreement does not go through shared memory or the data does not fit. Collective at

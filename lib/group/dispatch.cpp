@@ -453,14 +453,15 @@ void group_reduce_scatterv(mpcomm_group_s &g, const DLTensor *in_tensor, DLTenso
   const int d = check_scattered_v(in, out, dim, sizes, g.size(), g.rank());
   g.describe_call(
       {fingerprint(sizes, sizeof *sizes * static_cast<size_t>(g.size())), in.dtype, op, -1, d});
-  char *half = exchange_space(g, device, ExchangeOp::kReduceScatterv, in.nbytes);
-  if (half != nullptr) reduce_scatterv_put(in, half);
+  const VLayout &l = v_layout(in, d, sizes, g.size());
+  char *half = exchange_space(g, device, ExchangeOp::kReduceScatterv,
+                              reduce_scatterv_bytes(in, l, g.rank()));
+  if (half != nullptr) reduce_scatterv_put(in, l, g.rank(), half);
   Exchanged peers = nullptr;
   if (g.size() > 1)
     peers = agree_on_record(
         g, v_record(in, d, false, op, sizes, g.size()),
         [&](size_t i) { return v_field(i, static_cast<size_t>(g.size())); }, half != nullptr);
-  const VLayout &l = v_layout(in, d, sizes, g.size());
   if (device) {
     return device::reduce_scatterv(g, in.data, out.data, l.counts.data(), l.displs.data(), in.dtype,
                                    op, stream, at_least_one(l.outer));
@@ -488,8 +489,8 @@ void group_all_to_all(mpcomm_group_s &g, const void *send, void *recv, size_t co
   const bool device = on_device(send, "send", recv, "recv");
   require_arg(!bytes_overlap(send, bytes, recv, bytes), "send and recv must not overlap");
   g.describe_call({count, dtype, -1, -1, -1});
-  char *half = exchange_space(g, device, ExchangeOp::kAllToAll, bytes);
-  if (half != nullptr) all_to_all_put(send, bytes, half);
+  char *half = exchange_space(g, device, ExchangeOp::kAllToAll, bytes - block);
+  if (half != nullptr) all_to_all_put(send, block, g.size(), g.rank(), half);
   Exchanged peers = nullptr;
   if (g.size() > 1)
     peers = agree_on_record(
@@ -505,7 +506,7 @@ void group_all_to_all(mpcomm_group_s &g, const void *send, void *recv, size_t co
     return;
   }
   if (peers != nullptr)
-    return communicate(g, [&] { all_to_all_take(peers, g.size(), g.rank(), recv, block); });
+    return communicate(g, [&] { all_to_all_take(peers, g.size(), g.rank(), send, recv, block); });
   communicate(g, [&] {
     const Deadline deadline(g.timeout());
     checked::all_to_all(g.comm(), send, recv, count, dtype, host_bound(g, deadline, true));
@@ -531,9 +532,10 @@ void group_all_to_allv(mpcomm_group_s &g, const void *send, const size_t *send_c
   g.describe_call({0, dtype, -1, -1, -1});
   char *half = nullptr;
   if (!device && g.size() > 1) {
-    const size_t contribution = all_to_allv_bytes(send_counts, g.size(), es);
+    const size_t contribution = all_to_allv_bytes(send_counts, g.size(), g.rank(), es);
     half = exchange_space(g, device, ExchangeOp::kAllToAllv, contribution);
-    if (half != nullptr) all_to_allv_put(send, send_counts, send_displs, g.size(), es, half);
+    if (half != nullptr)
+      all_to_allv_put(send, send_counts, send_displs, g.size(), g.rank(), es, half);
   }
   Exchanged peers = nullptr;
   if (g.size() > 1) peers = agree_on_pairs(g, send_counts, recv_counts, dtype, half != nullptr);
@@ -553,7 +555,8 @@ void group_all_to_allv(mpcomm_group_s &g, const void *send, const size_t *send_c
   }
   if (peers != nullptr)
     return communicate(g, [&] {
-      all_to_allv_take(peers, g.size(), g.rank(), recv, recv_counts, recv_displs, es);
+      all_to_allv_take(peers, g.size(), g.rank(), send, send_displs, recv, recv_counts, recv_displs,
+                       es);
     });
   communicate(g, [&] {
     const Deadline deadline(g.timeout());

@@ -16,10 +16,10 @@ namespace {
 // ranks sharing 2 cores; beyond it MPI's single-copy transfers win over two copies).
 size_t limit(ExchangeOp op) {
   switch (op) {
-    case ExchangeOp::kAllGatherv: return size_t{256} << 10;
-    case ExchangeOp::kReduceScatterv: return size_t{256} << 10;
-    case ExchangeOp::kAllToAll: return size_t{256} << 10;
-    case ExchangeOp::kAllToAllv: return size_t{256} << 10;
+    case ExchangeOp::kAllGatherv: return size_t{1} << 20;
+    case ExchangeOp::kReduceScatterv: return size_t{1} << 20;
+    case ExchangeOp::kAllToAll: return size_t{1} << 20;
+    case ExchangeOp::kAllToAllv: return size_t{1} << 20;
   }
   return 0;
 }
@@ -69,8 +69,23 @@ void all_gatherv_take(const char *const *halves, int size, const TensorView &out
   }
 }
 
-void reduce_scatterv_put(const TensorView &in, char *half) {
-  if (in.nbytes > 0) std::memcpy(half, in.data, in.nbytes);
+size_t reduce_scatterv_bytes(const TensorView &in, const VLayout &l, int rank) {
+  return in.nbytes - l.counts[static_cast<size_t>(rank)] * element_size(in.dtype);
+}
+
+void reduce_scatterv_put(const TensorView &in, const VLayout &l, int rank, char *half) {
+  // Every block but this member's own, which only it reads (from in): per slab, the rows
+  // before it and after it.
+  const size_t es = element_size(in.dtype), me = static_cast<size_t>(rank);
+  const size_t slab = l.total_rows * l.row * es;
+  const size_t own_begin = l.row_displs[me] * l.row * es;
+  const size_t own_rows_end = me + 1 < l.row_displs.size() ? l.row_displs[me + 1] : l.total_rows;
+  const size_t own_end = own_rows_end * l.row * es;
+  for (size_t o = 0; o < l.outer; ++o) {
+    const size_t at = o * slab;
+    if (own_begin > 0) std::memcpy(half + at, in.data + at, own_begin);
+    if (slab > own_end) std::memcpy(half + at + own_end, in.data + at + own_end, slab - own_end);
+  }
 }
 
 void reduce_scatterv_take(const char *const *halves, int size, int rank, const TensorView &in,
@@ -94,52 +109,65 @@ void reduce_scatterv_take(const char *const *halves, int size, int rank, const T
   if (op == MPCOMM_AVG) divide_in_place(out.data, out.numel, out.dtype, size);
 }
 
-void all_to_all_put(const void *send, size_t bytes, char *half) {
-  if (bytes > 0) std::memcpy(half, send, bytes);
+void all_to_all_put(const void *send, size_t block_bytes, int size, int rank, char *half) {
+  // Every block but this member's own, which it takes from send.
+  const auto *in = static_cast<const unsigned char *>(send);
+  const size_t own = static_cast<size_t>(rank) * block_bytes;
+  const size_t all = static_cast<size_t>(size) * block_bytes;
+  if (own > 0) std::memcpy(half, in, own);
+  if (all > own + block_bytes)
+    std::memcpy(half + own + block_bytes, in + own + block_bytes, all - own - block_bytes);
 }
 
-void all_to_all_take(const char *const *halves, int size, int rank, void *recv,
+void all_to_all_take(const char *const *halves, int size, int rank, const void *send, void *recv,
                      size_t block_bytes) {
   if (block_bytes == 0) return;
   auto *out = static_cast<unsigned char *>(recv);
-  for (int r = 0; r < size; ++r)
-    std::memcpy(out + static_cast<size_t>(r) * block_bytes,
-                halves[r] + static_cast<size_t>(rank) * block_bytes, block_bytes);
+  const size_t own = static_cast<size_t>(rank) * block_bytes;
+  for (int r = 0; r < size; ++r) {
+    const auto from = static_cast<size_t>(r) * block_bytes;
+    std::memcpy(out + from, r == rank ? static_cast<const char *>(send) + own : halves[r] + own,
+                block_bytes);
+  }
 }
 
-size_t all_to_allv_bytes(const size_t *send_counts, int size, size_t es) {
+size_t all_to_allv_bytes(const size_t *send_counts, int size, int rank, size_t es) {
   size_t bytes = table_bytes(size);
   // Blocks may overlap in send, so their sum may pass a size_t: then it fits nowhere.
   for (int j = 0; j < size; ++j) {
     size_t block = 0;
-    if (__builtin_mul_overflow(send_counts[j], es, &block) ||
-        __builtin_add_overflow(bytes, block, &bytes))
+    if (j != rank && (__builtin_mul_overflow(send_counts[j], es, &block) ||
+                      __builtin_add_overflow(bytes, block, &bytes)))
       return SIZE_MAX;
   }
   return bytes;
 }
 
 void all_to_allv_put(const void *send, const size_t *send_counts, const size_t *send_displs,
-                     int size, size_t es, char *half) {
+                     int size, int rank, size_t es, char *half) {
   const auto *in = static_cast<const unsigned char *>(send);
   uint64_t *table = reinterpret_cast<uint64_t *>(half);
   size_t at = table_bytes(size);
   for (int j = 0; j < size; ++j) {
     table[j] = at;
+    if (j == rank) continue;  // this member takes its own block from send
     const size_t bytes = send_counts[j] * es;
     if (bytes > 0) std::memcpy(half + at, in + send_displs[j] * es, bytes);
     at += bytes;
   }
 }
 
-void all_to_allv_take(const char *const *halves, int size, int rank, void *recv,
-                      const size_t *recv_counts, const size_t *recv_displs, size_t es) {
+void all_to_allv_take(const char *const *halves, int size, int rank, const void *send,
+                      const size_t *send_displs, void *recv, const size_t *recv_counts,
+                      const size_t *recv_displs, size_t es) {
   auto *out = static_cast<unsigned char *>(recv);
   for (int r = 0; r < size; ++r) {
     const size_t bytes = recv_counts[r] * es;
     if (bytes == 0) continue;
     const auto *table = reinterpret_cast<const uint64_t *>(halves[r]);
-    std::memcpy(out + recv_displs[r] * es, halves[r] + table[rank], bytes);
+    const char *from = r == rank ? static_cast<const char *>(send) + send_displs[rank] * es
+                                 : halves[r] + table[rank];
+    std::memcpy(out + recv_displs[r] * es, from, bytes);
   }
 }
 

@@ -5,7 +5,7 @@
 // takes what it needs straight from the peers' halves. One synchronisation per call instead of
 // the agreement's plus MPI's: at 4 KiB the MPI call costs three times the wait.
 //
-// The put functions write into `half` (exchange_bytes() of it); the take functions read
+// The put functions write into `half`; the take functions read
 // halves[r], member r's half, for every member of a group of `size`, in the layouts the puts
 // wrote. Arguments are those the group's dispatch has checked and agreed on.
 #pragma once
@@ -20,7 +20,8 @@ namespace mpcomm::host {
 
 enum class ExchangeOp { kAllGatherv, kReduceScatterv, kAllToAll, kAllToAllv };
 
-// Whether a call whose member contributes `bytes` goes through the exchange: up to a size per op
+// Whether a call whose member contributes `bytes` (what it puts into its half) goes through the
+// exchange: up to a size per op
 // where it beats the agreement followed by MPI on 2 ranks and on 4 ranks of 2 cores (mpcomm-perf
 // <op> --baseline mpi). Each member decides for its own contribution; the exchange takes the
 // call only when every member put its data, so members that decide differently all take MPI.
@@ -43,22 +44,28 @@ void all_gatherv_put(const TensorView &in, char *half);
 void all_gatherv_take(const char *const *halves, int size, const TensorView &out,
                       const VLayout &layout);
 
-// reduce_scatterv: every member's whole in; this member reduces its block (layout of in) over
-// the members in rank order into out, reading its own from in; AVG divides.
-void reduce_scatterv_put(const TensorView &in, char *half);
+// reduce_scatterv: every member's in but its own block (layout of in), in place; this member
+// reduces its block over the members in rank order into out, reading its own from in; AVG
+// divides.
+size_t reduce_scatterv_bytes(const TensorView &in, const VLayout &layout, int rank);
+void reduce_scatterv_put(const TensorView &in, const VLayout &layout, int rank, char *half);
 void reduce_scatterv_take(const char *const *halves, int size, int rank, const TensorView &in,
                           const TensorView &out, const VLayout &layout, mpcomm_op_t op);
 
-// all_to_all: the send buffer as it is (block j for member j); recv takes block `rank` of each.
-void all_to_all_put(const void *send, size_t bytes, char *half);
-void all_to_all_take(const char *const *halves, int size, int rank, void *recv, size_t block_bytes);
+// all_to_all: the send buffer as it is (block j for member j) but the member's own block,
+// (size - 1) x block_bytes; recv takes block `rank` of each, its own from send.
+void all_to_all_put(const void *send, size_t block_bytes, int size, int rank, char *half);
+void all_to_all_take(const char *const *halves, int size, int rank, const void *send, void *recv,
+                     size_t block_bytes);
 
-// all_to_allv: a table of where each block lies, then the send blocks packed in member order
-// (all_to_allv_bytes: SIZE_MAX when they pass a size_t).
-size_t all_to_allv_bytes(const size_t *send_counts, int size, size_t element_size);
+// all_to_allv: a table of where each block lies, then the send blocks packed in member order,
+// the member's own left out (all_to_allv_bytes: SIZE_MAX when they pass a size_t); it takes
+// its own from send.
+size_t all_to_allv_bytes(const size_t *send_counts, int size, int rank, size_t element_size);
 void all_to_allv_put(const void *send, const size_t *send_counts, const size_t *send_displs,
-                     int size, size_t element_size, char *half);
-void all_to_allv_take(const char *const *halves, int size, int rank, void *recv,
-                      const size_t *recv_counts, const size_t *recv_displs, size_t element_size);
+                     int size, int rank, size_t element_size, char *half);
+void all_to_allv_take(const char *const *halves, int size, int rank, const void *send,
+                      const size_t *send_displs, void *recv, const size_t *recv_counts,
+                      const size_t *recv_displs, size_t element_size);
 
 }  // namespace mpcomm::host
