@@ -454,8 +454,7 @@ void group_reduce_scatterv(mpcomm_group_s &g, const DLTensor *in_tensor, DLTenso
   g.describe_call(
       {fingerprint(sizes, sizeof *sizes * static_cast<size_t>(g.size())), in.dtype, op, -1, d});
   const VLayout &l = v_layout(in, d, sizes, g.size());
-  char *half = exchange_space(g, device, ExchangeOp::kReduceScatterv,
-                              reduce_scatterv_bytes(in, l, g.rank()));
+  char *half = exchange_space(g, device, ExchangeOp::kReduceScatterv, reduce_scatterv_bytes(in));
   if (half != nullptr) reduce_scatterv_put(in, l, g.rank(), half);
   Exchanged peers = nullptr;
   if (g.size() > 1)
@@ -489,7 +488,7 @@ void group_all_to_all(mpcomm_group_s &g, const void *send, void *recv, size_t co
   const bool device = on_device(send, "send", recv, "recv");
   require_arg(!bytes_overlap(send, bytes, recv, bytes), "send and recv must not overlap");
   g.describe_call({count, dtype, -1, -1, -1});
-  char *half = exchange_space(g, device, ExchangeOp::kAllToAll, bytes - block);
+  char *half = exchange_space(g, device, ExchangeOp::kAllToAll, all_to_all_bytes(block, g.size()));
   if (half != nullptr) all_to_all_put(send, block, g.size(), g.rank(), half);
   Exchanged peers = nullptr;
   if (g.size() > 1)

@@ -69,13 +69,11 @@ void all_gatherv_take(const char *const *halves, int size, const TensorView &out
   }
 }
 
-size_t reduce_scatterv_bytes(const TensorView &in, const VLayout &l, int rank) {
-  return in.nbytes - l.counts[static_cast<size_t>(rank)] * element_size(in.dtype);
-}
+size_t reduce_scatterv_bytes(const TensorView &in) { return in.nbytes; }
 
 void reduce_scatterv_put(const TensorView &in, const VLayout &l, int rank, char *half) {
-  // Every block but this member's own, which only it reads (from in): per slab, the rows
-  // before it and after it.
+  // Every block but this member's own, which only it reads (from in), in place: per slab, the
+  // rows before it and after it.
   const size_t es = element_size(in.dtype), me = static_cast<size_t>(rank);
   const size_t slab = l.total_rows * l.row * es;
   const size_t own_begin = l.row_displs[me] * l.row * es;
@@ -109,25 +107,33 @@ void reduce_scatterv_take(const char *const *halves, int size, int rank, const T
   if (op == MPCOMM_AVG) divide_in_place(out.data, out.numel, out.dtype, size);
 }
 
+size_t all_to_all_bytes(size_t block_bytes, int size) {
+  return static_cast<size_t>(size - 1) * block_bytes;
+}
+
+// Block j of member r's half: the blocks of its send but its own, packed.
+size_t packed_block(int j, int r, size_t block_bytes) {
+  return static_cast<size_t>(j < r ? j : j - 1) * block_bytes;
+}
+
 void all_to_all_put(const void *send, size_t block_bytes, int size, int rank, char *half) {
-  // Every block but this member's own, which it takes from send.
   const auto *in = static_cast<const unsigned char *>(send);
   const size_t own = static_cast<size_t>(rank) * block_bytes;
   const size_t all = static_cast<size_t>(size) * block_bytes;
   if (own > 0) std::memcpy(half, in, own);
   if (all > own + block_bytes)
-    std::memcpy(half + own + block_bytes, in + own + block_bytes, all - own - block_bytes);
+    std::memcpy(half + own, in + own + block_bytes, all - own - block_bytes);
 }
 
 void all_to_all_take(const char *const *halves, int size, int rank, const void *send, void *recv,
                      size_t block_bytes) {
   if (block_bytes == 0) return;
   auto *out = static_cast<unsigned char *>(recv);
-  const size_t own = static_cast<size_t>(rank) * block_bytes;
   for (int r = 0; r < size; ++r) {
-    const auto from = static_cast<size_t>(r) * block_bytes;
-    std::memcpy(out + from, r == rank ? static_cast<const char *>(send) + own : halves[r] + own,
-                block_bytes);
+    const auto to = static_cast<size_t>(r) * block_bytes;
+    const char *from = r == rank ? static_cast<const char *>(send) + to
+                                 : halves[r] + packed_block(rank, r, block_bytes);
+    std::memcpy(out + to, from, block_bytes);
   }
 }
 

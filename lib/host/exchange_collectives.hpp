@@ -44,16 +44,17 @@ void all_gatherv_put(const TensorView &in, char *half);
 void all_gatherv_take(const char *const *halves, int size, const TensorView &out,
                       const VLayout &layout);
 
-// reduce_scatterv: every member's in but its own block (layout of in), in place; this member
-// reduces its block over the members in rank order into out, reading its own from in; AVG
-// divides.
-size_t reduce_scatterv_bytes(const TensorView &in, const VLayout &layout, int rank);
+// reduce_scatterv: every member's in but its own block (layout of in), in place (in.nbytes of
+// the half); this member reduces its block over the members in rank order into out, reading its
+// own from in; AVG divides.
+size_t reduce_scatterv_bytes(const TensorView &in);
 void reduce_scatterv_put(const TensorView &in, const VLayout &layout, int rank, char *half);
 void reduce_scatterv_take(const char *const *halves, int size, int rank, const TensorView &in,
                           const TensorView &out, const VLayout &layout, mpcomm_op_t op);
 
-// all_to_all: the send buffer as it is (block j for member j) but the member's own block,
-// (size - 1) x block_bytes; recv takes block `rank` of each, its own from send.
+// all_to_all: the blocks of send (block j for member j) but the member's own, packed
+// (all_to_all_bytes); recv takes block `rank` of each, its own from send.
+size_t all_to_all_bytes(size_t block_bytes, int size);
 void all_to_all_put(const void *send, size_t block_bytes, int size, int rank, char *half);
 void all_to_all_take(const char *const *halves, int size, int rank, const void *send, void *recv,
                      size_t block_bytes);

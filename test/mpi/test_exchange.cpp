@@ -184,6 +184,14 @@ TEST(Exchange, SmallCallsTakeItTheOthersMpi) {
   ASSERT_EQ(all_to_all(g, 2, (size_t{1} << 21) / static_cast<size_t>(g.size)), MPCOMM_SUCCESS)
       << last_error();
   EXPECT_EQ(exchanged_calls(*g.g), before + 1);
+  // At the half's capacity (the blocks to the peers fill it) and one element past it.
+  const size_t full = mpcomm::kExchangeCapacity / sizeof(int32_t) / static_cast<size_t>(g.size - 1);
+  ASSERT_EQ(all_to_all(g, 3, full), MPCOMM_SUCCESS) << last_error();
+  EXPECT_EQ(exchanged_calls(*g.g), before + 2);
+  ASSERT_EQ(all_to_all(g, 4, full + 1), MPCOMM_SUCCESS) << last_error();
+  EXPECT_EQ(exchanged_calls(*g.g), before + 2);
+  ASSERT_EQ(all_to_all(g, 5, 1), MPCOMM_SUCCESS) << last_error();
+  EXPECT_EQ(exchanged_calls(*g.g), before + 3);
 
   // Around a limit of 240 bytes: all_gatherv blocks of 2 x rows x 3 float32 (24 bytes a row).
   const ExchangeLimitForTesting limit(240);
