@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "comm/comm.hpp"
+#include "host/exchange_collectives.hpp"
 #include "mpcomm.h"
 
 namespace mpcomm {
@@ -38,9 +39,9 @@ AgreementPath agreement_path(const Comm &g);
 // The group's agreements that carried every member's data (for tests: which path a call took).
 uint64_t exchanged_calls(const Comm &g);
 
-// The bytes of each member's half of the shared-memory exchange: a call whose contribution is
-// larger takes the agreement alone and then MPI.
-constexpr size_t kExchangeCapacity = size_t{1} << 20;
+// The bytes of each member's half of the shared-memory exchange: the host plane's largest
+// contribution; a larger call takes the agreement alone and then MPI.
+constexpr size_t kExchangeCapacity = host::kExchangeMaxBytes;
 
 // Where this member writes the next agreement's data, `bytes` of it, or nullptr when the
 // group's agreement does not go through shared memory or the data does not fit. Collective at

@@ -269,8 +269,8 @@ size_t check_blocks(const void *buf, const size_t *counts, const size_t *displs,
 // Where a host v-collective of a group of two or more puts its contribution of `bytes` for the
 // shared-memory exchange (group/agreement.hpp), or nullptr when the call takes MPI: the group
 // spans nodes, or the contribution is past the size where the exchange wins or fits.
-char *exchange_space(mpcomm_group_s &g, bool device, ExchangeOp op, size_t bytes) {
-  if (device || g.size() == 1 || !exchange_wins(op, bytes)) return nullptr;
+char *exchange_space(mpcomm_group_s &g, bool device, size_t bytes) {
+  if (device || g.size() == 1 || !exchange_wins(bytes)) return nullptr;
   return exchange_half(g, bytes);
 }
 
@@ -419,7 +419,7 @@ void group_all_gatherv(mpcomm_group_s &g, const DLTensor *in_tensor, DLTensor *o
   const int d = check_gathered_v(in, out, dim, sizes, g.size(), g.rank());
   g.describe_call(
       {fingerprint(sizes, sizeof *sizes * static_cast<size_t>(g.size())), in.dtype, -1, -1, d});
-  char *half = exchange_space(g, device, ExchangeOp::kAllGatherv, in.nbytes);
+  char *half = exchange_space(g, device, in.nbytes);
   if (half != nullptr) all_gatherv_put(in, half);
   Exchanged peers = nullptr;
   if (g.size() > 1)
@@ -454,7 +454,7 @@ void group_reduce_scatterv(mpcomm_group_s &g, const DLTensor *in_tensor, DLTenso
   g.describe_call(
       {fingerprint(sizes, sizeof *sizes * static_cast<size_t>(g.size())), in.dtype, op, -1, d});
   const VLayout &l = v_layout(in, d, sizes, g.size());
-  char *half = exchange_space(g, device, ExchangeOp::kReduceScatterv, reduce_scatterv_bytes(in));
+  char *half = exchange_space(g, device, reduce_scatterv_bytes(in));
   if (half != nullptr) reduce_scatterv_put(in, l, g.rank(), half);
   Exchanged peers = nullptr;
   if (g.size() > 1)
@@ -488,7 +488,7 @@ void group_all_to_all(mpcomm_group_s &g, const void *send, void *recv, size_t co
   const bool device = on_device(send, "send", recv, "recv");
   require_arg(!bytes_overlap(send, bytes, recv, bytes), "send and recv must not overlap");
   g.describe_call({count, dtype, -1, -1, -1});
-  char *half = exchange_space(g, device, ExchangeOp::kAllToAll, all_to_all_bytes(block, g.size()));
+  char *half = exchange_space(g, device, all_to_all_bytes(block, g.size()));
   if (half != nullptr) all_to_all_put(send, block, g.size(), g.rank(), half);
   Exchanged peers = nullptr;
   if (g.size() > 1)
@@ -532,7 +532,7 @@ void group_all_to_allv(mpcomm_group_s &g, const void *send, const size_t *send_c
   char *half = nullptr;
   if (!device && g.size() > 1) {
     const size_t contribution = all_to_allv_bytes(send_counts, g.size(), g.rank(), es);
-    half = exchange_space(g, device, ExchangeOp::kAllToAllv, contribution);
+    half = exchange_space(g, device, contribution);
     if (half != nullptr)
       all_to_allv_put(send, send_counts, send_displs, g.size(), g.rank(), es, half);
   }

@@ -12,18 +12,6 @@
 namespace mpcomm::host {
 namespace {
 
-// The largest contribution each op sends through the exchange (mpcomm-perf on 2 ranks and on 4
-// ranks sharing 2 cores; beyond it MPI's single-copy transfers win over two copies).
-size_t limit(ExchangeOp op) {
-  switch (op) {
-    case ExchangeOp::kAllGatherv: return size_t{1} << 20;
-    case ExchangeOp::kReduceScatterv: return size_t{1} << 20;
-    case ExchangeOp::kAllToAll: return size_t{1} << 20;
-    case ExchangeOp::kAllToAllv: return size_t{1} << 20;
-  }
-  return 0;
-}
-
 // A test's limit: none (the table above), a size, or off.
 enum class Forced { kNone, kLimit, kOff };
 std::atomic<Forced> forced{Forced::kNone};
@@ -36,9 +24,9 @@ size_t table_bytes(int size) {
 
 }  // namespace
 
-bool exchange_wins(ExchangeOp op, size_t bytes) {
+bool exchange_wins(size_t bytes) {
   switch (forced.load(std::memory_order_relaxed)) {
-    case Forced::kNone: return bytes <= limit(op);
+    case Forced::kNone: return bytes <= kExchangeMaxBytes;
     case Forced::kLimit: return bytes <= forced_limit.load(std::memory_order_relaxed);
     case Forced::kOff: break;
   }
