@@ -12,7 +12,7 @@
 namespace mpcomm::host {
 namespace {
 
-// A test's limit: none (the table above), a size, or off.
+// A test's limit: none (kExchangeMaxBytes), a size, or off.
 enum class Forced { kNone, kLimit, kOff };
 std::atomic<Forced> forced{Forced::kNone};
 std::atomic<size_t> forced_limit{0};
