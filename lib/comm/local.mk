@@ -11,4 +11,4 @@ libmpcomm_internal_la_SOURCES += \
 	%reldir%/node_rank.cpp %reldir%/node_rank.hpp \
 	%reldir%/node_wait.hpp \
 	%reldir%/shared_segments.cpp %reldir%/shared_segments.hpp \
-	%reldir%/shm_xor.cpp %reldir%/shm_xor.hpp
+	%reldir%/shm_exchange.cpp %reldir%/shm_exchange.hpp

@@ -6,7 +6,7 @@
 
 #include "comm/bounded.hpp"
 #include "comm/node_count.hpp"
-#include "comm/shm_xor.hpp"
+#include "comm/shm_exchange.hpp"
 #include "core/deadline.hpp"
 #include "core/dtype.hpp"
 #include "core/error.hpp"
@@ -24,10 +24,13 @@ uint64_t mix(uint64_t x) {
 }
 
 // The agreement's state on a group, decided at its first agreement: whether every member is
-// on one node, and then the shared-memory XOR. Freed with the group, without waiting for anyone.
+// on one node, and then the shared-memory exchange and the view of the members' halves of its
+// last call. Freed with the group, without waiting for anyone.
 struct AgreementState : Attachment {
   AgreementPath path = AgreementPath::kUndecided;
-  std::unique_ptr<ShmXor> shm;
+  std::unique_ptr<ShmExchange> shm;
+  std::vector<const char *> halves;
+  uint64_t exchanged = 0;
 };
 
 // The group's agreement state, decided now if it is not yet: every member reaches its first
@@ -40,7 +43,7 @@ AgreementState &agreement_state(Comm &g) {
   g.run_bounded("setting up the v-collectives' agreement", [&] {
     if (node_count(g.comm(), g.timeout()) != 1) return;
     try {
-      state->shm = std::make_unique<ShmXor>(g.comm(), g.timeout());
+      state->shm = std::make_unique<ShmExchange>(g.comm(), g.timeout(), kExchangeCapacity);
       path = AgreementPath::kSharedMemory;
     } catch (const Error &e) {
       // Every member fails alike to make the segments (shared_segments.hpp): all take MPI.
@@ -53,17 +56,26 @@ AgreementState &agreement_state(Comm &g) {
     log::info(log::Subsys::Coll, GroupName{g}, ": the v-collectives' agreement takes ",
               path == AgreementPath::kSharedMemory ? "shared memory (one node)" : "MPI_Iallreduce");
   state->path = path;
+  state->halves.assign(static_cast<size_t>(g.size()), nullptr);
   return *state;
 }
 
-// XOR of every member's contribution: zero when the facts fit together.
-uint64_t xor_over_members(Comm &g, uint64_t mine) {
+// XOR of every member's contribution: zero when the facts fit together. exchanged: set to the
+// members' halves when they all passed with_data (on shared memory).
+uint64_t xor_over_members(Comm &g, uint64_t mine, bool with_data, Exchanged &exchanged) {
   uint64_t all = mine;
+  exchanged = nullptr;
   AgreementState &state = agreement_state(g);
   if (state.path == AgreementPath::kSharedMemory) {
     g.run(Plane::kAgreement, [&] {
       try {
-        all = state.shm->reduce(mine, Deadline(g.timeout()));
+        ShmExchange &x = *state.shm;
+        x.publish(mine, with_data);
+        all = x.collect(Deadline(g.timeout()));
+        if (all != 0 || !x.all_data()) return;
+        for (int r = 0; r < g.size(); ++r) state.halves[static_cast<size_t>(r)] = x.half(r);
+        exchanged = state.halves.data();
+        ++state.exchanged;
       } catch (const Error &e) {
         if (e.status() != MPCOMM_ERR_TIMEOUT) throw;
         throw Error(
@@ -96,15 +108,27 @@ AgreementPath agreement_path(const Comm &g) {
   return state == nullptr ? AgreementPath::kUndecided : state->path;
 }
 
-void agree_on_record(Comm &g, const std::vector<int64_t> &record,
-                     const std::function<std::string(size_t)> &field) {
+uint64_t exchanged_calls(const Comm &g) {
+  const AgreementState *state = g.find<AgreementState>();
+  return state == nullptr ? 0 : state->exchanged;
+}
+
+char *exchange_half(Comm &g, size_t bytes) {
+  AgreementState &state = agreement_state(g);
+  if (state.path != AgreementPath::kSharedMemory || bytes > state.shm->capacity()) return nullptr;
+  return state.shm->next_half();
+}
+
+Exchanged agree_on_record(Comm &g, const std::vector<int64_t> &record,
+                          const std::function<std::string(size_t)> &field, bool with_data) {
   uint64_t digest = mix(record.size());
   for (int64_t v : record) digest = mix(digest ^ static_cast<uint64_t>(v));
   // Member r adds its digest keyed by r and by r + 1: around the ring each key comes twice,
   // and the pairs cancel exactly when neighbours hold equal digests.
   const auto n = static_cast<uint64_t>(g.size()), r = static_cast<uint64_t>(g.rank());
   const uint64_t mine = mix(digest ^ mix(r)) ^ mix(digest ^ mix((r + 1) % n));
-  if (xor_over_members(g, mine) == 0) return;
+  Exchanged exchanged = nullptr;
+  if (xor_over_members(g, mine, with_data, exchanged) == 0) return exchanged;
   const std::vector<int64_t> all = gather_records(g, record);
   const size_t len = record.size();
   for (int m = 1; m < g.size(); ++m)
@@ -118,8 +142,8 @@ void agree_on_record(Comm &g, const std::vector<int64_t> &record,
   throw Error(MPCOMM_ERR_INTERNAL, "the members' arguments differ, but no difference was found");
 }
 
-void agree_on_pairs(Comm &g, const size_t *send_counts, const size_t *recv_counts,
-                    mpcomm_datatype_t dtype) {
+Exchanged agree_on_pairs(Comm &g, const size_t *send_counts, const size_t *recv_counts,
+                         mpcomm_datatype_t dtype, bool with_data) {
   const auto n = static_cast<uint64_t>(g.size()), me = static_cast<uint64_t>(g.rank());
   const auto pair = [&](uint64_t from, uint64_t to, uint64_t count) {
     return mix(mix(mix(from * n + to) ^ count) ^ static_cast<uint64_t>(dtype));
@@ -128,7 +152,8 @@ void agree_on_pairs(Comm &g, const size_t *send_counts, const size_t *recv_count
   uint64_t mine = 0;
   for (uint64_t j = 0; j < n; ++j)
     mine ^= pair(me, j, send_counts[j]) ^ pair(j, me, recv_counts[j]);
-  if (xor_over_members(g, mine) == 0) return;
+  Exchanged exchanged = nullptr;
+  if (xor_over_members(g, mine, with_data, exchanged) == 0) return exchanged;
   const size_t len = 1 + 2 * n;
   std::vector<int64_t> record(len);
   record[0] = dtype;

@@ -10,11 +10,14 @@
 // first member and value that differ. The XOR is the agreement's whole cost on a call that fits,
 // and an MPI_Allreduce costs as much as a 4 KiB transfer: when every member is on one node
 // (decided at the group's first agreement, with node_count), it goes through shared memory
-// instead (comm/shm_xor.hpp), a flag wait of a few hundred nanoseconds bounded by the group's
-// timeout; groups spanning nodes take a nonblocking MPI_Iallreduce polled against the same
-// timeout (comm/bounded.hpp), so that a member that fails its own checks, or never comes, leaves
-// the others a TIMEOUT, not a hang, on either path. Runs on Plane::kAgreement: a timeout (naming
-// the members that had not arrived) or an MPI failure breaks the group, a disagreement does not.
+// instead (comm/shm_exchange.hpp), a flag wait of a few hundred nanoseconds bounded by the
+// group's timeout, which carries the call's data too when every member's fits (exchange_half):
+// the data then moves in the same wait, and a member reads its peers' data only once the
+// digests agree, so members that disagree read nothing; groups spanning nodes take a nonblocking
+// MPI_Iallreduce polled against the same timeout (comm/bounded.hpp), so that a member that fails
+// its own checks, or never comes, leaves the others a TIMEOUT, not a hang, on either path. Runs on
+// Plane::kAgreement: a timeout (naming the members that had not arrived) or an MPI failure breaks
+// the group, a disagreement does not.
 #pragma once
 
 #include <cstddef>
@@ -24,6 +27,7 @@
 #include <vector>
 
 #include "comm/comm.hpp"
+#include "host/exchange_collectives.hpp"
 #include "mpcomm.h"
 
 namespace mpcomm {
@@ -32,14 +36,31 @@ namespace mpcomm {
 // agrees), then through shared memory when every member is on one node, else MPI_Allreduce.
 enum class AgreementPath { kUndecided, kSharedMemory, kMpi };
 AgreementPath agreement_path(const Comm &g);
+// The group's agreements that carried every member's data (for tests: which path a call took).
+uint64_t exchanged_calls(const Comm &g);
+
+// The bytes of each member's half of the shared-memory exchange: the host plane's largest
+// contribution; a larger call takes the agreement alone and then MPI.
+constexpr size_t kExchangeCapacity = host::kExchangeMaxBytes;
+
+// Where this member writes the next agreement's data, `bytes` of it, or nullptr when the
+// group's agreement does not go through shared memory or the data does not fit. Collective at
+// the group's first agreement (it decides the path then): every member calls it, or the
+// agreement, at the same call.
+char *exchange_half(Comm &g, size_t bytes);
+
+// The members' data of an agreement in which every member wrote its own into exchange_half()
+// and passed with_data: member r's at halves[r], valid until the member's next agreement but
+// one. nullptr when any member did not.
+using Exchanged = const char *const *;
 
 // Every member passes its record of the facts that must be equal everywhere (the same length on
 // every member); field(i) names entry i in the message ("sizes[2]").
-void agree_on_record(Comm &g, const std::vector<int64_t> &record,
-                     const std::function<std::string(size_t)> &field);
+Exchanged agree_on_record(Comm &g, const std::vector<int64_t> &record,
+                          const std::function<std::string(size_t)> &field, bool with_data = false);
 
 // all_to_allv's counts (g.size() entries each) and dtype.
-void agree_on_pairs(Comm &g, const size_t *send_counts, const size_t *recv_counts,
-                    mpcomm_datatype_t dtype);
+Exchanged agree_on_pairs(Comm &g, const size_t *send_counts, const size_t *recv_counts,
+                         mpcomm_datatype_t dtype, bool with_data = false);
 
 }  // namespace mpcomm

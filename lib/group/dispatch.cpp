@@ -18,6 +18,7 @@
 #include "device/device_ops.hpp"
 #include "group/agreement.hpp"
 #include "host/buffer.hpp"
+#include "host/exchange_collectives.hpp"
 #include "host/host_allreduce.hpp"
 #include "host/host_collectives.hpp"
 #include "host/shm_allreduce.hpp"
@@ -265,6 +266,14 @@ size_t check_blocks(const void *buf, const size_t *counts, const size_t *displs,
   return extent;
 }
 
+// Where a host v-collective of a group of two or more puts its contribution of `bytes` for the
+// shared-memory exchange (group/agreement.hpp), or nullptr when the call takes MPI: the group
+// spans nodes, or the contribution is past the size where the exchange wins or fits.
+char *exchange_space(mpcomm_group_s &g, bool device, size_t bytes) {
+  if (device || g.size() == 1 || !exchange_wins(bytes)) return nullptr;
+  return exchange_half(g, bytes);
+}
+
 }  // namespace
 
 void group_all_reduce(mpcomm_group_s &g, const void *send, void *recv, size_t count,
@@ -410,17 +419,24 @@ void group_all_gatherv(mpcomm_group_s &g, const DLTensor *in_tensor, DLTensor *o
   const int d = check_gathered_v(in, out, dim, sizes, g.size(), g.rank());
   g.describe_call(
       {fingerprint(sizes, sizeof *sizes * static_cast<size_t>(g.size())), in.dtype, -1, -1, d});
+  char *half = exchange_space(g, device, in.nbytes);
+  if (half != nullptr) all_gatherv_put(in, half);
+  Exchanged peers = nullptr;
   if (g.size() > 1)
-    agree_on_record(g, v_record(in, d, true, -1, sizes, g.size()),
-                    [&](size_t i) { return v_field(i, static_cast<size_t>(g.size())); });
+    peers = agree_on_record(
+        g, v_record(in, d, true, -1, sizes, g.size()),
+        [&](size_t i) { return v_field(i, static_cast<size_t>(g.size())); }, half != nullptr);
   const VLayout &l = v_layout(out, d, sizes, g.size());
   if (device) {
     return device::all_gatherv(g, in.data, out.data, l.counts.data(), l.displs.data(), in.dtype,
                                stream, at_least_one(l.outer));
   }
   trace_call(log::Subsys::Coll, "all_gatherv", g, out.numel, in.dtype, out.nbytes,
-             g.size() == 1 ? "host, local copy" : "host, MPI");
+             g.size() == 1      ? "host, local copy"
+             : peers != nullptr ? "host, shared-memory exchange"
+                                : "host, MPI");
   if (g.size() == 1) return copy_whole(in, out);
+  if (peers != nullptr) return communicate(g, [&] { all_gatherv_take(peers, g.size(), out, l); });
   communicate(g, [&] {
     const Deadline deadline(g.timeout());
     all_gatherv_checked(g.comm(), g.size(), g.rank(), in, out, l, host_bound(g, deadline, true));
@@ -437,17 +453,25 @@ void group_reduce_scatterv(mpcomm_group_s &g, const DLTensor *in_tensor, DLTenso
   const int d = check_scattered_v(in, out, dim, sizes, g.size(), g.rank());
   g.describe_call(
       {fingerprint(sizes, sizeof *sizes * static_cast<size_t>(g.size())), in.dtype, op, -1, d});
-  if (g.size() > 1)
-    agree_on_record(g, v_record(in, d, false, op, sizes, g.size()),
-                    [&](size_t i) { return v_field(i, static_cast<size_t>(g.size())); });
   const VLayout &l = v_layout(in, d, sizes, g.size());
+  char *half = exchange_space(g, device, reduce_scatterv_bytes(in));
+  if (half != nullptr) reduce_scatterv_put(in, l, g.rank(), half);
+  Exchanged peers = nullptr;
+  if (g.size() > 1)
+    peers = agree_on_record(
+        g, v_record(in, d, false, op, sizes, g.size()),
+        [&](size_t i) { return v_field(i, static_cast<size_t>(g.size())); }, half != nullptr);
   if (device) {
     return device::reduce_scatterv(g, in.data, out.data, l.counts.data(), l.displs.data(), in.dtype,
                                    op, stream, at_least_one(l.outer));
   }
   trace_call(log::Subsys::Coll, "reduce_scatterv", g, in.numel, in.dtype, in.nbytes,
-             g.size() == 1 ? "host, local copy" : "host, MPI");
+             g.size() == 1      ? "host, local copy"
+             : peers != nullptr ? "host, shared-memory exchange"
+                                : "host, MPI");
   if (g.size() == 1) return copy_whole(in, out);
+  if (peers != nullptr)
+    return communicate(g, [&] { reduce_scatterv_take(peers, g.size(), g.rank(), in, out, l, op); });
   communicate(g, [&] {
     const Deadline deadline(g.timeout());
     reduce_scatterv_checked(g.comm(), g.size(), in, out, l, op, host_bound(g, deadline, true));
@@ -464,16 +488,24 @@ void group_all_to_all(mpcomm_group_s &g, const void *send, void *recv, size_t co
   const bool device = on_device(send, "send", recv, "recv");
   require_arg(!bytes_overlap(send, bytes, recv, bytes), "send and recv must not overlap");
   g.describe_call({count, dtype, -1, -1, -1});
+  char *half = exchange_space(g, device, all_to_all_bytes(block, g.size()));
+  if (half != nullptr) all_to_all_put(send, block, g.size(), g.rank(), half);
+  Exchanged peers = nullptr;
   if (g.size() > 1)
-    agree_on_record(g, {static_cast<int64_t>(dtype), static_cast<int64_t>(count)},
-                    [](size_t i) { return i == 0 ? "dtype" : "count"; });
+    peers = agree_on_record(
+        g, {static_cast<int64_t>(dtype), static_cast<int64_t>(count)},
+        [](size_t i) { return i == 0 ? "dtype" : "count"; }, half != nullptr);
   if (device) return device::all_to_all(g, send, recv, count, dtype, stream);
   trace_call(log::Subsys::Coll, "all_to_all", g, count, dtype, bytes,
-             g.size() == 1 ? "host, local copy" : "host, MPI_Alltoall");
+             g.size() == 1      ? "host, local copy"
+             : peers != nullptr ? "host, shared-memory exchange"
+                                : "host, MPI_Alltoall");
   if (g.size() == 1) {
     if (bytes > 0) std::memcpy(recv, send, bytes);
     return;
   }
+  if (peers != nullptr)
+    return communicate(g, [&] { all_to_all_take(peers, g.size(), g.rank(), send, recv, block); });
   communicate(g, [&] {
     const Deadline deadline(g.timeout());
     checked::all_to_all(g.comm(), send, recv, count, dtype, host_bound(g, deadline, true));
@@ -497,12 +529,22 @@ void group_all_to_allv(mpcomm_group_s &g, const void *send, const size_t *send_c
   const bool device = on_device(send, "send", recv, "recv");
   // The counts pair up rather than agree: agree_on_pairs checks them.
   g.describe_call({0, dtype, -1, -1, -1});
-  if (g.size() > 1) agree_on_pairs(g, send_counts, recv_counts, dtype);
+  char *half = nullptr;
+  if (!device && g.size() > 1) {
+    const size_t contribution = all_to_allv_bytes(send_counts, g.size(), g.rank(), es);
+    half = exchange_space(g, device, contribution);
+    if (half != nullptr)
+      all_to_allv_put(send, send_counts, send_displs, g.size(), g.rank(), es, half);
+  }
+  Exchanged peers = nullptr;
+  if (g.size() > 1) peers = agree_on_pairs(g, send_counts, recv_counts, dtype, half != nullptr);
   if (device)
     return device::all_to_allv(g, send, send_counts, send_displs, recv, recv_counts, recv_displs,
                                dtype, stream);
   trace_call(log::Subsys::Coll, "all_to_allv", g, sent, dtype, sent * es,
-             g.size() == 1 ? "host, local copy" : "host, MPI_Alltoallv");
+             g.size() == 1      ? "host, local copy"
+             : peers != nullptr ? "host, shared-memory exchange"
+                                : "host, MPI_Alltoallv");
   if (g.size() == 1) {
     if (send_counts[0] > 0)
       std::memcpy(static_cast<unsigned char *>(recv) + recv_displs[0] * es,
@@ -510,6 +552,11 @@ void group_all_to_allv(mpcomm_group_s &g, const void *send, const size_t *send_c
                   send_counts[0] * es);
     return;
   }
+  if (peers != nullptr)
+    return communicate(g, [&] {
+      all_to_allv_take(peers, g.size(), g.rank(), send, send_displs, recv, recv_counts, recv_displs,
+                       es);
+    });
   communicate(g, [&] {
     const Deadline deadline(g.timeout());
     checked::all_to_allv(g.comm(), g.size(), g.rank(), send, send_counts, send_displs, recv,

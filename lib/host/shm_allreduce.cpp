@@ -8,9 +8,9 @@
 #include "core/dtype.hpp"
 #include "core/env.hpp"
 #include "core/error.hpp"
-#include "core/half_reduce.hpp"
 #include "core/mpi_call.hpp"
 #include "core/reduce_op.hpp"
+#include "host/node_reduce.hpp"
 
 namespace mpcomm::host {
 
@@ -34,89 +34,6 @@ namespace {
 
 constexpr size_t kControlBytes = 128;
 constexpr size_t kAlign = 64;  // slices start on cache lines
-
-// Element formats: how a stored element becomes an accumulator value and back.
-struct Float32 {
-  using Stored = float;
-  static float widen(float v) { return v; }
-  static float narrow(float v) { return v; }
-};
-
-struct Sum {
-  float operator()(float a, float b) const { return a + b; }
-};
-struct Prod {
-  float operator()(float a, float b) const { return a * b; }
-};
-using half::Max;
-using half::Min;
-
-// dst[i] = op over r of srcs[r][i], in rank order, accumulating in float32. Fixed-length
-// blocks keep the inner loops vectorisable at -O2.
-template <class Format, class Op>
-void reduce_slice(const char *const *srcs, int n, char *dst_bytes, size_t count) {
-  using T = typename Format::Stored;
-  constexpr size_t kBlock = 256;
-  const Op op{};
-  float acc[kBlock];
-  T *dst = reinterpret_cast<T *>(dst_bytes);
-  size_t base = 0;
-  for (; base + kBlock <= count; base += kBlock) {
-    const T *first = reinterpret_cast<const T *>(srcs[0]) + base;
-    for (size_t j = 0; j < kBlock; ++j) acc[j] = Format::widen(first[j]);
-    for (int r = 1; r < n; ++r) {
-      const T *src = reinterpret_cast<const T *>(srcs[r]) + base;
-      for (size_t j = 0; j < kBlock; ++j) acc[j] = op(acc[j], Format::widen(src[j]));
-    }
-    for (size_t j = 0; j < kBlock; ++j) dst[base + j] = Format::narrow(acc[j]);
-  }
-  for (size_t i = base; i < count; ++i) {
-    float a = Format::widen(reinterpret_cast<const T *>(srcs[0])[i]);
-    for (int r = 1; r < n; ++r) a = op(a, Format::widen(reinterpret_cast<const T *>(srcs[r])[i]));
-    dst[i] = Format::narrow(a);
-  }
-}
-
-template <class Format>
-void reduce_slice_op(mpcomm_op_t op, const char *const *srcs, int n, char *dst, size_t count) {
-  switch (op) {
-    case MPCOMM_SUM:
-    case MPCOMM_AVG: return reduce_slice<Format, Sum>(srcs, n, dst, count);
-    case MPCOMM_PROD: return reduce_slice<Format, Prod>(srcs, n, dst, count);
-    case MPCOMM_MAX: return reduce_slice<Format, Max>(srcs, n, dst, count);
-    case MPCOMM_MIN: return reduce_slice<Format, Min>(srcs, n, dst, count);
-    default: break;
-  }
-  throw Error(MPCOMM_ERR_INTERNAL, concat("shm allreduce: op ", static_cast<int>(op)));
-}
-
-// float16 and bfloat16 through half::reduce_rows, 8-wide with F16C where the CPU has it (the
-// loop above converts float16 element by element: several times slower than float32).
-template <class Format>
-void reduce16_op(mpcomm_op_t op, const char *const *srcs, int n, char *dst_bytes, size_t count) {
-  const auto *const *rows = reinterpret_cast<const uint16_t *const *>(srcs);
-  auto *dst = reinterpret_cast<uint16_t *>(dst_bytes);
-  switch (op) {
-    case MPCOMM_SUM:
-    case MPCOMM_AVG: return half::reduce_rows<Format, half::Sum>(rows, n, dst, count);
-    case MPCOMM_PROD: return half::reduce_rows<Format, half::Prod>(rows, n, dst, count);
-    case MPCOMM_MAX: return half::reduce_rows<Format, half::Max>(rows, n, dst, count);
-    case MPCOMM_MIN: return half::reduce_rows<Format, half::Min>(rows, n, dst, count);
-    default: break;
-  }
-  throw Error(MPCOMM_ERR_INTERNAL, concat("shm allreduce: op ", static_cast<int>(op)));
-}
-
-void reduce_any(mpcomm_datatype_t dtype, mpcomm_op_t op, const char *const *srcs, int n, char *dst,
-                size_t count) {
-  switch (dtype) {
-    case MPCOMM_FLOAT32: return reduce_slice_op<Float32>(op, srcs, n, dst, count);
-    case MPCOMM_FLOAT16: return reduce16_op<half::Float16>(op, srcs, n, dst, count);
-    case MPCOMM_BFLOAT16: return reduce16_op<half::BFloat16>(op, srcs, n, dst, count);
-    default: break;
-  }
-  throw Error(MPCOMM_ERR_INTERNAL, concat("shm allreduce: dtype ", datatype_name(dtype)));
-}
 
 size_t round_up(size_t v, size_t to) { return (v + to - 1) / to * to; }
 
@@ -225,7 +142,7 @@ bool ShmAllreduce::run_piece(const char *send, char *recv, size_t count, size_t 
     // place, send's slice is read before recv's is written, and the peers read only their own
     // slices of send before the barrier below, after which this rank writes them.
     if (control.refused != sequence_ + 1) {
-      reduce_any(dtype, op, srcs.data(), size_, mine + begin * esize, end - begin);
+      reduce_rows(dtype, op, srcs.data(), size_, mine + begin * esize, end - begin);
       std::memcpy(recv + begin * esize, mine + begin * esize, (end - begin) * esize);
     }
   }

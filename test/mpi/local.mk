@@ -10,6 +10,7 @@ MPI_TESTS += \
 	test/mpi/test_cpp_api \
 	test/mpi/test_cpp_methods \
 	test/mpi/test_dataplane_api \
+	test/mpi/test_exchange \
 	test/mpi/test_device_plane \
 	test/mpi/test_groups \
 	test/mpi/test_handles \
@@ -34,7 +35,9 @@ MPI_TESTS += \
 # test_check_mode: MPCOMM_CHECK's cross-member agreement, and bounded calls without it.
 # test_cpp_api: mpcomm.hpp; test_cpp_methods: every method of it. test_dataplane_api: the data
 # plane's C API on groups (every operation, dtype and op, dispatch, errors). test_device_plane:
-# the device calls without a GPU.
+# the device calls without a GPU. test_exchange: the v-collectives' data through the shared-memory
+# exchange on one node (which calls take it, members that disagree read nothing, many calls in
+# step, also on two simulated nodes).
 # test_send_buffered: send_object does not wait for its receiver. test_handles: dead handles.
 # test_host_collectives, test_shm_allreduce: the host plane; test_bounded_plane: its MPI calls
 # bounded by a deadline (MPCOMM_HOST_BOUNDED=1).

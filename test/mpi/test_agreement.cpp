@@ -1,5 +1,5 @@
 // The v-collectives' agreement on the members' sizes and counts (group/agreement.hpp): on a
-// group of one node it takes shared memory (comm/shm_xor.hpp), names the member that differs,
+// group of one node it takes shared memory (comm/shm_exchange.hpp), names the member that differs,
 // stays in step over many calls that fit and do not in turn (the slots' parity), gives TIMEOUT
 // naming a member that never comes instead of hanging, and leaves nothing mapped nor in
 // /dev/shm after the group is freed; on a group spanning nodes it takes MPI_Allreduce
@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "comm/shm_xor.hpp"
+#include "comm/shm_exchange.hpp"
 #include "core/deadline.hpp"
 #include "core/error.hpp"
 #include "dataplane_test_util.hpp"
@@ -230,6 +230,7 @@ TEST(Agreement, MissingMemberTimesOutAndNothingStays) {
     ASSERT_EQ(mpcomm_group_set_timeout(node.g, timeout), MPCOMM_SUCCESS);
     ASSERT_EQ(all_to_all(node.g, size, rank, 1, true), MPCOMM_SUCCESS) << last_error();
     ASSERT_EQ(mpcomm::agreement_path(*node.g), AgreementPath::kSharedMemory);
+    ASSERT_EQ(mpcomm::exchanged_calls(*node.g), 1u) << "the data went through shared memory";
     // Every member maps each member's segment, and no name is left in /dev/shm.
     EXPECT_EQ(mapped_segments(), mapped_before + size);
     EXPECT_TRUE(own_shm_names().empty());
@@ -303,10 +304,11 @@ TEST(Agreement, MissingMemberAtTheFirstCallTimesOut) {
 // Member r's part of call k.
 uint64_t part(int r, uint64_t k) { return (k * 0x9e3779b97f4a7c15ull) ^ (uint64_t{1} << (r % 64)); }
 
-// One member runs on to call k + 1 (publishes it) while the others still hold call k between
-// publishing and reading it: they must read call k's parts, not the runner's newer one. With one
-// slot per member instead of two they would read the runner's part of call k + 1.
-TEST(ShmXor, ACallStaysReadableWhileAPeerRunsAhead) {
+// One member runs on to call k + 1 (publishes it, with its data) while the others still hold
+// call k between publishing and reading it: they must read call k's parts and data, not the
+// runner's newer ones. With one slot and half per member instead of two they would read the
+// runner's call k + 1.
+TEST(ShmExchange, ACallStaysReadableWhileAPeerRunsAhead) {
   MPI_Comm comm = MPI_COMM_NULL;
   MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &comm);
   int size = 0, rank = 0;
@@ -316,33 +318,54 @@ TEST(ShmXor, ACallStaysReadableWhileAPeerRunsAhead) {
     MPI_Comm_free(&comm);
     GTEST_SKIP() << "needs 2 ranks on a node";
   }
-  mpcomm::ShmXor x(comm, 30);
+  constexpr size_t kWords = 512;
+  mpcomm::ShmExchange x(comm, 30, kWords * sizeof(uint64_t));
   const auto all = [&](uint64_t k) {
     uint64_t v = 0;
     for (int r = 0; r < size; ++r) v ^= part(r, k);
     return v;
   };
+  // Member r's data of call k: word w is part(r, k) + w.
+  const auto publish = [&](uint64_t k) {
+    auto *data = reinterpret_cast<uint64_t *>(x.next_half());
+    for (size_t w = 0; w < kWords; ++w) data[w] = part(rank, k) + w;
+    x.publish(part(rank, k), true);
+  };
+  const auto collect = [&](uint64_t k, const char *when) {
+    EXPECT_EQ(x.collect(mpcomm::Deadline(30)), all(k)) << "call " << k << when;
+    ASSERT_TRUE(x.all_data());
+    for (int r = 0; r < size; ++r) {
+      const auto *data = reinterpret_cast<const uint64_t *>(x.half(r));
+      for (size_t w = 0; w < kWords; w += 97)
+        ASSERT_EQ(data[w], part(r, k) + w) << "call " << k << when << ", member " << r;
+    }
+  };
   uint64_t k = 0;
   for (int round = 0; round < 4 * size; ++round) {
     const int runner = round % size;
     ++k;
-    x.publish(part(rank, k));
+    publish(k);
     int ahead = 0;
     if (rank == runner) {
-      EXPECT_EQ(x.collect(mpcomm::Deadline(30)), all(k)) << "call " << k;
-      x.publish(part(rank, k + 1));
+      collect(k, "");
+      publish(k + 1);
       ahead = 1;
     }
     // The others read call k only once the runner has published call k + 1.
     MPI_Bcast(&ahead, 1, MPI_INT, runner, comm);
     ASSERT_EQ(ahead, 1);
     if (rank != runner) {
-      EXPECT_EQ(x.collect(mpcomm::Deadline(30)), all(k)) << "call " << k << " behind " << runner;
-      x.publish(part(rank, k + 1));
+      collect(k, " behind the runner");
+      publish(k + 1);
     }
     ++k;
-    EXPECT_EQ(x.collect(mpcomm::Deadline(30)), all(k)) << "call " << k;
+    collect(k, "");
   }
+  // A call without one member's data carries the values but no data.
+  ++k;
+  x.publish(part(rank, k), rank != 0);
+  EXPECT_EQ(x.collect(mpcomm::Deadline(30)), all(k));
+  EXPECT_FALSE(x.all_data());
   MPI_Comm_free(&comm);
 }
 

@@ -3,7 +3,8 @@
 // and zero sizes, compared with values computed here; the same through the large-count paths
 // (the MPI count limit lowered); members that disagree on sizes, counts or dtype all failing
 // alike, naming the member and the value, with the group still usable; every argument error;
-// reductions refusing bool and the 8-bit floats. Runs at 1, 2 and 4 ranks.
+// reductions refusing bool and the 8-bit floats. On one node the calls take the shared-memory
+// exchange, and once more MPI's collectives. Runs at 1, 2 and 4 ranks.
 #include <gtest/gtest.h>
 #include <mpi.h>
 
@@ -16,6 +17,7 @@
 #include "core/reduce_op.hpp"
 #include "dataplane_test_util.hpp"
 #include "group_test_util.hpp"
+#include "host/exchange_collectives.hpp"
 #include "host/mpi_count.hpp"
 #include "mpcomm.h"
 #include "scoped_env.hpp"
@@ -81,6 +83,8 @@ TEST(AllGatherV, EveryDtypeAlongEveryDim) {
 TEST(AllGatherV, BeyondOneMpiCall) {
   WorldGroup world;
   const mpcomm::host::CountLimitForTesting small(5);
+  // MPI's path: small calls would take the shared-memory exchange.
+  const mpcomm::host::ExchangeLimitForTesting mpi{mpcomm::host::ExchangeLimitForTesting::Off{}};
   for (mpcomm_datatype_t dtype : {MPCOMM_INT16, MPCOMM_FLOAT8_E4M3FN, MPCOMM_FLOAT64})
     for (int dim : kDims3) check_all_gatherv(world.g, dtype, dim);
 }
@@ -122,6 +126,8 @@ TEST(ReduceScatterV, EveryDtypeAndOpAlongEveryDim) {
 TEST(ReduceScatterV, BeyondOneMpiCall) {
   WorldGroup world;
   const mpcomm::host::CountLimitForTesting small(5);
+  // MPI's path: small calls would take the shared-memory exchange.
+  const mpcomm::host::ExchangeLimitForTesting mpi{mpcomm::host::ExchangeLimitForTesting::Off{}};
   for (mpcomm_op_t op : kAllOps)
     for (int dim : kDims3) check_reduce_scatterv(world.g, MPCOMM_UINT32, op, dim);
 }
@@ -157,6 +163,8 @@ TEST(AllToAll, EveryDtypeAndCount) {
 TEST(AllToAll, BeyondOneMpiCall) {
   WorldGroup world;
   const mpcomm::host::CountLimitForTesting small(4);
+  // MPI's path: small calls would take the shared-memory exchange.
+  const mpcomm::host::ExchangeLimitForTesting mpi{mpcomm::host::ExchangeLimitForTesting::Off{}};
   for (size_t count : {size_t{5}, size_t{9}}) check_all_to_all(world.g, MPCOMM_BOOL, count);
 }
 
@@ -197,8 +205,25 @@ TEST(AllToAllV, EveryDtype) {
 TEST(AllToAllV, BeyondOneMpiCall) {
   WorldGroup world;
   const mpcomm::host::CountLimitForTesting small(4);
+  // MPI's path: small calls would take the shared-memory exchange.
+  const mpcomm::host::ExchangeLimitForTesting mpi{mpcomm::host::ExchangeLimitForTesting::Off{}};
   for (mpcomm_datatype_t dtype : {MPCOMM_UINT64, MPCOMM_FLOAT8_E5M2})
     check_all_to_allv(world.g, dtype);
+}
+
+// The tests above take the shared-memory exchange on one node (small calls); the same through
+// MPI's collectives, every dtype and op.
+TEST(VCollectives, EveryDtypeThroughMpi) {
+  WorldGroup world;
+  // MPI's path: small calls would take the shared-memory exchange.
+  const mpcomm::host::ExchangeLimitForTesting mpi{mpcomm::host::ExchangeLimitForTesting::Off{}};
+  for (mpcomm_datatype_t dtype : kAllDtypes) {
+    check_all_gatherv(world.g, dtype, 1);
+    check_all_to_all(world.g, dtype, 7);
+    check_all_to_allv(world.g, dtype);
+  }
+  for (mpcomm_datatype_t dtype : kReducibleDtypes)
+    for (mpcomm_op_t op : kAllOps) check_reduce_scatterv(world.g, dtype, op, 1);
 }
 
 TEST(VCollectives, GroupOfOneCopies) {

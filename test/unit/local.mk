@@ -7,6 +7,7 @@ UNIT_TESTS += \
 	test/unit/test_custom_allreduce_rules \
 	test/unit/test_device_dispatch \
 	test/unit/test_dtype_tensor \
+	test/unit/test_exchange_layout \
 	test/unit/test_half \
 	test/unit/test_layout \
 	test/unit/test_p2p_check \
@@ -18,7 +19,8 @@ UNIT_TESTS += \
 # test_core: errors, logging, environment, deadlines, the failure rule. test_custom_allreduce_*:
 # the custom allreduce's pure rules and the CPU model of its kernels. test_device_dispatch: the
 # device plane's dispatch rules. test_dtype_tensor, test_half: element types, DLPack tensors,
-# 16-bit floats. test_layout, test_parallel_config, test_pp_indices: configuration, rank layout,
+# 16-bit floats. test_exchange_layout: the v-collectives' layouts in the shared-memory exchange
+# (what each member puts stays within what it announces; the takes give the results). test_layout, test_parallel_config, test_pp_indices: configuration, rank layout,
 # pipeline partition. test_p2p_check: the P2P check's output, verdict and cache.
 # test_rendezvous_protocol: the rendezvous wire format. test_tensor_dict: the dict API and its
 # metadata codec. test_topology: hwloc, NVML links, the default GPU.
@@ -35,6 +37,7 @@ test_unit_test_custom_allreduce_model_LDADD = $(UNIT_LDADD)
 test_unit_test_custom_allreduce_rules_LDADD = $(UNIT_LDADD)
 test_unit_test_device_dispatch_LDADD = $(UNIT_LDADD)
 test_unit_test_dtype_tensor_LDADD = $(UNIT_LDADD)
+test_unit_test_exchange_layout_LDADD = $(UNIT_LDADD)
 test_unit_test_half_LDADD = $(UNIT_LDADD)
 test_unit_test_layout_LDADD = $(UNIT_LDADD)
 test_unit_test_p2p_check_LDADD = $(UNIT_LDADD)
