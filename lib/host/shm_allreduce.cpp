@@ -116,7 +116,7 @@ bool ShmAllreduce::run_piece(const char *send, char *recv, size_t count, size_t 
   if (staged && whole_piece_wins(count * esize, size_)) {
     for (int r = 0; r < size_; ++r)
       srcs_[static_cast<size_t>(r)] = data_[static_cast<size_t>(r)] + half;
-    reduce_any(dtype, op, srcs_.data(), size_, recv, count);
+    reduce_rows(dtype, op, srcs_.data(), size_, recv, count);
     return true;
   }
 
