@@ -222,8 +222,10 @@ void exchange_eager(mpcomm_group_s &g, ObjectChannels &channels, Tag tag, const 
         continue;
       }
       if (a.state == ObjectChannels::Arrival::kHere) {
-        require(a.length <= stride, MPCOMM_ERR_MALFORMED, what, ": a message of ", a.length,
-                " bytes from ", g.describe_rank(r), " where at most ", stride, " belong");
+        if (a.length > stride)  // not require(): its arguments would be built on every call
+          throw Error(MPCOMM_ERR_MALFORMED,
+                      concat(what, ": a message of ", a.length, " bytes from ", g.describe_rank(r),
+                             " where at most ", stride, " belong"));
         if (a.length) std::memcpy(msgs + static_cast<size_t>(r) * stride, a.data, a.length);
         if (received) received[r] = a.length;
       } else {
