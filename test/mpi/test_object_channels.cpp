@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 #include <numeric>
 #include <string>
 #include <vector>
@@ -236,6 +237,41 @@ TEST_F(ObjectChannelsTest, NothingIsLeftInDevShm) {
   const auto after = shmtest::dev_shm();
   for (const auto &name : after)
     EXPECT_TRUE(before.count(name) || name.find("mpcomm") == std::string::npos) << name;
+}
+
+// A slot header is another process's memory: a length beyond the slot, or the tag of another
+// operation, is MALFORMED at the receiver and breaks the group, never a read past the slot.
+TEST_F(ObjectChannelsTest, ASpoiledSlotHeaderIsMalformed) {
+  if (size < 2) GTEST_SKIP() << "needs 2 ranks";
+  struct Case {
+    size_t offset;  // of the word spoiled in the slot header
+    uint32_t value;
+    const char *says;
+  };
+  const Case cases[] = {{8, 1u << 20, "announces 1048576 bytes in a slot of 1008"},
+                        {12, 3, "carries tag 3 where a message of tag 1 belongs"}};
+  for (const Case &c : cases) {
+    GroupHolder g;
+    ASSERT_EQ(mpcomm_group_from_comm(MPI_COMM_WORLD, &g.g), MPCOMM_SUCCESS) << last_error();
+    ASSERT_EQ(mpcomm_barrier(g.g, 0), MPCOMM_SUCCESS) << last_error();
+    ObjectChannels *ch = g.g->object_channels();
+    const bool paired = ch != nullptr && ch->local(1) && rank < 2;
+    if (paired && rank == 1) send(g.g, 0, 4, 1);
+    if (paired && rank == 0) {
+      ObjectChannels::Arrival a{ObjectChannels::Arrival::kNotYet, nullptr, 0};
+      for (int i = 0; i < 20000000 && a.state == ObjectChannels::Arrival::kNotYet; ++i)
+        a = ch->poll(1, ObjectChannels::kPointToPoint, mpcomm::protocol::kTagSend);
+      ASSERT_EQ(a.state, ObjectChannels::Arrival::kHere);
+      char *header = const_cast<char *>(a.data) - ObjectChannels::kSlotHeaderBytes;
+      std::memcpy(header + c.offset, &c.value, sizeof c.value);
+      char buf[8];
+      size_t len = 0;
+      EXPECT_EQ(mpcomm_recv_object(g.g, buf, sizeof buf, &len, 1), MPCOMM_ERR_MALFORMED);
+      EXPECT_NE(last_error().find(c.says), std::string::npos) << last_error();
+      EXPECT_EQ(mpcomm_recv_object(g.g, buf, sizeof buf, &len, 1), MPCOMM_ERR_BROKEN);
+    }
+    MPI_Barrier(MPI_COMM_WORLD);
+  }
 }
 
 // The last two tests: a member that never comes leaves messages to it unreceived, which must not
