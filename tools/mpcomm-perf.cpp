@@ -113,6 +113,7 @@ int run(const perf::Options &o, const perf::OpInfo &op, int rank, int size) {
   perf::ok(mpcomm_group_from_comm(MPI_COMM_WORLD, &c.group), "mpcomm_group_from_comm");
   if (o.message_queue)
     perf::ok(mpcomm_group_enable_message_queue(c.group, 0, 0), "mpcomm_group_enable_message_queue");
+  if (o.barrier_first) perf::ok(mpcomm_barrier(c.group, 0), "mpcomm_barrier");
   perf::mpi_ok(MPI_Comm_dup(MPI_COMM_WORLD, &c.baseline_comm), "MPI_Comm_dup");
   // The memory bound models ranks that share one node's memory.
   MPI_Comm node = MPI_COMM_NULL;

@@ -10,8 +10,12 @@
 #include "core/log.hpp"
 #include "core/mpi_call.hpp"
 #include "group/message_queue.hpp"
+#include "group/object_channels.hpp"
 
-mpcomm_group_s::mpcomm_group_s(MPI_Comm comm, int local_rank) : mpcomm::Comm(comm, local_rank) {
+mpcomm_group_s::mpcomm_group_s(MPI_Comm comm, int local_rank)
+    : mpcomm::Comm(comm, local_rank),
+      mpi_sends_(static_cast<size_t>(size())),
+      mpi_recvs_(static_cast<size_t>(size())) {
   mpcomm::live_handles::add(mpcomm::live_handles::Kind::kGroup, this);
 }
 
@@ -21,6 +25,7 @@ mpcomm_group_s::~mpcomm_group_s() {
   MPI_Finalized(&finalized);
   // The broadcaster's ring is unmapped locally: no member is waited for, dead or alive.
   message_queue_.reset();
+  object_channels_.reset();
   if (!finalized && !requests_.abandon()) scratch_leaked_ = true;
   if (scratch_leaked_) {
     mpcomm::log::info(mpcomm::log::Subsys::Coll, "keeping ", scratch_bytes_,
@@ -104,6 +109,19 @@ mpcomm::MessageQueue *mpcomm_group_s::broadcast_queue() {
     enable_message_queue(deferred_chunk_bytes_, chunks);
   }
   return message_queue_.get();
+}
+
+mpcomm::ObjectChannels *mpcomm_group_s::make_object_channels() {
+  // Tried once: a failure here breaks the group (the caller runs in the control plane).
+  object_channels_decided_ = true;
+  object_channels_ = mpcomm::ObjectChannels::make(comm(), timeout(), mpi_sends_, mpi_recvs_);
+  if (rank() == 0)
+    mpcomm::log::info(mpcomm::log::Subsys::Shm, mpcomm::GroupName{*this}, ": objects ",
+                      object_channels_ ? "take shared-memory channels between members on one node"
+                                       : "from group rank 0 take MPI (no channels on its node)");
+  mpi_sends_ = {};
+  mpi_recvs_ = {};
+  return object_channels_.get();
 }
 
 namespace mpcomm {

@@ -24,7 +24,8 @@
 
 namespace mpcomm {
 class MessageQueue;
-}
+class ObjectChannels;
+}  // namespace mpcomm
 namespace mpcomm::tensordict {
 // What a group's tensor dict exchanges reuse from call to call (lib/tensordict/workspace.hpp).
 class Workspace;
@@ -81,6 +82,22 @@ struct mpcomm_group_s : mpcomm::Comm {
   // the broadcast every member calls together. nullptr when the group has none.
   mpcomm::MessageQueue *broadcast_queue();
 
+  // The object plane's shared-memory channels with the members on the caller's node
+  // (object_channels.hpp), or nullptr: before the group's first collective object call
+  // (protocol::collective_channels, which makes them), and when no other member shares the
+  // node. make_object_channels(): collective, once every member has arrived; tried once.
+  mpcomm::ObjectChannels *object_channels() { return object_channels_.get(); }
+  bool object_channels_decided() const { return object_channels_decided_; }
+  mpcomm::ObjectChannels *make_object_channels();
+  // Until the channels are decided, send_object/recv_object count the messages to / from each
+  // member over MPI, which the channels take over as their first messages.
+  void count_mpi_send(int dst) {
+    if (!object_channels_decided_) ++mpi_sends_[static_cast<size_t>(dst)];
+  }
+  void count_mpi_recv(int src) {
+    if (!object_channels_decided_) ++mpi_recvs_[static_cast<size_t>(src)];
+  }
+
   // The tensor dict layer's buffers and derived type cache: made on first use by lib/tensordict.
   std::unique_ptr<mpcomm::tensordict::Workspace, mpcomm::tensordict::WorkspaceDeleter>
       &tensor_dict_workspace() {
@@ -99,6 +116,9 @@ struct mpcomm_group_s : mpcomm::Comm {
   std::unique_ptr<mpcomm::MessageQueue> message_queue_;
   size_t deferred_chunk_bytes_ = 0;
   int deferred_chunks_ = 0;  // > 0: a queue is deferred
+  std::unique_ptr<mpcomm::ObjectChannels> object_channels_;
+  bool object_channels_decided_ = false;
+  std::vector<uint64_t> mpi_sends_, mpi_recvs_;
   std::unique_ptr<mpcomm::tensordict::Workspace, mpcomm::tensordict::WorkspaceDeleter>
       tensor_dict_workspace_;
 };

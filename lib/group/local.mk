@@ -8,6 +8,7 @@ libmpcomm_internal_la_SOURCES += \
 	%reldir%/group_create.cpp %reldir%/group_create.hpp \
 	%reldir%/mem_alloc.cpp %reldir%/mem_alloc.hpp \
 	%reldir%/message_queue.cpp %reldir%/message_queue.hpp \
+	%reldir%/object_channels.cpp %reldir%/object_channels.hpp \
 	%reldir%/objects.cpp %reldir%/objects.hpp \
 	%reldir%/outbox.cpp %reldir%/outbox.hpp \
 	%reldir%/protocol.cpp %reldir%/protocol.hpp \

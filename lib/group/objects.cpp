@@ -16,6 +16,7 @@
 #include "core/error.hpp"
 #include "group/group.hpp"
 #include "group/message_queue.hpp"
+#include "group/object_channels.hpp"
 #include "group/outbox.hpp"
 #include "group/protocol.hpp"
 
@@ -46,6 +47,13 @@ void send_object(mpcomm_group_s &g, const void *buf, size_t len, int dst) {
   Outbox &outbox = g.outbox();
   const size_t limit = outbox.limit();  // a malformed value is refused before anything is sent
   protocol::run_operation(g, [&] {
+    if (ObjectChannels *channels = g.object_channels()) {
+      if (channels->local(dst) &&
+          channels->write(dst, ObjectChannels::kPointToPoint, kTagSend, buf, len))
+        return;
+    } else {
+      g.count_mpi_send(dst);
+    }
     const Deadline deadline(g.timeout());
     const bool small = is_inline(len);
     const size_t copy = small ? len : kEagerBytes + len;
@@ -79,6 +87,15 @@ void recv_object(mpcomm_group_s &g, void *buf, size_t capacity, size_t *len, int
   require_arg(src != g.rank(), "src must not be the caller's own rank ", src);
   protocol::run_operation(g, [&] {
     const Deadline deadline(g.timeout());
+    if (!g.kept().count({kTagSend, src})) {
+      ObjectChannels *channels = g.object_channels();
+      if (channels == nullptr)
+        g.count_mpi_recv(src);
+      else if (channels->local(src) &&
+               receive_from_channel(g, *channels, ObjectChannels::kPointToPoint, src, kTagSend, buf,
+                                    capacity, len, deadline, "recv_object"))
+        return;
+    }
     receive_object(g, buf, capacity, len, src, protocol::kTagSend, protocol::kTagSendData, deadline,
                    "recv_object");
   });
@@ -90,9 +107,10 @@ void broadcast_object(mpcomm_group_s &g, void *buf, size_t capacity, size_t *len
   require_peer(g, src, "src");
   const bool root = g.rank() == src;
   // The retry of a truncated receive returns the kept object: no member takes part.
-  if (!root && (g.kept().count({protocol::kTagBroadcast, src}) ||
-                (src == 0 && g.message_queue() && g.message_queue()->holds_object())))
-    g.call_is_local();
+  const bool retry =
+      !root && (g.kept().count({protocol::kTagBroadcast, src}) ||
+                (src == 0 && g.message_queue() && g.message_queue()->holds_object()));
+  if (retry) g.call_is_local();
   if (root) {
     require_arg(*len <= capacity, "at src, *len (", *len, ") must be <= capacity (", capacity, ")");
     require_arg(buf != nullptr || *len == 0, "buf must not be NULL when *len is ", *len);
@@ -106,15 +124,35 @@ void broadcast_object(mpcomm_group_s &g, void *buf, size_t capacity, size_t *len
     if (queue != nullptr) {
       // Local readers through the shared-memory ring, the others over MPI.
       queue->broadcast(g, buf, capacity, len, deadline);
-    } else if (root) {
-      // The root sends to every other member directly: one message each for a small object.
-      const std::vector<int> &peers = g.peers();
-      send_object_to(g, buf, *len, peers.data(), peers.size(), protocol::kTagBroadcast,
-                     protocol::kTagBroadcastData, deadline, "broadcast_object");
-    } else {
-      receive_object(g, buf, capacity, len, src, protocol::kTagBroadcast,
-                     protocol::kTagBroadcastData, deadline, "broadcast_object");
+      return;
     }
+    // Only a call every member makes sets the channels up, never a retry.
+    ObjectChannels *channels =
+        retry ? g.object_channels() : collective_channels(g, deadline, "broadcast_object");
+    if (root) {
+      // The root writes into the channel of every member on its node and sends to the others
+      // (and to those whose channel sends it over MPI): one message each for a small object.
+      const std::vector<int> *over_mpi = &g.peers();
+      if (channels) {
+        std::vector<int> &others = channels->over_mpi();
+        others.clear();
+        for (int p : g.peers())
+          if (!channels->local(p) ||
+              !channels->write(p, ObjectChannels::kCollective, kTagBroadcast, buf, *len))
+            others.push_back(p);
+        over_mpi = &others;
+      }
+      if (!over_mpi->empty())
+        send_object_to(g, buf, *len, over_mpi->data(), over_mpi->size(), kTagBroadcast,
+                       kTagBroadcastData, deadline, "broadcast_object");
+      return;
+    }
+    if (channels && channels->local(src) && !g.kept().count({kTagBroadcast, src}) &&
+        receive_from_channel(g, *channels, ObjectChannels::kCollective, src, kTagBroadcast, buf,
+                             capacity, len, deadline, "broadcast_object"))
+      return;
+    receive_object(g, buf, capacity, len, src, kTagBroadcast, kTagBroadcastData, deadline,
+                   "broadcast_object");
   });
 }
 
@@ -142,21 +180,28 @@ void all_gather_object(mpcomm_group_s &g, const void *buf, size_t len, void *out
     // Scratch: one eager message per member; ours sits in our own slot.
     char *msgs = g.scratch(slot(n));
     const size_t mine = pack_eager(msgs + slot(me), buf, len, kTagAllGather);
-    Requests &requests = g.requests();
-    for (int r = 0; r < n; ++r)
-      if (r != me) requests.recv(msgs + slot(r), kEagerBytes, r, kTagAllGather, g.comm());
-    for (int r = 0; r < n; ++r)
-      if (r != me) requests.send(msgs + slot(me), mine, r, kTagAllGather, g.comm());
-    finish(g, deadline, what);
+    // lens[r]: the bytes of member r's eager message, until parsed below.
+    if (ObjectChannels *channels = collective_channels(g, deadline, what)) {
+      exchange_eager(g, *channels, kTagAllGather, msgs + slot(me), mine, msgs, kEagerBytes, lens,
+                     deadline, what);
+    } else {
+      Requests &requests = g.requests();
+      for (int r = 0; r < n; ++r)
+        if (r != me) requests.recv(msgs + slot(r), kEagerBytes, r, kTagAllGather, g.comm());
+      for (int r = 0; r < n; ++r)
+        if (r != me) requests.send(msgs + slot(me), mine, r, kTagAllGather, g.comm());
+      finish(g, deadline, what);
+      // The receive statuses came in posting order (ranks != me).
+      for (int r = 0, posted = 0; r < n; ++r)
+        if (r != me) lens[r] = requests.received(static_cast<size_t>(posted++));
+    }
 
-    // Lengths, in rank order; the receive statuses came in posting order (ranks != me).
+    // Lengths, in rank order.
     uint64_t total = 0;
     bool overflow = false;
-    for (int r = 0, posted = 0; r < n; ++r) {
+    for (int r = 0; r < n; ++r) {
       uint64_t length = len;
-      if (r != me)
-        length = parse_eager(msgs + slot(r), requests.received(static_cast<size_t>(posted++)),
-                             kTagAllGather);
+      if (r != me) length = parse_eager(msgs + slot(r), lens[r], kTagAllGather);
       require(length <= std::numeric_limits<size_t>::max(), MPCOMM_ERR_MALFORMED, "an object of ",
               length, " bytes does not fit in memory");
       lens[r] = static_cast<size_t>(length);

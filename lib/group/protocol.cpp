@@ -161,6 +161,122 @@ void receive_object(mpcomm_group_s &g, void *buf, size_t capacity, size_t *len, 
   }
 }
 
+bool receive_from_channel(mpcomm_group_s &g, ObjectChannels &channels, ObjectChannels::Kind kind,
+                          int src, Tag tag, void *buf, size_t capacity, size_t *len,
+                          const Deadline &deadline, const char *what) {
+  ObjectChannels::Arrival a{};
+  if (!poll_until(deadline, [&] {
+        a = channels.poll(src, kind, tag);
+        return a.state != ObjectChannels::Arrival::kNotYet;
+      })) {
+    const std::string cause = concat(what, " timed out after ", deadline.seconds(),
+                                     " s: ", g.describe_rank(src), " had not arrived");
+    g.mark_broken(cause);
+    throw Error(MPCOMM_ERR_TIMEOUT, cause);
+  }
+  if (a.state == ObjectChannels::Arrival::kOverMpi) {
+    channels.consume(src, kind);
+    return false;
+  }
+  *len = a.length;
+  if (a.length > capacity) {
+    g.kept().emplace(std::make_pair(static_cast<int>(tag), src),
+                     std::vector<char>(a.data, a.data + a.length));
+    channels.consume(src, kind);
+    truncated(a.length, capacity, what);
+  }
+  if (a.length) std::memcpy(buf, a.data, a.length);
+  channels.consume(src, kind);
+  return true;
+}
+
+void exchange_eager(mpcomm_group_s &g, ObjectChannels &channels, Tag tag, const char *mine,
+                    size_t bytes, char *msgs, size_t stride, size_t *received,
+                    const Deadline &deadline, const char *what) {
+  constexpr size_t kNoRequest = std::numeric_limits<size_t>::max();
+  const int n = g.size(), me = g.rank();
+  Requests &requests = g.requests();
+  std::vector<size_t> &request_of = channels.request_of();
+  request_of.assign(static_cast<size_t>(n), kNoRequest);
+  const auto recv_over_mpi = [&](int r) {
+    request_of[static_cast<size_t>(r)] = requests.size();
+    requests.recv(msgs + static_cast<size_t>(r) * stride, stride, r, tag, g.comm());
+  };
+  for (int r = 0; r < n; ++r)
+    if (r != me && !channels.local(r)) recv_over_mpi(r);
+  for (int r = 0; r < n; ++r)
+    if (r != me &&
+        !(channels.local(r) && channels.write(r, ObjectChannels::kCollective, tag, mine, bytes)))
+      requests.send(mine, bytes, r, tag, g.comm());
+  // The members on the node: their message is in the channel, or says it travels over MPI.
+  std::vector<int> &waiting = channels.over_mpi();
+  waiting.clear();
+  for (int r = 0; r < n; ++r)
+    if (r != me && channels.local(r)) waiting.push_back(r);
+  const bool arrived = poll_until(deadline, [&] {
+    for (size_t k = 0; k < waiting.size();) {
+      const int r = waiting[k];
+      const ObjectChannels::Arrival a = channels.poll(r, ObjectChannels::kCollective, tag);
+      if (a.state == ObjectChannels::Arrival::kNotYet) {
+        ++k;
+        continue;
+      }
+      if (a.state == ObjectChannels::Arrival::kHere) {
+        if (a.length > stride)  // not require(): its arguments would be built on every call
+          throw Error(MPCOMM_ERR_MALFORMED,
+                      concat(what, ": a message of ", a.length, " bytes from ", g.describe_rank(r),
+                             " where at most ", stride, " belong"));
+        if (a.length) std::memcpy(msgs + static_cast<size_t>(r) * stride, a.data, a.length);
+        if (received) received[r] = a.length;
+      } else {
+        recv_over_mpi(r);
+      }
+      channels.consume(r, ObjectChannels::kCollective);
+      waiting[k] = waiting.back();
+      waiting.pop_back();
+    }
+    return waiting.empty();
+  });
+  if (!arrived) {
+    std::sort(waiting.begin(), waiting.end());
+    if (!requests.abandon()) g.leak_scratch();
+    const std::string message = concat(what, " timed out after ", deadline.seconds(),
+                                       " s: ", g.describe_ranks(waiting), " had not arrived");
+    g.mark_broken(message);
+    throw Error(MPCOMM_ERR_TIMEOUT, message);
+  }
+  finish(g, deadline, what);
+  if (received)
+    for (int r = 0; r < n; ++r)
+      if (request_of[static_cast<size_t>(r)] != kNoRequest)
+        received[r] = requests.received(request_of[static_cast<size_t>(r)]);
+}
+
+void mpi_barrier(mpcomm_group_s &g, const Deadline &deadline, const char *what) {
+  // Zero-byte messages never touch their buffers; MPI only wants a valid address.
+  static char token;
+  Requests &requests = g.requests();
+  if (g.size() <= kAllToAllBarrierLimit) {
+    for (int peer : g.peers()) requests.recv(&token, 0, peer, kTagBarrier, g.comm());
+    for (int peer : g.peers()) Requests::post_token(peer, kTagBarrier, g.comm());
+    finish(g, deadline, what);
+    return;
+  }
+  const std::string round = concat(what, " (the named rank or one it waited for)");
+  const int n = g.size(), me = g.rank();
+  for (int distance = 1; distance < n; distance *= 2) {
+    requests.recv(&token, 0, (me - distance + n) % n, kTagBarrier, g.comm());
+    Requests::post_token((me + distance) % n, kTagBarrier, g.comm());
+    finish(g, deadline, round.c_str());
+  }
+}
+
+ObjectChannels *collective_channels(mpcomm_group_s &g, const Deadline &deadline, const char *what) {
+  if (g.object_channels_decided()) return g.object_channels();
+  if (g.size() > 1) mpi_barrier(g, deadline, what);
+  return g.make_object_channels();
+}
+
 // Sends one object to each of peers: the eager message, then the chunks of a large object.
 void send_object_to(mpcomm_group_s &g, const void *buf, size_t len, const int *peers, size_t npeers,
                     Tag tag, Tag data_tag, const Deadline &deadline, const char *what) {

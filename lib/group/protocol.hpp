@@ -14,6 +14,7 @@
 #include "core/deadline.hpp"
 #include "core/error.hpp"
 #include "group/group.hpp"
+#include "group/object_channels.hpp"
 
 namespace mpcomm::protocol {
 
@@ -84,6 +85,38 @@ void send_object_to(mpcomm_group_s &g, const void *buf, size_t len, const int *p
 // truncation.
 void receive_object(mpcomm_group_s &g, void *buf, size_t capacity, size_t *len, int src, Tag tag,
                     Tag data_tag, const Deadline &deadline, const char *what);
+
+// Takes the next message from src on a channel (object_channels.hpp), waiting until the
+// deadline (then the group is broken and Error(TIMEOUT) names src, as probe() does). true: the
+// object was in the channel and is in buf (*len set; too small a buffer keeps it in the group
+// and throws Error(TRUNCATED), as receive_object does). false: it travels over MPI, where the
+// caller takes it next.
+bool receive_from_channel(mpcomm_group_s &g, ObjectChannels &channels, ObjectChannels::Kind kind,
+                          int src, Tag tag, void *buf, size_t capacity, size_t *len,
+                          const Deadline &deadline, const char *what);
+
+// One eager message from every member to every other, in a collective call (an all-gather's
+// objects, a barrier's empty tokens): sends `bytes` at mine to every other member and receives
+// member r's message into msgs + r * stride (at most stride bytes), received[r] its bytes
+// (received may be nullptr). Members on the caller's node go through their collective channel
+// (or over MPI where it says so), the others over MPI. A member that has not sent by the
+// deadline breaks the group: Error(TIMEOUT) "<what> timed out after T s: ... had not arrived".
+void exchange_eager(mpcomm_group_s &g, ObjectChannels &channels, Tag tag, const char *mine,
+                    size_t bytes, char *msgs, size_t stride, size_t *received,
+                    const Deadline &deadline, const char *what);
+
+// The barrier over MPI: every member sends an empty arrival token to every other member and
+// waits for theirs (one message latency, and a timeout names exactly the members that had not
+// arrived); groups above kAllToAllBarrierLimit take a dissemination barrier (log2(n) rounds,
+// a timeout names the member each round waited for). On kTagBarrier.
+constexpr int kAllToAllBarrierLimit = 32;
+void mpi_barrier(mpcomm_group_s &g, const Deadline &deadline, const char *what);
+
+// The group's object channels for a collective object call (`what`), made now when this is
+// the group's first: after an MPI barrier, so that a member that never comes is named as in
+// every call ("<what> timed out after T s: ... had not arrived") and the setup's own
+// collectives cannot wait for it. nullptr when the caller has no channels.
+ObjectChannels *collective_channels(mpcomm_group_s &g, const Deadline &deadline, const char *what);
 
 // Runs one control-plane operation: refuses a broken group, reaps the object sends that have
 // completed, and marks the group broken when the operation fails in a way that leaves the

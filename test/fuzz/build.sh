@@ -12,9 +12,10 @@ mkdir -p "$out/obj"
 cxx="env OMPI_CXX=$FUZZ_CXX MPICH_CXX=$FUZZ_CXX $MPICXX"
 flags="-std=c++17 -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined"
 decoders="lib/tensordict/metadata.cpp lib/tensordict/dict_message.cpp lib/group/protocol.cpp
-  lib/bootstrap/rendezvous_protocol.cpp lib/group/shm_ring.cpp lib/core/hmac.cpp"
+  lib/bootstrap/rendezvous_protocol.cpp lib/group/shm_ring.cpp lib/group/object_channels.cpp
+  lib/core/hmac.cpp"
 harnesses="fuzz_msgpack fuzz_tensordict_metadata fuzz_tensordict_message fuzz_eager_header
-  fuzz_rendezvous fuzz_ring_slot"
+  fuzz_rendezvous fuzz_ring_slot fuzz_object_slot"
 newer() {  # newer TARGET SOURCES...: true when TARGET is missing or older than a source
   t=$1
   shift

@@ -13,7 +13,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 failures=0 passed=0
 for h in fuzz_msgpack fuzz_tensordict_metadata fuzz_tensordict_message fuzz_eager_header \
-  fuzz_rendezvous fuzz_ring_slot; do
+  fuzz_rendezvous fuzz_ring_slot fuzz_object_slot; do
   bin=$build/test/fuzz/$h corpus=$src/test/fuzz/corpus/$h
   if ! test -x "$bin"; then
     echo "FAIL: $h is not built (make fuzz)"

@@ -2,7 +2,7 @@
 # builds them when configure found clang with libFuzzer (FUZZ_CXX); make check replays the seed
 # corpora and runs each harness for a few seconds (fuzz-smoke.sh, which skips without them).
 FUZZ_HARNESSES = fuzz_msgpack fuzz_tensordict_metadata fuzz_tensordict_message fuzz_eager_header \
-	fuzz_rendezvous fuzz_ring_slot
+	fuzz_rendezvous fuzz_ring_slot fuzz_object_slot
 EXTRA_DIST += test/fuzz/README.md test/fuzz/build.sh test/fuzz/fuzz-smoke.sh \
 	test/fuzz/fuzz_common.hpp $(FUZZ_HARNESSES:%=test/fuzz/%.cpp) test/fuzz/corpus
 if HAVE_FUZZER

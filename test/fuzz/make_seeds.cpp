@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "bootstrap/rendezvous_protocol.hpp"
+#include "group/object_channels.hpp"
 #include "group/protocol.hpp"
 #include "group/shm_ring.hpp"
 #include "mpcomm.hpp"
@@ -157,6 +158,20 @@ int main(int argc, char **argv) {
       const auto *p = reinterpret_cast<const uint8_t *>(words);
       seed.insert(seed.end(), p, p + mpcomm::ShmRing::kSlotHeaderBytes);
       write("fuzz_ring_slot", i++, seed);
+    }
+  }
+  {
+    // The expected tag, then the header: sequence, length, tag.
+    struct {
+      uint64_t sequence;
+      uint32_t length, tag;
+    } const headers[] = {{1, 512, 1}, {7, 0, 7}, {2, 1u << 20, 3}, {3, 100, 5}};
+    int i = 0;
+    for (const auto &h : headers) {
+      std::vector<uint8_t> seed = {static_cast<uint8_t>(i == 3 ? 3 : h.tag)};
+      const auto *p = reinterpret_cast<const uint8_t *>(&h);
+      seed.insert(seed.end(), p, p + mpcomm::ObjectChannels::kSlotHeaderBytes);
+      write("fuzz_object_slot", i++, seed);
     }
   }
   std::printf("seeds written under %s\n", root.c_str());

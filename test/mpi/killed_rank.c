@@ -1,5 +1,6 @@
 /* A job whose rank 1 is killed while the library holds shared-memory windows: a message queue
- * (ring window) and a same-node test (a window per call). test/mpi/killed-rank.sh checks that
+ * (ring window), a same-node test (a window per call) and the object channels (made by the
+ * group's first barrier). test/mpi/killed-rank.sh checks that
  * nothing is left in /dev/shm afterwards. */
 #include <signal.h>
 #include <stdio.h>
@@ -15,7 +16,8 @@ int main(int argc, char **argv) {
   MPI_Comm_size(MPI_COMM_WORLD, &size);
   if (size > 64 || mpcomm_group_from_comm(MPI_COMM_WORLD, &group) != MPCOMM_SUCCESS ||
       mpcomm_group_enable_message_queue(group, 0, 0) != MPCOMM_SUCCESS ||
-      mpcomm_in_the_same_node_as(group, 0, flags) != MPCOMM_SUCCESS) {
+      mpcomm_in_the_same_node_as(group, 0, flags) != MPCOMM_SUCCESS ||
+      mpcomm_barrier(group, 0) != MPCOMM_SUCCESS) {
     fprintf(stderr, "setup failed: %s\n", mpcomm_last_error());
     return 2;
   }

@@ -21,6 +21,7 @@ MPI_TESTS += \
 	test/mpi/test_mem_alloc \
 	test/mpi/test_message_queue \
 	test/mpi/test_mpi_core \
+	test/mpi/test_object_channels \
 	test/mpi/test_objects \
 	test/mpi/test_send_buffered \
 	test/mpi/test_shm_allreduce \
@@ -32,6 +33,8 @@ MPI_TESTS += \
 # struct_size). test_agreement: the v-collectives' agreement on one node (shared memory: the
 # member that differs, many calls in step, a missing member's timeout, nothing left behind).
 # test_barrier_timeout, test_groups, test_objects: groups and their control plane.
+# test_object_channels: objects through shared memory between members on one node (also on two
+# simulated nodes, two-nodes.sh).
 # test_check_mode: MPCOMM_CHECK's cross-member agreement, and bounded calls without it.
 # test_cpp_api: mpcomm.hpp; test_cpp_methods: every method of it. test_dataplane_api: the data
 # plane's C API on groups (every operation, dtype and op, dispatch, errors). test_device_plane:

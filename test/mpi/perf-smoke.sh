@@ -114,6 +114,16 @@ grep -q '^#  group: with a message-queue broadcaster' "$out" ||
 grep -q '^# Out of bounds values : 0 OK' "$out" ||
   { fail "broadcast_object --message-queue: wrong bytes"; cat "$out"; }
 
+# Send/recv through the object channels a first barrier makes: the header says so, and the
+# objects below, at and above a slot arrive intact.
+# shellcheck disable=SC2086
+timeout --kill-after=5 120 "$MPIRUN" $preload -np 2 "$perf" sendrecv_object --barrier-first \
+  -n 20 -w 2 -b 512 -e 2K --baseline mpi >"$out" 2>&1 || fail "sendrecv_object --barrier-first failed"
+grep -q '^#  group: a barrier first' "$out" ||
+  { fail "sendrecv_object --barrier-first: no header line"; cat "$out"; }
+grep -q '^# Out of bounds values : 0 OK' "$out" ||
+  { fail "sendrecv_object --barrier-first: wrong bytes"; cat "$out"; }
+
 # Buffers of mpcomm_mem_alloc: the header says so, and the results are right across pieces.
 # shellcheck disable=SC2086
 timeout --kill-after=5 120 "$MPIRUN" $preload -np 2 "$perf" all_reduce --mem-alloc \

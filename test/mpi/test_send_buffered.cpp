@@ -50,7 +50,7 @@ void expect_object(mpcomm_group_t g, int src, const std::vector<char> &want,
 
 // Before the sends were buffered, every size from Open MPI's eager limit on (4 KiB on shared
 // memory) timed out here: both senders waited for a receive that came after their send.
-TEST_F(SendBuffered, EveryMemberSendsThenEveryMemberReceivesAtEverySize) {
+void every_member_sends_then_receives(mpcomm_group_t g, int rank, int size) {
   std::vector<size_t> sizes = {0, 1, 4095, 8191, 8192, 8193};
   for (size_t len = 4; len <= (size_t{64} << 20); len *= 4) sizes.push_back(len);
   std::vector<char> buf;
@@ -59,28 +59,47 @@ TEST_F(SendBuffered, EveryMemberSendsThenEveryMemberReceivesAtEverySize) {
     for (int to = 0; to < size; ++to) {
       if (to == rank) continue;
       const auto mine = object_bytes(len, object_id(rank, to, len));
-      ASSERT_EQ(mpcomm_send_object(world.g, mine.data(), len, to), MPCOMM_SUCCESS) << last_error();
+      ASSERT_EQ(mpcomm_send_object(g, mine.data(), len, to), MPCOMM_SUCCESS) << last_error();
     }
     for (int from = 0; from < size; ++from)
-      if (from != rank)
-        expect_object(world.g, from, object_bytes(len, object_id(from, rank, len)), buf);
+      if (from != rank) expect_object(g, from, object_bytes(len, object_id(from, rank, len)), buf);
   }
-  EXPECT_EQ(mpcomm_barrier(world.g, 0), MPCOMM_SUCCESS) << last_error();
+  EXPECT_EQ(mpcomm_barrier(g, 0), MPCOMM_SUCCESS) << last_error();
+}
+
+TEST_F(SendBuffered, EveryMemberSendsThenEveryMemberReceivesAtEverySize) {
+  every_member_sends_then_receives(world.g, rank, size);
+}
+
+// The same through the object channels between members on one node, which a group's first
+// collective object call makes.
+TEST_F(SendBuffered, EveryMemberSendsThenEveryMemberReceivesThroughTheChannels) {
+  ASSERT_EQ(mpcomm_barrier(world.g, 0), MPCOMM_SUCCESS) << last_error();
+  every_member_sends_then_receives(world.g, rank, size);
 }
 
 // Many objects to the next member before any receive: they arrive in the order sent.
-TEST_F(SendBuffered, ManySendsBeforeAnyReceiveArriveInOrder) {
+void many_sends_before_any_receive(mpcomm_group_t g, int rank, int size) {
   const int next = (rank + 1) % size, prev = (rank + size - 1) % size;
-  const size_t lens[] = {3, 4096, 8192, 100000};
+  const size_t lens[] = {3, 4096, 8192, 100000, 512, 0, 1008, 1009};
   constexpr size_t kCount = 64;
   for (size_t k = 0; k < kCount; ++k) {
-    const auto mine = object_bytes(lens[k % 4], object_id(rank, next, k));
-    ASSERT_EQ(mpcomm_send_object(world.g, mine.data(), mine.size(), next), MPCOMM_SUCCESS)
+    const auto mine = object_bytes(lens[k % 8], object_id(rank, next, k));
+    ASSERT_EQ(mpcomm_send_object(g, mine.data(), mine.size(), next), MPCOMM_SUCCESS)
         << last_error();
   }
   std::vector<char> buf;
   for (size_t k = 0; k < kCount; ++k)
-    expect_object(world.g, prev, object_bytes(lens[k % 4], object_id(prev, rank, k)), buf);
+    expect_object(g, prev, object_bytes(lens[k % 8], object_id(prev, rank, k)), buf);
+}
+
+TEST_F(SendBuffered, ManySendsBeforeAnyReceiveArriveInOrder) {
+  many_sends_before_any_receive(world.g, rank, size);
+}
+
+TEST_F(SendBuffered, ManySendsBeforeAnyReceiveArriveInOrderThroughTheChannels) {
+  ASSERT_EQ(mpcomm_barrier(world.g, 0), MPCOMM_SUCCESS) << last_error();
+  many_sends_before_any_receive(world.g, rank, size);
 }
 
 // mpcomm_group_free waits for a send its receiver takes later.

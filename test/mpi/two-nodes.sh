@@ -1,8 +1,8 @@
 #!/bin/sh
-# Runs the locality, message-queue, data-plane, agreement, exchange and mem_alloc tests on two
-# simulated nodes (nodea, nodeb) of two ranks each: Open MPI starts the ranks through
-# test/mpi/fake-ssh, which gives each node its own host name. Skips (77) where namespaces cannot be made (not root,
-# or no unshare).
+# Runs the locality, message-queue, data-plane, agreement, exchange, mem_alloc and object-channel
+# tests on two simulated nodes (nodea, nodeb) of two ranks each: Open MPI starts the ranks through
+# test/mpi/fake-ssh, which gives each node its own host name. Skips (77) where namespaces cannot
+# be made (not root, or no unshare).
 srcdir=${MPCOMM_TEST_SRCDIR:-.}
 builddir=${MPCOMM_TEST_BUILDDIR:-.}
 if ! unshare --uts --ipc true 2>/dev/null; then
@@ -16,7 +16,8 @@ export OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_mpi_yield_when_idle=1
 # The remote daemons must find the same libraries and programs.
 export LD_LIBRARY_PATH="$builddir/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 status=0
-for prog in test_locality test_message_queue test_dataplane_api test_agreement test_exchange test_mem_alloc; do
+for prog in test_locality test_message_queue test_dataplane_api test_agreement test_exchange \
+  test_mem_alloc test_object_channels; do
   echo "== $prog on nodea:2,nodeb:2"
   timeout --kill-after=10 "${MPCOMM_TEST_TIMEOUT:-300}" "$mpirun" \
     --host nodea:2,nodeb:2 --mca plm_rsh_agent "$srcdir/test/mpi/fake-ssh" \

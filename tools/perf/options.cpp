@@ -95,7 +95,7 @@ std::string usage() {
   return "usage: mpirun -np N mpcomm-perf OP [-b MIN] [-e MAX] [-f FACTOR] [-n ITERS] "
          "[-w WARMUP] [-c 0|1] [-d TYPE] [-o REDOP] [--json] [--baseline mpi]\n"
          "       [--device host|cuda] [--algo auto|custom|nccl] [--tp N] [--pp N] "
-         "[--message-queue] [--mem-alloc]\n       [--help] [--version]\n"
+         "[--message-queue] [--mem-alloc]\n       [--barrier-first] [--help] [--version]\n"
          "  OP          " +
          ops +
          "\n"
@@ -119,6 +119,8 @@ std::string usage() {
          "              (broadcast_object only)\n"
          "  --mem-alloc  all_reduce on buffers of mpcomm_mem_alloc, which shared memory reads in\n"
          "              place (host all_reduce only)\n"
+         "  --barrier-first  an mpcomm_barrier on the group before timing: its first collective\n"
+         "              object call makes the shared-memory channels send/recv then take\n"
          "See mpcomm-perf(1).\n";
 }
 
@@ -212,6 +214,8 @@ bool parse_options(int argc, char **argv, Options *o, bool *help, std::string *e
       }
     } else if (arg == "--message-queue") {
       o->message_queue = true;
+    } else if (arg == "--barrier-first") {
+      o->barrier_first = true;
     } else if (arg == "--mem-alloc") {
       o->mem_alloc = true;
     } else if (arg == "-c") {

@@ -30,6 +30,7 @@ struct Options {
   bool algo_given = false;
   int tp = 1, pp = 1;          // --tp, --pp: the parallel state of state_create
   bool message_queue = false;  // --message-queue: broadcast_object through shared memory
+  bool barrier_first = false;  // --barrier-first: the group's object channels exist before timing
   bool mem_alloc = false;      // --mem-alloc: all_reduce's buffers from mpcomm_mem_alloc
   bool version = false;        // --version: print the version and exit
 };

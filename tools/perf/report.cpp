@@ -30,6 +30,8 @@ void Reporter::header(const std::string &hosts) {
                options_.iters, options_.check ? 1 : 0, options_.baseline_mpi ? "mpi" : "none");
   if (options_.message_queue)
     std::fprintf(out_, "#  group: with a message-queue broadcaster (shared-memory ring)\n");
+  if (options_.barrier_first)
+    std::fprintf(out_, "#  group: a barrier first (its shared-memory object channels exist)\n");
   if (options_.mem_alloc)
     std::fprintf(out_, "#  buffers: mpcomm_mem_alloc (read in place by shared memory)\n");
   if (op_.standalone == nullptr && options_.device == Device::Host)
