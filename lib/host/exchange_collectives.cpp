@@ -1,5 +1,6 @@
 #include "host/exchange_collectives.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <cstring>
@@ -24,9 +25,9 @@ size_t table_bytes(int size) {
 
 }  // namespace
 
-bool exchange_wins(size_t bytes) {
+bool exchange_wins(size_t bytes, size_t max) {
   switch (forced.load(std::memory_order_relaxed)) {
-    case Forced::kNone: return bytes <= kExchangeMaxBytes;
+    case Forced::kNone: return bytes <= std::min(max, kExchangeMaxBytes);
     case Forced::kLimit: return bytes <= forced_limit.load(std::memory_order_relaxed);
     case Forced::kOff: break;
   }
