@@ -234,6 +234,11 @@ void mpcomm_state_s::add_group(mpcomm_group_kind_t kind, mpcomm_group_t group) {
   // by the group's first broadcast from rank 0, so a state costs no ring until then.
   if ((kind == MPCOMM_GROUP_TP || kind == MPCOMM_GROUP_DCP) && group->size() > 1)
     group->defer_message_queue(MessageQueue::kDefaultChunkBytes, MessageQueue::kDefaultChunks);
+  // Pipeline stages pass their objects (send_tensor_dict's metadata) point to point only, and a
+  // group makes its object channels at its first collective object call, which a PP group may
+  // never make: it makes them here, with every member in state_create.
+  if (kind == MPCOMM_GROUP_PP && group->size() > 1)
+    group->run(Plane::kControl, [&] { group->make_object_channels(); });
   if (group->rank() == 0)
     log::info(log::Subsys::Init, "parallel state: ", parallel::group_kind_name(kind), " ",
               GroupName{*group}, ": object broadcasts from rank 0 ",

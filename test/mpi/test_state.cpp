@@ -153,15 +153,18 @@ TEST(State, EveryGroupWorksFromItsFirstCall) {
   }
 }
 
-// Creating a state maps no shared memory: the TP group's object channels are made by its first
-// collective object call, and its message queue by its first broadcast from rank 0, on every
-// member, not by a broadcast from another rank.
+// Creating a state maps only the PP group's object channels (its members pass objects point to
+// point, which never makes them): the TP group's are made by its first collective object call,
+// and its message queue by its first broadcast from rank 0, on every member, not by a broadcast
+// from another rank.
 TEST(State, TheMessageQueueWaitsForTheFirstBroadcastFromRankZero) {
-  const int before = shared_segments_mapped();
+  int before = shared_segments_mapped();
   mpcomm_parallel_config_t cfg = config_for_world();
   mpcomm_state_t state = nullptr;
   ASSERT_EQ(mpcomm_state_create(MPI_COMM_WORLD, &cfg, &state), MPCOMM_SUCCESS) << error();
-  EXPECT_EQ(shared_segments_mapped(), before);
+  const int pp = static_cast<int>(cfg.pipeline_parallel_size);
+  EXPECT_EQ(shared_segments_mapped(), before + (pp > 1 ? pp : 0));
+  before += pp > 1 ? pp : 0;
   mpcomm_group_t tp = nullptr;
   ASSERT_EQ(mpcomm_state_group(state, MPCOMM_GROUP_TP, &tp), MPCOMM_SUCCESS);
   mpcomm_group_info_t info = MPCOMM_GROUP_INFO_INIT;
@@ -176,6 +179,35 @@ TEST(State, TheMessageQueueWaitsForTheFirstBroadcastFromRankZero) {
   expect_broadcast(tp, 0, "second from rank 0");
   EXPECT_EQ(shared_segments_mapped(), before + channels + (info.size > 1 ? 1 : 0));
   EXPECT_EQ(mpcomm_state_destroy(&state), MPCOMM_SUCCESS) << error();
+  EXPECT_EQ(shared_segments_mapped(), before - (pp > 1 ? pp : 0));
+}
+
+// The PP group's channels carry its point-to-point objects from the first send: both stages
+// send first, then receive, objects below and above a slot, then the state frees everything.
+TEST(State, ThePipelineGroupPassesObjectsThroughItsChannels) {
+  const int before = shared_segments_mapped();
+  mpcomm_parallel_config_t cfg = MPCOMM_PARALLEL_CONFIG_INIT;
+  cfg.pipeline_parallel_size = world_size();
+  mpcomm_state_t state = nullptr;
+  ASSERT_EQ(mpcomm_state_create(MPI_COMM_WORLD, &cfg, &state), MPCOMM_SUCCESS) << error();
+  EXPECT_EQ(shared_segments_mapped(), before + (world_size() > 1 ? world_size() : 0));
+  mpcomm_group_t pp = nullptr;
+  ASSERT_EQ(mpcomm_state_group(state, MPCOMM_GROUP_PP, &pp), MPCOMM_SUCCESS);
+  const int n = world_size(), me = world_rank();
+  if (n > 1) {
+    const int next = (me + 1) % n, prev = (me + n - 1) % n;
+    for (size_t bytes : {size_t{1}, size_t{512}, size_t{5000}}) {
+      std::vector<char> out(bytes, static_cast<char>('a' + me)), in(bytes + 1);
+      ASSERT_EQ(mpcomm_send_object(pp, out.data(), bytes, next), MPCOMM_SUCCESS) << error();
+      size_t len = 0;
+      ASSERT_EQ(mpcomm_recv_object(pp, in.data(), in.size(), &len, prev), MPCOMM_SUCCESS)
+          << error();
+      ASSERT_EQ(len, bytes);
+      EXPECT_EQ(in[0], static_cast<char>('a' + prev));
+      EXPECT_EQ(in[bytes - 1], static_cast<char>('a' + prev));
+    }
+  }
+  EXPECT_EQ(mpcomm_state_destroy(&state), MPCOMM_SUCCESS) << error();
   EXPECT_EQ(shared_segments_mapped(), before);
 }
 
@@ -185,10 +217,10 @@ TEST(State, AMismatchedFirstBroadcastLeavesTheQueueToTheNext) {
   const char *check = std::getenv("MPCOMM_CHECK");
   if (world_size() < 2 || check == nullptr || std::string(check) != "1")
     GTEST_SKIP() << "needs 2 ranks and MPCOMM_CHECK=1";
-  const int before = shared_segments_mapped();
   mpcomm_parallel_config_t cfg = config_for_world();
   mpcomm_state_t state = nullptr;
   ASSERT_EQ(mpcomm_state_create(MPI_COMM_WORLD, &cfg, &state), MPCOMM_SUCCESS) << error();
+  const int before = shared_segments_mapped();  // the PP group's channels are made already
   mpcomm_group_t tp = nullptr;
   ASSERT_EQ(mpcomm_state_group(state, MPCOMM_GROUP_TP, &tp), MPCOMM_SUCCESS);
   mpcomm_group_info_t info = MPCOMM_GROUP_INFO_INIT;
