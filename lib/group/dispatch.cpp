@@ -274,6 +274,12 @@ char *exchange_space(mpcomm_group_s &g, bool device, size_t bytes, size_t max = 
   return exchange_half(g, bytes);
 }
 
+// How a host v-collective runs, for its trace: alone, through the exchange, or over MPI.
+const char *host_v_path(const mpcomm_group_s &g, Exchanged peers, const char *mpi) {
+  if (g.size() == 1) return "host, local copy";
+  return peers != nullptr ? "host, shared-memory exchange" : mpi;
+}
+
 }  // namespace
 
 void group_all_reduce(mpcomm_group_s &g, const void *send, void *recv, size_t count,
@@ -432,9 +438,7 @@ void group_all_gatherv(mpcomm_group_s &g, const DLTensor *in_tensor, DLTensor *o
                                stream, at_least_one(l.outer));
   }
   trace_call(log::Subsys::Coll, "all_gatherv", g, out.numel, in.dtype, out.nbytes,
-             g.size() == 1      ? "host, local copy"
-             : peers != nullptr ? "host, shared-memory exchange"
-                                : "host, MPI");
+             host_v_path(g, peers, "host, MPI"));
   if (g.size() == 1) return copy_whole(in, out);
   if (peers != nullptr) return communicate(g, [&] { all_gatherv_take(peers, g.size(), out, l); });
   communicate(g, [&] {
@@ -466,9 +470,7 @@ void group_reduce_scatterv(mpcomm_group_s &g, const DLTensor *in_tensor, DLTenso
                                    op, stream, at_least_one(l.outer));
   }
   trace_call(log::Subsys::Coll, "reduce_scatterv", g, in.numel, in.dtype, in.nbytes,
-             g.size() == 1      ? "host, local copy"
-             : peers != nullptr ? "host, shared-memory exchange"
-                                : "host, MPI");
+             host_v_path(g, peers, "host, MPI"));
   if (g.size() == 1) return copy_whole(in, out);
   if (peers != nullptr)
     return communicate(g, [&] { reduce_scatterv_take(peers, g.size(), g.rank(), in, out, l, op); });
@@ -497,9 +499,7 @@ void group_all_to_all(mpcomm_group_s &g, const void *send, void *recv, size_t co
         [](size_t i) { return i == 0 ? "dtype" : "count"; }, half != nullptr);
   if (device) return device::all_to_all(g, send, recv, count, dtype, stream);
   trace_call(log::Subsys::Coll, "all_to_all", g, count, dtype, bytes,
-             g.size() == 1      ? "host, local copy"
-             : peers != nullptr ? "host, shared-memory exchange"
-                                : "host, MPI_Alltoall");
+             host_v_path(g, peers, "host, MPI_Alltoall"));
   if (g.size() == 1) {
     if (bytes > 0) std::memcpy(recv, send, bytes);
     return;
@@ -529,22 +529,17 @@ void group_all_to_allv(mpcomm_group_s &g, const void *send, const size_t *send_c
   const bool device = on_device(send, "send", recv, "recv");
   // The counts pair up rather than agree: agree_on_pairs checks them.
   g.describe_call({0, dtype, -1, -1, -1});
-  char *half = nullptr;
-  if (!device && g.size() > 1) {
-    const size_t contribution = all_to_allv_bytes(send_counts, g.size(), g.rank(), es);
-    half = exchange_space(g, device, contribution, kAllToAllvExchangeMaxBytes);
-    if (half != nullptr)
-      all_to_allv_put(send, send_counts, send_displs, g.size(), g.rank(), es, half);
-  }
+  char *half = exchange_space(g, device, all_to_allv_bytes(send_counts, g.size(), g.rank(), es),
+                              kAllToAllvExchangeMaxBytes);
+  if (half != nullptr)
+    all_to_allv_put(send, send_counts, send_displs, g.size(), g.rank(), es, half);
   Exchanged peers = nullptr;
   if (g.size() > 1) peers = agree_on_pairs(g, send_counts, recv_counts, dtype, half != nullptr);
   if (device)
     return device::all_to_allv(g, send, send_counts, send_displs, recv, recv_counts, recv_displs,
                                dtype, stream);
   trace_call(log::Subsys::Coll, "all_to_allv", g, sent, dtype, sent * es,
-             g.size() == 1      ? "host, local copy"
-             : peers != nullptr ? "host, shared-memory exchange"
-                                : "host, MPI_Alltoallv");
+             host_v_path(g, peers, "host, MPI_Alltoallv"));
   if (g.size() == 1) {
     if (send_counts[0] > 0)
       std::memcpy(static_cast<unsigned char *>(recv) + recv_displs[0] * es,

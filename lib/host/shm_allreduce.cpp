@@ -121,10 +121,9 @@ bool ShmAllreduce::run_piece(const char *send, char *recv, size_t count, size_t 
   }
 
   if (end > begin) {
-    std::vector<const char *> &srcs = srcs_;
     for (int r = 0; r < size_; ++r) {
       const Control &peer = *controls_[static_cast<size_t>(r)];
-      const char *&src = srcs[static_cast<size_t>(r)];
+      const char *&src = srcs_[static_cast<size_t>(r)];
       if (r == rank_)
         src = send + begin * esize;
       else if (peer.source[parity] == 0)
@@ -142,7 +141,7 @@ bool ShmAllreduce::run_piece(const char *send, char *recv, size_t count, size_t 
     // place, send's slice is read before recv's is written, and the peers read only their own
     // slices of send before the barrier below, after which this rank writes them.
     if (control.refused != sequence_ + 1) {
-      reduce_rows(dtype, op, srcs.data(), size_, mine + begin * esize, end - begin);
+      reduce_rows(dtype, op, srcs_.data(), size_, mine + begin * esize, end - begin);
       std::memcpy(recv + begin * esize, mine + begin * esize, (end - begin) * esize);
     }
   }

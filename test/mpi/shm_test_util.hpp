@@ -5,6 +5,7 @@
 
 #include <dirent.h>
 #include <mpi.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -89,12 +90,16 @@ inline size_t wrong(mpcomm_datatype_t t, mpcomm_op_t op, int size, const char *o
   return n;
 }
 
+// The names in /dev/shm of the segments this process made ("mpcomm-<pid>-..."; each maker
+// removes its own, so every rank checking its own covers them all). Only its own: other tests,
+// other jobs and, on simulated nodes, the other node make segments in the same /dev/shm at any
+// moment.
 inline std::set<std::string> dev_shm() {
+  const std::string own = "mpcomm-" + std::to_string(getpid()) + "-";
   std::set<std::string> names;
   if (DIR *d = opendir("/dev/shm")) {
-    // Open MPI's own transport files come and go with the jobs that run beside this one.
     while (dirent *e = readdir(d))
-      if (std::string(e->d_name).rfind("vader_segment.", 0) != 0) names.insert(e->d_name);
+      if (std::string(e->d_name).rfind(own, 0) == 0) names.insert(e->d_name);
     closedir(d);
   }
   return names;

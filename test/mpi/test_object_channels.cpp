@@ -44,16 +44,6 @@ class ObjectChannelsTest : public ::testing::Test {
   shmtest::Node node;
 };
 
-void check_broadcast(mpcomm_group_t g, int rank, int src, size_t len, unsigned id) {
-  std::vector<char> buf = rank == src ? object_bytes(len, id) : std::vector<char>(len + 3, 'x');
-  size_t got = rank == src ? len : 0;
-  ASSERT_EQ(mpcomm_broadcast_object(g, buf.data(), buf.size(), &got, src), MPCOMM_SUCCESS)
-      << last_error();
-  ASSERT_EQ(got, len);
-  buf.resize(len);
-  EXPECT_TRUE(buf == object_bytes(len, id)) << len << " bytes from " << src;
-}
-
 // Member r contributes an object of sizes[(r + shift) % n] bytes.
 void check_all_gather(mpcomm_group_t g, int rank, int size, size_t shift, unsigned id) {
   const size_t n = std::size(kSizes);

@@ -56,16 +56,6 @@ void exchange_pairs(mpcomm_group_t g, int rank, int size, size_t len, unsigned i
   }
 }
 
-void check_broadcast(mpcomm_group_t g, int rank, int src, size_t len, unsigned id) {
-  std::vector<char> buf = rank == src ? object_bytes(len, id) : std::vector<char>(len + 7, 'x');
-  size_t got_len = rank == src ? len : 999;
-  ASSERT_EQ(mpcomm_broadcast_object(g, buf.data(), buf.size(), &got_len, src), MPCOMM_SUCCESS)
-      << last_error();
-  ASSERT_EQ(got_len, len);
-  buf.resize(len);
-  EXPECT_TRUE(buf == object_bytes(len, id)) << "broadcast of " << len << " bytes from " << src;
-}
-
 // Rank r contributes an object of lengths[r] bytes; checks the packed result.
 void check_all_gather(mpcomm_group_t g, int rank, const std::vector<size_t> &lengths, unsigned id) {
   const size_t n = lengths.size();
