@@ -11,7 +11,8 @@
 namespace mpcomm::host {
 
 // dst[i] = op over r < n of srcs[r][i] for i < count, dtype reducible and op valid; AVG is the
-// sum (the caller divides). dst overlaps no source.
+// sum (the caller divides). For float32, float16 and bfloat16 dst may be one of the sources
+// (every source element is read before its result is written); otherwise it overlaps none.
 void reduce_rows(mpcomm_datatype_t dtype, mpcomm_op_t op, const char *const *srcs, int n, char *dst,
                  size_t count);
 
