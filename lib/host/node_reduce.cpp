@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <climits>
 #include <cstring>
+#include <type_traits>
 
 #include "core/dtype.hpp"
 #include "core/error.hpp"
@@ -20,14 +21,10 @@ struct Float32 {
   static float narrow(float v) { return v; }
 };
 
-struct Sum {
-  float operator()(float a, float b) const { return a + b; }
-};
-struct Prod {
-  float operator()(float a, float b) const { return a * b; }
-};
 using half::Max;
 using half::Min;
+using half::Prod;
+using half::Sum;
 
 // dst[i] = op over r of srcs[r][i], in rank order, accumulating in float32. Fixed-length
 // blocks keep the inner loops vectorisable at -O2.
@@ -55,14 +52,58 @@ void reduce_slice(const char *const *srcs, int n, char *dst_bytes, size_t count)
   }
 }
 
+#ifdef MPCOMM_HALF_X86
+// float32 on a CPU with AVX2: 32 elements a step in four registers, each source loaded once
+// (the acc blocks above go through memory at the baseline's 4-wide width: about 4 times slower
+// in cache). The same operators, in the same order, so the same bits.
+template <class Op>
+__attribute__((target("avx2,f16c"))) void reduce_float32_avx2(const char *const *srcs, int n,
+                                                              char *dst_bytes, size_t count) {
+  const Op op{};
+  const auto row = [&](int r) { return reinterpret_cast<const float *>(srcs[r]); };
+  float *dst = reinterpret_cast<float *>(dst_bytes);
+  size_t i = 0;
+  for (; i + 32 <= count; i += 32) {
+    const float *first = row(0) + i;
+    __m256 a0 = _mm256_loadu_ps(first), a1 = _mm256_loadu_ps(first + 8);
+    __m256 a2 = _mm256_loadu_ps(first + 16), a3 = _mm256_loadu_ps(first + 24);
+    for (int r = 1; r < n; ++r) {
+      const float *src = row(r) + i;
+      a0 = half::apply8(op, a0, _mm256_loadu_ps(src));
+      a1 = half::apply8(op, a1, _mm256_loadu_ps(src + 8));
+      a2 = half::apply8(op, a2, _mm256_loadu_ps(src + 16));
+      a3 = half::apply8(op, a3, _mm256_loadu_ps(src + 24));
+    }
+    _mm256_storeu_ps(dst + i, a0);
+    _mm256_storeu_ps(dst + i + 8, a1);
+    _mm256_storeu_ps(dst + i + 16, a2);
+    _mm256_storeu_ps(dst + i + 24, a3);
+  }
+  for (; i < count; ++i) {
+    float a = row(0)[i];
+    for (int r = 1; r < n; ++r) a = op(a, row(r)[i]);
+    dst[i] = a;
+  }
+}
+#endif
+
+template <class Format, class Op>
+void reduce_float_rows(const char *const *srcs, int n, char *dst, size_t count) {
+#ifdef MPCOMM_HALF_X86
+  if (std::is_same_v<Format, Float32> && half::cpu_has_avx2_f16c())
+    return reduce_float32_avx2<Op>(srcs, n, dst, count);
+#endif
+  reduce_slice<Format, Op>(srcs, n, dst, count);
+}
+
 template <class Format>
 void reduce_slice_op(mpcomm_op_t op, const char *const *srcs, int n, char *dst, size_t count) {
   switch (op) {
     case MPCOMM_SUM:
-    case MPCOMM_AVG: return reduce_slice<Format, Sum>(srcs, n, dst, count);
-    case MPCOMM_PROD: return reduce_slice<Format, Prod>(srcs, n, dst, count);
-    case MPCOMM_MAX: return reduce_slice<Format, Max>(srcs, n, dst, count);
-    case MPCOMM_MIN: return reduce_slice<Format, Min>(srcs, n, dst, count);
+    case MPCOMM_AVG: return reduce_float_rows<Format, Sum>(srcs, n, dst, count);
+    case MPCOMM_PROD: return reduce_float_rows<Format, Prod>(srcs, n, dst, count);
+    case MPCOMM_MAX: return reduce_float_rows<Format, Max>(srcs, n, dst, count);
+    case MPCOMM_MIN: return reduce_float_rows<Format, Min>(srcs, n, dst, count);
     default: break;
   }
   throw Error(MPCOMM_ERR_INTERNAL, concat("reduce_rows: op ", static_cast<int>(op)));
