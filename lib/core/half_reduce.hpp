@@ -92,25 +92,55 @@ struct BFloat16x8 {
     return _mm256_castsi256_ps(_mm256_slli_epi32(h, 16));
   }
   MPCOMM_AVX2_F16C static __m128i narrow(__m256 f) {
-    const __m256i u = _mm256_castps_si256(f);
-    const __m256i lsb = _mm256_and_si256(_mm256_srli_epi32(u, 16), _mm256_set1_epi32(1));
-    const __m256i rounded = _mm256_srli_epi32(
-        _mm256_add_epi32(u, _mm256_add_epi32(lsb, _mm256_set1_epi32(0x7FFF))), 16);
-    const __m256i quiet_nan = _mm256_or_si256(_mm256_srli_epi32(u, 16), _mm256_set1_epi32(0x40));
-    const __m256i is_nan = _mm256_castps_si256(_mm256_cmp_ps(f, f, _CMP_UNORD_Q));
-    const __m256i r = _mm256_blendv_epi8(rounded, quiet_nan, is_nan);
+    const __m256i r = rounded(f);
     // Every lane is below 0x10000, so the saturating pack is exact.
     return _mm_packus_epi32(_mm256_castsi256_si128(r), _mm256_extracti128_si256(r, 1));
   }
+  // Each lane's bfloat16, in the low 16 bits of its 32.
+  MPCOMM_AVX2_F16C static __m256i rounded(__m256 f) {
+    const __m256i u = _mm256_castps_si256(f);
+    const __m256i lsb = _mm256_and_si256(_mm256_srli_epi32(u, 16), _mm256_set1_epi32(1));
+    const __m256i nearest = _mm256_srli_epi32(
+        _mm256_add_epi32(u, _mm256_add_epi32(lsb, _mm256_set1_epi32(0x7FFF))), 16);
+    const __m256i quiet_nan = _mm256_or_si256(_mm256_srli_epi32(u, 16), _mm256_set1_epi32(0x40));
+    const __m256i is_nan = _mm256_castps_si256(_mm256_cmp_ps(f, f, _CMP_UNORD_Q));
+    return _mm256_blendv_epi8(nearest, quiet_nan, is_nan);
+  }
 };
 
-// The 8-wide conversions of each format.
+// 16 elements at a time as two vectors of 8 floats, in an order of the format's choosing (the
+// same for every row) that narrow16 undoes.
+struct Float16x16 {
+  MPCOMM_AVX2_F16C static void widen16(const uint16_t *p, __m256 &lo, __m256 &hi) {
+    lo = Float16x8::widen(p);
+    hi = Float16x8::widen(p + 8);
+  }
+  MPCOMM_AVX2_F16C static void narrow16(__m256 lo, __m256 hi, uint16_t *p) {
+    _mm_storeu_si128(reinterpret_cast<__m128i *>(p), Float16x8::narrow(lo));
+    _mm_storeu_si128(reinterpret_cast<__m128i *>(p + 8), Float16x8::narrow(hi));
+  }
+};
+// A bfloat16 is the high half of its float: interleaving with zeros widens 16 in two steps
+// (elements 0-3 and 8-11 in lo, 4-7 and 12-15 in hi), and the per-lane pack restores the order.
+struct BFloat16x16 {
+  MPCOMM_AVX2_F16C static void widen16(const uint16_t *p, __m256 &lo, __m256 &hi) {
+    const __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i *>(p));
+    lo = _mm256_castsi256_ps(_mm256_unpacklo_epi16(_mm256_setzero_si256(), x));
+    hi = _mm256_castsi256_ps(_mm256_unpackhi_epi16(_mm256_setzero_si256(), x));
+  }
+  MPCOMM_AVX2_F16C static void narrow16(__m256 lo, __m256 hi, uint16_t *p) {
+    const __m256i packed = _mm256_packus_epi32(BFloat16x8::rounded(lo), BFloat16x8::rounded(hi));
+    _mm256_storeu_si256(reinterpret_cast<__m256i *>(p), packed);
+  }
+};
+
+// The 8- and 16-wide conversions of each format.
 template <class Format>
 struct Wide8;
 template <>
-struct Wide8<Float16> : Float16x8 {};
+struct Wide8<Float16> : Float16x8, Float16x16 {};
 template <>
-struct Wide8<BFloat16> : BFloat16x8 {};
+struct Wide8<BFloat16> : BFloat16x8, BFloat16x16 {};
 
 // The operators on 8 floats, with the scalar ones' exact semantics: vmaxps(a, b) is
 // a > b ? a : b and vminps(a, b) is a < b ? a : b.
@@ -136,12 +166,31 @@ MPCOMM_AVX2_F16C void combine_avx2(const uint16_t *__restrict in, uint16_t *__re
   for (; i < n; ++i) inout[i] = Format::narrow(op(Format::widen(in[i]), Format::widen(inout[i])));
 }
 
-// reduce_rows' loop on a CPU with AVX2 and F16C, 8 elements at a time.
+// reduce_rows' loop on a CPU with AVX2 and F16C, 16 elements at a time, then 8.
 template <class Format, class Combine>
 MPCOMM_AVX2_F16C void reduce_rows_avx2(const uint16_t *const *srcs, int n, uint16_t *dst,
                                        size_t count) {
   const Combine op{};
+  // Rows that another core just wrote arrive a cache line at a time from its cache; a loop this
+  // long per line keeps too few of them in flight, so each row is fetched kAhead elements early.
+  constexpr size_t kAhead = 1024, kLine = 32;
+  for (int r = 0; r < n; ++r)
+    for (size_t j = 0; j < kAhead && j < count; j += kLine)
+      _mm_prefetch(reinterpret_cast<const char *>(srcs[r] + j), _MM_HINT_T0);
   size_t i = 0;
+  for (; i + 16 <= count; i += 16) {
+    if (i % kLine == 0 && i + kAhead < count)
+      for (int r = 0; r < n; ++r)
+        _mm_prefetch(reinterpret_cast<const char *>(srcs[r] + i + kAhead), _MM_HINT_T0);
+    __m256 lo, hi, row_lo, row_hi;
+    Wide8<Format>::widen16(srcs[0] + i, lo, hi);
+    for (int r = 1; r < n; ++r) {
+      Wide8<Format>::widen16(srcs[r] + i, row_lo, row_hi);
+      lo = apply8(op, lo, row_lo);
+      hi = apply8(op, hi, row_hi);
+    }
+    Wide8<Format>::narrow16(lo, hi, dst + i);
+  }
   for (; i + 8 <= count; i += 8) {
     __m256 acc = Wide8<Format>::widen(srcs[0] + i);
     for (int r = 1; r < n; ++r) acc = apply8(op, acc, Wide8<Format>::widen(srcs[r] + i));

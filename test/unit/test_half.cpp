@@ -355,8 +355,9 @@ void check_reduce_rows(bool portable, uint16_t (*narrow)(float), float (*widen)(
                        float (*scalar)(float, float), const char *name) {
   std::mt19937 rng(11);
   std::uniform_real_distribution<float> dist(-100.0f, 100.0f);
-  for (const size_t n : {size_t{0}, size_t{1}, size_t{7}, size_t{8}, size_t{9}, size_t{255},
-                         size_t{256}, size_t{257}, size_t{1000}}) {
+  for (const size_t n :
+       {size_t{0}, size_t{1}, size_t{7}, size_t{8}, size_t{9}, size_t{15}, size_t{16}, size_t{17},
+        size_t{24}, size_t{31}, size_t{33}, size_t{255}, size_t{256}, size_t{257}, size_t{1000}}) {
     std::vector<uint16_t> rows[3], expected(n);
     for (auto &row : rows) {
       row.resize(n);
