@@ -529,8 +529,7 @@ void group_all_to_allv(mpcomm_group_s &g, const void *send, const size_t *send_c
   const bool device = on_device(send, "send", recv, "recv");
   // The counts pair up rather than agree: agree_on_pairs checks them.
   g.describe_call({0, dtype, -1, -1, -1});
-  char *half = exchange_space(g, device, all_to_allv_bytes(send_counts, g.size(), g.rank(), es),
-                              kAllToAllvExchangeMaxBytes);
+  char *half = exchange_space(g, device, all_to_allv_bytes(send_counts, g.size(), g.rank(), es));
   if (half != nullptr)
     all_to_allv_put(send, send_counts, send_displs, g.size(), g.rank(), es, half);
   Exchanged peers = nullptr;

@@ -26,11 +26,6 @@ namespace mpcomm::host {
 // (0.3 to 0.9 times its time), past it they no longer do, and the agreement's wait is a few
 // percent of MPI's call.
 constexpr size_t kExchangeMaxBytes = size_t{1} << 20;
-// all_to_allv's own limit: measured the same way on a quiet machine (mpcomm-perf all_to_allv,
-// whose blocks are thirds of the mean, medians of 5 runs), its exchange beats MPI up to 64 KiB
-// (0.4 times) and loses from 128 KiB (1.2 to 1.5 times MPI up to 512 KiB), where all_to_all of
-// the same bytes still wins; MPI with the agreement is within a few percent of MPI there.
-constexpr size_t kAllToAllvExchangeMaxBytes = size_t{64} << 10;
 
 // Whether a call whose member contributes `bytes` (what it puts into its half) goes through the
 // exchange: at most `max` (kExchangeMaxBytes or less). Each member decides for its own

@@ -10,5 +10,6 @@ libmpcomm_internal_la_SOURCES += \
 	%reldir%/mpi_count.cpp %reldir%/mpi_count.hpp \
 	%reldir%/node_reduce.cpp %reldir%/node_reduce.hpp \
 	%reldir%/shm_allreduce.cpp %reldir%/shm_allreduce.hpp \
+	%reldir%/stream_copy.cpp %reldir%/stream_copy.hpp \
 	%reldir%/tensor.cpp %reldir%/tensor.hpp \
 	%reldir%/tensor_collectives.cpp %reldir%/tensor_collectives.hpp

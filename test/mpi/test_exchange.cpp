@@ -193,12 +193,14 @@ TEST(Exchange, SmallCallsTakeItTheOthersMpi) {
   EXPECT_EQ(exchanged_calls(*g.g), before + 2);
   ASSERT_EQ(all_to_all(g, 5, 1), MPCOMM_SUCCESS) << last_error();
   EXPECT_EQ(exchanged_calls(*g.g), before + 3);
-  // all_to_allv's own limit (64 KiB): at most 3 x 2048 uint16 to each of 3 peers fit; a member
-  // with 3 x 40000 to a peer (under the other ops' 1 MiB) sends every member to MPI.
+  // all_to_allv under the same limit: at most 3 x 40000 uint16 to each of 3 peers fit; a member
+  // with 3 x 200000 to a peer (over 1 MiB) sends every member to MPI.
   ASSERT_EQ(all_to_allv(g, 6, 2048), MPCOMM_SUCCESS) << last_error();
   EXPECT_EQ(exchanged_calls(*g.g), before + 4);
   ASSERT_EQ(all_to_allv(g, 2, 40000), MPCOMM_SUCCESS) << last_error();
-  EXPECT_EQ(exchanged_calls(*g.g), before + 4);
+  EXPECT_EQ(exchanged_calls(*g.g), before + 5);
+  ASSERT_EQ(all_to_allv(g, 2, 200000), MPCOMM_SUCCESS) << last_error();
+  EXPECT_EQ(exchanged_calls(*g.g), before + 5);
 
   // Around a limit of 240 bytes: all_gatherv blocks of 2 x rows x 3 float32 (24 bytes a row).
   const ExchangeLimitForTesting limit(240);

@@ -15,6 +15,7 @@ UNIT_TESTS += \
 	test/unit/test_parallel_config \
 	test/unit/test_pp_indices \
 	test/unit/test_rendezvous_protocol \
+	test/unit/test_stream_copy \
 	test/unit/test_tensor_dict \
 	test/unit/test_topology
 # test_core: errors, logging, environment, deadlines, the failure rule. test_cross_memory: the
@@ -24,7 +25,8 @@ UNIT_TESTS += \
 # 16-bit floats. test_exchange_layout: the v-collectives' layouts in the shared-memory exchange
 # (what each member puts stays within what it announces; the takes give the results). test_layout, test_parallel_config, test_pp_indices: configuration, rank layout,
 # pipeline partition. test_p2p_check: the P2P check's output, verdict and cache.
-# test_rendezvous_protocol: the rendezvous wire format. test_tensor_dict: the dict API and its
+# test_rendezvous_protocol: the rendezvous wire format. test_stream_copy: the exchange's
+# non-temporal copy. test_tensor_dict: the dict API and its
 # metadata codec. test_topology: hwloc, NVML links, the default GPU.
 #
 # mpcomm.hpp's MessagePack codec against msgpack-c (a test-only dependency).
@@ -47,5 +49,6 @@ test_unit_test_p2p_check_LDADD = $(UNIT_LDADD)
 test_unit_test_parallel_config_LDADD = $(UNIT_LDADD)
 test_unit_test_pp_indices_LDADD = $(UNIT_LDADD)
 test_unit_test_rendezvous_protocol_LDADD = $(UNIT_LDADD)
+test_unit_test_stream_copy_LDADD = $(UNIT_LDADD)
 test_unit_test_tensor_dict_LDADD = $(UNIT_LDADD)
 test_unit_test_topology_LDADD = $(UNIT_LDADD)
