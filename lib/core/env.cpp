@@ -66,11 +66,6 @@ const std::vector<Variable> &variables() {
           "host allreduce of float32/float16/bfloat16: shm (shared-memory windows in each node, "
           "MPI between nodes), mpi, or auto (shm in a group on one node; from 1 KiB when "
           "oversubscribed); the same on every rank"),
-      make_choice("MPCOMM_HOST_SINGLE_COPY", Kind::Choice, "cma", {"cma", "none"},
-                  "large shared-memory host allreduces read and write the peers' buffers with "
-                  "one copy through cross-memory attach (cma, where the kernel allows it) or "
-                  "stage through shared memory (none); cma is used only when every process on "
-                  "the node allows it"),
       make("MPCOMM_PP_LAYER_PARTITION", Kind::IntegerList, "",
            "comma-separated layer counts per pipeline stage, overriding the even split"),
       make_choice("MPCOMM_CUSTOM_ALLREDUCE_ALGO", Kind::Choice, "auto",

@@ -2,7 +2,6 @@
 # shared-memory allreduce across one or more nodes, and its state on a Comm.
 libmpcomm_internal_la_SOURCES += \
 	%reldir%/buffer.hpp \
-	%reldir%/cross_memory.cpp %reldir%/cross_memory.hpp \
 	%reldir%/exchange_collectives.cpp %reldir%/exchange_collectives.hpp \
 	%reldir%/host_allreduce.cpp %reldir%/host_allreduce.hpp \
 	%reldir%/host_collectives.cpp %reldir%/host_collectives.hpp \

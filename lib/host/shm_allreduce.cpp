@@ -1,10 +1,7 @@
 #include "host/shm_allreduce.hpp"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstring>
-#include <random>
 
 #include "comm/node_wait.hpp"
 #include "core/deadline.hpp"
@@ -13,7 +10,6 @@
 #include "core/error.hpp"
 #include "core/mpi_call.hpp"
 #include "core/reduce_op.hpp"
-#include "host/cross_memory.hpp"
 #include "host/node_reduce.hpp"
 
 namespace mpcomm::host {
@@ -34,29 +30,9 @@ struct alignas(64) ShmAllreduce::Control {
   uint64_t refused_sequence;
 };
 
-// One rank's words for cross-memory attach, on the cache lines after its flags. The probe's are
-// written once, before the constructor's first barrier; a call's before its first barrier, and
-// read by the peers only until its second, which they pass before this rank writes them again.
-struct alignas(64) ShmAllreduce::Direct {
-  uint64_t pid;            // this process, as the peers name it to the kernel
-  uint64_t nonce_address;  // where this process keeps nonce, in its own memory
-  uint64_t nonce;          // what a peer must read there
-  uint64_t verdict;        // the probe's outcome on this rank (kReaches, ...)
-  uint64_t send, recv;     // this rank's buffers in the current call
-  uint64_t count;          // its element count,
-  uint64_t kind;           // dtype and op,
-  uint64_t call;           // and the barrier that starts it
-  uint64_t failed;         // the barrier before which a copy of this rank's failed,
-  uint64_t failed_errno;   // with this errno,
-  uint64_t failed_peer;    // in the memory of this node rank
-  uint64_t failed_write;   // 1: writing the result, 0: reading the input
-};
-
 namespace {
 
-constexpr size_t kControlBytes = 64 + 128;
-constexpr size_t kChunkBytes = size_t{256} << 10;  // read from each peer per step, cache-sized
-enum Verdict : uint64_t { kUnprobed = 0, kReaches, kUnreachable, kInvalidSetting };
+constexpr size_t kControlBytes = 128;
 constexpr size_t kAlign = 64;  // slices start on cache lines
 
 size_t round_up(size_t v, size_t to) { return (v + to - 1) / to * to; }
@@ -74,12 +50,9 @@ bool ShmAllreduce::supports(mpcomm_datatype_t dtype) {
   return dtype == MPCOMM_FLOAT32 || dtype == MPCOMM_FLOAT16 || dtype == MPCOMM_BFLOAT16;
 }
 
-ShmAllreduce::ShmAllreduce(MPI_Comm node_comm, double timeout_s, size_t capacity,
-                           size_t single_copy_from)
-    : capacity_(round_up(std::max<size_t>(capacity, kAlign), kAlign)),
-      single_copy_from_(single_copy_from) {
+ShmAllreduce::ShmAllreduce(MPI_Comm node_comm, double timeout_s, size_t capacity)
+    : capacity_(round_up(std::max<size_t>(capacity, kAlign), kAlign)) {
   static_assert(sizeof(Control) == 64, "one cache line of flags per rank");
-  static_assert(sizeof(Control) + sizeof(Direct) == kControlBytes, "flags, then direct words");
   MPCOMM_MPI_CHECK(MPI_Comm_rank(node_comm, &rank_));
   MPCOMM_MPI_CHECK(MPI_Comm_size(node_comm, &size_));
   // Each rank's segment lives in its own pages, near the rank that writes it; segments start
@@ -89,49 +62,9 @@ ShmAllreduce::ShmAllreduce(MPI_Comm node_comm, double timeout_s, size_t capacity
   for (int r = 0; r < size_; ++r) {
     char *base = segments_->base(r);
     controls_.push_back(reinterpret_cast<Control *>(base));
-    directs_.push_back(reinterpret_cast<Direct *>(base + sizeof(Control)));
     data_.push_back(base + kControlBytes);
   }
   srcs_.resize(static_cast<size_t>(size_));
-  if (size_ > 1 && single_copy_from_ != SIZE_MAX)
-    single_copy_ = probe_single_copy(Deadline(timeout_s));
-}
-
-bool ShmAllreduce::probe_single_copy(const Deadline &deadline) {
-  std::string invalid;
-  bool allowed = false;
-  try {
-    allowed = single_copy_allowed();
-  } catch (const Error &e) {
-    invalid = e.what();
-  }
-  std::random_device entropy;
-  nonce_ = (uint64_t{entropy()} << 32 | entropy()) | 1;
-  Direct &me = *directs_[static_cast<size_t>(rank_)];
-  me.pid = static_cast<uint64_t>(getpid());
-  me.nonce_address = reinterpret_cast<uintptr_t>(&nonce_);
-  me.nonce = nonce_;
-  barrier(deadline);
-  bool reaches = allowed;
-  for (int r = 0; r < size_ && reaches; ++r) {
-    const Direct &peer = *directs_[static_cast<size_t>(r)];
-    reaches = r == rank_ || cross_memory_reaches(
-                                static_cast<pid_t>(peer.pid),
-                                reinterpret_cast<const uint64_t *>(peer.nonce_address), peer.nonce);
-  }
-  me.verdict = !invalid.empty() ? kInvalidSetting : reaches ? kReaches : kUnreachable;
-  barrier(deadline);
-  bool everywhere = true;
-  for (int r = 0; r < size_; ++r) {
-    const uint64_t verdict = directs_[static_cast<size_t>(r)]->verdict;
-    if (verdict == kInvalidSetting)
-      throw Error(MPCOMM_ERR_INVALID_ARGUMENT,
-                  r == rank_ ? invalid
-                             : concat("node rank ", r,
-                                      " has an invalid MPCOMM_HOST_SINGLE_COPY (cma or none)"));
-    everywhere = everywhere && verdict == kReaches;
-  }
-  return everywhere;
 }
 
 void ShmAllreduce::barrier(const Deadline &deadline) {
@@ -235,101 +168,6 @@ bool ShmAllreduce::run_piece(const char *send, char *recv, size_t count, size_t 
   return true;
 }
 
-bool ShmAllreduce::run_single_copy(const char *send, char *recv, size_t count, size_t esize,
-                                   mpcomm_datatype_t dtype, mpcomm_op_t op,
-                                   const Deadline &deadline) {
-  Direct &me = *directs_[static_cast<size_t>(rank_)];
-  const uint64_t kind = static_cast<uint64_t>(dtype) << 32 | static_cast<uint32_t>(op);
-  me.send = reinterpret_cast<uintptr_t>(send);
-  me.recv = reinterpret_cast<uintptr_t>(recv);
-  me.count = count;
-  me.kind = kind;
-  me.call = sequence_ + 1;
-  barrier(deadline);
-  // Every rank sees every rank's words and fails here alike, before anything is written; the
-  // second barrier keeps the words until every rank has read them.
-  std::string disagreement;
-  for (int r = 0; r < size_ && disagreement.empty(); ++r) {
-    const Direct &peer = *directs_[static_cast<size_t>(r)];
-    if (peer.call != sequence_)
-      disagreement =
-          concat("node rank ", r, " is in another call than node rank ", rank_, " (count ", count,
-                 " of ", datatype_name(dtype), "): the members must call all_reduce alike");
-    else if (peer.count != count || peer.kind != kind)
-      disagreement =
-          concat("node rank ", r, " called all_reduce with count ", peer.count, " of ",
-                 datatype_name(static_cast<mpcomm_datatype_t>(peer.kind >> 32)), ", op ",
-                 op_name(static_cast<mpcomm_op_t>(peer.kind & 0xffffffffu)), " where node rank ",
-                 rank_, " has count ", count, " of ", datatype_name(dtype), ", op ", op_name(op),
-                 ": the members must call it alike");
-  }
-  if (!disagreement.empty()) {
-    barrier(deadline);
-    me.call = 0;
-    throw Error(MPCOMM_ERR_INVALID_ARGUMENT, disagreement);
-  }
-  // Rank r reduces slice r (whole cache lines) chunk by chunk: the peers' parts of it are read
-  // into scratch, reduced with its own straight into recv (in place too: every source element
-  // is read before its result is written), and the result is written into every peer's recv.
-  const size_t per_line = kAlign / esize;
-  const size_t slice = round_up((count + size_ - 1) / size_, per_line);
-  const size_t begin = std::min(count, slice * static_cast<size_t>(rank_));
-  const size_t end = std::min(count, begin + slice);
-  const size_t chunk = kChunkBytes / esize;
-  scratch_.resize(static_cast<size_t>(size_ - 1) * kChunkBytes);
-  int failed_errno = 0, failed_peer = 0;
-  bool failed_write = false;
-  for (size_t c = begin; c < end && failed_errno == 0; c += chunk) {
-    const size_t n = std::min(chunk, end - c), at = c * esize;
-    char *slot = scratch_.data();
-    for (int r = 0; r < size_ && failed_errno == 0; ++r) {
-      const Direct &peer = *directs_[static_cast<size_t>(r)];
-      const char *&src = srcs_[static_cast<size_t>(r)];
-      if (r == rank_) {
-        src = send + at;
-        continue;
-      }
-      failed_errno =
-          cross_memory_read(static_cast<pid_t>(peer.pid),
-                            reinterpret_cast<const char *>(peer.send) + at, slot, n * esize);
-      failed_peer = r;
-      src = slot;
-      slot += kChunkBytes;
-    }
-    if (failed_errno != 0) break;
-    reduce_rows(dtype, op, srcs_.data(), size_, recv + at, n);
-    for (int r = 0; r < size_ && failed_errno == 0; ++r) {
-      if (r == rank_) continue;
-      const Direct &peer = *directs_[static_cast<size_t>(r)];
-      failed_errno = cross_memory_write(static_cast<pid_t>(peer.pid), recv + at,
-                                        reinterpret_cast<char *>(peer.recv) + at, n * esize);
-      failed_peer = r;
-      failed_write = true;
-    }
-  }
-  if (failed_errno != 0) {
-    me.failed_errno = static_cast<uint64_t>(failed_errno);
-    me.failed_peer = static_cast<uint64_t>(failed_peer);
-    me.failed_write = failed_write ? 1 : 0;
-    me.failed = sequence_ + 1;
-  }
-  // After it no rank touches another's buffers: each may return. A call word left behind could
-  // match a later call of a peer that went astray; none is.
-  barrier(deadline);
-  me.call = 0;
-  for (int r = 0; r < size_; ++r) {
-    const Direct &peer = *directs_[static_cast<size_t>(r)];
-    if (peer.failed != sequence_) continue;
-    refusal_ =
-        concat("node rank ", r, " could not ", peer.failed_write ? "write into" : "read",
-               " the buffer of node rank ", peer.failed_peer,
-               " by cross-memory attach: ", std::strerror(static_cast<int>(peer.failed_errno)),
-               " (recv is undefined on every rank)");
-    return false;
-  }
-  return true;
-}
-
 std::string ShmAllreduce::all_reduce(const void *send, void *recv, size_t count,
                                      mpcomm_datatype_t dtype, mpcomm_op_t op, double timeout_s,
                                      const MemPool *pool) {
@@ -349,11 +187,6 @@ std::string ShmAllreduce::all_reduce(const void *send, void *recv, size_t count,
   MemPool::Place place{};
   const bool in_pool = pool != nullptr && pool->find(send, count * esize, place);
   refusal_.clear();
-  if (single_copy_ && count * esize >= single_copy_from_) {
-    if (!run_single_copy(in, out, count, esize, dtype, op, deadline)) return refusal_;
-    if (op == MPCOMM_AVG) divide_in_place(recv, count, dtype, size_);
-    return {};
-  }
   for (size_t done = 0; done < count; done += piece) {
     const size_t n = std::min(piece, count - done);
     const MemPool::Place at{place.sequence, place.offset + done * esize};

@@ -8,13 +8,6 @@
 // in a buffer of the node's MemPool (mem_pool.hpp) is not copied in: the peers read their
 // slices of it there (always the two-barrier form). float32, float16 and bfloat16 (accumulated in
 // float32); sum, prod, max, min and avg.
-//
-// From single_copy_from bytes, where every rank allows cross-memory attach (cross_memory.hpp),
-// nothing is staged: each rank publishes where its send and recv buffers are, reads slice r of
-// every peer's send straight from its memory, reduces it, and writes the result straight into
-// every peer's recv (one copy each way, the memory traffic of the bound; two barriers a call).
-// Before any byte moves the ranks check that they all run the same call (count, type, op), so
-// that members that disagree fail alike instead of writing past a peer's buffer.
 #pragma once
 
 #include <mpi.h>
@@ -37,14 +30,7 @@ class ShmAllreduce {
   // Collective over node_comm, whose processes must share memory (MPI_COMM_TYPE_SHARED),
   // waiting at most timeout_s seconds for them (comm/shared_segments.hpp). capacity: bytes per
   // segment half; larger calls run in pieces of this size.
-  // single_copy_from: the smallest call, in bytes, that takes the single-copy path when every
-  // rank allows it (SIZE_MAX: never). Error(INVALID_ARGUMENT) on every rank when a rank's
-  // MPCOMM_HOST_SINGLE_COPY is invalid.
-  ShmAllreduce(MPI_Comm node_comm, double timeout_s, size_t capacity = size_t{1} << 18,
-               size_t single_copy_from = kSingleCopyFromBytes);
-  // Where single copy beats staging through the segments on a quiet 2-core node
-  // (mpcomm-perf all_reduce with MPCOMM_HOST_SINGLE_COPY=cma and none).
-  static constexpr size_t kSingleCopyFromBytes = size_t{256} << 10;
+  ShmAllreduce(MPI_Comm node_comm, double timeout_s, size_t capacity = size_t{1} << 18);
   // Unmaps the segments: local, so a peer that died costs nothing here nor at MPI_Finalize.
   ~ShmAllreduce() = default;
   ShmAllreduce(const ShmAllreduce &) = delete;
@@ -63,21 +49,12 @@ class ShmAllreduce {
 
   int size() const { return size_; }
   int rank() const { return rank_; }
-  // Whether every rank allowed cross-memory attach and reached every peer with it.
-  bool single_copy() const { return single_copy_; }
   // The node ranks that had not arrived when a call timed out (empty before a timeout).
   const std::vector<int> &late_ranks() const { return late_; }
 
  private:
   struct Control;
-  struct Direct;
   void barrier(const Deadline &deadline);
-  // Probes cross-memory attach between every pair of ranks; collective.
-  bool probe_single_copy(const Deadline &deadline);
-  // A whole call through cross-memory attach; false when a rank could not reach a peer's
-  // buffer (refusal_ says why).
-  bool run_single_copy(const char *send, char *recv, size_t count, size_t esize,
-                       mpcomm_datatype_t dtype, mpcomm_op_t op, const Deadline &deadline);
   // One piece; false when a rank refused it (refusal_ says why).
   bool run_piece(const char *send, char *recv, size_t count, size_t esize, mpcomm_datatype_t dtype,
                  mpcomm_op_t op, const MemPool *pool, const MemPool::Place *place,
@@ -85,12 +62,7 @@ class ShmAllreduce {
 
   int rank_ = 0, size_ = 1;
   size_t capacity_;
-  size_t single_copy_from_;
-  bool single_copy_ = false;
-  uint64_t nonce_ = 0;               // read by the peers' probe, in this process's own memory
   std::vector<Control *> controls_;  // each rank's flags
-  std::vector<Direct *> directs_;    // each rank's single-copy words
-  std::vector<char> scratch_;        // the peers' chunks of a single-copy call
   std::vector<char *> data_;         // each rank's two halves, 2 * capacity_ bytes
   std::vector<const char *> srcs_;   // a piece's inputs, one per rank (no allocation per call)
   uint64_t sequence_ = 0;            // barriers passed

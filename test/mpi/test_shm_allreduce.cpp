@@ -1,7 +1,6 @@
 // The shared-memory allreduce: exact for every supported type, op and size (integer-valued
-// inputs), in and out of place, across piece boundaries, staged and through cross-memory attach;
-// members that disagree fail alike without writing past a buffer; a missing peer times out;
-// nothing is left in /dev/shm.
+// inputs), in and out of place, across piece boundaries; a missing peer times out; nothing is
+// left in /dev/shm.
 #include <gtest/gtest.h>
 #include <mpi.h>
 
@@ -16,7 +15,6 @@
 
 #include "core/error.hpp"
 #include "host/shm_allreduce.hpp"
-#include "scoped_env.hpp"
 #include "shm_test_util.hpp"
 
 using mpcomm::host::ShmAllreduce;
@@ -49,82 +47,6 @@ TEST(ShmAllreduce, ExactForEveryTypeOpAndSize) {
         for (bool in_place : {false, true})
           EXPECT_EQ(check(shm, node, t, op, count, in_place), 0u)
               << "type " << t << " op " << op << " count " << count << " in_place " << in_place;
-}
-
-// Every call through cross-memory attach (from 0 bytes): slices of every length, empty ones
-// at 4 ranks, in place and not.
-TEST(ShmAllreduce, SingleCopyExactForEveryTypeOpAndSize) {
-  Node node;
-  ShmAllreduce shm(node.comm, 30, 1024, 0);
-  if (node.size > 1 && !shm.single_copy()) GTEST_SKIP() << "cross-memory attach not allowed here";
-  const mpcomm_datatype_t types[] = {MPCOMM_FLOAT32, MPCOMM_FLOAT16, MPCOMM_BFLOAT16};
-  const mpcomm_op_t ops[] = {MPCOMM_SUM, MPCOMM_PROD, MPCOMM_MAX, MPCOMM_MIN, MPCOMM_AVG};
-  const size_t counts[] = {0, 1, 3, 15, 16, 17, 255, 256, 257, 1000, 4099, (size_t{1} << 17) + 9};
-  for (auto t : types)
-    for (auto op : ops)
-      for (size_t count : counts)
-        for (bool in_place : {false, true})
-          EXPECT_EQ(check(shm, node, t, op, count, in_place), 0u)
-              << "type " << t << " op " << op << " count " << count << " in_place " << in_place;
-}
-
-TEST(ShmAllreduce, SingleCopyFollowsTheSetting) {
-  Node node;
-  {
-    mpcomm::test::ScopedEnv none("MPCOMM_HOST_SINGLE_COPY", "none");
-    ShmAllreduce shm(node.comm, 30, 1024, 0);
-    EXPECT_FALSE(shm.single_copy());
-    EXPECT_EQ(check(shm, node, MPCOMM_FLOAT32, MPCOMM_SUM, 5000, false), 0u);
-  }
-  if (node.size < 2) return;
-  // One rank's invalid value fails the construction on every rank, naming it there.
-  mpcomm::test::ScopedEnv bad("MPCOMM_HOST_SINGLE_COPY", node.rank == 0 ? "fast" : "cma");
-  try {
-    ShmAllreduce shm(node.comm, 30, 1024, 0);
-    ADD_FAILURE() << "no error";
-  } catch (const mpcomm::Error &e) {
-    EXPECT_EQ(e.status(), MPCOMM_ERR_INVALID_ARGUMENT);
-    const std::string want = node.rank == 0 ? "fast" : "node rank 0";
-    EXPECT_NE(std::string(e.what()).find(want), std::string::npos) << e.what();
-  }
-}
-
-// Members whose counts differ all fail before any byte moves: nothing is written past the
-// smaller recv, and the next call that agrees works.
-TEST(ShmAllreduce, SingleCopyMembersThatDisagreeFailAlike) {
-  Node node;
-  if (node.size < 2) GTEST_SKIP() << "needs 2 ranks on the node";
-  ShmAllreduce shm(node.comm, 30, 1024, 0);
-  if (!shm.single_copy()) GTEST_SKIP() << "cross-memory attach not allowed here";
-  const size_t count = node.rank == 0 ? 1000 : 1600;
-  std::vector<float> send(count, 1.0f), recv(2000, -7.0f);
-  try {
-    shm.all_reduce(send.data(), recv.data(), count, MPCOMM_FLOAT32, MPCOMM_SUM, 30);
-    ADD_FAILURE() << "no error";
-  } catch (const mpcomm::Error &e) {
-    EXPECT_EQ(e.status(), MPCOMM_ERR_INVALID_ARGUMENT);
-    EXPECT_NE(std::string(e.what()).find("count 1600"), std::string::npos) << e.what();
-    EXPECT_NE(std::string(e.what()).find("count 1000"), std::string::npos) << e.what();
-  }
-  for (size_t i = 0; i < recv.size(); ++i) ASSERT_EQ(recv[i], -7.0f) << "written at " << i;
-  EXPECT_EQ(check(shm, node, MPCOMM_FLOAT32, MPCOMM_SUM, 3000, true), 0u);
-}
-
-// Staged pieces (one and two barriers) and single-copy calls back to back: the protocols share
-// the flags, so a fast rank's next call must never meet a slow rank's reads.
-TEST(ShmAllreduce, StagedAndSingleCopyCallsBackToBack) {
-  Node node;
-  ShmAllreduce shm(node.comm, 30, size_t{64} << 10, size_t{96} << 10);
-  for (int call = 0; call < 120; ++call) {
-    const size_t count = call % 3 == 0   ? (size_t{48} << 10) + 7  // single copy
-                         : call % 3 == 1 ? (size_t{20} << 10) + 3  // staged, two pieces
-                                         : 100 + static_cast<size_t>(call);
-    std::vector<float> v(count, static_cast<float>(node.rank + call));
-    shm.all_reduce(v.data(), v.data(), v.size(), MPCOMM_FLOAT32, MPCOMM_SUM, 30);
-    float want = 0;
-    for (int r = 0; r < node.size; ++r) want += static_cast<float>(r + call);
-    for (size_t i = 0; i < count; ++i) ASSERT_EQ(v[i], want) << "call " << call << " at " << i;
-  }
 }
 
 TEST(ShmAllreduce, LargeCallsWithTheDefaultCapacity) {
@@ -207,25 +129,6 @@ TEST(ShmAllreduce, AMissingPeerTimesOutNamingIt) {
     start = MPI_Wtime();
     held.reset();
     EXPECT_LT(MPI_Wtime() - start, 0.5);
-  }
-  MPI_Barrier(node.comm);
-}
-
-TEST(ShmAllreduce, AMissingPeerOfASingleCopyCallTimesOutNamingIt) {
-  Node node;
-  if (node.size < 2) GTEST_SKIP() << "needs 2 ranks on the node";
-  ShmAllreduce shm(node.comm, 30, 4096, 0);
-  const int absent = node.size - 1;
-  if (node.rank != absent) {
-    std::vector<float> v(5000, 1.0f);
-    try {
-      shm.all_reduce(v.data(), v.data(), v.size(), MPCOMM_FLOAT32, MPCOMM_SUM, 1.0);
-      ADD_FAILURE() << "no timeout";
-    } catch (const mpcomm::Error &e) {
-      EXPECT_EQ(e.status(), MPCOMM_ERR_TIMEOUT);
-      EXPECT_NE(std::string(e.what()).find(std::to_string(absent)), std::string::npos) << e.what();
-    }
-    for (float x : v) ASSERT_EQ(x, 1.0f);
   }
   MPI_Barrier(node.comm);
 }

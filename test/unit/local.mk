@@ -3,7 +3,6 @@
 # what it covers.
 UNIT_TESTS += \
 	test/unit/test_core \
-	test/unit/test_cross_memory \
 	test/unit/test_custom_allreduce_model \
 	test/unit/test_custom_allreduce_rules \
 	test/unit/test_device_dispatch \
@@ -18,8 +17,7 @@ UNIT_TESTS += \
 	test/unit/test_stream_copy \
 	test/unit/test_tensor_dict \
 	test/unit/test_topology
-# test_core: errors, logging, environment, deadlines, the failure rule. test_cross_memory: the
-# host plane's cross-memory attach and its errors. test_custom_allreduce_*:
+# test_core: errors, logging, environment, deadlines, the failure rule. test_custom_allreduce_*:
 # the custom allreduce's pure rules and the CPU model of its kernels. test_device_dispatch: the
 # device plane's dispatch rules. test_dtype_tensor, test_half: element types, DLPack tensors,
 # 16-bit floats. test_exchange_layout: the v-collectives' layouts in the shared-memory exchange
@@ -37,7 +35,6 @@ test_unit_test_msgpack_CPPFLAGS = $(AM_CPPFLAGS) $(MSGPACK_CFLAGS)
 test_unit_test_msgpack_LDADD = $(UNIT_LDADD) $(MSGPACK_LIBS)
 # The unit tests' main (no MPI).
 test_unit_test_core_LDADD = $(UNIT_LDADD)
-test_unit_test_cross_memory_LDADD = $(UNIT_LDADD)
 test_unit_test_custom_allreduce_model_LDADD = $(UNIT_LDADD)
 test_unit_test_custom_allreduce_rules_LDADD = $(UNIT_LDADD)
 test_unit_test_device_dispatch_LDADD = $(UNIT_LDADD)
