@@ -54,8 +54,9 @@ void Reporter::header(const std::string &hosts) {
                  options_.algo.c_str());
   if (with_bound_)
     std::fprintf(out_,
-                 "#  bound: the memory bound of the call at the copy and add rates measured at "
-                 "each size on every rank at once (mpcomm-perf(1), MEMORY BOUND)\n");
+                 "#  bound: the memory bound of the call at the copy and core-to-core copy "
+                 "rates measured at each size on every rank at once (mpcomm-perf(1), MEMORY "
+                 "BOUND)\n");
   std::fprintf(out_, "#  ranks: %s\n#\n", hosts.c_str());
   if (op_.standalone != nullptr) return;  // its own columns
   const bool base = options_.baseline_mpi;
