@@ -19,7 +19,8 @@ namespace mpcomm::host {
 struct alignas(64) ShmAllreduce::Control {
   uint64_t arrived;  // the number of barriers this rank has reached
   // Where this rank's input of the piece lies: 0 in its segment's half, s + 1 in its buffer of
-  // pool allocation s, from `offset` (the piece's first element). One pair per half: after a
+  // pool allocation s, from `offset` (the piece's first element); kInPlace added when its send
+  // is its recv. One pair per half: after a
   // one-barrier piece a fast rank writes the next piece's while its peers still read these.
   uint64_t source[2];
   uint64_t offset[2];
@@ -34,6 +35,8 @@ namespace {
 
 constexpr size_t kControlBytes = 128;
 constexpr size_t kAlign = 64;  // slices start on cache lines
+// The bit of a Control's source word that says its rank reduces in place (send == recv).
+constexpr uint64_t kInPlace = uint64_t{1} << 63;
 
 size_t round_up(size_t v, size_t to) { return (v + to - 1) / to * to; }
 
@@ -95,68 +98,52 @@ bool ShmAllreduce::run_piece(const char *send, char *recv, size_t count, size_t 
   const size_t begin = slice_begin(rank_), end = std::min(count, begin + slice);
 
   // Input in a pool buffer is read there by the peers; other input is copied to this rank's
-  // half.
+  // half. Whether it is in place goes with it.
+  const uint64_t in_place = send == recv ? kInPlace : 0;
   if (place != nullptr) {
-    control.source[parity] = place->sequence + 1;
+    control.source[parity] = (place->sequence + 1) | in_place;
     control.offset[parity] = place->offset;
   } else {
-    control.source[parity] = 0;
+    control.source[parity] = in_place;
     std::memcpy(mine, send, count * esize);
   }
   barrier(deadline);
 
-  // Every rank sees the same sources. When all inputs are in the halves and the whole piece is
-  // cheap to reduce everywhere, each rank reduces all of it from the halves, in rank order (the
-  // same result everywhere), straight into recv: one barrier a piece instead of two, and no
-  // copy-out. A rank writes its half again two pieces on, after every peer has passed the next
-  // barrier, which each reaches only after reading this piece.
-  bool staged = true;
-  for (int r = 0; r < size_; ++r)
-    staged = staged && controls_[static_cast<size_t>(r)]->source[parity] == 0;
-  if (staged && whole_piece_wins(count * esize, size_)) {
+  // Every rank sees the same sources. When the whole piece is cheap to reduce everywhere, each
+  // rank reduces all of it, in rank order (the same result everywhere), straight into recv: no
+  // copy-out. When all inputs are in the halves that takes one barrier a piece: a rank writes
+  // its half again two pieces on, after every peer has passed the next barrier, which each
+  // reaches only after reading this piece. Inputs in pool buffers are read where they lie, so a
+  // second barrier keeps each rank from returning (and changing its input) before its peers
+  // have read it; not when a rank reduces in place, which would overwrite its input meanwhile.
+  bool staged = true, any_in_place = false;
+  for (int r = 0; r < size_; ++r) {
+    const uint64_t source = controls_[static_cast<size_t>(r)]->source[parity];
+    staged = staged && (source & ~kInPlace) == 0;
+    any_in_place = any_in_place || (source & kInPlace) != 0;
+  }
+  if (whole_piece_wins(count * esize, size_) && staged) {
     for (int r = 0; r < size_; ++r)
       srcs_[static_cast<size_t>(r)] = data_[static_cast<size_t>(r)] + half;
     reduce_rows(dtype, op, srcs_.data(), size_, recv, count);
     return true;
   }
+  if (whole_piece_wins(count * esize, size_) && !any_in_place) {
+    if (gather_inputs(send, parity, 0, count, esize, pool))
+      reduce_rows(dtype, op, srcs_.data(), size_, recv, count);
+    barrier(deadline);
+    return !refused_by_any();
+  }
 
-  if (end > begin) {
-    for (int r = 0; r < size_; ++r) {
-      const Control &peer = *controls_[static_cast<size_t>(r)];
-      const char *&src = srcs_[static_cast<size_t>(r)];
-      if (r == rank_)
-        src = send + begin * esize;
-      else if (peer.source[parity] == 0)
-        src = data_[static_cast<size_t>(r)] + half + begin * esize;
-      else if (pool == nullptr ||
-               (src = pool->peer(peer.source[parity] - 1, r, peer.offset[parity] + begin * esize,
-                                 (end - begin) * esize)) == nullptr) {
-        control.refused = sequence_ + 1;
-        control.refused_peer = static_cast<uint64_t>(r);
-        control.refused_sequence = peer.source[parity] - 1;
-        break;
-      }
-    }
-    // The result goes to this rank's segment, for the peers, then (still in cache) to recv. In
-    // place, send's slice is read before recv's is written, and the peers read only their own
-    // slices of send before the barrier below, after which this rank writes them.
-    if (control.refused != sequence_ + 1) {
-      reduce_rows(dtype, op, srcs_.data(), size_, mine + begin * esize, end - begin);
-      std::memcpy(recv + begin * esize, mine + begin * esize, (end - begin) * esize);
-    }
+  // The result goes to this rank's segment, for the peers, then (still in cache) to recv. In
+  // place, send's slice is read before recv's is written, and the peers read only their own
+  // slices of send before the barrier below, after which this rank writes them.
+  if (end > begin && gather_inputs(send, parity, begin, end - begin, esize, pool)) {
+    reduce_rows(dtype, op, srcs_.data(), size_, mine + begin * esize, end - begin);
+    std::memcpy(recv + begin * esize, mine + begin * esize, (end - begin) * esize);
   }
   barrier(deadline);
-  // Every rank sees the same refusals here, and stops after the same piece.
-  for (int r = 0; r < size_; ++r) {
-    const Control &peer = *controls_[static_cast<size_t>(r)];
-    if (peer.refused != sequence_) continue;
-    refusal_ =
-        concat("node rank ", r, " could not read the input of node rank ", peer.refused_peer,
-               ", which lies in mpcomm_mem_alloc's allocation number ", peer.refused_sequence,
-               ": node rank ", r,
-               " had freed that allocation (free it on every member only once none uses it)");
-    return false;
-  }
+  if (refused_by_any()) return false;
 
   for (int r = 0; r < size_; ++r) {
     if (r == rank_) continue;
@@ -166,6 +153,45 @@ bool ShmAllreduce::run_piece(const char *send, char *recv, size_t count, size_t 
                   (e - b) * esize);
   }
   return true;
+}
+
+bool ShmAllreduce::gather_inputs(const char *send, size_t parity, size_t begin, size_t n,
+                                 size_t esize, const MemPool *pool) {
+  const size_t half = parity * capacity_;
+  for (int r = 0; r < size_; ++r) {
+    const Control &peer = *controls_[static_cast<size_t>(r)];
+    const uint64_t source = peer.source[parity] & ~kInPlace;
+    const char *&src = srcs_[static_cast<size_t>(r)];
+    if (r == rank_)
+      src = send + begin * esize;
+    else if (source == 0)
+      src = data_[static_cast<size_t>(r)] + half + begin * esize;
+    else if (pool == nullptr ||
+             (src = pool->peer(source - 1, r, peer.offset[parity] + begin * esize, n * esize)) ==
+                 nullptr) {
+      Control &control = *controls_[static_cast<size_t>(rank_)];
+      control.refused = sequence_ + 1;
+      control.refused_peer = static_cast<uint64_t>(r);
+      control.refused_sequence = source - 1;
+      return false;
+    }
+  }
+  return true;
+}
+
+bool ShmAllreduce::refused_by_any() {
+  // Every rank sees the same refusals after the barrier, and stops after the same piece.
+  for (int r = 0; r < size_; ++r) {
+    const Control &peer = *controls_[static_cast<size_t>(r)];
+    if (peer.refused != sequence_) continue;
+    refusal_ =
+        concat("node rank ", r, " could not read the input of node rank ", peer.refused_peer,
+               ", which lies in mpcomm_mem_alloc's allocation number ", peer.refused_sequence,
+               ": node rank ", r,
+               " had freed that allocation (free it on every member only once none uses it)");
+    return true;
+  }
+  return false;
 }
 
 std::string ShmAllreduce::all_reduce(const void *send, void *recv, size_t count,

@@ -5,9 +5,10 @@
 // into one slice per rank: rank r reduces slice r into its segment and its output, and after a
 // second barrier every rank copies the peers' reduced slices out. Segments are double-buffered,
 // so the next call's copy-in cannot overwrite what a slow peer still reads. An input that lies
-// in a buffer of the node's MemPool (mem_pool.hpp) is not copied in: the peers read their
-// slices of it there (always the two-barrier form). float32, float16 and bfloat16 (accumulated in
-// float32); sum, prod, max, min and avg.
+// in a buffer of the node's MemPool (mem_pool.hpp) is not copied in: the peers read it there,
+// and a second barrier keeps its owner from returning before they have (at 2 ranks or for small
+// pieces the whole piece, as above, unless a rank reduces in place; else their slices).
+// float32, float16 and bfloat16 (accumulated in float32); sum, prod, max, min and avg.
 #pragma once
 
 #include <mpi.h>
@@ -59,6 +60,12 @@ class ShmAllreduce {
   bool run_piece(const char *send, char *recv, size_t count, size_t esize, mpcomm_datatype_t dtype,
                  mpcomm_op_t op, const MemPool *pool, const MemPool::Place *place,
                  const Deadline &deadline);
+  // Points srcs_ at every rank's input of elements [begin, begin + n) of the piece in `parity`'s
+  // halves; false when a peer's pool input is out of reach (recorded for refused_by_any).
+  bool gather_inputs(const char *send, size_t parity, size_t begin, size_t n, size_t esize,
+                     const MemPool *pool);
+  // After a barrier: whether a rank recorded a refusal before it (refusal_ says which).
+  bool refused_by_any();
 
   int rank_ = 0, size_ = 1;
   size_t capacity_;

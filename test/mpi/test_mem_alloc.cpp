@@ -89,6 +89,28 @@ TEST(MemPoolAllreduce, InPlaceBackToBack) {
   }
 }
 
+TEST(MemPoolAllreduce, OutOfPlaceBackToBack) {
+  // Every rank reduces whole pieces straight from its peers' sends where they lie: a rank that
+  // returned and refills its send for the next call must never meet a slow peer's reads.
+  Node node;
+  ShmAllreduce shm(node.comm, 30, 4096);
+  MemPool pool;
+  auto *send = static_cast<float *>(pool.allocate(node.comm, 5000 * sizeof(float), 30));
+  std::vector<float> recv(5000);
+  for (int call = 0; call < 300; ++call) {
+    const size_t n = 100 + static_cast<size_t>(call % 7) * 700;  // 1 to 5 pieces
+    for (size_t i = 0; i < n; ++i)
+      send[i] = static_cast<float>(node.rank + call + static_cast<int>(i % 5));
+    ASSERT_EQ(shm.all_reduce(send, recv.data(), n, MPCOMM_FLOAT32, MPCOMM_SUM, 30, &pool), "");
+    for (size_t i = 0; i < n; ++i) {
+      float want = 0;
+      for (int r = 0; r < node.size; ++r)
+        want += static_cast<float>(r + call + static_cast<int>(i % 5));
+      ASSERT_EQ(recv[i], want) << "call " << call << " element " << i;
+    }
+  }
+}
+
 TEST(MemPoolAllreduce, ABufferAfterAnotherWasFreed) {
   Node node;
   ShmAllreduce shm(node.comm, 30, 1024);

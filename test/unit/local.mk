@@ -10,6 +10,7 @@ UNIT_TESTS += \
 	test/unit/test_exchange_layout \
 	test/unit/test_half \
 	test/unit/test_layout \
+	test/unit/test_node_reduce \
 	test/unit/test_p2p_check \
 	test/unit/test_parallel_config \
 	test/unit/test_pp_indices \
@@ -24,7 +25,7 @@ UNIT_TESTS += \
 # (what each member puts stays within what it announces; the takes give the results). test_layout, test_parallel_config, test_pp_indices: configuration, rank layout,
 # pipeline partition. test_p2p_check: the P2P check's output, verdict and cache.
 # test_rendezvous_protocol: the rendezvous wire format. test_stream_copy: the exchange's
-# non-temporal copy. test_tensor_dict: the dict API and its
+# non-temporal copy. test_node_reduce: the host plane's float32 reduction kernel. test_tensor_dict: the dict API and its
 # metadata codec. test_topology: hwloc, NVML links, the default GPU.
 #
 # mpcomm.hpp's MessagePack codec against msgpack-c (a test-only dependency).
@@ -42,6 +43,7 @@ test_unit_test_dtype_tensor_LDADD = $(UNIT_LDADD)
 test_unit_test_exchange_layout_LDADD = $(UNIT_LDADD)
 test_unit_test_half_LDADD = $(UNIT_LDADD)
 test_unit_test_layout_LDADD = $(UNIT_LDADD)
+test_unit_test_node_reduce_LDADD = $(UNIT_LDADD)
 test_unit_test_p2p_check_LDADD = $(UNIT_LDADD)
 test_unit_test_parallel_config_LDADD = $(UNIT_LDADD)
 test_unit_test_pp_indices_LDADD = $(UNIT_LDADD)
