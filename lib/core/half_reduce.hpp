@@ -136,11 +136,11 @@ struct BFloat16x16 {
 
 // The 8- and 16-wide conversions of each format.
 template <class Format>
-struct Wide8;
+struct Wide;
 template <>
-struct Wide8<Float16> : Float16x8, Float16x16 {};
+struct Wide<Float16> : Float16x8, Float16x16 {};
 template <>
-struct Wide8<BFloat16> : BFloat16x8, BFloat16x16 {};
+struct Wide<BFloat16> : BFloat16x8, BFloat16x16 {};
 
 // The operators on 8 floats, with the scalar ones' exact semantics: vmaxps(a, b) is
 // a > b ? a : b and vminps(a, b) is a < b ? a : b.
@@ -160,8 +160,8 @@ MPCOMM_AVX2_F16C void combine_avx2(const uint16_t *__restrict in, uint16_t *__re
   const Combine op{};
   size_t i = 0;
   for (; i + 8 <= n; i += 8) {
-    const __m256 r = apply8(op, Wide8<Format>::widen(in + i), Wide8<Format>::widen(inout + i));
-    _mm_storeu_si128(reinterpret_cast<__m128i *>(inout + i), Wide8<Format>::narrow(r));
+    const __m256 r = apply8(op, Wide<Format>::widen(in + i), Wide<Format>::widen(inout + i));
+    _mm_storeu_si128(reinterpret_cast<__m128i *>(inout + i), Wide<Format>::narrow(r));
   }
   for (; i < n; ++i) inout[i] = Format::narrow(op(Format::widen(in[i]), Format::widen(inout[i])));
 }
@@ -183,18 +183,18 @@ MPCOMM_AVX2_F16C void reduce_rows_avx2(const uint16_t *const *srcs, int n, uint1
       for (int r = 0; r < n; ++r)
         _mm_prefetch(reinterpret_cast<const char *>(srcs[r] + i + kAhead), _MM_HINT_T0);
     __m256 lo, hi, row_lo, row_hi;
-    Wide8<Format>::widen16(srcs[0] + i, lo, hi);
+    Wide<Format>::widen16(srcs[0] + i, lo, hi);
     for (int r = 1; r < n; ++r) {
-      Wide8<Format>::widen16(srcs[r] + i, row_lo, row_hi);
+      Wide<Format>::widen16(srcs[r] + i, row_lo, row_hi);
       lo = apply8(op, lo, row_lo);
       hi = apply8(op, hi, row_hi);
     }
-    Wide8<Format>::narrow16(lo, hi, dst + i);
+    Wide<Format>::narrow16(lo, hi, dst + i);
   }
   for (; i + 8 <= count; i += 8) {
-    __m256 acc = Wide8<Format>::widen(srcs[0] + i);
-    for (int r = 1; r < n; ++r) acc = apply8(op, acc, Wide8<Format>::widen(srcs[r] + i));
-    _mm_storeu_si128(reinterpret_cast<__m128i *>(dst + i), Wide8<Format>::narrow(acc));
+    __m256 acc = Wide<Format>::widen(srcs[0] + i);
+    for (int r = 1; r < n; ++r) acc = apply8(op, acc, Wide<Format>::widen(srcs[r] + i));
+    _mm_storeu_si128(reinterpret_cast<__m128i *>(dst + i), Wide<Format>::narrow(acc));
   }
   for (; i < count; ++i) {
     float a = Format::widen(srcs[0][i]);

@@ -269,8 +269,8 @@ size_t check_blocks(const void *buf, const size_t *counts, const size_t *displs,
 // Where a host v-collective of a group of two or more puts its contribution of `bytes` for the
 // shared-memory exchange (group/agreement.hpp), or nullptr when the call takes MPI: the group
 // spans nodes, or the contribution is past the size where the exchange wins or fits.
-char *exchange_space(mpcomm_group_s &g, bool device, size_t bytes, size_t max = kExchangeMaxBytes) {
-  if (device || g.size() == 1 || !exchange_wins(bytes, max)) return nullptr;
+char *exchange_space(mpcomm_group_s &g, bool device, size_t bytes) {
+  if (device || g.size() == 1 || !exchange_wins(bytes)) return nullptr;
   return exchange_half(g, bytes);
 }
 

@@ -35,9 +35,9 @@ void put_bytes(char *half, const void *from, size_t bytes) {
 
 }  // namespace
 
-bool exchange_wins(size_t bytes, size_t max) {
+bool exchange_wins(size_t bytes) {
   switch (forced.load(std::memory_order_relaxed)) {
-    case Forced::kNone: return bytes <= std::min(max, kExchangeMaxBytes);
+    case Forced::kNone: return bytes <= kExchangeMaxBytes;
     case Forced::kLimit: return bytes <= forced_limit.load(std::memory_order_relaxed);
     case Forced::kOff: break;
   }

@@ -28,10 +28,10 @@ namespace mpcomm::host {
 constexpr size_t kExchangeMaxBytes = size_t{1} << 20;
 
 // Whether a call whose member contributes `bytes` (what it puts into its half) goes through the
-// exchange: at most `max` (kExchangeMaxBytes or less). Each member decides for its own
-// contribution; the exchange takes the call only when every member put its data, so members
-// that decide differently all take MPI.
-bool exchange_wins(size_t bytes, size_t max = kExchangeMaxBytes);
+// exchange: at most kExchangeMaxBytes. Each member decides for its own contribution; the
+// exchange takes the call only when every member put its data, so members that decide
+// differently all take MPI.
+bool exchange_wins(size_t bytes);
 
 // Lets tests move the size up to which exchange_wins() holds: up (to kExchangeMaxBytes) for the
 // exchange with large buffers, down for the MPI path with small ones (off: not even an empty

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <climits>
 #include <cstring>
-#include <type_traits>
 
 #include "core/dtype.hpp"
 #include "core/error.hpp"
@@ -87,23 +86,21 @@ __attribute__((target("avx2,f16c"))) void reduce_float32_avx2(const char *const 
 }
 #endif
 
-template <class Format, class Op>
-void reduce_float_rows(const char *const *srcs, int n, char *dst, size_t count) {
+template <class Op>
+void reduce_float32(const char *const *srcs, int n, char *dst, size_t count) {
 #ifdef MPCOMM_HALF_X86
-  if (std::is_same_v<Format, Float32> && half::cpu_has_avx2_f16c())
-    return reduce_float32_avx2<Op>(srcs, n, dst, count);
+  if (half::cpu_has_avx2_f16c()) return reduce_float32_avx2<Op>(srcs, n, dst, count);
 #endif
-  reduce_slice<Format, Op>(srcs, n, dst, count);
+  reduce_slice<Float32, Op>(srcs, n, dst, count);
 }
 
-template <class Format>
-void reduce_slice_op(mpcomm_op_t op, const char *const *srcs, int n, char *dst, size_t count) {
+void reduce_float32_op(mpcomm_op_t op, const char *const *srcs, int n, char *dst, size_t count) {
   switch (op) {
     case MPCOMM_SUM:
-    case MPCOMM_AVG: return reduce_float_rows<Format, Sum>(srcs, n, dst, count);
-    case MPCOMM_PROD: return reduce_float_rows<Format, Prod>(srcs, n, dst, count);
-    case MPCOMM_MAX: return reduce_float_rows<Format, Max>(srcs, n, dst, count);
-    case MPCOMM_MIN: return reduce_float_rows<Format, Min>(srcs, n, dst, count);
+    case MPCOMM_AVG: return reduce_float32<Sum>(srcs, n, dst, count);
+    case MPCOMM_PROD: return reduce_float32<Prod>(srcs, n, dst, count);
+    case MPCOMM_MAX: return reduce_float32<Max>(srcs, n, dst, count);
+    case MPCOMM_MIN: return reduce_float32<Min>(srcs, n, dst, count);
     default: break;
   }
   throw Error(MPCOMM_ERR_INTERNAL, concat("reduce_rows: op ", static_cast<int>(op)));
@@ -147,7 +144,7 @@ void reduce_by_mpi(mpcomm_datatype_t dtype, mpcomm_op_t op, const char *const *s
 void reduce_rows(mpcomm_datatype_t dtype, mpcomm_op_t op, const char *const *srcs, int n, char *dst,
                  size_t count) {
   switch (dtype) {
-    case MPCOMM_FLOAT32: return reduce_slice_op<Float32>(op, srcs, n, dst, count);
+    case MPCOMM_FLOAT32: return reduce_float32_op(op, srcs, n, dst, count);
     case MPCOMM_FLOAT16: return reduce16_op<half::Float16>(op, srcs, n, dst, count);
     case MPCOMM_BFLOAT16: return reduce16_op<half::BFloat16>(op, srcs, n, dst, count);
     default: return reduce_by_mpi(dtype, op, srcs, n, dst, count);

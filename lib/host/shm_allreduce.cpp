@@ -20,8 +20,8 @@ struct alignas(64) ShmAllreduce::Control {
   uint64_t arrived;  // the number of barriers this rank has reached
   // Where this rank's input of the piece lies: 0 in its segment's half, s + 1 in its buffer of
   // pool allocation s, from `offset` (the piece's first element); kInPlace added when its send
-  // is its recv. One pair per half: after a
-  // one-barrier piece a fast rank writes the next piece's while its peers still read these.
+  // is its recv. One pair per half: after a one-barrier piece a fast rank writes the next
+  // piece's while its peers still read these.
   uint64_t source[2];
   uint64_t offset[2];
   // The barrier before which this rank found a peer's input out of its reach (a pool buffer it
@@ -122,15 +122,10 @@ bool ShmAllreduce::run_piece(const char *send, char *recv, size_t count, size_t 
     staged = staged && (source & ~kInPlace) == 0;
     any_in_place = any_in_place || (source & kInPlace) != 0;
   }
-  if (whole_piece_wins(count * esize, size_) && staged) {
-    for (int r = 0; r < size_; ++r)
-      srcs_[static_cast<size_t>(r)] = data_[static_cast<size_t>(r)] + half;
-    reduce_rows(dtype, op, srcs_.data(), size_, recv, count);
-    return true;
-  }
-  if (whole_piece_wins(count * esize, size_) && !any_in_place) {
+  if (whole_piece_wins(count * esize, size_) && (staged || !any_in_place)) {
     if (gather_inputs(send, parity, 0, count, esize, pool))
       reduce_rows(dtype, op, srcs_.data(), size_, recv, count);
+    if (staged) return true;
     barrier(deadline);
     return !refused_by_any();
   }
